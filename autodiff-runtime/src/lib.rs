@@ -1,0 +1,1 @@
+//! Optimisers, stopping rules, reports and gradient checking over generated gradients.
