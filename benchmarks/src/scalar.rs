@@ -1,0 +1,161 @@
+//! The scalar interface that the peers' generic re-implementations are written
+//! against, implemented for `f64`, num-dual's `DualDVec64` (forward mode, one
+//! derivative slot per input) and `reverse::Var` (a tape).
+//!
+//! Neither peer implements `num_traits::Float` for its type (`reverse::Var` has
+//! no `max`, no zero without a tape; `DualDVec64` is not `Copy`), so the generic
+//! code uses only what both have: arithmetic with `Self` and with `f64` on the
+//! right, a handful of float functions, and `cst` to make a constant.
+
+use num_dual::{DualDVec64, DualNum};
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+/// A differentiable scalar for the generic peer implementations.
+pub trait Scalar:
+    Clone
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+    + Add<f64, Output = Self>
+    + Sub<f64, Output = Self>
+    + Mul<f64, Output = Self>
+    + Div<f64, Output = Self>
+{
+    /// The primal value.
+    fn val(&self) -> f64;
+    /// A constant `c` usable together with `self` (same tape / derivative size).
+    fn cst(&self, c: f64) -> Self;
+    fn exp(&self) -> Self;
+    fn ln(&self) -> Self;
+    fn sqrt(&self) -> Self;
+    fn tanh(&self) -> Self;
+    fn powi(&self, n: i32) -> Self;
+    /// The larger of the two by value (derivative of the one taken).
+    fn max_s(self, other: Self) -> Self {
+        if other.val() > self.val() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+impl Scalar for f64 {
+    #[inline]
+    fn val(&self) -> f64 {
+        *self
+    }
+    #[inline]
+    fn cst(&self, c: f64) -> Self {
+        c
+    }
+    #[inline]
+    fn exp(&self) -> Self {
+        f64::exp(*self)
+    }
+    #[inline]
+    fn ln(&self) -> Self {
+        f64::ln(*self)
+    }
+    #[inline]
+    fn sqrt(&self) -> Self {
+        f64::sqrt(*self)
+    }
+    #[inline]
+    fn tanh(&self) -> Self {
+        f64::tanh(*self)
+    }
+    #[inline]
+    fn powi(&self, n: i32) -> Self {
+        f64::powi(*self, n)
+    }
+}
+
+impl Scalar for DualDVec64 {
+    #[inline]
+    fn val(&self) -> f64 {
+        self.re
+    }
+    #[inline]
+    fn cst(&self, c: f64) -> Self {
+        DualDVec64::from_re(c)
+    }
+    #[inline]
+    fn exp(&self) -> Self {
+        DualNum::exp(self)
+    }
+    #[inline]
+    fn ln(&self) -> Self {
+        DualNum::ln(self)
+    }
+    #[inline]
+    fn sqrt(&self) -> Self {
+        DualNum::sqrt(self)
+    }
+    #[inline]
+    fn tanh(&self) -> Self {
+        DualNum::tanh(self)
+    }
+    #[inline]
+    fn powi(&self, n: i32) -> Self {
+        DualNum::powi(self, n)
+    }
+}
+
+impl<'a> Scalar for reverse::Var<'a> {
+    #[inline]
+    fn val(&self) -> f64 {
+        self.val
+    }
+    #[inline]
+    fn cst(&self, c: f64) -> Self {
+        self.tape.add_var(c)
+    }
+    #[inline]
+    fn exp(&self) -> Self {
+        reverse::Var::exp(self)
+    }
+    #[inline]
+    fn ln(&self) -> Self {
+        reverse::Var::ln(self)
+    }
+    #[inline]
+    fn sqrt(&self) -> Self {
+        reverse::Var::sqrt(self)
+    }
+    #[inline]
+    fn tanh(&self) -> Self {
+        reverse::Var::tanh(self)
+    }
+    #[inline]
+    fn powi(&self, n: i32) -> Self {
+        reverse::Var::powi(self, n)
+    }
+}
+
+/// Value and gradient of `f` by num-dual's `gradient` (forward mode with a
+/// dynamically sized derivative vector: one pass carrying all n directions).
+pub fn num_dual_gradient<F>(params: &[f64], f: F) -> (f64, Vec<f64>)
+where
+    F: Fn(&[DualDVec64]) -> DualDVec64,
+{
+    let x = nalgebra::DVector::from_column_slice(params);
+    let (v, g) = num_dual::gradient(|v: nalgebra::DVector<DualDVec64>| f(v.as_slice()), &x);
+    (v, g.as_slice().to_vec())
+}
+
+/// Value and gradient of `f` with the `reverse` crate: a fresh tape, one
+/// forward recording pass, one reverse sweep.
+pub fn reverse_gradient<F>(params: &[f64], f: F) -> (f64, Vec<f64>)
+where
+    F: for<'a> Fn(&[reverse::Var<'a>]) -> reverse::Var<'a>,
+{
+    use reverse::Gradient;
+    let tape = reverse::Tape::new();
+    let vars = tape.add_vars(params);
+    let out = f(&vars);
+    let g = out.grad().wrt(&vars);
+    (out.val, g)
+}
