@@ -1,1 +1,219 @@
-//! todo
+//! Problem 2: softmax + cross-entropy loss of a linear classifier.
+//!
+//! logits zₛ = W xₛ + b (W: k×d row-major), loss = (1/N) Σₛ [logsumexp(zₛ) − zₛ,yₛ].
+
+use crate::rng::SplitMix64;
+use crate::scalar::{self, Scalar};
+
+/// Batch size benchmarked.
+pub const BATCH: usize = 256;
+/// Input dimension.
+pub const D: usize = 64;
+/// Number of classes.
+pub const K: usize = 10;
+
+/// Inputs of one problem instance.
+#[derive(Debug, Clone)]
+pub struct Data {
+    /// weights, k*d row-major
+    pub w: Vec<f64>,
+    /// bias, k
+    pub b: Vec<f64>,
+    /// inputs, batch*d row-major
+    pub x: Vec<f64>,
+    /// labels in 0..k, batch
+    pub labels: Vec<usize>,
+    pub d: usize,
+    pub k: usize,
+}
+
+impl Data {
+    /// `[w, b]` flattened: the gradient layout used by the peers.
+    pub fn params(&self) -> Vec<f64> {
+        let mut p = self.w.clone();
+        p.extend_from_slice(&self.b);
+        p
+    }
+}
+
+/// A deterministic instance (fixed seed).
+pub fn data(batch: usize, d: usize, k: usize) -> Data {
+    let mut rng = SplitMix64::new(0x5eed_0002);
+    let scale = 1.0 / (d as f64).sqrt();
+    let w = (0..k * d).map(|_| scale * rng.normal()).collect();
+    let b = rng.vec(k, -0.1, 0.1);
+    let x = (0..batch * d).map(|_| rng.normal()).collect();
+    let labels = (0..batch).map(|_| rng.below(k)).collect();
+    Data { w, b, x, labels, d, k }
+}
+
+/// The objective (macro subset). Later: `#[differentiate(wrt(w, b))]`.
+/// `w`: k*d row-major, `b`: k, `x`: batch*d, `labels`: batch (batch = labels.len()).
+pub fn softmax_loss(w: &[f64], b: &[f64], x: &[f64], labels: &[usize], d: usize, k: usize) -> f64 {
+    let batch = labels.len();
+    let mut z = vec![0.0; k];
+    let mut total = 0.0;
+    for s in 0..batch {
+        for j in 0..k {
+            let mut acc = b[j];
+            for t in 0..d {
+                acc += w[j * d + t] * x[s * d + t];
+            }
+            z[j] = acc;
+        }
+        let mut m = z[0];
+        for j in 1..k {
+            m = m.max(z[j]);
+        }
+        let mut se = 0.0;
+        for j in 0..k {
+            se += (z[j] - m).exp();
+        }
+        total += se.ln() + m - z[labels[s]];
+    }
+    total / batch as f64
+}
+
+/// Hand-written reverse mode: overwrites `dw`, `db` with the gradient, returns the loss.
+#[allow(clippy::too_many_arguments)]
+pub fn softmax_loss_hand(
+    w: &[f64],
+    dw: &mut [f64],
+    b: &[f64],
+    db: &mut [f64],
+    x: &[f64],
+    labels: &[usize],
+    d: usize,
+    k: usize,
+) -> f64 {
+    let batch = labels.len();
+    let inv_n = 1.0 / batch as f64;
+    dw.fill(0.0);
+    db.fill(0.0);
+    let mut z = vec![0.0; k];
+    let mut total = 0.0;
+    for s in 0..batch {
+        let xs = &x[s * d..(s + 1) * d];
+        for j in 0..k {
+            let wj = &w[j * d..(j + 1) * d];
+            let mut acc = 0.0;
+            for t in 0..d {
+                acc += wj[t] * xs[t];
+            }
+            z[j] = acc + b[j];
+        }
+        let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut se = 0.0;
+        for zj in z.iter_mut() {
+            *zj = (*zj - m).exp();
+            se += *zj;
+        }
+        let y = labels[s];
+        // z now holds exp(z - m); the label's logit is ln(z[y]) + m
+        total += se.ln() - z[y].ln();
+        let inv_se = inv_n / se;
+        for j in 0..k {
+            let mut dz = z[j] * inv_se;
+            if j == y {
+                dz -= inv_n;
+            }
+            db[j] += dz;
+            let dwj = &mut dw[j * d..(j + 1) * d];
+            for t in 0..d {
+                dwj[t] += dz * xs[t];
+            }
+        }
+    }
+    total * inv_n
+}
+
+/// Generic re-implementation for the peers; `p` = `[w, b]`.
+pub fn softmax_loss_generic<S: Scalar>(p: &[S], x: &[f64], labels: &[usize], d: usize, k: usize) -> S {
+    let (w, b) = p.split_at(k * d);
+    let batch = labels.len();
+    let mut total = p[0].cst(0.0);
+    let mut z: Vec<S> = Vec::with_capacity(k);
+    for s in 0..batch {
+        z.clear();
+        for j in 0..k {
+            let mut acc = b[j].clone();
+            for t in 0..d {
+                acc = acc + w[j * d + t].clone() * x[s * d + t];
+            }
+            z.push(acc);
+        }
+        let mut m = z[0].clone();
+        for zj in &z[1..] {
+            m = m.max_s(zj.clone());
+        }
+        let mut se = p[0].cst(0.0);
+        for zj in &z {
+            se = se + (zj.clone() - m.clone()).exp();
+        }
+        total = total + se.ln() + m - z[labels[s]].clone();
+    }
+    total / batch as f64
+}
+
+/// num-dual: value and gradient over `[w, b]`.
+pub fn softmax_loss_num_dual(data: &Data, params: &[f64]) -> (f64, Vec<f64>) {
+    scalar::num_dual_gradient(params, |p| softmax_loss_generic(p, &data.x, &data.labels, data.d, data.k))
+}
+
+/// `reverse` tape: value and gradient over `[w, b]`.
+pub fn softmax_loss_reverse(data: &Data, params: &[f64]) -> (f64, Vec<f64>) {
+    scalar::reverse_gradient(params, |p| softmax_loss_generic(p, &data.x, &data.labels, data.d, data.k))
+}
+
+/// Central finite differences over `[w, b]` (`params` is perturbed and restored).
+pub fn softmax_loss_fd(data: &Data, params: &mut [f64], grad: &mut [f64]) {
+    let kd = data.k * data.d;
+    crate::fd::central(params, grad, |p| {
+        softmax_loss(&p[..kd], &p[kd..], &data.x, &data.labels, data.d, data.k)
+    });
+}
+
+/// Hand gradient flattened to `[w, b]`, with the value.
+pub fn softmax_loss_hand_flat(data: &Data) -> (f64, Vec<f64>) {
+    let (kd, k) = (data.k * data.d, data.k);
+    let mut g = vec![0.0; kd + k];
+    let (dw, db) = g.split_at_mut(kd);
+    let f = softmax_loss_hand(&data.w, dw, &data.b, db, &data.x, &data.labels, data.d, data.k);
+    (f, g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::util::assert_grad_close;
+
+    #[test]
+    fn hand_matches_fd_and_peers() {
+        let data = data(BATCH, D, K);
+        let (f, g) = softmax_loss_hand_flat(&data);
+        let f0 = softmax_loss(&data.w, &data.b, &data.x, &data.labels, D, K);
+        assert!((f - f0).abs() <= 1e-12 * f0.abs(), "{f} vs {f0}");
+        let mut p = data.params();
+        assert!((softmax_loss_generic(&p, &data.x, &data.labels, D, K) - f0).abs() <= 1e-12 * f0);
+        let mut fd = vec![0.0; p.len()];
+        softmax_loss_fd(&data, &mut p, &mut fd);
+        assert_eq!(p, data.params());
+        assert_grad_close("fd", &fd, &g, 1e-7);
+        let (fv, gd) = softmax_loss_num_dual(&data, &p);
+        assert!((fv - f).abs() <= 1e-12 * f.abs());
+        assert_grad_close("num_dual", &gd, &g, 1e-8);
+        let (fv, gr) = softmax_loss_reverse(&data, &p);
+        assert!((fv - f).abs() <= 1e-12 * f.abs());
+        assert_grad_close("reverse", &gr, &g, 1e-8);
+    }
+
+    #[test]
+    fn small_instance_matches_fd() {
+        let data = data(5, 3, 4);
+        let (_, g) = softmax_loss_hand_flat(&data);
+        let mut p = data.params();
+        let mut fd = vec![0.0; p.len()];
+        softmax_loss_fd(&data, &mut p, &mut fd);
+        assert_grad_close("fd", &fd, &g, 1e-7);
+    }
+}
