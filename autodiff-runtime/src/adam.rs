@@ -114,7 +114,7 @@ impl<F: Float> Adam<F> {
     /// use autodiff_runtime::Adam;
     ///
     /// let mut opt = Adam::new(0.1);
-    /// let mut w = [1.0, 1.0];
+    /// let mut w = [1.0_f64, 1.0];
     /// opt.step(&mut w, &[4.0, -0.5]).unwrap();
     /// // The first step moves every coordinate by about `lr`, whatever the gradient's scale.
     /// assert!((w[0] - 0.9).abs() < 1e-6 && (w[1] - 1.1).abs() < 1e-6);

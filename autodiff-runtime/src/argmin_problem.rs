@@ -41,7 +41,14 @@ use crate::util::evaluate;
 /// ```
 pub struct ArgminProblem<F, O> {
     objective: RefCell<O>,
-    cache: RefCell<Option<(Vec<F>, F, Vec<F>)>>,
+    last: RefCell<Option<Evaluated<F>>>,
+}
+
+/// The last point evaluated, with its value and gradient.
+struct Evaluated<F> {
+    x: Vec<F>,
+    value: F,
+    grad: Vec<F>,
 }
 
 impl<F, O> ArgminProblem<F, O>
@@ -62,7 +69,7 @@ where
     pub fn new(objective: O) -> Self {
         ArgminProblem {
             objective: RefCell::new(objective),
-            cache: RefCell::new(None),
+            last: RefCell::new(None),
         }
     }
 
@@ -79,14 +86,18 @@ where
 
     /// Value and gradient at `x`, from the cache when `x` was the last point.
     fn value_and_gradient(&self, x: &[F]) -> Result<(F, Vec<F>), ArgminError> {
-        if let Some((cached_x, value, grad)) = &*self.cache.try_borrow()? {
-            if cached_x.as_slice() == x {
-                return Ok((*value, grad.clone()));
+        if let Some(last) = &*self.last.try_borrow()? {
+            if last.x.as_slice() == x {
+                return Ok((last.value, last.grad.clone()));
             }
         }
         let mut grad = vec![F::zero(); x.len()];
         let value = evaluate(&mut *self.objective.try_borrow_mut()?, x, &mut grad);
-        *self.cache.try_borrow_mut()? = Some((x.to_vec(), value, grad.clone()));
+        *self.last.try_borrow_mut()? = Some(Evaluated {
+            x: x.to_vec(),
+            value,
+            grad: grad.clone(),
+        });
         Ok((value, grad))
     }
 }
@@ -129,6 +140,8 @@ mod tests {
     use argmin::solver::linesearch::MoreThuenteLineSearch;
     use argmin::solver::quasinewton::LBFGS;
 
+    use std::cell::Cell;
+
     use super::*;
 
     fn rosenbrock(p: &[f64], g: &mut [f64]) -> f64 {
@@ -140,15 +153,10 @@ mod tests {
 
     #[test]
     fn argmin_lbfgs_solves_rosenbrock_through_the_adapter() {
-        let mut calls = 0;
-        let objective = |p: &[f64], g: &mut [f64]| {
-            calls += 1;
-            rosenbrock(p, g)
-        };
         let solver = LBFGS::new(MoreThuenteLineSearch::new(), 7)
             .with_tolerance_grad(1e-10)
             .unwrap();
-        let result = Executor::new(ArgminProblem::new(objective), solver)
+        let result = Executor::new(ArgminProblem::new(rosenbrock), solver)
             .configure(|state| state.param(vec![-1.2, 1.0]).max_iters(100))
             .run()
             .unwrap();
@@ -156,7 +164,22 @@ mod tests {
         assert!((best[0] - 1.0).abs() < 1e-6, "{best:?}");
         assert!((best[1] - 1.0).abs() < 1e-6, "{best:?}");
         assert!(result.state.get_iter() < 100);
-        drop(result);
-        assert!(calls > 0);
+    }
+
+    #[test]
+    fn a_gradient_at_the_point_just_costed_is_not_recomputed() {
+        let calls = Cell::new(0);
+        let problem = ArgminProblem::new(|p: &[f64], g: &mut [f64]| {
+            calls.set(calls.get() + 1);
+            rosenbrock(p, g)
+        });
+        let x = vec![-1.2, 1.0];
+        assert!((problem.cost(&x).unwrap() - 24.2).abs() < 1e-12);
+        let mut expected = [0.0; 2];
+        rosenbrock(&x, &mut expected);
+        assert_eq!(problem.gradient(&x).unwrap(), expected);
+        assert_eq!(calls.get(), 1);
+        assert_eq!(problem.gradient(&vec![1.0, 1.0]).unwrap(), vec![0.0, 0.0]);
+        assert_eq!(calls.get(), 2);
     }
 }

@@ -4,7 +4,7 @@ use std::fmt;
 
 use num_traits::Float;
 
-use crate::error::{check_positive, check_point, to_f64, Error};
+use crate::error::{check_point, check_positive, to_f64, Error};
 
 /// The outcome of [`check_gradient`]: the two gradients side by side and
 /// where they disagree most.

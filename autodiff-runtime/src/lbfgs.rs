@@ -322,9 +322,10 @@ impl<F: Float> Method<F> for Lbfgs<F> {
         self.compute_direction(&current.grad);
         let outcome = loop {
             let mut slope = dot(&self.direction, &current.grad);
-            if !(slope < F::zero()) {
-                // Not a descent direction (rounding, or a stale model): restart
-                // from steepest descent.
+            // NaN-safe: anything but a negative slope is not a descent direction.
+            let descent = slope < F::zero();
+            if !descent {
+                // Rounding or a stale model: restart from steepest descent.
                 self.pairs.clear();
                 self.direction.clear();
                 self.direction.extend(current.grad.iter().map(|&g| -g));

@@ -286,12 +286,12 @@ fn cubic_minimizer<F: Float>(a: Point<F>, b: Point<F>) -> Option<F> {
     let two = constant::<F>(2.0);
     let d1 = a.slope + b.slope - three * (a.value - b.value) / (a.alpha - b.alpha);
     let discriminant = d1 * d1 - a.slope * b.slope;
-    if !(discriminant >= F::zero()) {
+    if discriminant.is_nan() || discriminant < F::zero() {
         return None;
     }
     let d2 = (b.alpha - a.alpha).signum() * discriminant.sqrt();
-    let alpha = b.alpha
-        - (b.alpha - a.alpha) * (b.slope + d2 - d1) / (b.slope - a.slope + two * d2);
+    let alpha =
+        b.alpha - (b.alpha - a.alpha) * (b.slope + d2 - d1) / (b.slope - a.slope + two * d2);
     alpha.is_finite().then_some(alpha)
 }
 

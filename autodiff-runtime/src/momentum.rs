@@ -90,7 +90,7 @@ impl<F: Float> Momentum<F> {
     /// use autodiff_runtime::Momentum;
     ///
     /// let mut opt = Momentum::new(0.1).momentum(0.5);
-    /// let mut w = [0.0];
+    /// let mut w = [0.0_f64];
     /// opt.step(&mut w, &[1.0]).unwrap(); // v = 1,   w = -0.1
     /// opt.step(&mut w, &[1.0]).unwrap(); // v = 1.5, w = -0.25
     /// assert!((w[0] + 0.25).abs() < 1e-12);

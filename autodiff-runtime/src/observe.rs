@@ -219,9 +219,7 @@ impl Progress {
                 }
             }
             Sink::Lines(out) => {
-                let n = self
-                    .every
-                    .unwrap_or_else(|| (it.max_iters / 20).max(1));
+                let n = self.every.unwrap_or_else(|| (it.max_iters / 20).max(1));
                 if it.iteration % n == 0 {
                     // A progress display must never end a run: write errors are ignored.
                     let _ = writeln!(
@@ -279,9 +277,9 @@ impl Progress {
 #[cfg(feature = "progress")]
 fn new_bar(max_iters: usize) -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::new(max_iters as u64);
-    if let Ok(style) = indicatif::ProgressStyle::with_template(
-        "{elapsed_precise} [{bar:30}] {pos}/{len} {msg}",
-    ) {
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} {msg}")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar

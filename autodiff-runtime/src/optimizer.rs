@@ -83,7 +83,7 @@ macro_rules! impl_optimizer {
             ///
             /// ```
             #[doc = concat!("use autodiff_runtime::{", stringify!($ty), ", Stop};")]
-            #[doc = concat!("let opt = ", $ctor, ".with_stop(Stop::new().max_iters(10));")]
+            #[doc = concat!("let opt = ", $ctor, ".with_stop(Stop::new().max_iters(10).grad_tol(1e-8));")]
             /// # let _ = opt;
             /// ```
             pub fn with_stop(mut self, stop: crate::Stop<F>) -> Self {

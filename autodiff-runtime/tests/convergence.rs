@@ -3,7 +3,9 @@
 
 mod common;
 
-use autodiff_runtime::{Adam, GradientDescent, Lbfgs, LineSearch, Momentum, Report, Stop, StopReason};
+use autodiff_runtime::{
+    Adam, GradientDescent, Lbfgs, LineSearch, Momentum, Report, Stop, StopReason,
+};
 use common::*;
 
 fn assert_quadratic(report: &Report<f64>, max_iterations: usize) {
@@ -16,7 +18,10 @@ fn assert_quadratic(report: &Report<f64>, max_iterations: usize) {
 fn assert_rosenbrock(report: &Report<f64>, max_iterations: usize, tol: f64) {
     assert_eq!(report.stop_reason, StopReason::GradientNorm, "{report}");
     assert!(report.iterations <= max_iterations, "{report}");
-    assert!((report.x[0] - 1.0).abs() < tol && (report.x[1] - 1.0).abs() < tol, "{report}");
+    assert!(
+        (report.x[0] - 1.0).abs() < tol && (report.x[1] - 1.0).abs() < tol,
+        "{report}"
+    );
 }
 
 /// Generous caps: the assertions above are what is measured.
@@ -153,6 +158,9 @@ fn report_is_consistent() {
     assert_eq!(report.evaluations, 301);
     assert_eq!(report.gradient_evaluations, 301);
     let text = report.to_string();
-    assert!(text.contains("iteration limit reached after 300 iterations (301 evaluations)"), "{text}");
+    assert!(
+        text.contains("iteration limit reached after 300 iterations (301 evaluations)"),
+        "{text}"
+    );
     assert!(text.lines().count() <= 8, "{text}");
 }

@@ -32,35 +32,71 @@ fn empty_starting_point() {
 fn non_finite_starting_point() {
     assert_eq!(
         run(&mut Lbfgs::new(), &[0.0, f64::NAN]),
-        Err(Error::NonFiniteInput { what: "x0", index: 1 })
+        Err(Error::NonFiniteInput {
+            what: "x0",
+            index: 1
+        })
     );
     assert_eq!(
         run(&mut Adam::new(0.1), &[f64::NEG_INFINITY]),
-        Err(Error::NonFiniteInput { what: "x0", index: 0 })
+        Err(Error::NonFiniteInput {
+            what: "x0",
+            index: 0
+        })
     );
 }
 
 #[test]
 fn bad_step_sizes() {
     for lr in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        assert_eq!(invalid_name(run(&mut GradientDescent::new(lr), &[1.0])), "learning_rate");
-        assert_eq!(invalid_name(run(&mut Momentum::new(lr), &[1.0])), "learning_rate");
-        assert_eq!(invalid_name(run(&mut Adam::new(lr), &[1.0])), "learning_rate");
+        assert_eq!(
+            invalid_name(run(&mut GradientDescent::new(lr), &[1.0])),
+            "learning_rate"
+        );
+        assert_eq!(
+            invalid_name(run(&mut Momentum::new(lr), &[1.0])),
+            "learning_rate"
+        );
+        assert_eq!(
+            invalid_name(run(&mut Adam::new(lr), &[1.0])),
+            "learning_rate"
+        );
     }
 }
 
 #[test]
 fn bad_coefficients() {
     for bad in [-0.1, 1.0, 1.5, f64::NAN] {
-        assert_eq!(invalid_name(run(&mut Momentum::new(0.1).momentum(bad), &[1.0])), "momentum");
-        assert_eq!(invalid_name(run(&mut Adam::new(0.1).beta1(bad), &[1.0])), "beta1");
-        assert_eq!(invalid_name(run(&mut Adam::new(0.1).beta2(bad), &[1.0])), "beta2");
+        assert_eq!(
+            invalid_name(run(&mut Momentum::new(0.1).momentum(bad), &[1.0])),
+            "momentum"
+        );
+        assert_eq!(
+            invalid_name(run(&mut Adam::new(0.1).beta1(bad), &[1.0])),
+            "beta1"
+        );
+        assert_eq!(
+            invalid_name(run(&mut Adam::new(0.1).beta2(bad), &[1.0])),
+            "beta2"
+        );
     }
-    assert_eq!(invalid_name(run(&mut Adam::new(0.1).eps(0.0), &[1.0])), "eps");
-    assert_eq!(invalid_name(run(&mut Lbfgs::new().memory(0), &[1.0])), "memory");
-    assert_eq!(invalid_name(run(&mut Lbfgs::new().max_line_evals(0), &[1.0])), "max_line_evals");
+    assert_eq!(
+        invalid_name(run(&mut Adam::new(0.1).eps(0.0), &[1.0])),
+        "eps"
+    );
+    assert_eq!(
+        invalid_name(run(&mut Lbfgs::new().memory(0), &[1.0])),
+        "memory"
+    );
+    assert_eq!(
+        invalid_name(run(&mut Lbfgs::new().max_line_evals(0), &[1.0])),
+        "max_line_evals"
+    );
     assert_eq!(invalid_name(run(&mut Lbfgs::new().c1(0.0), &[1.0])), "c1");
-    assert_eq!(invalid_name(run(&mut Lbfgs::new().c1(0.5).c2(0.4), &[1.0])), "c2");
+    assert_eq!(
+        invalid_name(run(&mut Lbfgs::new().c1(0.5).c2(0.4), &[1.0])),
+        "c2"
+    );
     assert_eq!(invalid_name(run(&mut Lbfgs::new().c2(1.0), &[1.0])), "c2");
 }
 
@@ -72,7 +108,10 @@ fn bad_tolerances() {
         assert_eq!(invalid_name(with(Stop::new().rel_tol(bad))), "rel_tol");
     }
     assert_eq!(invalid_name(with(Stop::new().target(f64::NAN))), "target");
-    assert_eq!(invalid_name(with(Stop::new().target(f64::NEG_INFINITY))), "target");
+    assert_eq!(
+        invalid_name(with(Stop::new().target(f64::NEG_INFINITY))),
+        "target"
+    );
 }
 
 #[test]
@@ -126,7 +165,11 @@ fn nan_after(opt: &mut impl Optimizer<f64>, healthy: usize, only_gradient: bool)
         ControlFlow::Continue(())
     });
     match result {
-        Err(Error::NonFinite { iteration, x, value }) => {
+        Err(Error::NonFinite {
+            iteration,
+            x,
+            value,
+        }) => {
             assert_eq!(x, last.0);
             assert_eq!(value, last.1);
             assert!(value.is_finite() && x.iter().all(|v| v.is_finite()));
@@ -165,23 +208,51 @@ fn lbfgs_backs_off_from_a_non_finite_region() {
 #[test]
 fn errors_display_and_box() {
     fn run() -> Result<(), Box<dyn std::error::Error>> {
-        GradientDescent::new(0.1).with_stop(Stop::new().rel_tol(0.0)).minimize(quadratic, &[1.0])?;
+        GradientDescent::new(0.1)
+            .with_stop(Stop::new().rel_tol(0.0))
+            .minimize(quadratic, &[1.0])?;
         Ok(())
     }
     let err = run().unwrap_err();
-    assert_eq!(err.to_string(), "invalid `rel_tol` = 0: expected a finite number > 0");
+    assert_eq!(
+        err.to_string(),
+        "invalid `rel_tol` = 0: expected a finite number > 0"
+    );
     let messages = [
         Error::<f64>::Empty.to_string(),
-        Error::<f64>::DimensionMismatch { expected: 2, found: 3 }.to_string(),
-        Error::<f64>::NonFiniteInput { what: "x0", index: 4 }.to_string(),
+        Error::<f64>::DimensionMismatch {
+            expected: 2,
+            found: 3,
+        }
+        .to_string(),
+        Error::<f64>::NonFiniteInput {
+            what: "x0",
+            index: 4,
+        }
+        .to_string(),
         Error::NonFiniteAtStart { value: f64::NAN }.to_string(),
-        Error::NonFinite { iteration: 3, x: vec![1.0], value: 2.0 }.to_string(),
-        Error::LineSearchFailed { x: vec![1.0], value: 2.0 }.to_string(),
+        Error::NonFinite {
+            iteration: 3,
+            x: vec![1.0],
+            value: 2.0,
+        }
+        .to_string(),
+        Error::LineSearchFailed {
+            x: vec![1.0],
+            value: 2.0,
+        }
+        .to_string(),
     ];
-    assert_eq!(messages[1], "dimension mismatch: expected 2 values, found 3");
+    assert_eq!(
+        messages[1],
+        "dimension mismatch: expected 2 values, found 3"
+    );
     assert_eq!(messages[2], "`x0` is not finite at index 4");
     assert!(messages[4].contains("iteration 3"));
     for m in messages {
-        assert!(m.starts_with(|c: char| c.is_lowercase() || c == '`') && !m.ends_with('.'), "{m}");
+        assert!(
+            m.starts_with(|c: char| c.is_lowercase() || c == '`') && !m.ends_with('.'),
+            "{m}"
+        );
     }
 }

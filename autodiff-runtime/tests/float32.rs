@@ -19,13 +19,25 @@ fn bowl(x: &[f32], g: &mut [f32]) -> f32 {
 fn optimisers_in_f32() {
     let stop = Stop::new().grad_tol(1e-3_f32);
     let near = |x: &[f32]| (x[0] - 1.0).abs() < 1e-3 && (x[1] + 2.0).abs() < 1e-3;
-    let r = GradientDescent::new(0.2_f32).with_stop(stop).minimize(bowl, &[0.0, 0.0]).unwrap();
+    let r = GradientDescent::new(0.2_f32)
+        .with_stop(stop)
+        .minimize(bowl, &[0.0, 0.0])
+        .unwrap();
     assert!(r.converged() && near(&r.x), "{r}");
-    let r = Momentum::new(0.1_f32).with_stop(stop).minimize(bowl, &[0.0, 0.0]).unwrap();
+    let r = Momentum::new(0.1_f32)
+        .with_stop(stop)
+        .minimize(bowl, &[0.0, 0.0])
+        .unwrap();
     assert!(r.converged() && near(&r.x), "{r}");
-    let r = Adam::new(0.05_f32).with_stop(stop).minimize(bowl, &[0.0, 0.0]).unwrap();
+    let r = Adam::new(0.05_f32)
+        .with_stop(stop)
+        .minimize(bowl, &[0.0, 0.0])
+        .unwrap();
     assert!(r.converged() && near(&r.x), "{r}");
-    let r = Lbfgs::new().with_stop(stop).minimize(bowl, &[0.0, 0.0]).unwrap();
+    let r = Lbfgs::new()
+        .with_stop(stop)
+        .minimize(bowl, &[0.0, 0.0])
+        .unwrap();
     assert!(r.converged() && near(&r.x), "{r}");
 }
 
@@ -37,17 +49,30 @@ fn lbfgs_rosenbrock_in_f32() {
         .unwrap();
     // f32 runs out of precision near the minimum; either way it gets there.
     assert!(
-        matches!(report.stop_reason, StopReason::GradientNorm | StopReason::LineSearchFailed),
+        matches!(
+            report.stop_reason,
+            StopReason::GradientNorm | StopReason::LineSearchFailed
+        ),
         "{report}"
     );
     assert!(report.iterations <= 45, "{report}");
-    assert!((report.x[0] - 1.0).abs() < 1e-2 && (report.x[1] - 1.0).abs() < 1e-2, "{report}");
+    assert!(
+        (report.x[0] - 1.0).abs() < 1e-2 && (report.x[1] - 1.0).abs() < 1e-2,
+        "{report}"
+    );
 }
 
 #[test]
 fn gradient_check_in_f32() {
     let check = check_gradient(rosenbrock, &[-1.2_f32, 1.0]).unwrap();
     assert!(check.passed(1e-2), "{check}");
-    let wrong = check_gradient(|x: &[f32], g: &mut [f32]| { g[0] = x[0]; x[0] * x[0] }, &[1.0]).unwrap();
+    let wrong = check_gradient(
+        |x: &[f32], g: &mut [f32]| {
+            g[0] = x[0];
+            x[0] * x[0]
+        },
+        &[1.0],
+    )
+    .unwrap();
     assert!(!wrong.passed(1e-2), "{wrong}");
 }

@@ -63,7 +63,10 @@ fn bad_input_is_an_error() {
     assert_eq!(check_gradient(quadratic, &[]).unwrap_err(), Error::Empty);
     assert_eq!(
         check_gradient(quadratic, &[1.0, f64::NAN]).unwrap_err(),
-        Error::NonFiniteInput { what: "x", index: 1 }
+        Error::NonFiniteInput {
+            what: "x",
+            index: 1
+        }
     );
     for step in [0.0, -1e-6, f64::NAN] {
         assert!(matches!(

@@ -59,9 +59,15 @@ macro_rules! agree {
     };
 }
 
-agree!(gradient_descent_step_matches_minimize, GradientDescent::new(1e-3));
+agree!(
+    gradient_descent_step_matches_minimize,
+    GradientDescent::new(1e-3)
+);
 agree!(momentum_step_matches_minimize, Momentum::new(1e-3));
-agree!(nesterov_step_matches_minimize, Momentum::new(1e-3).nesterov(true));
+agree!(
+    nesterov_step_matches_minimize,
+    Momentum::new(1e-3).nesterov(true)
+);
 agree!(adam_step_matches_minimize, Adam::new(0.05));
 
 #[test]
@@ -123,22 +129,34 @@ fn step_rejects_bad_input_and_leaves_params_unchanged() {
     assert_eq!(opt.step(&mut [], &[]), Err(Error::Empty));
     assert_eq!(
         opt.step(&mut w, &[1.0, 2.0, 3.0]),
-        Err(Error::DimensionMismatch { expected: 2, found: 3 })
+        Err(Error::DimensionMismatch {
+            expected: 2,
+            found: 3
+        })
     );
     assert_eq!(
         opt.step(&mut w, &[1.0, f64::NAN]),
-        Err(Error::NonFiniteInput { what: "grad", index: 1 })
+        Err(Error::NonFiniteInput {
+            what: "grad",
+            index: 1
+        })
     );
     assert_eq!(
         opt.step(&mut [f64::INFINITY, 0.0], &[1.0, 1.0]),
-        Err(Error::NonFiniteInput { what: "params", index: 0 })
+        Err(Error::NonFiniteInput {
+            what: "params",
+            index: 0
+        })
     );
     assert_eq!(w, [1.0, 2.0]);
     // Once the state is sized, another length is a mismatch until reset.
     opt.step(&mut w, &[1.0, 1.0]).unwrap();
     assert_eq!(
         opt.step(&mut [1.0, 2.0, 3.0], &[1.0, 1.0, 1.0]),
-        Err(Error::DimensionMismatch { expected: 2, found: 3 })
+        Err(Error::DimensionMismatch {
+            expected: 2,
+            found: 3
+        })
     );
     opt.reset();
     opt.step(&mut [1.0, 2.0, 3.0], &[1.0, 1.0, 1.0]).unwrap();
@@ -146,14 +164,20 @@ fn step_rejects_bad_input_and_leaves_params_unchanged() {
     let mut bad = Momentum::new(0.1).momentum(1.0);
     assert!(matches!(
         bad.step(&mut w, &[1.0, 1.0]),
-        Err(Error::InvalidConfig { name: "momentum", .. })
+        Err(Error::InvalidConfig {
+            name: "momentum",
+            ..
+        })
     ));
 
     let mut lbfgs = Lbfgs::new();
     lbfgs.step(quadratic, &mut [1.0, 2.0]).unwrap();
     assert_eq!(
         lbfgs.step(quadratic, &mut [1.0, 2.0, 3.0]),
-        Err(Error::DimensionMismatch { expected: 2, found: 3 })
+        Err(Error::DimensionMismatch {
+            expected: 2,
+            found: 3
+        })
     );
     assert_eq!(Lbfgs::new().step(quadratic, &mut []), Err(Error::Empty));
 }
@@ -177,5 +201,8 @@ fn mini_batch_training_loop() {
             opt.step(&mut w, &g).unwrap();
         }
     }
-    assert!((w[0] - 3.0).abs() < 1e-2 && (w[1] + 1.0).abs() < 1e-2, "{w:?}");
+    assert!(
+        (w[0] - 3.0).abs() < 1e-2 && (w[1] + 1.0).abs() < 1e-2,
+        "{w:?}"
+    );
 }

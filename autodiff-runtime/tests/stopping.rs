@@ -6,7 +6,9 @@ use std::io::Write;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 
-use autodiff_runtime::{every, Error, GradientDescent, Lbfgs, Momentum, Progress, Stop, StopReason};
+use autodiff_runtime::{
+    every, Error, GradientDescent, Lbfgs, Momentum, Progress, Stop, StopReason,
+};
 use common::*;
 
 #[test]
@@ -99,7 +101,10 @@ fn line_search_failed() {
     let mut x = [1.0];
     assert_eq!(
         Lbfgs::new().step(liar, &mut x),
-        Err(Error::LineSearchFailed { x: vec![1.0], value: 1.0 })
+        Err(Error::LineSearchFailed {
+            x: vec![1.0],
+            value: 1.0
+        })
     );
     assert_eq!(x, [1.0]);
 }
@@ -148,8 +153,14 @@ fn progress_lines() {
     let lines: Vec<&str> = text.lines().collect();
     // Every 200 / 20 = 10 iterations (0..=200), then the summary.
     assert_eq!(lines.len(), 21 + 1, "{text}");
-    assert!(lines[0].starts_with("iter      0/200  value 2.420000e1"), "{text}");
-    assert!(lines[21].starts_with("done: iteration limit reached after 200 iterations"), "{text}");
+    assert!(
+        lines[0].starts_with("iter      0/200  value 2.420000e1"),
+        "{text}"
+    );
+    assert!(
+        lines[21].starts_with("done: iteration limit reached after 200 iterations"),
+        "{text}"
+    );
 
     let out = Shared::default();
     let mut progress = Progress::lines(out.clone()).every(100);
@@ -158,5 +169,11 @@ fn progress_lines() {
         .minimize_with(rosenbrock, &ROSENBROCK_START, |it| progress.update(it))
         .unwrap();
     progress.finish(&report);
-    assert_eq!(String::from_utf8(out.0.lock().unwrap().clone()).unwrap().lines().count(), 4);
+    assert_eq!(
+        String::from_utf8(out.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .count(),
+        4
+    );
 }
