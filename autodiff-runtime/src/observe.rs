@@ -264,7 +264,9 @@ impl Progress {
             Sink::Bar(bar) => {
                 if let Some(bar) = bar.take() {
                     bar.set_position(report.iterations as u64);
-                    bar.finish_with_message(summary);
+                    // `abandon` keeps the position: a run that converged early
+                    // should not show a full bar.
+                    bar.abandon_with_message(summary);
                 }
             }
             Sink::Lines(out) => {
