@@ -5,6 +5,5 @@ pub use num_traits;
 pub use num_traits::Float;
 
 #[doc(hidden)]
-pub mod __private {
-    pub use num_traits::{Float, FromPrimitive, NumCast, One, ToPrimitive, Zero};
-}
+#[path = "private.rs"]
+pub mod __private;

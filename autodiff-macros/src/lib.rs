@@ -1,7 +1,25 @@
-//! `#[differentiate]`.
+//! The `#[differentiate]` attribute of the [`autodiff`](https://docs.rs/autodiff) crate.
+//!
+//! This crate is the procedural-macro shim; the documentation, with examples,
+//! lives on `autodiff::differentiate`, which re-exports it.
+
+mod activity;
+mod attr;
+mod diag;
+mod emit;
+mod expand;
+mod forward;
+mod ir;
+mod lower;
+mod reverse;
+mod rules;
+
 use proc_macro::TokenStream;
 
+/// Writes the forward (`f_fwd`), adjoint (`f_adjoint`) and gradient (`f_grad`)
+/// versions of a numeric function. See `autodiff::differentiate` for the full
+/// documentation.
 #[proc_macro_attribute]
-pub fn differentiate(_attr: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
+    expand::differentiate(attr.into(), item.into()).into()
 }

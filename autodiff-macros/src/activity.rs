@@ -1,0 +1,288 @@
+//! Which values carry derivatives, and which primal values the reverse sweep reads.
+//!
+//! *Varied* (depends on an active parameter) is propagated forward and *useful*
+//! (reaches the returned value) backward, both to a fixed point so that loops
+//! are covered; a variable is active when it is both. *Needed* marks the
+//! variables whose primal value the reverse sweep reads (operands of nonlinear
+//! rules, indices, loop bounds, call arguments): only those are saved when the
+//! forward sweep overwrites them (Tapenade's to-be-recorded analysis).
+
+use crate::ir::*;
+use crate::rules::partials;
+
+pub struct Analysis {
+    pub active: Vec<bool>,
+    pub needed: Vec<bool>,
+    /// Reassigned somewhere after its binding (by `Assign` or `Store`).
+    pub assigned: Vec<bool>,
+    /// Per block id: does its reverse sweep do anything?
+    pub has_rev: Vec<bool>,
+    /// Loop variables of `for` loops (rebound by the reversed loop).
+    pub loop_var: Vec<bool>,
+}
+
+pub fn analyze(f: &Func) -> Analysis {
+    let n = f.vars.len();
+    let mut varied = vec![false; n];
+    let mut useful = vec![false; n];
+    let mut assigned = vec![false; n];
+    let mut loop_var = vec![false; n];
+    for (i, v) in f.vars.iter().enumerate() {
+        if v.is_param && v.wrt {
+            varied[i] = true;
+        }
+    }
+    walk(&f.body, &mut |s| match s {
+        Stmt::Assign { var, init: false, .. } => assigned[*var] = true,
+        Stmt::Store { buf, .. } => assigned[*buf] = true,
+        Stmt::For { var, .. } => loop_var[*var] = true,
+        _ => {}
+    });
+    // varied: forward to a fixed point
+    loop {
+        let mut changed = false;
+        walk(&f.body, &mut |s| {
+            let (dst, src) = match s {
+                Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } => (*var, rhs_vars(rhs)),
+                Stmt::Store { buf, value, .. } => (*buf, value.var().into_iter().collect()),
+                _ => return,
+            };
+            if !varied[dst] && f.vars[dst].kind != Kind::Passive && src.iter().any(|v| varied[*v]) {
+                varied[dst] = true;
+                changed = true;
+            }
+        });
+        if !changed {
+            break;
+        }
+    }
+    // useful: backward to a fixed point
+    useful[f.ret] = true;
+    loop {
+        let mut changed = false;
+        walk(&f.body, &mut |s| {
+            let (dst, src) = match s {
+                Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } => (*var, rhs_vars(rhs)),
+                Stmt::Store { buf, value, .. } => (*buf, value.var().into_iter().collect()),
+                _ => return,
+            };
+            if useful[dst] {
+                for v in src {
+                    if !useful[v] && f.vars[v].kind != Kind::Passive {
+                        useful[v] = true;
+                        changed = true;
+                    }
+                }
+            }
+        });
+        if !changed {
+            break;
+        }
+    }
+    let active: Vec<bool> = (0..n)
+        .map(|i| varied[i] && useful[i] && f.vars[i].kind != Kind::Passive)
+        .collect();
+
+    // has_rev: blocks whose reverse sweep does something (bottom-up).
+    let mut has_rev = vec![false; f.n_blocks];
+    let mut a = Analysis { active, needed: vec![false; n], assigned, has_rev: Vec::new(), loop_var };
+    mark_rev(&f.body, &a, &mut has_rev);
+    a.has_rev = has_rev.clone();
+
+    // needed: iterate, since saving a value makes its own inputs needed in turn.
+    loop {
+        let before = a.needed.clone();
+        let mut needed = a.needed.clone();
+        collect_needed(f, &f.body, &a, &mut needed);
+        // Recomputed passive lets read their inputs in the reverse sweep.
+        walk(&f.body, &mut |s| {
+            if let Stmt::Let { var, rhs: Rhs::Passive(p), .. } = s {
+                if needed[*var] {
+                    for r in &p.reads {
+                        needed[*r] = true;
+                    }
+                }
+            }
+        });
+        a.needed = needed;
+        // A needed variable that is overwritten makes its block's reverse non-empty.
+        let mut has_rev = vec![false; f.n_blocks];
+        mark_rev(&f.body, &a, &mut has_rev);
+        a.has_rev = has_rev;
+        if a.needed == before {
+            break;
+        }
+    }
+    a
+}
+
+/// Float variables read by a right-hand side (operands, loaded buffers, buffer arguments).
+fn rhs_vars(rhs: &Rhs) -> Vec<VarId> {
+    let mut v: Vec<VarId> = rhs.operands().iter().filter_map(|o| o.var()).collect();
+    v.extend(rhs.buffers());
+    v
+}
+
+pub fn walk(b: &Block, f: &mut impl FnMut(&Stmt)) {
+    for s in &b.stmts {
+        f(s);
+        match s {
+            Stmt::If { then, els, .. } => {
+                walk(then, f);
+                walk(els, f);
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } => walk(body, f),
+            _ => {}
+        }
+    }
+}
+
+impl Analysis {
+    /// Does this statement have reverse-sweep work of its own (not counting nested blocks)?
+    pub fn stmt_has_rev(&self, f: &Func, s: &Stmt) -> bool {
+        match s {
+            Stmt::Let { var, .. } => self.active[*var],
+            Stmt::Assign { var, .. } => self.active[*var] || self.needed[*var],
+            Stmt::Store { buf, .. } => self.active[*buf] || self.needed[*buf],
+            Stmt::If { then, els, .. } => self.has_rev[then.id] || self.has_rev[els.id],
+            Stmt::For { body, .. } | Stmt::While { body, .. } => self.has_rev[body.id],
+            Stmt::Decl { .. } | Stmt::Passive(_) => {
+                let _ = f;
+                false
+            }
+        }
+    }
+
+    pub fn is_active_operand(&self, o: &Operand) -> bool {
+        match o {
+            Operand::Var(v) | Operand::Load(v, _) => self.active[*v],
+            Operand::Const(_) => false,
+        }
+    }
+}
+
+fn mark_rev(b: &Block, a: &Analysis, has_rev: &mut Vec<bool>) -> bool {
+    let mut any = false;
+    for s in &b.stmts {
+        let r = match s {
+            Stmt::If { then, els, .. } => {
+                let t = mark_rev(then, a, has_rev);
+                let e = mark_rev(els, a, has_rev);
+                t || e
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } => mark_rev(body, a, has_rev),
+            Stmt::Let { var, .. } => a.active[*var],
+            Stmt::Assign { var, .. } => a.active[*var] || a.needed[*var],
+            Stmt::Store { buf, .. } => a.active[*buf] || a.needed[*buf],
+            _ => false,
+        };
+        any |= r;
+    }
+    if let Some(h) = has_rev.get_mut(b.id) {
+        *h = any;
+    }
+    any
+}
+
+fn mark_reads(p: &PExpr, needed: &mut [bool]) {
+    for r in &p.reads {
+        needed[*r] = true;
+    }
+}
+
+fn mark_operand(o: &Operand, needed: &mut [bool]) {
+    match o {
+        Operand::Var(v) => needed[*v] = true,
+        Operand::Load(b, i) => {
+            needed[*b] = true;
+            mark_reads(i, needed);
+        }
+        Operand::Const(p) => mark_reads(p, needed),
+    }
+}
+
+fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Vec<bool>) {
+    for s in &b.stmts {
+        match s {
+            Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } if a.active[*var] => match rhs {
+                Rhs::Op(op, args) => {
+                    for (i, d) in partials(*op).iter().enumerate() {
+                        let Some(arg) = args.get(i) else { continue };
+                        if !a.is_active_operand(arg) {
+                            continue;
+                        }
+                        if let Operand::Load(_, idx) = arg {
+                            mark_reads(idx, needed);
+                        }
+                        if let Some(d) = d {
+                            d.reads(&mut |r| match r {
+                                Some(j) => {
+                                    if let Some(o) = args.get(j) {
+                                        mark_operand(o, needed);
+                                    }
+                                }
+                                None => needed[*var] = true,
+                            });
+                        }
+                    }
+                }
+                Rhs::Call(c) => {
+                    if let Callee::Method { recv, .. } = &c.callee {
+                        mark_reads(recv, needed);
+                    }
+                    for arg in &c.args {
+                        match arg {
+                            CallArg::Float(o) => mark_operand(o, needed),
+                            CallArg::Buf { var, .. } => needed[*var] = true,
+                            CallArg::Passive(p) => mark_reads(p, needed),
+                        }
+                    }
+                }
+                Rhs::Fill { len, .. } => {
+                    mark_reads(len, needed);
+                    needed[*var] = true;
+                }
+                Rhs::Passive(_) => {}
+            },
+            Stmt::Store { buf, index, value } if a.active[*buf] || a.needed[*buf] => {
+                mark_reads(index, needed);
+                if let Operand::Load(..) = value {
+                    mark_operand(value, needed);
+                }
+            }
+            Stmt::If { cond, then, els } => {
+                if a.has_rev[then.id] || a.has_rev[els.id] {
+                    if recomputable_cond(cond, a) {
+                        mark_reads(cond, needed);
+                    }
+                    collect_needed(f, then, a, needed);
+                    collect_needed(f, els, a, needed);
+                }
+            }
+            Stmt::For { range, body, last, .. } => {
+                if a.has_rev[body.id] {
+                    let Range::Range { lo, hi, .. } = range;
+                    mark_reads(lo, needed);
+                    mark_reads(hi, needed);
+                    if let Some(l) = last {
+                        needed[*l] = true;
+                    }
+                    collect_needed(f, body, a, needed);
+                }
+            }
+            Stmt::While { body, count, .. } => {
+                if a.has_rev[body.id] {
+                    needed[*count] = true;
+                    collect_needed(f, body, a, needed);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A branch condition can be re-evaluated in the reverse sweep when everything it
+/// reads is never reassigned; otherwise the decision is recorded.
+pub fn recomputable_cond(cond: &PExpr, a: &Analysis) -> bool {
+    cond.reads.iter().all(|r| !a.assigned[*r])
+}

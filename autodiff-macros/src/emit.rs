@@ -1,0 +1,219 @@
+//! Names, rendering of operands and rule partials, and the generated signatures.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+
+use crate::activity::Analysis;
+use crate::ir::*;
+use crate::rules::{Form, Op, D};
+
+/// Shared by the forward and reverse generators.
+pub struct Gen<'a> {
+    pub f: &'a Func,
+    pub a: &'a Analysis,
+}
+
+impl<'a> Gen<'a> {
+    pub fn fty(&self) -> TokenStream {
+        match &self.f.float {
+            FloatTy::F64 => quote!(f64),
+            FloatTy::F32 => quote!(f32),
+            FloatTy::Generic(i) => quote!(#i),
+        }
+    }
+
+    pub fn zero(&self) -> TokenStream {
+        match &self.f.float {
+            FloatTy::F64 | FloatTy::F32 => quote!(0.0),
+            FloatTy::Generic(i) => quote!(<#i as ::autodiff::__private::Zero>::zero()),
+        }
+    }
+
+    pub fn one(&self) -> TokenStream {
+        match &self.f.float {
+            FloatTy::F64 | FloatTy::F32 => quote!(1.0),
+            FloatTy::Generic(i) => quote!(<#i as ::autodiff::__private::One>::one()),
+        }
+    }
+
+    fn lit(&self, x: f64) -> TokenStream {
+        let l = proc_macro2::Literal::f64_unsuffixed(x);
+        match &self.f.float {
+            FloatTy::F64 | FloatTy::F32 => quote!(#l),
+            FloatTy::Generic(i) => quote!(::autodiff::__private::lit::<#i>(#l)),
+        }
+    }
+
+    /// `F::name(args..)`, spelled so that no trait import is needed.
+    pub fn method(&self, name: &str, args: &[TokenStream]) -> TokenStream {
+        let m = Ident::new(name, Span::call_site());
+        match &self.f.float {
+            FloatTy::F64 => quote!(f64::#m(#(#args),*)),
+            FloatTy::F32 => quote!(f32::#m(#(#args),*)),
+            FloatTy::Generic(i) => quote!(<#i as ::autodiff::__private::Float>::#m(#(#args),*)),
+        }
+    }
+
+    pub fn ident(&self, v: VarId) -> &Ident {
+        &self.f.vars[v].ident
+    }
+
+    /// The tangent of `v` in `_fwd` (parameters: the documented `dx`).
+    pub fn tangent_ident(&self, v: VarId) -> Ident {
+        let var = &self.f.vars[v];
+        if var.is_param {
+            format_ident!("d{}", var.ident)
+        } else {
+            format_ident!("__d_{}", var.ident.to_string().trim_start_matches('_'))
+        }
+    }
+
+    /// The adjoint of `v` in `_adjoint` (buffer parameters: the documented `dw`).
+    pub fn adjoint_ident(&self, v: VarId) -> Ident {
+        let var = &self.f.vars[v];
+        if var.is_param && var.kind == Kind::Buf {
+            format_ident!("d{}", var.ident)
+        } else {
+            format_ident!("__b_{}", var.ident.to_string().trim_start_matches('_'))
+        }
+    }
+
+    pub fn stack_ident(&self, v: VarId) -> Ident {
+        format_ident!("__stack_{}", self.f.vars[v].ident.to_string().trim_start_matches('_'))
+    }
+
+    pub fn primal(&self, o: &Operand) -> TokenStream {
+        match o {
+            Operand::Var(v) => self.ident(*v).to_token_stream(),
+            Operand::Load(b, i) => {
+                let b = self.ident(*b);
+                let i = &i.tokens;
+                quote!(#b[#i])
+            }
+            Operand::Const(p) => p.tokens.clone(),
+        }
+    }
+
+    /// The tangent of an operand, `None` when it carries no derivative.
+    pub fn tangent(&self, o: &Operand) -> Option<TokenStream> {
+        if !self.a.is_active_operand(o) {
+            return None;
+        }
+        Some(match o {
+            Operand::Var(v) => self.tangent_ident(*v).to_token_stream(),
+            Operand::Load(b, i) => {
+                let d = self.tangent_ident(*b);
+                let i = &i.tokens;
+                quote!(#d[#i])
+            }
+            Operand::Const(_) => return None,
+        })
+    }
+
+    /// The place an operand's adjoint accumulates into.
+    pub fn adjoint(&self, o: &Operand) -> Option<TokenStream> {
+        if !self.a.is_active_operand(o) {
+            return None;
+        }
+        Some(match o {
+            Operand::Var(v) => self.adjoint_ident(*v).to_token_stream(),
+            Operand::Load(b, i) => {
+                let d = self.adjoint_ident(*b);
+                let i = &i.tokens;
+                quote!(#d[#i])
+            }
+            Operand::Const(_) => return None,
+        })
+    }
+
+    /// The primal value of `op(args)`.
+    pub fn primal_op(&self, op: Op, args: &[Operand]) -> TokenStream {
+        let a: Vec<TokenStream> = args.iter().map(|o| self.primal(o)).collect();
+        match op.form() {
+            Form::Identity => a[0].clone(),
+            Form::Unary(_) => {
+                let x = &a[0];
+                quote!(-#x)
+            }
+            Form::Binary(sym) => {
+                let (l, r) = (&a[0], &a[1]);
+                let sym: TokenStream = sym.parse().unwrap_or_default();
+                quote!(#l #sym #r)
+            }
+            Form::Method(name) => self.method(name, &a),
+        }
+    }
+
+    /// Renders a partial; `ins` are the operands' values, `out` the result's.
+    pub fn render(&self, d: &D, ins: &[TokenStream], out: &TokenStream) -> TokenStream {
+        match d {
+            D::In(i) => ins.get(*i).cloned().unwrap_or_default(),
+            D::Out => out.clone(),
+            D::One => self.lit(1.0),
+            D::Lit(x) => self.lit(*x),
+            D::Neg(a) => {
+                let a = self.render(a, ins, out);
+                quote!((-#a))
+            }
+            D::Add(l, r) => self.bin(l, r, quote!(+), ins, out),
+            D::Sub(l, r) => self.bin(l, r, quote!(-), ins, out),
+            D::Mul(l, r) => self.bin(l, r, quote!(*), ins, out),
+            D::Div(l, r) => self.bin(l, r, quote!(/), ins, out),
+            D::Method(name, args) => {
+                let args: Vec<TokenStream> = args.iter().map(|a| self.render(a, ins, out)).collect();
+                self.method(name, &args)
+            }
+            D::Helper(name, args) => {
+                let args: Vec<TokenStream> = args.iter().map(|a| self.render(a, ins, out)).collect();
+                let h = Ident::new(name, Span::call_site());
+                quote!(::autodiff::__private::#h(#(#args),*))
+            }
+        }
+    }
+
+    fn bin(&self, l: &D, r: &D, op: TokenStream, ins: &[TokenStream], out: &TokenStream) -> TokenStream {
+        let l = self.render(l, ins, out);
+        let r = self.render(r, ins, out);
+        quote!((#l #op #r))
+    }
+
+    /// `∂ * t`, simplified where ∂ is ±1.
+    pub fn scale(&self, d: &D, t: TokenStream, ins: &[TokenStream], out: &TokenStream) -> (bool, TokenStream) {
+        match d {
+            D::One => (false, t),
+            D::Neg(inner) if matches!(**inner, D::One) => (true, t),
+            d => {
+                let p = self.render(d, ins, out);
+                (false, quote!(#p * #t))
+            }
+        }
+    }
+
+    /// The type of a buffer's shadow in `_adjoint`.
+    pub fn adjoint_shadow_ty(&self, v: VarId, ty: &syn::Type) -> TokenStream {
+        let f = self.fty();
+        match self.f.vars[v].buf {
+            Some(BufRepr::SliceParam) => quote!(&mut [#f]),
+            Some(BufRepr::ArrayParam) => quote!(&mut #ty),
+            Some(BufRepr::ArrayRefParam) => match ty {
+                syn::Type::Reference(r) => {
+                    let e = &r.elem;
+                    quote!(&mut #e)
+                }
+                other => quote!(&mut #other),
+            },
+            _ => quote!(&mut #f),
+        }
+    }
+}
+
+/// The element count of an array type `[F; N]` or `&[F; N]`.
+pub fn array_len(ty: &syn::Type) -> Option<&syn::Expr> {
+    match ty {
+        syn::Type::Array(a) => Some(&a.len),
+        syn::Type::Reference(r) => array_len(&r.elem),
+        syn::Type::Paren(p) => array_len(&p.elem),
+        syn::Type::Group(g) => array_len(&g.elem),
+        _ => None,
+    }
+}

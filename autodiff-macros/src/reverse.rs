@@ -1,0 +1,539 @@
+//! IR → the body of `f_adjoint`: a forward sweep that saves only what the reverse
+//! sweep will need and lose, then the reverse sweep.
+//!
+//! # What is stored, and why
+//!
+//! - Straight-line code at the top of the function stores nothing: every
+//!   temporary has its own name, so the reverse sweep reads the primal values
+//!   directly. A top-level reassignment of a needed variable saves the old
+//!   value in a local (`__s*`), never on a heap tape.
+//! - A variable whose primal value the reverse sweep reads ([`Analysis::needed`])
+//!   is saved when it is overwritten inside a loop or branch: floats on one
+//!   typed tape (`__tape: Vec<F>`), other values on a stack of their own.
+//!   Values that are not needed (`s += w[i] * x[i]` needs no old `s`) and
+//!   inputs that never change (parameters, read-only buffers) are never stored;
+//!   they are read again by the reverse sweep.
+//! - Variables bound inside a loop body or branch are out of scope in the
+//!   reverse sweep: the needed ones are pushed when the block ends and popped
+//!   when its reverse begins; passive `let`s computed from unchanging values
+//!   are recomputed instead.
+//! - A branch whose condition reads only unchanging values is re-evaluated;
+//!   otherwise its decision goes on `__flags: Vec<bool>`. A `while` loop's trip
+//!   count and the last index of an early-exited `for` loop are recorded.
+//! - Before each `for` loop the tapes reserve `trip count × pushes per
+//!   iteration`, so they do not grow one push at a time.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::activity::recomputable_cond;
+use crate::emit::Gen;
+use crate::ir::*;
+use crate::rules::partials;
+use std::cell::Cell;
+
+/// Counters and what the generated function must declare.
+#[derive(Default)]
+pub struct RevState {
+    slot: Cell<usize>,
+    pub uses_tape: Cell<bool>,
+    pub uses_flags: Cell<bool>,
+    pub stacks: std::cell::RefCell<Vec<VarId>>,
+}
+
+struct Part {
+    fwd: Vec<TokenStream>,
+    /// In execution order of the reverse sweep.
+    rev: Vec<TokenStream>,
+    /// Float-tape and flag pushes per execution (branches: the larger side).
+    tape_pushes: usize,
+    flag_pushes: usize,
+}
+
+impl Gen<'_> {
+    pub fn gen_adjoint_body(&self, st: &RevState) -> TokenStream {
+        let part = self.gen_adjoint_block(&self.f.body, st, true);
+        let fwd = part.fwd;
+        let rev = part.rev;
+        let ret = self.ident(self.f.ret);
+        let mut decls = Vec::new();
+        let z = self.zero();
+        let f = self.fty();
+        // adjoints of active scalar parameters and top-level variables
+        for (i, v) in self.f.vars.iter().enumerate() {
+            if !self.a.active[i] || v.block != 0 || self.a.loop_var[i] {
+                continue;
+            }
+            if v.is_param && v.kind == Kind::Buf {
+                continue;
+            }
+            decls.push(self.adjoint_decl(i));
+        }
+        let seed = if self.a.active[self.f.ret] {
+            let b = self.adjoint_ident(self.f.ret);
+            quote!(#b += dret;)
+        } else {
+            quote!()
+        };
+        let mut finish = Vec::new();
+        for p in &self.f.params {
+            let Some(v) = p.var else { continue };
+            if self.a.active[v] && self.f.vars[v].kind == Kind::Float {
+                let b = self.adjoint_ident(v);
+                let d = format_ident!("d{}", p.ident);
+                finish.push(quote!(*#d += #b;));
+            }
+        }
+        let mut tapes = Vec::new();
+        if st.uses_tape.get() {
+            tapes.push(quote!(let mut __tape: ::std::vec::Vec<#f> = ::std::vec::Vec::new();));
+        }
+        if st.uses_flags.get() {
+            tapes.push(quote!(let mut __flags: ::std::vec::Vec<bool> = ::std::vec::Vec::new();));
+        }
+        for v in st.stacks.borrow().iter() {
+            let s = self.stack_ident(*v);
+            tapes.push(quote!(let mut #s = ::std::vec::Vec::new();));
+        }
+        let _ = z;
+        quote! {
+            #(#tapes)*
+            #(#fwd)*
+            let __value = #ret;
+            #(#decls)*
+            #seed
+            #(#rev)*
+            #(#finish)*
+            __value
+        }
+    }
+
+    fn adjoint_decl(&self, v: VarId) -> TokenStream {
+        let b = self.adjoint_ident(v);
+        let z = self.zero();
+        let f = self.fty();
+        match self.f.vars[v].kind {
+            Kind::Buf => {
+                let x = self.ident(v);
+                match self.f.vars[v].buf {
+                    Some(BufRepr::LocalArray) => quote!(let mut #b = [#z; #x.len()];),
+                    _ => quote!(let mut #b = ::std::vec![#z; #x.len()];),
+                }
+            }
+            _ => quote!(let mut #b: #f = #z;),
+        }
+    }
+
+    fn pop(&self, what: TokenStream) -> TokenStream {
+        quote!(::autodiff::__private::pop(&mut #what))
+    }
+
+    fn is_top(&self, b: &Block) -> bool {
+        b.id == 0
+    }
+
+    /// Is `v` (declared in a nested block) re-evaluated rather than stored?
+    fn recomputed(&self, v: VarId, rhs: &Rhs) -> bool {
+        match rhs {
+            Rhs::Passive(p) => {
+                !self.a.assigned[v] && p.reads.iter().all(|r| !self.a.assigned[*r])
+            }
+            _ => false,
+        }
+    }
+
+    fn save(&self, v: VarId, top: bool, st: &RevState, value: TokenStream) -> (TokenStream, TokenStream, usize) {
+        if top {
+            let k = st.slot.get();
+            st.slot.set(k + 1);
+            let s = format_ident!("__s{}", k);
+            (quote!(let #s = #value;), quote!(#s), 0)
+        } else if self.f.vars[v].kind == Kind::Passive {
+            let s = self.stack_ident(v);
+            let mut stacks = st.stacks.borrow_mut();
+            if !stacks.contains(&v) {
+                stacks.push(v);
+            }
+            (quote!(#s.push(#value);), self.pop(quote!(#s)), 0)
+        } else {
+            st.uses_tape.set(true);
+            (quote!(__tape.push(#value);), self.pop(quote!(__tape)), 1)
+        }
+    }
+
+    fn gen_adjoint_block(&self, b: &Block, st: &RevState, top: bool) -> Part {
+        let mut fwd = Vec::new();
+        let mut rev_parts: Vec<Vec<TokenStream>> = Vec::new();
+        let mut tape_pushes = 0;
+        let mut flag_pushes = 0;
+        // Variables bound in this (nested) block that its reverse needs.
+        let mut block_end_push = Vec::new();
+        let mut block_start = Vec::new();
+        let mut recompute = Vec::new();
+        let mut adj_decls = Vec::new();
+        let has_rev = self.a.has_rev.get(b.id).copied().unwrap_or(false);
+        for s in &b.stmts {
+            let p = self.gen_adjoint_stmt(s, st, top);
+            fwd.extend(p.fwd);
+            rev_parts.push(p.rev);
+            tape_pushes += p.tape_pushes;
+            flag_pushes += p.flag_pushes;
+            if top || !has_rev {
+                continue;
+            }
+            let bound: Vec<(VarId, Option<&Rhs>)> = match s {
+                Stmt::Let { var, rhs, .. } => vec![(*var, Some(rhs))],
+                Stmt::Decl { var } => vec![(*var, None)],
+                Stmt::For { last: Some(l), .. } => vec![(*l, None)],
+                Stmt::While { count, .. } => vec![(*count, None)],
+                _ => vec![],
+            };
+            for (v, rhs) in bound {
+                if self.a.active[v] {
+                    adj_decls.push(self.adjoint_decl(v));
+                }
+                if !self.a.needed[v] {
+                    continue;
+                }
+                let x = self.ident(v);
+                if let Some(rhs @ Rhs::Passive(p)) = rhs {
+                    if self.recomputed(v, rhs) {
+                        let t = &p.tokens;
+                        recompute.push(quote!(let #x = #t;));
+                        continue;
+                    }
+                }
+                match self.f.vars[v].kind {
+                    Kind::Float => {
+                        st.uses_tape.set(true);
+                        tape_pushes += 1;
+                        block_end_push.push(quote!(__tape.push(#x);));
+                        block_start.push(quote!(let mut #x = ::autodiff::__private::pop(&mut __tape);));
+                    }
+                    _ => {
+                        let s = self.stack_ident(v);
+                        {
+                            let mut stacks = st.stacks.borrow_mut();
+                            if !stacks.contains(&v) {
+                                stacks.push(v);
+                            }
+                        }
+                        block_end_push.push(quote!(#s.push(#x);));
+                        block_start.push(quote!(let mut #x = ::autodiff::__private::pop(&mut #s);));
+                    }
+                }
+            }
+        }
+        fwd.extend(block_end_push);
+        block_start.reverse();
+        let mut rev = Vec::new();
+        rev.extend(block_start);
+        rev.extend(recompute);
+        rev.extend(adj_decls);
+        for r in rev_parts.into_iter().rev() {
+            rev.extend(r);
+        }
+        Part { fwd, rev, tape_pushes, flag_pushes }
+    }
+
+    /// Reverse-sweep contributions `x̄ᵢ += ∂ᵢ·g` of `op(args)`.
+    fn contributions(&self, op: crate::rules::Op, args: &[Operand], g: &TokenStream, out: &TokenStream, old: Option<(VarId, &TokenStream)>) -> Vec<TokenStream> {
+        let ins: Vec<TokenStream> = args
+            .iter()
+            .map(|o| match (o, old) {
+                (Operand::Var(v), Some((dst, old))) if *v == dst => old.clone(),
+                _ => self.primal(o),
+            })
+            .collect();
+        let mut res = Vec::new();
+        for (i, d) in partials(op).iter().enumerate() {
+            let (Some(d), Some(arg)) = (d, args.get(i)) else { continue };
+            let Some(target) = self.adjoint(arg) else { continue };
+            let (neg, t) = self.scale(d, g.clone(), &ins, out);
+            res.push(if neg { quote!(#target -= #t;) } else { quote!(#target += #t;) });
+        }
+        res
+    }
+
+    fn gen_adjoint_call(&self, c: &Call, g: &TokenStream) -> TokenStream {
+        let callee = self.callee_tokens(c, "_adjoint");
+        let mut args = Vec::new();
+        for a in &c.args {
+            match a {
+                CallArg::Float(o) => {
+                    args.push(self.primal(o));
+                    match self.adjoint(o) {
+                        Some(t) => args.push(quote!(&mut #t)),
+                        None => {
+                            let z = self.zero();
+                            args.push(quote!(&mut #z));
+                        }
+                    }
+                }
+                CallArg::Buf { var, by_ref } => {
+                    args.push(self.buf_arg(*var, *by_ref));
+                    if self.a.active[*var] {
+                        let d = self.adjoint_ident(*var);
+                        if self.f.vars[*var].is_param {
+                            args.push(quote!(&mut *#d));
+                        } else {
+                            args.push(quote!(&mut #d));
+                        }
+                    } else {
+                        let z = self.zero_buffer(*var);
+                        args.push(quote!(&mut #z));
+                    }
+                }
+                CallArg::Passive(p) => args.push(p.tokens.clone()),
+            }
+        }
+        quote!(let _ = #callee(#(#args,)* #g);)
+    }
+
+    fn gen_adjoint_stmt(&self, s: &Stmt, st: &RevState, top: bool) -> Part {
+        let mut part = Part { fwd: Vec::new(), rev: Vec::new(), tape_pushes: 0, flag_pushes: 0 };
+        match s {
+            Stmt::Let { var, rhs, mutable } => {
+                let v = self.ident(*var);
+                let m = if *mutable || self.a.assigned[*var] { quote!(mut) } else { quote!() };
+                let active = self.a.active[*var];
+                let bv = self.adjoint_ident(*var);
+                match rhs {
+                    Rhs::Op(op, args) => {
+                        let p = self.primal_op(*op, args);
+                        part.fwd.push(quote!(let #m #v = #p;));
+                        if active {
+                            part.rev.extend(self.contributions(*op, args, &quote!(#bv), &quote!(#v), None));
+                        }
+                    }
+                    Rhs::Call(c) => {
+                        let call = self.gen_primal_call(c);
+                        part.fwd.push(quote!(let #m #v = #call;));
+                        if active {
+                            part.rev.push(self.gen_adjoint_call(c, &quote!(#bv)));
+                        }
+                    }
+                    Rhs::Passive(p) => {
+                        let t = &p.tokens;
+                        part.fwd.push(quote!(let #m #v = #t;));
+                    }
+                    Rhs::Fill { elem, len, array } => {
+                        let e = self.primal(elem);
+                        let l = &len.tokens;
+                        part.fwd.push(if *array { quote!(let mut #v = [#e; #l];) } else { quote!(let mut #v = ::std::vec![#e; #l];) });
+                        if active {
+                            if let Some(t) = self.adjoint(elem) {
+                                part.rev.push(quote!(for __e in #bv.iter() { #t += *__e; }));
+                            }
+                        }
+                    }
+                }
+            }
+            Stmt::Decl { var } => {
+                let v = self.ident(*var);
+                let z = self.zero();
+                let f = self.fty();
+                part.fwd.push(quote!(let mut #v: #f = #z;));
+            }
+            Stmt::Assign { var, rhs, init } => {
+                let v = self.ident(*var);
+                let active = self.a.active[*var];
+                let saved = self.a.needed[*var] && !*init;
+                let mut restore = None;
+                if saved {
+                    let (f, r, n) = self.save(*var, top, st, quote!(#v));
+                    part.fwd.push(f);
+                    part.tape_pushes += n;
+                    restore = Some(r);
+                }
+                let bv = self.adjoint_ident(*var);
+                let z = self.zero();
+                match rhs {
+                    Rhs::Op(op, args) => {
+                        let p = self.primal_op(*op, args);
+                        part.fwd.push(quote!(#v = #p;));
+                        if active {
+                            let old = restore.as_ref().map(|_| quote!(__old));
+                            let contrib = self.contributions(*op, args, &quote!(__g), &quote!(#v), old.as_ref().map(|o| (*var, o)));
+                            let get_old = restore.as_ref().map(|r| quote!(let __old = #r;));
+                            let put_old = restore.as_ref().map(|_| quote!(#v = __old;));
+                            part.rev.push(quote! {{
+                                let __g = #bv;
+                                #bv = #z;
+                                #get_old
+                                #(#contrib)*
+                                #put_old
+                            }});
+                        } else if let Some(r) = restore {
+                            part.rev.push(quote!(#v = #r;));
+                        }
+                    }
+                    Rhs::Call(c) => {
+                        let call = self.gen_primal_call(c);
+                        part.fwd.push(quote!(#v = #call;));
+                        // The callee's adjoint recomputes with the arguments' values at the call.
+                        let put_old = restore.as_ref().map(|r| quote!(#v = #r;));
+                        if active {
+                            let call = self.gen_adjoint_call(c, &quote!(__g));
+                            part.rev.push(quote! {{
+                                let __g = #bv;
+                                #bv = #z;
+                                #put_old
+                                #call
+                            }});
+                        } else if let Some(p) = put_old {
+                            part.rev.push(p);
+                        }
+                    }
+                    Rhs::Passive(p) => {
+                        let t = &p.tokens;
+                        part.fwd.push(quote!(#v = #t;));
+                        if let Some(r) = restore {
+                            part.rev.push(quote!(#v = #r;));
+                        }
+                    }
+                    Rhs::Fill { .. } => {}
+                }
+            }
+            Stmt::Store { buf, index, value } => {
+                let b = self.ident(*buf);
+                let i = &index.tokens;
+                let mut restore = None;
+                if self.a.needed[*buf] {
+                    let (f, r, n) = self.save(*buf, top, st, quote!(#b[#i]));
+                    part.fwd.push(f);
+                    part.tape_pushes += n;
+                    restore = Some(r);
+                }
+                let p = self.primal(value);
+                part.fwd.push(quote!(#b[#i] = #p;));
+                let put_old = restore.map(|r| quote!(#b[#i] = #r;));
+                if self.a.active[*buf] {
+                    let bb = self.adjoint_ident(*buf);
+                    let z = self.zero();
+                    let acc = self.adjoint(value).map(|t| quote!(#t += __g;));
+                    part.rev.push(quote! {{
+                        let __g = #bb[#i];
+                        #bb[#i] = #z;
+                        #acc
+                        #put_old
+                    }});
+                } else if let Some(p) = put_old {
+                    part.rev.push(p);
+                }
+            }
+            Stmt::If { cond, then, els } => {
+                let t = self.gen_adjoint_block(then, st, false);
+                let e = self.gen_adjoint_block(els, st, false);
+                let c = &cond.tokens;
+                let has_rev = self.a.stmt_has_rev(self.f, s);
+                let (tf, ef) = (&t.fwd, &e.fwd);
+                part.tape_pushes = t.tape_pushes.max(e.tape_pushes);
+                part.flag_pushes = t.flag_pushes.max(e.flag_pushes);
+                if !has_rev {
+                    part.fwd.push(if ef.is_empty() { quote!(if #c { #(#tf)* }) } else { quote!(if #c { #(#tf)* } else { #(#ef)* }) });
+                    return part;
+                }
+                let rc = if recomputable_cond(cond, self.a) {
+                    part.fwd.push(quote!(if #c { #(#tf)* } else { #(#ef)* }));
+                    quote!(#c)
+                } else if top {
+                    let k = st.slot.get();
+                    st.slot.set(k + 1);
+                    let s = format_ident!("__c{}", k);
+                    part.fwd.push(quote!(let #s = #c; if #s { #(#tf)* } else { #(#ef)* }));
+                    quote!(#s)
+                } else {
+                    st.uses_flags.set(true);
+                    part.flag_pushes += 1;
+                    part.fwd.push(quote!(let __c = #c; __flags.push(__c); if __c { #(#tf)* } else { #(#ef)* }));
+                    self.pop(quote!(__flags))
+                };
+                let (tr, er) = (&t.rev, &e.rev);
+                part.rev.push(if er.is_empty() { quote!(if #rc { #(#tr)* }) } else { quote!(if #rc { #(#tr)* } else { #(#er)* }) });
+            }
+            Stmt::For { var, range, body, exit, last } => {
+                let i = self.ident(*var);
+                let r = self.range_tokens(range);
+                let bp = self.gen_adjoint_block(body, st, false);
+                let bf = &bp.fwd;
+                let has_rev = self.a.has_rev[body.id];
+                let ex = exit.as_ref().map(|e| {
+                    let e = &e.tokens;
+                    quote!(if #e { break; })
+                });
+                if !has_rev {
+                    part.fwd.push(quote!(for #i in #r { #(#bf)* #ex }));
+                    return part;
+                }
+                let mut reserve = Vec::new();
+                if bp.tape_pushes > 0 {
+                    let n = bp.tape_pushes;
+                    reserve.push(quote!(__tape.reserve(::autodiff::__private::trip_count(&(#r)) * #n);));
+                }
+                if bp.flag_pushes > 0 {
+                    let n = bp.flag_pushes;
+                    reserve.push(quote!(__flags.reserve(::autodiff::__private::trip_count(&(#r)) * #n);));
+                }
+                let br = &bp.rev;
+                let Range::Range { lo, hi, inclusive, rev } = range;
+                let (lo, hi) = (&lo.tokens, &hi.tokens);
+                match last {
+                    Some(l) if exit.is_some() => {
+                        let l = self.ident(*l);
+                        part.fwd.push(quote! {
+                            let mut #l = ::core::option::Option::None;
+                            #(#reserve)*
+                            for #i in #r { #l = ::core::option::Option::Some(#i); #(#bf)* #ex }
+                        });
+                        let rr = match (rev, inclusive) {
+                            (false, _) => quote!(((#lo)..=__l).rev()),
+                            (true, false) => quote!(__l..(#hi)),
+                            (true, true) => quote!(__l..=(#hi)),
+                        };
+                        part.rev.push(quote! {
+                            if let ::core::option::Option::Some(__l) = #l {
+                                for #i in #rr { #(#br)* }
+                            }
+                        });
+                    }
+                    _ => {
+                        part.fwd.push(quote! {
+                            #(#reserve)*
+                            for #i in #r { #(#bf)* #ex }
+                        });
+                        let rr = match (rev, inclusive) {
+                            (false, false) => quote!(((#lo)..(#hi)).rev()),
+                            (false, true) => quote!(((#lo)..=(#hi)).rev()),
+                            (true, false) => quote!((#lo)..(#hi)),
+                            (true, true) => quote!((#lo)..=(#hi)),
+                        };
+                        part.rev.push(quote!(for #i in #rr { #(#br)* }));
+                    }
+                }
+            }
+            Stmt::While { cond, body, exit, count } => {
+                let c = &cond.tokens;
+                let bp = self.gen_adjoint_block(body, st, false);
+                let bf = &bp.fwd;
+                let ex = exit.as_ref().map(|e| {
+                    let e = &e.tokens;
+                    quote!(if #e { break; })
+                });
+                if !self.a.has_rev[body.id] {
+                    part.fwd.push(quote!(while #c { #(#bf)* #ex }));
+                    return part;
+                }
+                let n = self.ident(*count);
+                part.fwd.push(quote! {
+                    let mut #n: usize = 0;
+                    while #c { #n += 1; #(#bf)* #ex }
+                });
+                let br = &bp.rev;
+                part.rev.push(quote!(for _ in 0..#n { #(#br)* }));
+            }
+            Stmt::Passive(t) => part.fwd.push(t.clone()),
+        }
+        part
+    }
+}

@@ -1,0 +1,134 @@
+//! Support for generated code. Not public API: names and signatures may change.
+
+pub use num_traits::{Float, FromPrimitive, NumCast, One, ToPrimitive, Zero};
+
+/// A float constant in the function's float type.
+#[inline(always)]
+pub fn lit<F: Float>(x: f64) -> F {
+    F::from(x).unwrap_or_else(F::nan)
+}
+
+/// Pops a value the forward sweep pushed; the sweeps are generated in lockstep.
+#[inline(always)]
+pub fn pop<T>(stack: &mut Vec<T>) -> T {
+    match stack.pop() {
+        Some(v) => v,
+        None => unreachable!("autodiff: reverse sweep popped more than the forward sweep pushed"),
+    }
+}
+
+/// Lower bound of a loop's trip count, to reserve tape capacity before the loop.
+#[inline(always)]
+pub fn trip_count<I: Iterator + Clone>(it: &I) -> usize {
+    it.size_hint().0
+}
+
+/// A zeroed shadow for a slice argument that carries no derivative.
+#[inline]
+pub fn zeros_like<F: Float>(x: &[F]) -> Vec<F> {
+    vec![F::zero(); x.len()]
+}
+
+/// A zeroed shadow for an array argument that carries no derivative.
+#[inline(always)]
+pub fn zeros_like_array<F: Float, const N: usize>(_: &[F; N]) -> [F; N] {
+    [F::zero(); N]
+}
+
+/// d|x|/dx: the sign, and 0 at 0 (as PyTorch and JAX).
+#[inline(always)]
+pub fn sign<F: Float>(x: F) -> F {
+    if x > F::zero() {
+        F::one()
+    } else if x < F::zero() {
+        -F::one()
+    } else if x == F::zero() {
+        F::zero()
+    } else {
+        x // NaN propagates
+    }
+}
+
+/// ∂max(a, b)/∂a: 1 where a wins, ½ at a tie, 0 where b wins.
+#[inline(always)]
+pub fn max_d<F: Float>(a: F, b: F) -> F {
+    if a > b {
+        F::one()
+    } else if a == b {
+        lit(0.5)
+    } else if a < b {
+        F::zero()
+    } else {
+        a + b // NaN propagates
+    }
+}
+
+/// ∂min(a, b)/∂a: 1 where a wins, ½ at a tie, 0 where b wins.
+#[inline(always)]
+pub fn min_d<F: Float>(a: F, b: F) -> F {
+    max_d(b, a)
+}
+
+/// ∂xⁿ/∂x = n·xⁿ⁻¹ for an integer exponent.
+#[inline(always)]
+pub fn powi_d<F: Float>(x: F, n: i32) -> F {
+    if n == 0 {
+        F::zero()
+    } else {
+        F::from(n).unwrap_or_else(F::nan) * x.powi(n - 1)
+    }
+}
+
+/// ∂xʸ/∂x = y·xʸ⁻¹, and 0 when y == 0 (so 0⁰ has a finite derivative).
+#[inline(always)]
+pub fn powf_dx<F: Float>(x: F, y: F) -> F {
+    if y == F::zero() {
+        F::zero()
+    } else {
+        y * x.powf(y - F::one())
+    }
+}
+
+/// ∂xʸ/∂y = xʸ·ln x, and 0 at a zero base with y ≥ 0 (as PyTorch).
+#[inline(always)]
+pub fn powf_dy<F: Float>(x: F, y: F, out: F) -> F {
+    if x == F::zero() && y >= F::zero() {
+        F::zero()
+    } else {
+        out * x.ln()
+    }
+}
+
+/// ∂atan2(y, x)/∂y = x / (x² + y²).
+#[inline(always)]
+pub fn atan2_dy<F: Float>(y: F, x: F) -> F {
+    x / (x * x + y * y)
+}
+
+/// ∂atan2(y, x)/∂x = −y / (x² + y²).
+#[inline(always)]
+pub fn atan2_dx<F: Float>(y: F, x: F) -> F {
+    -y / (x * x + y * y)
+}
+
+/// ∂hypot/∂a = a / hypot, and 0 at the origin.
+#[inline(always)]
+pub fn hypot_d<F: Float>(a: F, out: F) -> F {
+    if out == F::zero() {
+        F::zero()
+    } else {
+        a / out
+    }
+}
+
+/// ln 2 in the type of `x`.
+#[inline(always)]
+pub fn ln2<F: Float>(_: F) -> F {
+    lit(core::f64::consts::LN_2)
+}
+
+/// ln 10 in the type of `x`.
+#[inline(always)]
+pub fn ln10<F: Float>(_: F) -> F {
+    lit(core::f64::consts::LN_10)
+}
