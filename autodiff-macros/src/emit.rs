@@ -189,6 +189,16 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// `target += t` (or `-=`); generic floats have no `AddAssign` bound, so they get `target = target + t`.
+    pub fn accumulate(&self, target: &TokenStream, neg: bool, t: &TokenStream) -> TokenStream {
+        match (&self.f.float, neg) {
+            (FloatTy::Generic(_), false) => quote!(#target = #target + #t;),
+            (FloatTy::Generic(_), true) => quote!(#target = #target - #t;),
+            (_, false) => quote!(#target += #t;),
+            (_, true) => quote!(#target -= #t;),
+        }
+    }
+
     /// The type of a buffer's shadow in `_adjoint`.
     pub fn adjoint_shadow_ty(&self, v: VarId, ty: &syn::Type) -> TokenStream {
         let f = self.fty();

@@ -71,7 +71,7 @@ impl Gen<'_> {
         }
         let seed = if self.a.active[self.f.ret] {
             let b = self.adjoint_ident(self.f.ret);
-            quote!(#b += dret;)
+            self.accumulate(&quote!(#b), false, &quote!(dret))
         } else {
             quote!()
         };
@@ -81,7 +81,7 @@ impl Gen<'_> {
             if self.a.active[v] && self.f.vars[v].kind == Kind::Float {
                 let b = self.adjoint_ident(v);
                 let d = format_ident!("d{}", p.ident);
-                finish.push(quote!(*#d += #b;));
+                finish.push(self.accumulate(&quote!(*#d), false, &quote!(#b)));
             }
         }
         let mut tapes = Vec::new();
@@ -250,7 +250,7 @@ impl Gen<'_> {
             let (Some(d), Some(arg)) = (d, args.get(i)) else { continue };
             let Some(target) = self.adjoint(arg) else { continue };
             let (neg, t) = self.scale(d, g.clone(), &ins, out);
-            res.push(if neg { quote!(#target -= #t;) } else { quote!(#target += #t;) });
+            res.push(self.accumulate(&target, neg, &t));
         }
         res
     }
@@ -323,7 +323,8 @@ impl Gen<'_> {
                         part.fwd.push(if *array { quote!(let mut #v = [#e; #l];) } else { quote!(let mut #v = ::std::vec![#e; #l];) });
                         if active {
                             if let Some(t) = self.adjoint(elem) {
-                                part.rev.push(quote!(for __e in #bv.iter() { #t += *__e; }));
+                                let acc = self.accumulate(&t, false, &quote!(*__e));
+                                part.rev.push(quote!(for __e in #bv.iter() { #acc }));
                             }
                         }
                     }
@@ -411,7 +412,7 @@ impl Gen<'_> {
                 if self.a.active[*buf] {
                     let bb = self.adjoint_ident(*buf);
                     let z = self.zero();
-                    let acc = self.adjoint(value).map(|t| quote!(#t += __g;));
+                    let acc = self.adjoint(value).map(|t| self.accumulate(&t, false, &quote!(__g)));
                     part.rev.push(quote! {{
                         let __g = #bb[#i];
                         #bb[#i] = #z;
