@@ -13,6 +13,12 @@ use crate::rules::partials;
 pub struct Analysis {
     pub active: Vec<bool>,
     pub needed: Vec<bool>,
+    /// Pre-order positions of the statements whose reverse reads each variable's value.
+    pub uses: Vec<Vec<usize>>,
+    /// Pre-order position of every statement, keyed by address.
+    pub pos: std::collections::BTreeMap<usize, usize>,
+    /// `(first, last)` positions inside each loop body.
+    pub loops: Vec<(usize, usize)>,
     /// Reassigned somewhere after its binding (by `Assign` or `Store`).
     pub assigned: Vec<bool>,
     /// Per block id: does its reverse sweep do anything?
@@ -85,26 +91,46 @@ pub fn analyze(f: &Func) -> Analysis {
 
     // has_rev: blocks whose reverse sweep does something (bottom-up).
     let mut has_rev = vec![false; f.n_blocks];
-    let mut a = Analysis { active, needed: vec![false; n], assigned, has_rev: Vec::new(), loop_var };
+    let mut pos = std::collections::BTreeMap::new();
+    let mut loops = Vec::new();
+    number(&f.body, &mut 0, &mut pos, &mut loops);
+    let mut a = Analysis {
+        active,
+        needed: vec![false; n],
+        uses: vec![Vec::new(); n],
+        pos,
+        loops,
+        assigned,
+        has_rev: Vec::new(),
+        loop_var,
+    };
     mark_rev(&f.body, &a, &mut has_rev);
     a.has_rev = has_rev.clone();
 
     // needed: iterate, since saving a value makes its own inputs needed in turn.
     loop {
         let before = a.needed.clone();
-        let mut needed = a.needed.clone();
-        collect_needed(f, &f.body, &a, &mut needed);
+        let mut uses = vec![Vec::new(); n];
+        let mut u = Uses { uses: &mut uses, at: 0 };
+        collect_needed(f, &f.body, &a, &mut u);
         // Recomputed passive lets read their inputs in the reverse sweep.
         walk(&f.body, &mut |s| {
             if let Stmt::Let { var, rhs: Rhs::Passive(p), .. } = s {
-                if needed[*var] {
-                    for r in &p.reads {
-                        needed[*r] = true;
-                    }
+                if !a.needed[*var] {
+                    return;
+                }
+                let at = a.pos_of(s);
+                for r in &p.reads {
+                    uses[*r].push(at);
                 }
             }
         });
-        a.needed = needed;
+        for u in uses.iter_mut() {
+            u.sort_unstable();
+            u.dedup();
+        }
+        a.needed = uses.iter().map(|u| !u.is_empty()).collect();
+        a.uses = uses;
         // A needed variable that is overwritten makes its block's reverse non-empty.
         let mut has_rev = vec![false; f.n_blocks];
         mark_rev(&f.body, &a, &mut has_rev);
@@ -142,8 +168,8 @@ impl Analysis {
     pub fn stmt_has_rev(&self, f: &Func, s: &Stmt) -> bool {
         match s {
             Stmt::Let { var, .. } => self.active[*var],
-            Stmt::Assign { var, .. } => self.active[*var] || self.needed[*var],
-            Stmt::Store { buf, .. } => self.active[*buf] || self.needed[*buf],
+            Stmt::Assign { var, init, .. } => self.active[*var] || (!*init && self.save_before(*var, s)),
+            Stmt::Store { buf, .. } => self.active[*buf] || self.save_before(*buf, s),
             Stmt::If { then, els, .. } => self.has_rev[then.id] || self.has_rev[els.id],
             Stmt::For { body, .. } | Stmt::While { body, .. } => self.has_rev[body.id],
             Stmt::Decl { .. } | Stmt::Passive(_) => {
@@ -151,6 +177,18 @@ impl Analysis {
                 false
             }
         }
+    }
+
+    pub fn pos_of(&self, s: &Stmt) -> usize {
+        self.pos.get(&(s as *const Stmt as usize)).copied().unwrap_or(0)
+    }
+
+    /// Must the forward sweep save `v` before statement `s` overwrites it? Only when
+    /// the reverse sweep reads a value of `v` that `s` destroys: a use before `s`, or a
+    /// use in a loop that also contains `s` (the next iteration overwrites it).
+    pub fn save_before(&self, v: VarId, s: &Stmt) -> bool {
+        let p = self.pos_of(s);
+        self.uses[v].iter().any(|&u| u <= p || self.loops.iter().any(|&(lo, hi)| lo <= u && u < hi && lo <= p && p < hi))
     }
 
     pub fn is_active_operand(&self, o: &Operand) -> bool {
@@ -172,8 +210,8 @@ fn mark_rev(b: &Block, a: &Analysis, has_rev: &mut Vec<bool>) -> bool {
             }
             Stmt::For { body, .. } | Stmt::While { body, .. } => mark_rev(body, a, has_rev),
             Stmt::Let { var, .. } => a.active[*var],
-            Stmt::Assign { var, .. } => a.active[*var] || a.needed[*var],
-            Stmt::Store { buf, .. } => a.active[*buf] || a.needed[*buf],
+            Stmt::Assign { var, init, .. } => a.active[*var] || (!*init && a.save_before(*var, s)),
+            Stmt::Store { buf, .. } => a.active[*buf] || a.save_before(*buf, s),
             _ => false,
         };
         any |= r;
@@ -184,25 +222,59 @@ fn mark_rev(b: &Block, a: &Analysis, has_rev: &mut Vec<bool>) -> bool {
     any
 }
 
-fn mark_reads(p: &PExpr, needed: &mut [bool]) {
-    for r in &p.reads {
-        needed[*r] = true;
+/// Where each variable's value is read by the reverse sweep.
+struct Uses<'a> {
+    uses: &'a mut Vec<Vec<usize>>,
+    /// Position of the statement being scanned.
+    at: usize,
+}
+
+impl Uses<'_> {
+    fn mark(&mut self, v: VarId) {
+        self.uses[v].push(self.at);
     }
 }
 
-fn mark_operand(o: &Operand, needed: &mut [bool]) {
+fn mark_reads(p: &PExpr, needed: &mut Uses) {
+    for r in &p.reads {
+        needed.mark(*r);
+    }
+}
+
+fn mark_operand(o: &Operand, needed: &mut Uses) {
     match o {
-        Operand::Var(v) => needed[*v] = true,
+        Operand::Var(v) => needed.mark(*v),
         Operand::Load(b, i) => {
-            needed[*b] = true;
+            needed.mark(*b);
             mark_reads(i, needed);
         }
         Operand::Const(p) => mark_reads(p, needed),
     }
 }
 
-fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Vec<bool>) {
+/// Numbers statements in pre-order and records each loop body's span.
+fn number(b: &Block, next: &mut usize, pos: &mut std::collections::BTreeMap<usize, usize>, loops: &mut Vec<(usize, usize)>) {
     for s in &b.stmts {
+        pos.insert(s as *const Stmt as usize, *next);
+        *next += 1;
+        match s {
+            Stmt::If { then, els, .. } => {
+                number(then, next, pos, loops);
+                number(els, next, pos, loops);
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                let first = *next;
+                number(body, next, pos, loops);
+                loops.push((first, *next));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Uses) {
+    for s in &b.stmts {
+        needed.at = a.pos_of(s);
         match s {
             Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } if a.active[*var] => match rhs {
                 Rhs::Op(op, args) => {
@@ -221,7 +293,7 @@ fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Vec<bool>) {
                                         mark_operand(o, needed);
                                     }
                                 }
-                                None => needed[*var] = true,
+                                None => needed.mark(*var),
                             });
                         }
                     }
@@ -233,18 +305,15 @@ fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Vec<bool>) {
                     for arg in &c.args {
                         match arg {
                             CallArg::Float(o) => mark_operand(o, needed),
-                            CallArg::Buf { var, .. } => needed[*var] = true,
+                            CallArg::Buf { var, .. } => needed.mark(*var),
                             CallArg::Passive(p) => mark_reads(p, needed),
                         }
                     }
                 }
-                Rhs::Fill { len, .. } => {
-                    mark_reads(len, needed);
-                    needed[*var] = true;
-                }
+                Rhs::Fill { len, .. } => mark_reads(len, needed),
                 Rhs::Passive(_) => {}
             },
-            Stmt::Store { buf, index, value } if a.active[*buf] || a.needed[*buf] => {
+            Stmt::Store { buf, index, value } if a.active[*buf] || a.save_before(*buf, s) => {
                 mark_reads(index, needed);
                 if let Operand::Load(..) = value {
                     mark_operand(value, needed);
@@ -265,14 +334,14 @@ fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Vec<bool>) {
                     mark_reads(lo, needed);
                     mark_reads(hi, needed);
                     if let Some(l) = last {
-                        needed[*l] = true;
+                        needed.mark(*l);
                     }
                     collect_needed(f, body, a, needed);
                 }
             }
             Stmt::While { body, count, .. } => {
                 if a.has_rev[body.id] {
-                    needed[*count] = true;
+                    needed.mark(*count);
                     collect_needed(f, body, a, needed);
                 }
             }

@@ -200,6 +200,9 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
     let analysis = crate::activity::Analysis {
         active: ir.vars.iter().map(|v| v.wrt).collect(),
         needed: vec![false; ir.vars.len()],
+        uses: vec![Vec::new(); ir.vars.len()],
+        pos: Default::default(),
+        loops: Vec::new(),
         assigned: vec![false; ir.vars.len()],
         has_rev: vec![false; ir.n_blocks],
         loop_var: vec![false; ir.vars.len()],

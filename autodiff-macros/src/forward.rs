@@ -115,7 +115,16 @@ impl Gen<'_> {
                             return quote! { #v = #p; };
                         }
                         let reads_self = args.iter().any(|o| matches!(o, Operand::Var(x) if x == var));
-                        if reads_self {
+                        let reads_out = partials(*op).iter().flatten().any(|d| {
+                            let mut out = false;
+                            d.reads(&mut |r| out |= r.is_none());
+                            out
+                        });
+                        if reads_self && !reads_out {
+                            // The tangent reads the old value: update it before the primal.
+                            let t = self.gen_tangent_sum(*op, args, &quote!(#v));
+                            quote! { #dv = #t; #v = #p; }
+                        } else if reads_self {
                             let t = self.gen_tangent_sum(*op, args, &quote!(__p));
                             quote! { { let __p = #p; let __dp = #t; #v = __p; #dv = __dp; } }
                         } else {
@@ -186,8 +195,8 @@ impl Gen<'_> {
 
     pub fn range_tokens(&self, r: &Range) -> TokenStream {
         let Range::Range { lo, hi, inclusive, rev } = r;
-        let (lo, hi) = (&lo.tokens, &hi.tokens);
-        let base = if *inclusive { quote!((#lo)..=(#hi)) } else { quote!((#lo)..(#hi)) };
+        let (lo, hi) = (bound(&lo.tokens), bound(&hi.tokens));
+        let base = if *inclusive { quote!(#lo..=#hi) } else { quote!(#lo..#hi) };
         if *rev {
             quote!((#base).rev())
         } else {
@@ -266,5 +275,13 @@ impl Gen<'_> {
             }
         }
         quote!(#callee(#(#args),*))
+    }
+}
+
+/// A range bound, parenthesised unless it is a literal, a name, a call or a method call.
+pub fn bound(t: &TokenStream) -> TokenStream {
+    match syn::parse2::<syn::Expr>(t.clone()) {
+        Ok(syn::Expr::Lit(_) | syn::Expr::Path(_) | syn::Expr::MethodCall(_) | syn::Expr::Call(_) | syn::Expr::Field(_) | syn::Expr::Paren(_)) => t.clone(),
+        _ => quote!((#t)),
     }
 }

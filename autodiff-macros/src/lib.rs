@@ -23,3 +23,5 @@ use proc_macro::TokenStream;
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::differentiate(attr.into(), item.into()).into()
 }
+#[cfg(test)]
+mod snapshots;

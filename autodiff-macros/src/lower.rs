@@ -789,9 +789,10 @@ impl Lowerer<'_> {
             },
             Expr::Block(b) => block_tail(&b.block).map(|t| self.kind_of(t)).unwrap_or(Kind::Passive),
             Expr::Macro(m) if m.mac.path.is_ident("vec") => {
-                match syn::parse2::<syn::ExprRepeat>(quote!([#m])) {
-                    Ok(_) => Kind::Buf,
-                    Err(_) => Kind::Passive,
+                let tokens = &m.mac.tokens;
+                match syn::parse2::<syn::ExprRepeat>(quote!([#tokens])) {
+                    Ok(r) if self.kind_of(&r.expr) == Kind::Float => Kind::Buf,
+                    _ => Kind::Passive,
                 }
             }
             Expr::Repeat(r) => {

@@ -29,7 +29,7 @@ use quote::{format_ident, quote};
 use crate::activity::recomputable_cond;
 use crate::emit::Gen;
 use crate::ir::*;
-use crate::rules::partials;
+use crate::rules::{partials, Op};
 use std::cell::Cell;
 
 /// Counters and what the generated function must declare.
@@ -192,7 +192,8 @@ impl Gen<'_> {
                 if self.a.active[v] {
                     adj_decls.push(self.adjoint_decl(v));
                 }
-                if !self.a.needed[v] {
+                let needs_len = self.a.active[v] && self.f.vars[v].kind == Kind::Buf;
+                if !self.a.needed[v] && !needs_len {
                     continue;
                 }
                 let x = self.ident(v);
@@ -339,7 +340,7 @@ impl Gen<'_> {
             Stmt::Assign { var, rhs, init } => {
                 let v = self.ident(*var);
                 let active = self.a.active[*var];
-                let saved = self.a.needed[*var] && !*init;
+                let saved = !*init && self.a.save_before(*var, s);
                 let mut restore = None;
                 if saved {
                     let (f, r, n) = self.save(*var, top, st, quote!(#v));
@@ -353,7 +354,23 @@ impl Gen<'_> {
                     Rhs::Op(op, args) => {
                         let p = self.primal_op(*op, args);
                         part.fwd.push(quote!(#v = #p;));
-                        if active {
+                        // `s += e` / `s -= e`: ∂s_new/∂s_old = 1, so the adjoint of `s` passes through
+                        // unchanged and only `e` receives a contribution.
+                        let accumulates = matches!(op, Op::Add | Op::Sub)
+                            && matches!(args.first(), Some(Operand::Var(x)) if x == var)
+                            && !matches!(args.get(1), Some(Operand::Var(x)) if x == var);
+                        if active && accumulates {
+                            let contrib = self.contributions(*op, &args[..], &quote!(#bv), &quote!(#v), None);
+                            // skip the first operand (the variable itself)
+                            let rest: Vec<TokenStream> = match self.a.is_active_operand(&args[0]) {
+                                true => contrib.into_iter().skip(1).collect(),
+                                false => contrib,
+                            };
+                            part.rev.extend(rest);
+                            if let Some(r) = restore {
+                                part.rev.push(quote!(#v = #r;));
+                            }
+                        } else if active {
                             let old = restore.as_ref().map(|_| quote!(__old));
                             let contrib = self.contributions(*op, args, &quote!(__g), &quote!(#v), old.as_ref().map(|o| (*var, o)));
                             let get_old = restore.as_ref().map(|r| quote!(let __old = #r;));
@@ -400,7 +417,7 @@ impl Gen<'_> {
                 let b = self.ident(*buf);
                 let i = &index.tokens;
                 let mut restore = None;
-                if self.a.needed[*buf] {
+                if self.a.save_before(*buf, s) {
                     let (f, r, n) = self.save(*buf, top, st, quote!(#b[#i]));
                     part.fwd.push(f);
                     part.tape_pushes += n;
@@ -435,19 +452,20 @@ impl Gen<'_> {
                     part.fwd.push(if ef.is_empty() { quote!(if #c { #(#tf)* }) } else { quote!(if #c { #(#tf)* } else { #(#ef)* }) });
                     return part;
                 }
+                let branches = if ef.is_empty() { quote!({ #(#tf)* }) } else { quote!({ #(#tf)* } else { #(#ef)* }) };
                 let rc = if recomputable_cond(cond, self.a) {
-                    part.fwd.push(quote!(if #c { #(#tf)* } else { #(#ef)* }));
+                    part.fwd.push(quote!(if #c #branches));
                     quote!(#c)
                 } else if top {
                     let k = st.slot.get();
                     st.slot.set(k + 1);
                     let s = format_ident!("__c{}", k);
-                    part.fwd.push(quote!(let #s = #c; if #s { #(#tf)* } else { #(#ef)* }));
+                    part.fwd.push(quote!(let #s = #c; if #s #branches));
                     quote!(#s)
                 } else {
                     st.uses_flags.set(true);
                     part.flag_pushes += 1;
-                    part.fwd.push(quote!(let __c = #c; __flags.push(__c); if __c { #(#tf)* } else { #(#ef)* }));
+                    part.fwd.push(quote!(let __c = #c; __flags.push(__c); if __c #branches));
                     self.pop(quote!(__flags))
                 };
                 let (tr, er) = (&t.rev, &e.rev);
@@ -469,16 +487,16 @@ impl Gen<'_> {
                 }
                 let mut reserve = Vec::new();
                 if bp.tape_pushes > 0 {
-                    let n = bp.tape_pushes;
+                    let n = proc_macro2::Literal::usize_unsuffixed(bp.tape_pushes);
                     reserve.push(quote!(__tape.reserve(::autodiff::__private::trip_count(&(#r)) * #n);));
                 }
                 if bp.flag_pushes > 0 {
-                    let n = bp.flag_pushes;
+                    let n = proc_macro2::Literal::usize_unsuffixed(bp.flag_pushes);
                     reserve.push(quote!(__flags.reserve(::autodiff::__private::trip_count(&(#r)) * #n);));
                 }
                 let br = &bp.rev;
                 let Range::Range { lo, hi, inclusive, rev } = range;
-                let (lo, hi) = (&lo.tokens, &hi.tokens);
+                let (lo, hi) = (crate::forward::bound(&lo.tokens), crate::forward::bound(&hi.tokens));
                 match last {
                     Some(l) if exit.is_some() => {
                         let l = self.ident(*l);
@@ -488,9 +506,9 @@ impl Gen<'_> {
                             for #i in #r { #l = ::core::option::Option::Some(#i); #(#bf)* #ex }
                         });
                         let rr = match (rev, inclusive) {
-                            (false, _) => quote!(((#lo)..=__l).rev()),
-                            (true, false) => quote!(__l..(#hi)),
-                            (true, true) => quote!(__l..=(#hi)),
+                            (false, _) => quote!((#lo..=__l).rev()),
+                            (true, false) => quote!(__l..#hi),
+                            (true, true) => quote!(__l..=#hi),
                         };
                         part.rev.push(quote! {
                             if let ::core::option::Option::Some(__l) = #l {
@@ -504,10 +522,10 @@ impl Gen<'_> {
                             for #i in #r { #(#bf)* #ex }
                         });
                         let rr = match (rev, inclusive) {
-                            (false, false) => quote!(((#lo)..(#hi)).rev()),
-                            (false, true) => quote!(((#lo)..=(#hi)).rev()),
-                            (true, false) => quote!((#lo)..(#hi)),
-                            (true, true) => quote!((#lo)..=(#hi)),
+                            (false, false) => quote!((#lo..#hi).rev()),
+                            (false, true) => quote!((#lo..=#hi).rev()),
+                            (true, false) => quote!(#lo..#hi),
+                            (true, true) => quote!(#lo..=#hi),
                         };
                         part.rev.push(quote!(for #i in #rr { #(#br)* }));
                     }

@@ -1,0 +1,144 @@
+//! Expansion snapshots: the generated code of representative functions, committed
+//! under `autodiff-macros/snapshots/` so a reader can see what the macro writes.
+//! `UPDATE_SNAPSHOTS=1 cargo test -p autodiff-macros` rewrites them.
+
+use quote::quote;
+
+fn check(name: &str, attr: proc_macro2::TokenStream, item: proc_macro2::TokenStream) {
+    let out = crate::expand::differentiate(attr, item);
+    let file: syn::File = match syn::parse2(out.clone()) {
+        Ok(f) => f,
+        Err(e) => panic!("expansion of {name} does not parse: {e}\n{out}"),
+    };
+    let pretty = prettyplease::unparse(&file);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots")
+        .join(format!("{name}.rs"));
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &pretty).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == pretty,
+        "snapshot {name} differs; rerun with UPDATE_SNAPSHOTS=1 and read the diff\n{pretty}"
+    );
+}
+
+#[test]
+fn straight_line() {
+    check(
+        "straight_line",
+        quote!(),
+        quote! {
+            fn f(x: f64, y: f64) -> f64 {
+                let z = x * y + x.sin();
+                z.exp() / y
+            }
+        },
+    );
+}
+
+#[test]
+fn dot_product_stores_nothing() {
+    check(
+        "dot",
+        quote!(),
+        quote! {
+            fn dot(w: &[f64], x: &[f64]) -> f64 {
+                let mut s = 0.0;
+                for i in 0..w.len() {
+                    s += w[i] * x[i];
+                }
+                s
+            }
+        },
+    );
+}
+
+#[test]
+fn product_in_a_loop_stores_the_old_value() {
+    check(
+        "power_loop",
+        quote!(),
+        quote! {
+            fn power(x: f64, n: usize) -> f64 {
+                let mut t = 1.0;
+                for _ in 0..n {
+                    t *= x;
+                }
+                t
+            }
+        },
+    );
+}
+
+#[test]
+fn softmax_cross_entropy() {
+    check(
+        "softmax",
+        quote!(wrt(w)),
+        quote! {
+            pub fn loss(w: &[f64], x: &[f64], label: usize, k: usize) -> f64 {
+                let d = x.len();
+                let mut z = vec![0.0; k];
+                let mut m = f64::NEG_INFINITY;
+                for c in 0..k {
+                    let mut s = 0.0;
+                    for j in 0..d {
+                        s += w[c * d + j] * x[j];
+                    }
+                    z[c] = s;
+                    if s > m {
+                        m = s;
+                    }
+                }
+                let mut sum = 0.0;
+                for c in 0..k {
+                    sum += (z[c] - m).exp();
+                }
+                m + sum.ln() - z[label]
+            }
+        },
+    );
+}
+
+#[test]
+fn branches_and_calls() {
+    check(
+        "branches",
+        quote!(),
+        quote! {
+            fn g<T: Float>(x: T, y: T) -> T {
+                let r = if x > y { sq(x - y) } else { (y - x).abs() };
+                if r < T::one() {
+                    return r;
+                }
+                r.sqrt()
+            }
+        },
+    );
+}
+
+#[test]
+fn while_with_break() {
+    check(
+        "while_loop",
+        quote!(),
+        quote! {
+            fn fixed_point(a: f64, tol: f64) -> f64 {
+                let mut x = 1.0;
+                let mut err = 1.0;
+                while err > tol {
+                    let next = 0.5 * (x + a / x);
+                    err = (next - x).abs();
+                    x = next;
+                    if x < 0.0 {
+                        break;
+                    }
+                }
+                x
+            }
+        },
+    );
+}
