@@ -25,7 +25,12 @@ const FD_TOL: f64 = 1e-6;
 /// Methods left out because one gradient takes over ~1 s (measured on the
 /// 2-core benchmark machine): (problem, size, method, seconds per gradient).
 pub const SKIPPED: &[(&str, &str, &str, &str)] = &[
-    ("mlp", "b256_d64_h32_k10", "num_dual", "~2.7 s (2410 directions)"),
+    (
+        "mlp",
+        "b256_d64_h32_k10",
+        "num_dual",
+        "~2.7 s (2410 directions)",
+    ),
     ("mlp", "b256_d64_h32_k10", "fd", "~4.4 s (4820 evaluations)"),
     ("lstm", "l2_c1024", "fd", "~1.2 s (532 evaluations)"),
 ];
@@ -43,7 +48,9 @@ fn bench_rosenbrock(c: &mut Criterion) {
         let mut hand = vec![0.0; n];
         rosenbrock::rosenbrock_hand(&x, &mut hand);
 
-        group.bench_function(id("objective"), |b| b.iter(|| rosenbrock::rosenbrock(black_box(&x))));
+        group.bench_function(id("objective"), |b| {
+            b.iter(|| rosenbrock::rosenbrock(black_box(&x)))
+        });
 
         let mut g = vec![0.0; n];
         group.bench_function(id("hand"), |b| {
@@ -61,11 +68,29 @@ fn bench_rosenbrock(c: &mut Criterion) {
         // check("rosenbrock", &size, "generated_grad", &rosenbrock::rosenbrock_grad(&x).1, &hand, EXACT_TOL);
         // group.bench_function(id("generated_grad"), |b| b.iter(|| rosenbrock::rosenbrock_grad(black_box(&x))));
 
-        check("rosenbrock", &size, "num_dual", &rosenbrock::rosenbrock_num_dual(&x).1, &hand, EXACT_TOL);
-        group.bench_function(id("num_dual"), |b| b.iter(|| rosenbrock::rosenbrock_num_dual(black_box(&x))));
+        check(
+            "rosenbrock",
+            &size,
+            "num_dual",
+            &rosenbrock::rosenbrock_num_dual(&x).1,
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("num_dual"), |b| {
+            b.iter(|| rosenbrock::rosenbrock_num_dual(black_box(&x)))
+        });
 
-        check("rosenbrock", &size, "reverse", &rosenbrock::rosenbrock_reverse(&x).1, &hand, EXACT_TOL);
-        group.bench_function(id("reverse"), |b| b.iter(|| rosenbrock::rosenbrock_reverse(black_box(&x))));
+        check(
+            "rosenbrock",
+            &size,
+            "reverse",
+            &rosenbrock::rosenbrock_reverse(&x).1,
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("reverse"), |b| {
+            b.iter(|| rosenbrock::rosenbrock_reverse(black_box(&x)))
+        });
 
         let mut work = Vec::new();
         rosenbrock::rosenbrock_fd(&x, &mut work, &mut g);
@@ -87,13 +112,26 @@ fn bench_softmax(c: &mut Criterion) {
     let (_, hand) = softmax::softmax_loss_hand_flat(&d);
 
     group.bench_function(id("objective"), |b| {
-        b.iter(|| softmax::softmax_loss(black_box(&d.w), black_box(&d.b), &d.x, &d.labels, d.d, d.k))
+        b.iter(|| {
+            softmax::softmax_loss(black_box(&d.w), black_box(&d.b), &d.x, &d.labels, d.d, d.k)
+        })
     });
 
     let mut dw = vec![0.0; kd];
     let mut db = vec![0.0; k];
     group.bench_function(id("hand"), |b| {
-        b.iter(|| softmax::softmax_loss_hand(black_box(&d.w), &mut dw, black_box(&d.b), &mut db, &d.x, &d.labels, d.d, d.k))
+        b.iter(|| {
+            softmax::softmax_loss_hand(
+                black_box(&d.w),
+                &mut dw,
+                black_box(&d.b),
+                &mut db,
+                &d.x,
+                &d.labels,
+                d.d,
+                d.k,
+            )
+        })
     });
 
     // TODO(generated): put `#[differentiate(wrt(w, b))]` on `softmax::softmax_loss`, then:
@@ -112,16 +150,36 @@ fn bench_softmax(c: &mut Criterion) {
     // }));
 
     let mut p = d.params();
-    check("softmax", &size, "num_dual", &softmax::softmax_loss_num_dual(&d, &p).1, &hand, EXACT_TOL);
-    group.bench_function(id("num_dual"), |b| b.iter(|| softmax::softmax_loss_num_dual(&d, black_box(&p))));
+    check(
+        "softmax",
+        &size,
+        "num_dual",
+        &softmax::softmax_loss_num_dual(&d, &p).1,
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("num_dual"), |b| {
+        b.iter(|| softmax::softmax_loss_num_dual(&d, black_box(&p)))
+    });
 
-    check("softmax", &size, "reverse", &softmax::softmax_loss_reverse(&d, &p).1, &hand, EXACT_TOL);
-    group.bench_function(id("reverse"), |b| b.iter(|| softmax::softmax_loss_reverse(&d, black_box(&p))));
+    check(
+        "softmax",
+        &size,
+        "reverse",
+        &softmax::softmax_loss_reverse(&d, &p).1,
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("reverse"), |b| {
+        b.iter(|| softmax::softmax_loss_reverse(&d, black_box(&p)))
+    });
 
     let mut g = vec![0.0; p.len()];
     softmax::softmax_loss_fd(&d, &mut p, &mut g);
     check("softmax", &size, "fd", &g, &hand, FD_TOL);
-    group.bench_function(id("fd"), |b| b.iter(|| softmax::softmax_loss_fd(&d, black_box(&mut p), &mut g)));
+    group.bench_function(id("fd"), |b| {
+        b.iter(|| softmax::softmax_loss_fd(&d, black_box(&mut p), &mut g))
+    });
     group.finish();
 }
 
@@ -134,7 +192,19 @@ fn bench_mlp(c: &mut Criterion) {
     let (_, hand) = mlp::mlp_loss_hand_flat(&d);
 
     group.bench_function(id("objective"), |b| {
-        b.iter(|| mlp::mlp_loss(black_box(&d.w1), &d.b1, &d.w2, &d.b2, &d.x, &d.labels, d.d, d.h, d.k))
+        b.iter(|| {
+            mlp::mlp_loss(
+                black_box(&d.w1),
+                &d.b1,
+                &d.w2,
+                &d.b2,
+                &d.x,
+                &d.labels,
+                d.d,
+                d.h,
+                d.k,
+            )
+        })
     });
 
     let mut g = vec![0.0; d.n_params()];
@@ -143,7 +213,21 @@ fn bench_mlp(c: &mut Criterion) {
             let (dw1, rest) = g.split_at_mut(d.h * d.d);
             let (db1, rest) = rest.split_at_mut(d.h);
             let (dw2, db2) = rest.split_at_mut(d.k * d.h);
-            mlp::mlp_loss_hand(black_box(&d.w1), dw1, &d.b1, db1, &d.w2, dw2, &d.b2, db2, &d.x, &d.labels, d.d, d.h, d.k)
+            mlp::mlp_loss_hand(
+                black_box(&d.w1),
+                dw1,
+                &d.b1,
+                db1,
+                &d.w2,
+                dw2,
+                &d.b2,
+                db2,
+                &d.x,
+                &d.labels,
+                d.d,
+                d.h,
+                d.k,
+            )
         })
     });
 
@@ -167,15 +251,27 @@ fn bench_mlp(c: &mut Criterion) {
 
     // num_dual and fd: skipped (see SKIPPED); the tests check num-dual on a smaller batch.
     let p = d.params();
-    check("mlp", &size, "reverse", &mlp::mlp_loss_reverse(&d, &p).1, &hand, EXACT_TOL);
-    group.bench_function(id("reverse"), |b| b.iter(|| mlp::mlp_loss_reverse(&d, black_box(&p))));
+    check(
+        "mlp",
+        &size,
+        "reverse",
+        &mlp::mlp_loss_reverse(&d, &p).1,
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("reverse"), |b| {
+        b.iter(|| mlp::mlp_loss_reverse(&d, black_box(&p)))
+    });
     group.finish();
 }
 
 fn bench_gmm(c: &mut Criterion) {
     let mut group = c.benchmark_group("gmm");
     group.sampling_mode(SamplingMode::Flat);
-    for (file, size) in [("1k/gmm_d2_K5.txt", "1k_d2_K5"), ("1k/gmm_d10_K5.txt", "1k_d10_K5")] {
+    for (file, size) in [
+        ("1k/gmm_d2_K5.txt", "1k_d2_K5"),
+        ("1k/gmm_d10_K5.txt", "1k_d10_K5"),
+    ] {
         let id = |m: &str| BenchmarkId::new(m, size);
         let d = gmm::load_adbench(file);
         let mut hand = vec![0.0; d.n_params()];
@@ -183,12 +279,24 @@ fn bench_gmm(c: &mut Criterion) {
 
         group.bench_function(id("objective"), |b| {
             b.iter(|| {
-                gmm::gmm_objective(d.d, d.k, d.n, black_box(&d.alphas), &d.means, &d.icf, &d.x, d.gamma, d.m)
+                gmm::gmm_objective(
+                    d.d,
+                    d.k,
+                    d.n,
+                    black_box(&d.alphas),
+                    &d.means,
+                    &d.icf,
+                    &d.x,
+                    d.gamma,
+                    d.m,
+                )
             })
         });
 
         let mut g = vec![0.0; d.n_params()];
-        group.bench_function(id("hand"), |b| b.iter(|| gmm::gmm_objective_hand_flat(black_box(&d), &mut g)));
+        group.bench_function(id("hand"), |b| {
+            b.iter(|| gmm::gmm_objective_hand_flat(black_box(&d), &mut g))
+        });
 
         // TODO(generated): put `#[differentiate]` on `gmm::logsumexp`,
         // `#[differentiate(wrt(qdiags, sum_qs, icf))]` on `gmm::log_wishart_prior` and
@@ -210,15 +318,35 @@ fn bench_gmm(c: &mut Criterion) {
         // }));
 
         let mut p = d.params();
-        check("gmm", size, "num_dual", &gmm::gmm_objective_num_dual(&d, &p).1, &hand, EXACT_TOL);
-        group.bench_function(id("num_dual"), |b| b.iter(|| gmm::gmm_objective_num_dual(&d, black_box(&p))));
+        check(
+            "gmm",
+            size,
+            "num_dual",
+            &gmm::gmm_objective_num_dual(&d, &p).1,
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("num_dual"), |b| {
+            b.iter(|| gmm::gmm_objective_num_dual(&d, black_box(&p)))
+        });
 
-        check("gmm", size, "reverse", &gmm::gmm_objective_reverse(&d, &p).1, &hand, EXACT_TOL);
-        group.bench_function(id("reverse"), |b| b.iter(|| gmm::gmm_objective_reverse(&d, black_box(&p))));
+        check(
+            "gmm",
+            size,
+            "reverse",
+            &gmm::gmm_objective_reverse(&d, &p).1,
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("reverse"), |b| {
+            b.iter(|| gmm::gmm_objective_reverse(&d, black_box(&p)))
+        });
 
         gmm::gmm_objective_fd(&d, &mut p, &mut g);
         check("gmm", size, "fd", &g, &hand, FD_TOL);
-        group.bench_function(id("fd"), |b| b.iter(|| gmm::gmm_objective_fd(&d, black_box(&mut p), &mut g)));
+        group.bench_function(id("fd"), |b| {
+            b.iter(|| gmm::gmm_objective_fd(&d, black_box(&mut p), &mut g))
+        });
     }
     group.finish();
 }
@@ -234,12 +362,22 @@ fn bench_lstm(c: &mut Criterion) {
 
     group.bench_function(id("objective"), |b| {
         b.iter(|| {
-            lstm::lstm_objective(d.l, d.c, d.b, black_box(&d.main_params), &d.extra_params, &d.state, &d.sequence)
+            lstm::lstm_objective(
+                d.l,
+                d.c,
+                d.b,
+                black_box(&d.main_params),
+                &d.extra_params,
+                &d.state,
+                &d.sequence,
+            )
         })
     });
 
     let mut g = vec![0.0; d.n_params()];
-    group.bench_function(id("hand"), |b| b.iter(|| lstm::lstm_objective_hand_flat(black_box(&d), &mut g)));
+    group.bench_function(id("hand"), |b| {
+        b.iter(|| lstm::lstm_objective_hand_flat(black_box(&d), &mut g))
+    });
 
     // TODO(generated): put `#[differentiate]` on `lstm::sigmoid` and `lstm::lstm_logsumexp`,
     // and `#[differentiate(wrt(main_params, extra_params))]` on `lstm::lstm_objective`, then:
@@ -259,11 +397,29 @@ fn bench_lstm(c: &mut Criterion) {
     // }));
 
     let p = d.params();
-    check("lstm", size, "num_dual", &lstm::lstm_objective_num_dual(&d, &p).1, &hand, EXACT_TOL);
-    group.bench_function(id("num_dual"), |b| b.iter(|| lstm::lstm_objective_num_dual(&d, black_box(&p))));
+    check(
+        "lstm",
+        size,
+        "num_dual",
+        &lstm::lstm_objective_num_dual(&d, &p).1,
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("num_dual"), |b| {
+        b.iter(|| lstm::lstm_objective_num_dual(&d, black_box(&p)))
+    });
 
-    check("lstm", size, "reverse", &lstm::lstm_objective_reverse(&d, &p).1, &hand, EXACT_TOL);
-    group.bench_function(id("reverse"), |b| b.iter(|| lstm::lstm_objective_reverse(&d, black_box(&p))));
+    check(
+        "lstm",
+        size,
+        "reverse",
+        &lstm::lstm_objective_reverse(&d, &p).1,
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("reverse"), |b| {
+        b.iter(|| lstm::lstm_objective_reverse(&d, black_box(&p)))
+    });
 
     // fd: skipped (see SKIPPED); the tests check it once.
     group.finish();

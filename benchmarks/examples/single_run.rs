@@ -53,7 +53,10 @@ fn main() {
             "softmax",
             "b256_d64_k10",
             &[
-                ("objective", time(|| softmax::softmax_loss(&d.w, &d.b, &d.x, &d.labels, d.d, d.k))),
+                (
+                    "objective",
+                    time(|| softmax::softmax_loss(&d.w, &d.b, &d.x, &d.labels, d.d, d.k)),
+                ),
                 ("hand", time(|| softmax::softmax_loss_hand_flat(&d))),
                 ("num_dual", time(|| softmax::softmax_loss_num_dual(&d, &p))),
                 ("reverse", time(|| softmax::softmax_loss_reverse(&d, &p))),
@@ -69,7 +72,12 @@ fn main() {
             "mlp",
             "b256_d64_h32_k10",
             &[
-                ("objective", time(|| mlp::mlp_loss(&d.w1, &d.b1, &d.w2, &d.b2, &d.x, &d.labels, d.d, d.h, d.k))),
+                (
+                    "objective",
+                    time(|| {
+                        mlp::mlp_loss(&d.w1, &d.b1, &d.w2, &d.b2, &d.x, &d.labels, d.d, d.h, d.k)
+                    }),
+                ),
                 ("hand", time(|| mlp::mlp_loss_hand_flat(&d))),
                 ("num_dual", time(|| mlp::mlp_loss_num_dual(&d, &p))),
                 ("reverse", time(|| mlp::mlp_loss_reverse(&d, &p))),
@@ -77,7 +85,10 @@ fn main() {
             ],
         );
     }
-    for (file, tag) in [("1k/gmm_d2_K5.txt", "1k_d2_K5"), ("1k/gmm_d10_K5.txt", "1k_d10_K5")] {
+    for (file, tag) in [
+        ("1k/gmm_d2_K5.txt", "1k_d2_K5"),
+        ("1k/gmm_d10_K5.txt", "1k_d10_K5"),
+    ] {
         let d = gmm::load_adbench(file);
         let mut p = d.params();
         let mut g = vec![0.0; p.len()];

@@ -60,7 +60,17 @@ pub fn load(path: &Path) -> Data {
     let icf = take(icf_sz * k);
     let x = take(d * n);
     let w = take(2);
-    Data { d, k, n, alphas, means, icf, x, gamma: w[0], m: w[1] as usize }
+    Data {
+        d,
+        k,
+        n,
+        alphas,
+        means,
+        icf,
+        x,
+        gamma: w[0],
+        m: w[1] as usize,
+    }
 }
 
 /// Loads `data/gmm/<rel>` of the ADBench folder, e.g. `"1k/gmm_d2_K5.txt"`.
@@ -128,7 +138,6 @@ pub fn logsumexp(v: &[f64]) -> f64 {
 
 /// ADBench `log_wishart_prior`: Σₖ [½γ²(‖exp qₖ‖² + ‖lₖ‖²) − m Σ qₖ] − k·C.
 /// `qdiags`: d*k values exp(q), `sum_qs`: k sums of q.
-#[allow(clippy::too_many_arguments)]
 pub fn log_wishart_prior(
     qdiags: &[f64],
     sum_qs: &[f64],
@@ -140,7 +149,8 @@ pub fn log_wishart_prior(
 ) -> f64 {
     let n = d + m + 1;
     let icf_sz = d * (d + 1) / 2;
-    let c = (n * d) as f64 * (gamma.ln() - 0.5 * 2.0f64.ln()) - log_gamma_distrib(0.5 * n as f64, d);
+    let c =
+        (n * d) as f64 * (gamma.ln() - 0.5 * 2.0f64.ln()) - log_gamma_distrib(0.5 * n as f64, d);
     let mut out = 0.0;
     for ik in 0..k {
         let mut frobenius = 0.0;
@@ -157,7 +167,6 @@ pub fn log_wishart_prior(
 
 /// ADBench `gmm_objective`. `alphas`: k, `means`: d*k, `icf`: k*d(d+1)/2,
 /// `x`: d*n points; Wishart prior (`gamma`, `m`).
-#[allow(clippy::too_many_arguments)]
 pub fn gmm_objective(
     d: usize,
     k: usize,
@@ -215,12 +224,12 @@ pub fn gmm_objective(
     }
 
     let lse_alphas = logsumexp(alphas);
-    constant + slse - n as f64 * lse_alphas + log_wishart_prior(&qdiags, &sum_qs, icf, d, k, gamma, m)
+    constant + slse - n as f64 * lse_alphas
+        + log_wishart_prior(&qdiags, &sum_qs, icf, d, k, gamma, m)
 }
 
 /// Hand-written reverse mode: overwrites `dalphas`, `dmeans`, `dicf` with the
 /// gradient and returns the objective.
-#[allow(clippy::too_many_arguments)]
 pub fn gmm_objective_hand(
     d: usize,
     k: usize,
@@ -356,7 +365,8 @@ pub fn gmm_objective_hand(
     }
 
     let nn = d + m + 1;
-    let c = (nn * d) as f64 * (gamma.ln() - 0.5 * 2.0f64.ln()) - log_gamma_distrib(0.5 * nn as f64, d);
+    let c =
+        (nn * d) as f64 * (gamma.ln() - 0.5 * 2.0f64.ln()) - log_gamma_distrib(0.5 * nn as f64, d);
     let constant = -((n * d) as f64) * 0.5 * (2.0 * std::f64::consts::PI).ln();
     constant + slse - n as f64 * lse_alphas + prior - k as f64 * c
 }
@@ -428,7 +438,8 @@ pub fn gmm_objective_generic<S: Scalar>(data: &Data, p: &[S]) -> S {
 
     let (gamma, m) = (data.gamma, data.m);
     let nn = d + m + 1;
-    let c = (nn * d) as f64 * (gamma.ln() - 0.5 * 2.0f64.ln()) - log_gamma_distrib(0.5 * nn as f64, d);
+    let c =
+        (nn * d) as f64 * (gamma.ln() - 0.5 * 2.0f64.ln()) - log_gamma_distrib(0.5 * nn as f64, d);
     let mut prior = zero.clone();
     for ik in 0..k {
         let mut frob = zero.clone();
@@ -449,7 +460,9 @@ pub fn gmm_objective_flat(data: &Data, p: &[f64]) -> f64 {
     let (d, k) = (data.d, data.k);
     let (alphas, rest) = p.split_at(k);
     let (means, icf) = rest.split_at(d * k);
-    gmm_objective(d, k, data.n, alphas, means, icf, &data.x, data.gamma, data.m)
+    gmm_objective(
+        d, k, data.n, alphas, means, icf, &data.x, data.gamma, data.m,
+    )
 }
 
 /// Hand gradient into a flat `[alphas, means, icf]` buffer (overwritten); returns the value.
@@ -458,7 +471,18 @@ pub fn gmm_objective_hand_flat(data: &Data, grad: &mut [f64]) -> f64 {
     let (da, rest) = grad.split_at_mut(k);
     let (dm, di) = rest.split_at_mut(d * k);
     gmm_objective_hand(
-        d, k, data.n, &data.alphas, da, &data.means, dm, &data.icf, di, &data.x, data.gamma, data.m,
+        d,
+        k,
+        data.n,
+        &data.alphas,
+        da,
+        &data.means,
+        dm,
+        &data.icf,
+        di,
+        &data.x,
+        data.gamma,
+        data.m,
     )
 }
 
@@ -487,7 +511,15 @@ mod tests {
         let f_gold = read_golden(&format!("gmm_{tag}_F_Manual.txt"))[0];
         let j_gold = read_golden(&format!("gmm_{tag}_J_Manual.txt"));
         let f = gmm_objective(
-            data.d, data.k, data.n, &data.alphas, &data.means, &data.icf, &data.x, data.gamma, data.m,
+            data.d,
+            data.k,
+            data.n,
+            &data.alphas,
+            &data.means,
+            &data.icf,
+            &data.x,
+            data.gamma,
+            data.m,
         );
         let mut g = vec![f64::NAN; data.n_params()];
         let fh = gmm_objective_hand_flat(&data, &mut g);

@@ -16,6 +16,12 @@
 //! - `*_num_dual`, `*_reverse`, `*_fd`: peer gradients, each returning the value
 //!   (where the method gives it) and the flat gradient in parameter order.
 
+// The objectives are written with index loops on purpose: that is the subset
+// `#[differentiate]` reads, and the shape of ADBench's C++ references.
+#![allow(clippy::needless_range_loop, clippy::manual_memcpy)]
+// Objectives take every size and input as a parameter, as the macro requires.
+#![allow(clippy::too_many_arguments)]
+
 pub mod fd;
 pub mod gmm;
 pub mod lstm;

@@ -56,7 +56,15 @@ pub fn load(path: &Path) -> Data {
     let extra_params = take(3 * b);
     let state = take(2 * l * b);
     let sequence = take(c * b);
-    Data { l, c, b, main_params, extra_params, state, sequence }
+    Data {
+        l,
+        c,
+        b,
+        main_params,
+        extra_params,
+        state,
+        sequence,
+    }
 }
 
 /// Loads `data/lstm/<name>` of the ADBench folder, e.g. `"lstm_l2_c1024.txt"`.
@@ -87,7 +95,6 @@ pub fn lstm_logsumexp(v: &[f64]) -> f64 {
 }
 
 /// ADBench `lstm_objective`: l layers, c characters, b bits.
-#[allow(clippy::too_many_arguments)]
 pub fn lstm_objective(
     l: usize,
     c: usize,
@@ -116,13 +123,19 @@ pub fn lstm_objective(
             let bs = w + 4 * b; // biases, same order
             let h = 2 * li * b; // this layer's hidden
             let cl = h + b; // this layer's cell
-            // lstm_model
+                            // lstm_model
             for i in 0..b {
-                let input = if li == 0 { ypred[i] } else { st[2 * (li - 1) * b + i] };
+                let input = if li == 0 {
+                    ypred[i]
+                } else {
+                    st[2 * (li - 1) * b + i]
+                };
                 let forget = sigmoid(input * main_params[w + i] + main_params[bs + i]);
                 let ingate = sigmoid(st[h + i] * main_params[w + b + i] + main_params[bs + b + i]);
-                let outgate = sigmoid(input * main_params[w + 2 * b + i] + main_params[bs + 2 * b + i]);
-                let change = (st[h + i] * main_params[w + 3 * b + i] + main_params[bs + 3 * b + i]).tanh();
+                let outgate =
+                    sigmoid(input * main_params[w + 2 * b + i] + main_params[bs + 2 * b + i]);
+                let change =
+                    (st[h + i] * main_params[w + 3 * b + i] + main_params[bs + 3 * b + i]).tanh();
                 st[cl + i] = st[cl + i] * forget + ingate * change;
                 st[h + i] = outgate * st[cl + i].tanh();
             }
@@ -148,7 +161,6 @@ const REC: usize = 8;
 
 /// Hand-written reverse mode (backpropagation through time): overwrites
 /// `dmain_params` and `dextra_params` with the gradient, returns the loss.
-#[allow(clippy::too_many_arguments)]
 pub fn lstm_objective_hand(
     l: usize,
     c: usize,
@@ -261,7 +273,8 @@ pub fn lstm_objective_hand(
             let dcc = &mut dc_carry[li * b..(li + 1) * b];
             for i in 0..b {
                 let ri = &r[i * REC..(i + 1) * REC];
-                let (inp, hp, cp, f, ig, o, ch, tc) = (ri[0], ri[1], ri[2], ri[3], ri[4], ri[5], ri[6], ri[7]);
+                let (inp, hp, cp, f, ig, o, ch, tc) =
+                    (ri[0], ri[1], ri[2], ri[3], ri[4], ri[5], ri[6], ri[7]);
                 let dhn = dh[i] + dhc[i];
                 let dc = dcc[i] + dhn * o * (1.0 - tc * tc);
                 let dfz = dc * cp * f * (1.0 - f);
@@ -341,7 +354,15 @@ pub fn lstm_objective_generic<S: Scalar>(data: &Data, p: &[S]) -> S {
 /// The plain objective on a flat `[main_params, extra_params]`.
 pub fn lstm_objective_flat(data: &Data, p: &[f64]) -> f64 {
     let (main, extra) = p.split_at(8 * data.l * data.b);
-    lstm_objective(data.l, data.c, data.b, main, extra, &data.state, &data.sequence)
+    lstm_objective(
+        data.l,
+        data.c,
+        data.b,
+        main,
+        extra,
+        &data.state,
+        &data.sequence,
+    )
 }
 
 /// Hand gradient into a flat `[main_params, extra_params]` buffer (overwritten); returns the value.

@@ -63,11 +63,20 @@ pub fn data(batch: usize, d: usize, h: usize, k: usize) -> Data {
     let b2 = rng.vec(k, -0.1, 0.1);
     let x = (0..batch * d).map(|_| rng.normal()).collect();
     let labels = (0..batch).map(|_| rng.below(k)).collect();
-    Data { w1, b1, w2, b2, x, labels, d, h, k }
+    Data {
+        w1,
+        b1,
+        w2,
+        b2,
+        x,
+        labels,
+        d,
+        h,
+        k,
+    }
 }
 
 /// The objective (macro subset). Later: `#[differentiate(wrt(w1, b1, w2, b2))]`.
-#[allow(clippy::too_many_arguments)]
 pub fn mlp_loss(
     w1: &[f64],
     b1: &[f64],
@@ -113,7 +122,6 @@ pub fn mlp_loss(
 
 /// Hand-written reverse mode (backpropagation): overwrites the four shadows
 /// with the gradient, returns the loss.
-#[allow(clippy::too_many_arguments)]
 pub fn mlp_loss_hand(
     w1: &[f64],
     dw1: &mut [f64],
@@ -194,7 +202,14 @@ pub fn mlp_loss_hand(
 }
 
 /// Generic re-implementation for the peers; `p` = `[w1, b1, w2, b2]`.
-pub fn mlp_loss_generic<S: Scalar>(p: &[S], x: &[f64], labels: &[usize], d: usize, h: usize, k: usize) -> S {
+pub fn mlp_loss_generic<S: Scalar>(
+    p: &[S],
+    x: &[f64],
+    labels: &[usize],
+    d: usize,
+    h: usize,
+    k: usize,
+) -> S {
     let (w1, rest) = p.split_at(h * d);
     let (b1, rest) = rest.split_at(h);
     let (w2, b2) = rest.split_at(k * h);
@@ -242,12 +257,16 @@ pub fn split(p: &[f64], d: usize, h: usize, k: usize) -> (&[f64], &[f64], &[f64]
 
 /// num-dual: value and gradient over `[w1, b1, w2, b2]`.
 pub fn mlp_loss_num_dual(data: &Data, params: &[f64]) -> (f64, Vec<f64>) {
-    scalar::num_dual_gradient(params, |p| mlp_loss_generic(p, &data.x, &data.labels, data.d, data.h, data.k))
+    scalar::num_dual_gradient(params, |p| {
+        mlp_loss_generic(p, &data.x, &data.labels, data.d, data.h, data.k)
+    })
 }
 
 /// `reverse` tape: value and gradient over `[w1, b1, w2, b2]`.
 pub fn mlp_loss_reverse(data: &Data, params: &[f64]) -> (f64, Vec<f64>) {
-    scalar::reverse_gradient(params, |p| mlp_loss_generic(p, &data.x, &data.labels, data.d, data.h, data.k))
+    scalar::reverse_gradient(params, |p| {
+        mlp_loss_generic(p, &data.x, &data.labels, data.d, data.h, data.k)
+    })
 }
 
 /// Central finite differences over `[w1, b1, w2, b2]`.
@@ -267,7 +286,19 @@ pub fn mlp_loss_hand_flat(data: &Data) -> (f64, Vec<f64>) {
     let (db1, rest) = rest.split_at_mut(h);
     let (dw2, db2) = rest.split_at_mut(k * h);
     let f = mlp_loss_hand(
-        &data.w1, dw1, &data.b1, db1, &data.w2, dw2, &data.b2, db2, &data.x, &data.labels, d, h, k,
+        &data.w1,
+        dw1,
+        &data.b1,
+        db1,
+        &data.w2,
+        dw2,
+        &data.b2,
+        db2,
+        &data.x,
+        &data.labels,
+        d,
+        h,
+        k,
     );
     (f, g)
 }
@@ -281,7 +312,17 @@ mod tests {
     fn hand_matches_fd_and_peers() {
         let data = data(BATCH, D, H, K);
         let (f, g) = mlp_loss_hand_flat(&data);
-        let f0 = mlp_loss(&data.w1, &data.b1, &data.w2, &data.b2, &data.x, &data.labels, D, H, K);
+        let f0 = mlp_loss(
+            &data.w1,
+            &data.b1,
+            &data.w2,
+            &data.b2,
+            &data.x,
+            &data.labels,
+            D,
+            H,
+            K,
+        );
         assert!((f - f0).abs() <= 1e-12 * f0.abs(), "{f} vs {f0}");
         let mut p = data.params();
         assert!((mlp_loss_generic(&p, &data.x, &data.labels, D, H, K) - f0).abs() <= 1e-12 * f0);

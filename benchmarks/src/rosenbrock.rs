@@ -59,7 +59,7 @@ pub fn rosenbrock_generic<S: Scalar>(x: &[S]) -> S {
 
 /// num-dual (forward, `DualDVec64`): value and gradient.
 pub fn rosenbrock_num_dual(x: &[f64]) -> (f64, Vec<f64>) {
-    scalar::num_dual_gradient(x, |v| rosenbrock_generic(v))
+    scalar::num_dual_gradient(x, rosenbrock_generic)
 }
 
 /// `reverse` tape: value and gradient.

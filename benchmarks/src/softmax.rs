@@ -44,7 +44,14 @@ pub fn data(batch: usize, d: usize, k: usize) -> Data {
     let b = rng.vec(k, -0.1, 0.1);
     let x = (0..batch * d).map(|_| rng.normal()).collect();
     let labels = (0..batch).map(|_| rng.below(k)).collect();
-    Data { w, b, x, labels, d, k }
+    Data {
+        w,
+        b,
+        x,
+        labels,
+        d,
+        k,
+    }
 }
 
 /// The objective (macro subset). Later: `#[differentiate(wrt(w, b))]`.
@@ -75,7 +82,6 @@ pub fn softmax_loss(w: &[f64], b: &[f64], x: &[f64], labels: &[usize], d: usize,
 }
 
 /// Hand-written reverse mode: overwrites `dw`, `db` with the gradient, returns the loss.
-#[allow(clippy::too_many_arguments)]
 pub fn softmax_loss_hand(
     w: &[f64],
     dw: &mut [f64],
@@ -128,7 +134,13 @@ pub fn softmax_loss_hand(
 }
 
 /// Generic re-implementation for the peers; `p` = `[w, b]`.
-pub fn softmax_loss_generic<S: Scalar>(p: &[S], x: &[f64], labels: &[usize], d: usize, k: usize) -> S {
+pub fn softmax_loss_generic<S: Scalar>(
+    p: &[S],
+    x: &[f64],
+    labels: &[usize],
+    d: usize,
+    k: usize,
+) -> S {
     let (w, b) = p.split_at(k * d);
     let batch = labels.len();
     let mut total = p[0].cst(0.0);
@@ -157,12 +169,16 @@ pub fn softmax_loss_generic<S: Scalar>(p: &[S], x: &[f64], labels: &[usize], d: 
 
 /// num-dual: value and gradient over `[w, b]`.
 pub fn softmax_loss_num_dual(data: &Data, params: &[f64]) -> (f64, Vec<f64>) {
-    scalar::num_dual_gradient(params, |p| softmax_loss_generic(p, &data.x, &data.labels, data.d, data.k))
+    scalar::num_dual_gradient(params, |p| {
+        softmax_loss_generic(p, &data.x, &data.labels, data.d, data.k)
+    })
 }
 
 /// `reverse` tape: value and gradient over `[w, b]`.
 pub fn softmax_loss_reverse(data: &Data, params: &[f64]) -> (f64, Vec<f64>) {
-    scalar::reverse_gradient(params, |p| softmax_loss_generic(p, &data.x, &data.labels, data.d, data.k))
+    scalar::reverse_gradient(params, |p| {
+        softmax_loss_generic(p, &data.x, &data.labels, data.d, data.k)
+    })
 }
 
 /// Central finite differences over `[w, b]` (`params` is perturbed and restored).
@@ -178,7 +194,16 @@ pub fn softmax_loss_hand_flat(data: &Data) -> (f64, Vec<f64>) {
     let (kd, k) = (data.k * data.d, data.k);
     let mut g = vec![0.0; kd + k];
     let (dw, db) = g.split_at_mut(kd);
-    let f = softmax_loss_hand(&data.w, dw, &data.b, db, &data.x, &data.labels, data.d, data.k);
+    let f = softmax_loss_hand(
+        &data.w,
+        dw,
+        &data.b,
+        db,
+        &data.x,
+        &data.labels,
+        data.d,
+        data.k,
+    );
     (f, g)
 }
 

@@ -10,7 +10,10 @@ pub fn rho(x: f64, y: f64) -> f64 {
 /// The largest ρ over two equally long vectors.
 pub fn max_rho(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len(), "length mismatch");
-    a.iter().zip(b).map(|(&x, &y)| rho(x, y)).fold(0.0, f64::max)
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| rho(x, y))
+        .fold(0.0, f64::max)
 }
 
 /// Largest absolute difference, relative to the largest magnitude of `reference`
