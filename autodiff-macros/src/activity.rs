@@ -39,7 +39,9 @@ pub fn analyze(f: &Func) -> Analysis {
         }
     }
     walk(&f.body, &mut |s| match s {
-        Stmt::Assign { var, init: false, .. } => assigned[*var] = true,
+        Stmt::Assign {
+            var, init: false, ..
+        } => assigned[*var] = true,
         Stmt::Store { buf, .. } => assigned[*buf] = true,
         Stmt::For { var, .. } => loop_var[*var] = true,
         _ => {}
@@ -111,11 +113,19 @@ pub fn analyze(f: &Func) -> Analysis {
     loop {
         let before = a.needed.clone();
         let mut uses = vec![Vec::new(); n];
-        let mut u = Uses { uses: &mut uses, at: 0 };
+        let mut u = Uses {
+            uses: &mut uses,
+            at: 0,
+        };
         collect_needed(f, &f.body, &a, &mut u);
         // Recomputed passive lets read their inputs in the reverse sweep.
         walk(&f.body, &mut |s| {
-            if let Stmt::Let { var, rhs: Rhs::Passive(p), .. } = s {
+            if let Stmt::Let {
+                var,
+                rhs: Rhs::Passive(p),
+                ..
+            } = s
+            {
                 if !a.needed[*var] {
                     return;
                 }
@@ -168,7 +178,9 @@ impl Analysis {
     pub fn stmt_has_rev(&self, f: &Func, s: &Stmt) -> bool {
         match s {
             Stmt::Let { var, .. } => self.active[*var],
-            Stmt::Assign { var, init, .. } => self.active[*var] || (!*init && self.save_before(*var, s)),
+            Stmt::Assign { var, init, .. } => {
+                self.active[*var] || (!*init && self.save_before(*var, s))
+            }
             Stmt::Store { buf, .. } => self.active[*buf] || self.save_before(*buf, s),
             Stmt::If { then, els, .. } => self.has_rev[then.id] || self.has_rev[els.id],
             Stmt::For { body, .. } | Stmt::While { body, .. } => self.has_rev[body.id],
@@ -180,7 +192,10 @@ impl Analysis {
     }
 
     pub fn pos_of(&self, s: &Stmt) -> usize {
-        self.pos.get(&(s as *const Stmt as usize)).copied().unwrap_or(0)
+        self.pos
+            .get(&(s as *const Stmt as usize))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Must the forward sweep save `v` before statement `s` overwrites it? Only when
@@ -188,7 +203,13 @@ impl Analysis {
     /// use in a loop that also contains `s` (the next iteration overwrites it).
     pub fn save_before(&self, v: VarId, s: &Stmt) -> bool {
         let p = self.pos_of(s);
-        self.uses[v].iter().any(|&u| u <= p || self.loops.iter().any(|&(lo, hi)| lo <= u && u < hi && lo <= p && p < hi))
+        self.uses[v].iter().any(|&u| {
+            u <= p
+                || self
+                    .loops
+                    .iter()
+                    .any(|&(lo, hi)| lo <= u && u < hi && lo <= p && p < hi)
+        })
     }
 
     pub fn is_active_operand(&self, o: &Operand) -> bool {
@@ -253,7 +274,12 @@ fn mark_operand(o: &Operand, needed: &mut Uses) {
 }
 
 /// Numbers statements in pre-order and records each loop body's span.
-fn number(b: &Block, next: &mut usize, pos: &mut std::collections::BTreeMap<usize, usize>, loops: &mut Vec<(usize, usize)>) {
+fn number(
+    b: &Block,
+    next: &mut usize,
+    pos: &mut std::collections::BTreeMap<usize, usize>,
+    loops: &mut Vec<(usize, usize)>,
+) {
     for s in &b.stmts {
         pos.insert(s as *const Stmt as usize, *next);
         *next += 1;
@@ -276,43 +302,45 @@ fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Uses) {
     for s in &b.stmts {
         needed.at = a.pos_of(s);
         match s {
-            Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } if a.active[*var] => match rhs {
-                Rhs::Op(op, args) => {
-                    for (i, d) in partials(*op).iter().enumerate() {
-                        let Some(arg) = args.get(i) else { continue };
-                        if !a.is_active_operand(arg) {
-                            continue;
-                        }
-                        if let Operand::Load(_, idx) = arg {
-                            mark_reads(idx, needed);
-                        }
-                        if let Some(d) = d {
-                            d.reads(&mut |r| match r {
-                                Some(j) => {
-                                    if let Some(o) = args.get(j) {
-                                        mark_operand(o, needed);
+            Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } if a.active[*var] => {
+                match rhs {
+                    Rhs::Op(op, args) => {
+                        for (i, d) in partials(*op).iter().enumerate() {
+                            let Some(arg) = args.get(i) else { continue };
+                            if !a.is_active_operand(arg) {
+                                continue;
+                            }
+                            if let Operand::Load(_, idx) = arg {
+                                mark_reads(idx, needed);
+                            }
+                            if let Some(d) = d {
+                                d.reads(&mut |r| match r {
+                                    Some(j) => {
+                                        if let Some(o) = args.get(j) {
+                                            mark_operand(o, needed);
+                                        }
                                     }
-                                }
-                                None => needed.mark(*var),
-                            });
+                                    None => needed.mark(*var),
+                                });
+                            }
                         }
                     }
-                }
-                Rhs::Call(c) => {
-                    if let Callee::Method { recv, .. } = &c.callee {
-                        mark_reads(recv, needed);
-                    }
-                    for arg in &c.args {
-                        match arg {
-                            CallArg::Float(o) => mark_operand(o, needed),
-                            CallArg::Buf { var, .. } => needed.mark(*var),
-                            CallArg::Passive(p) => mark_reads(p, needed),
+                    Rhs::Call(c) => {
+                        if let Callee::Method { recv, .. } = &c.callee {
+                            mark_reads(recv, needed);
+                        }
+                        for arg in &c.args {
+                            match arg {
+                                CallArg::Float(o) => mark_operand(o, needed),
+                                CallArg::Buf { var, .. } => needed.mark(*var),
+                                CallArg::Passive(p) => mark_reads(p, needed),
+                            }
                         }
                     }
+                    Rhs::Fill { len, .. } => mark_reads(len, needed),
+                    Rhs::Passive(_) => {}
                 }
-                Rhs::Fill { len, .. } => mark_reads(len, needed),
-                Rhs::Passive(_) => {}
-            },
+            }
             Stmt::Store { buf, index, value } if a.active[*buf] || a.save_before(*buf, s) => {
                 mark_reads(index, needed);
                 if let Operand::Load(..) = value {
@@ -328,7 +356,9 @@ fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Uses) {
                     collect_needed(f, els, a, needed);
                 }
             }
-            Stmt::For { range, body, last, .. } => {
+            Stmt::For {
+                range, body, last, ..
+            } => {
                 if a.has_rev[body.id] {
                     let Range::Range { lo, hi, .. } = range;
                     mark_reads(lo, needed);

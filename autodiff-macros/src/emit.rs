@@ -79,7 +79,10 @@ impl<'a> Gen<'a> {
     }
 
     pub fn stack_ident(&self, v: VarId) -> Ident {
-        format_ident!("__stack_{}", self.f.vars[v].ident.to_string().trim_start_matches('_'))
+        format_ident!(
+            "__stack_{}",
+            self.f.vars[v].ident.to_string().trim_start_matches('_')
+        )
     }
 
     pub fn primal(&self, o: &Operand) -> TokenStream {
@@ -131,7 +134,7 @@ impl<'a> Gen<'a> {
         let a: Vec<TokenStream> = args.iter().map(|o| self.primal(o)).collect();
         match op.form() {
             Form::Identity => a[0].clone(),
-            Form::Unary(_) => {
+            Form::Neg => {
                 let x = &a[0];
                 quote!(-#x)
             }
@@ -160,25 +163,40 @@ impl<'a> Gen<'a> {
             D::Mul(l, r) => self.bin(l, r, quote!(*), ins, out),
             D::Div(l, r) => self.bin(l, r, quote!(/), ins, out),
             D::Method(name, args) => {
-                let args: Vec<TokenStream> = args.iter().map(|a| self.render(a, ins, out)).collect();
+                let args: Vec<TokenStream> =
+                    args.iter().map(|a| self.render(a, ins, out)).collect();
                 self.method(name, &args)
             }
             D::Helper(name, args) => {
-                let args: Vec<TokenStream> = args.iter().map(|a| self.render(a, ins, out)).collect();
+                let args: Vec<TokenStream> =
+                    args.iter().map(|a| self.render(a, ins, out)).collect();
                 let h = Ident::new(name, Span::call_site());
                 quote!(::autodiff::__private::#h(#(#args),*))
             }
         }
     }
 
-    fn bin(&self, l: &D, r: &D, op: TokenStream, ins: &[TokenStream], out: &TokenStream) -> TokenStream {
+    fn bin(
+        &self,
+        l: &D,
+        r: &D,
+        op: TokenStream,
+        ins: &[TokenStream],
+        out: &TokenStream,
+    ) -> TokenStream {
         let l = self.render(l, ins, out);
         let r = self.render(r, ins, out);
         quote!((#l #op #r))
     }
 
     /// `∂ * t`, simplified where ∂ is ±1.
-    pub fn scale(&self, d: &D, t: TokenStream, ins: &[TokenStream], out: &TokenStream) -> (bool, TokenStream) {
+    pub fn scale(
+        &self,
+        d: &D,
+        t: TokenStream,
+        ins: &[TokenStream],
+        out: &TokenStream,
+    ) -> (bool, TokenStream) {
         match d {
             D::One => (false, t),
             D::Neg(inner) if matches!(**inner, D::One) => (true, t),

@@ -28,19 +28,32 @@ impl Gen<'_> {
     }
 
     /// `Σ ∂ᵢ·ẋᵢ` over active operands (zero when none is active).
-    pub fn gen_tangent_sum(&self, op: crate::rules::Op, args: &[Operand], out: &TokenStream) -> TokenStream {
+    pub fn gen_tangent_sum(
+        &self,
+        op: crate::rules::Op,
+        args: &[Operand],
+        out: &TokenStream,
+    ) -> TokenStream {
         let ins: Vec<TokenStream> = args.iter().map(|o| self.primal(o)).collect();
         let mut terms: Vec<(bool, TokenStream)> = Vec::new();
         for (i, d) in partials(op).iter().enumerate() {
-            let (Some(d), Some(arg)) = (d, args.get(i)) else { continue };
+            let (Some(d), Some(arg)) = (d, args.get(i)) else {
+                continue;
+            };
             let Some(t) = self.tangent(arg) else { continue };
             terms.push(self.scale(d, t, &ins, out));
         }
         let mut it = terms.into_iter();
-        let Some((neg, first)) = it.next() else { return self.zero() };
+        let Some((neg, first)) = it.next() else {
+            return self.zero();
+        };
         let mut acc = if neg { quote!(-#first) } else { first };
         for (neg, t) in it {
-            acc = if neg { quote!(#acc - #t) } else { quote!(#acc + #t) };
+            acc = if neg {
+                quote!(#acc - #t)
+            } else {
+                quote!(#acc + #t)
+            };
         }
         acc
     }
@@ -49,7 +62,11 @@ impl Gen<'_> {
         match s {
             Stmt::Let { var, rhs, mutable } => {
                 let v = self.ident(*var);
-                let m = if *mutable || self.a.assigned[*var] { quote!(mut) } else { quote!() };
+                let m = if *mutable || self.a.assigned[*var] {
+                    quote!(mut)
+                } else {
+                    quote!()
+                };
                 let active = self.a.active[*var];
                 let dv = self.tangent_ident(*var);
                 match rhs {
@@ -83,7 +100,10 @@ impl Gen<'_> {
                             (quote!([#e; #l]), quote!([#te; #l]))
                         } else {
                             let te = self.tangent(elem).unwrap_or_else(|| self.zero());
-                            (quote!(::std::vec![#e; #l]), quote!(::std::vec![#te; #v.len()]))
+                            (
+                                quote!(::std::vec![#e; #l]),
+                                quote!(::std::vec![#te; #v.len()]),
+                            )
                         };
                         if active {
                             quote! { let mut #v = #pv; let mut #dv = #tv; }
@@ -114,7 +134,9 @@ impl Gen<'_> {
                         if !active {
                             return quote! { #v = #p; };
                         }
-                        let reads_self = args.iter().any(|o| matches!(o, Operand::Var(x) if x == var));
+                        let reads_self = args
+                            .iter()
+                            .any(|o| matches!(o, Operand::Var(x) if x == var));
                         let reads_out = partials(*op).iter().flatten().any(|d| {
                             let mut out = false;
                             d.reads(&mut |r| out |= r.is_none());
@@ -170,7 +192,13 @@ impl Gen<'_> {
                     quote! { if #c { #(#t)* } else { #(#e)* } }
                 }
             }
-            Stmt::For { var, range, body, exit, .. } => {
+            Stmt::For {
+                var,
+                range,
+                body,
+                exit,
+                ..
+            } => {
                 let i = self.ident(*var);
                 let r = self.range_tokens(range);
                 let b = self.gen_tangent_block(body);
@@ -180,7 +208,9 @@ impl Gen<'_> {
                 });
                 quote! { for #i in #r { #(#b)* #ex } }
             }
-            Stmt::While { cond, body, exit, .. } => {
+            Stmt::While {
+                cond, body, exit, ..
+            } => {
                 let c = &cond.tokens;
                 let b = self.gen_tangent_block(body);
                 let ex = exit.as_ref().map(|e| {
@@ -194,9 +224,18 @@ impl Gen<'_> {
     }
 
     pub fn range_tokens(&self, r: &Range) -> TokenStream {
-        let Range::Range { lo, hi, inclusive, rev } = r;
+        let Range::Range {
+            lo,
+            hi,
+            inclusive,
+            rev,
+        } = r;
         let (lo, hi) = (bound(&lo.tokens), bound(&hi.tokens));
-        let base = if *inclusive { quote!(#lo..=#hi) } else { quote!(#lo..#hi) };
+        let base = if *inclusive {
+            quote!(#lo..=#hi)
+        } else {
+            quote!(#lo..#hi)
+        };
         if *rev {
             quote!((#base).rev())
         } else {
@@ -206,12 +245,24 @@ impl Gen<'_> {
 
     pub fn callee_tokens(&self, c: &Call, suffix: &str) -> TokenStream {
         match &c.callee {
-            Callee::Path { prefix, name, generics } => {
-                let n = if suffix.is_empty() { name.clone() } else { format_ident!("{}{}", name, suffix) };
+            Callee::Path {
+                prefix,
+                name,
+                generics,
+            } => {
+                let n = if suffix.is_empty() {
+                    name.clone()
+                } else {
+                    format_ident!("{}{}", name, suffix)
+                };
                 quote!(#prefix #n #generics)
             }
             Callee::Method { recv, name } => {
-                let n = if suffix.is_empty() { name.clone() } else { format_ident!("{}{}", name, suffix) };
+                let n = if suffix.is_empty() {
+                    name.clone()
+                } else {
+                    format_ident!("{}{}", name, suffix)
+                };
                 let r = &recv.tokens;
                 quote!(#r.#n)
             }
@@ -245,7 +296,9 @@ impl Gen<'_> {
     pub fn zero_buffer(&self, var: VarId) -> TokenStream {
         let b = self.ident(var);
         match self.f.vars[var].buf {
-            Some(BufRepr::ArrayParam) | Some(BufRepr::LocalArray) => quote!(::autodiff::__private::zeros_like_array(&#b)),
+            Some(BufRepr::ArrayParam) | Some(BufRepr::LocalArray) => {
+                quote!(::autodiff::__private::zeros_like_array(&#b))
+            }
             Some(BufRepr::ArrayRefParam) => quote!(::autodiff::__private::zeros_like_array(#b)),
             _ => quote!(::autodiff::__private::zeros_like(&#b[..])),
         }
@@ -262,7 +315,10 @@ impl Gen<'_> {
                 }
                 CallArg::Buf { var, by_ref } => {
                     args.push(self.buf_arg(*var, *by_ref));
-                    let is_array = matches!(self.f.vars[*var].buf, Some(BufRepr::ArrayParam) | Some(BufRepr::LocalArray));
+                    let is_array = matches!(
+                        self.f.vars[*var].buf,
+                        Some(BufRepr::ArrayParam) | Some(BufRepr::LocalArray)
+                    );
                     if self.a.active[*var] {
                         let d = self.tangent_ident(*var);
                         args.push(if *by_ref { quote!(&#d) } else { quote!(#d) });
@@ -281,7 +337,14 @@ impl Gen<'_> {
 /// A range bound, parenthesised unless it is a literal, a name, a call or a method call.
 pub fn bound(t: &TokenStream) -> TokenStream {
     match syn::parse2::<syn::Expr>(t.clone()) {
-        Ok(syn::Expr::Lit(_) | syn::Expr::Path(_) | syn::Expr::MethodCall(_) | syn::Expr::Call(_) | syn::Expr::Field(_) | syn::Expr::Paren(_)) => t.clone(),
+        Ok(
+            syn::Expr::Lit(_)
+            | syn::Expr::Path(_)
+            | syn::Expr::MethodCall(_)
+            | syn::Expr::Call(_)
+            | syn::Expr::Field(_)
+            | syn::Expr::Paren(_),
+        ) => t.clone(),
         _ => quote!((#t)),
     }
 }

@@ -6,7 +6,7 @@
 //! is kept as syn expressions whose variable references are already renamed to
 //! their unique emitted names.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, TokenStream};
 
 use crate::rules::Op;
 
@@ -47,12 +47,9 @@ pub struct Var {
     pub buf: Option<BufRepr>,
     /// Block in which the binding is made (0 = function body).
     pub block: usize,
-    /// Number of enclosing loops at the binding.
-    pub loop_depth: usize,
     pub is_param: bool,
     /// Active parameter (differentiated with respect to).
     pub wrt: bool,
-    pub span: Span,
 }
 
 /// An operand of a three-address statement.
@@ -77,7 +74,6 @@ pub struct Call {
     /// The callee path or method receiver form.
     pub callee: Callee,
     pub args: Vec<CallArg>,
-    pub span: Span,
 }
 
 #[derive(Clone, Debug)]
@@ -111,7 +107,11 @@ pub enum Rhs {
     /// A passive value (only for passive variables).
     Passive(PExpr),
     /// `vec![elem; len]` or `[elem; len]`.
-    Fill { elem: Operand, len: PExpr, array: bool },
+    Fill {
+        elem: Operand,
+        len: PExpr,
+        array: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -135,8 +135,16 @@ pub enum Stmt {
     /// deferred binding (nothing is overwritten).
     Assign { var: VarId, rhs: Rhs, init: bool },
     /// `buf[index] = value`.
-    Store { buf: VarId, index: PExpr, value: Operand },
-    If { cond: PExpr, then: Block, els: Block },
+    Store {
+        buf: VarId,
+        index: PExpr,
+        value: Operand,
+    },
+    If {
+        cond: PExpr,
+        then: Block,
+        els: Block,
+    },
     For {
         var: VarId,
         range: Range,
@@ -175,10 +183,8 @@ pub enum FloatTy {
 #[derive(Clone, Debug)]
 pub struct Param {
     pub var: Option<VarId>,
-    /// The parameter's pattern ident and type as written.
+    /// The parameter's name (`self` for a receiver).
     pub ident: Ident,
-    pub ty: syn::Type,
-    pub receiver: Option<syn::Receiver>,
 }
 
 #[derive(Clone, Debug)]
@@ -190,12 +196,6 @@ pub struct Func {
     pub ret: VarId,
     pub float: FloatTy,
     pub n_blocks: usize,
-}
-
-impl Func {
-    pub fn var(&self, id: VarId) -> &Var {
-        &self.vars[id]
-    }
 }
 
 impl Operand {

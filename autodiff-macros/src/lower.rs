@@ -83,14 +83,6 @@ fn is_passive_float_method(name: &str) -> bool {
     )
 }
 
-fn is_int_type_name(name: &str) -> bool {
-    matches!(
-        name,
-        "usize" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "i8" | "i16" | "i32" | "i64"
-            | "i128" | "bool" | "char" | "str" | "String"
-    )
-}
-
 struct LoopCtx {
     brk: Option<VarId>,
     cont: Option<VarId>,
@@ -134,7 +126,12 @@ pub struct Lowerer<'d> {
 }
 
 /// Lowers a function; `None` when it cannot be lowered at all (errors are in `diag`).
-pub fn lower_fn(sig: &syn::Signature, block: &syn::Block, config: &Config, diag: &mut Diag) -> Option<Func> {
+pub fn lower_fn(
+    sig: &syn::Signature,
+    block: &syn::Block,
+    config: &Config,
+    diag: &mut Diag,
+) -> Option<Func> {
     let float = match float_of_return(sig, diag) {
         Some(f) => f,
         None => return None,
@@ -164,10 +161,16 @@ pub fn lower_fn(sig: &syn::Signature, block: &syn::Block, config: &Config, diag:
         );
     }
     if let Some(c) = &sig.constness {
-        lw.diag.error(c.span(), "`#[differentiate]` cannot differentiate a `const fn`; remove `const`");
+        lw.diag.error(
+            c.span(),
+            "`#[differentiate]` cannot differentiate a `const fn`; remove `const`",
+        );
     }
     let params = lw.lower_params(sig, config);
-    let mut body = Block { id: 0, stmts: Vec::new() };
+    let mut body = Block {
+        id: 0,
+        stmts: Vec::new(),
+    };
     // Reserve the names users see first, so that generated names never clash with them.
     let mut names = Vec::new();
     collect_idents(block.to_token_stream(), &mut names);
@@ -181,12 +184,21 @@ pub fn lower_fn(sig: &syn::Signature, block: &syn::Block, config: &Config, diag:
         let zero = lw.zero_tokens();
         body.stmts.push(Stmt::Let {
             var: ret,
-            rhs: Rhs::Op(Op::Copy, vec![Operand::Const(PExpr { tokens: zero, reads: vec![] })]),
+            rhs: Rhs::Op(
+                Op::Copy,
+                vec![Operand::Const(PExpr {
+                    tokens: zero,
+                    reads: vec![],
+                })],
+            ),
             mutable: true,
         });
         body.stmts.push(Stmt::Let {
             var: flag,
-            rhs: Rhs::Passive(PExpr { tokens: quote!(false), reads: vec![] }),
+            rhs: Rhs::Passive(PExpr {
+                tokens: quote!(false),
+                reads: vec![],
+            }),
             mutable: true,
         });
         lw.early_ret = Some((ret, flag));
@@ -197,19 +209,34 @@ pub fn lower_fn(sig: &syn::Signature, block: &syn::Block, config: &Config, diag:
     let tail = lw.lower_block_into(&block.stmts, &mut body, true);
     let ret = match (lw.early_ret, tail) {
         (Some((ret, _)), Some(op)) => {
-            body.stmts.push(Stmt::Assign { var: ret, rhs: Rhs::Op(Op::Copy, vec![op]), init: false });
+            body.stmts.push(Stmt::Assign {
+                var: ret,
+                rhs: Rhs::Op(Op::Copy, vec![op]),
+                init: false,
+            });
             ret
         }
         (Some((ret, _)), None) => ret,
         (None, Some(Operand::Var(v))) if lw.vars[v].kind == Kind::Float => v,
         (None, Some(op)) => {
             let v = lw.new_var("__ret", Kind::Float, block.span(), None);
-            body.stmts.push(Stmt::Let { var: v, rhs: Rhs::Op(Op::Copy, vec![op]), mutable: false });
+            body.stmts.push(Stmt::Let {
+                var: v,
+                rhs: Rhs::Op(Op::Copy, vec![op]),
+                mutable: false,
+            });
             v
         }
         (None, None) => {
-            let span = block.stmts.last().map(|s| s.span()).unwrap_or_else(|| block.span());
-            lw.diag.error(span, "expected the function body to end in a float expression (or `return`)");
+            let span = block
+                .stmts
+                .last()
+                .map(|s| s.span())
+                .unwrap_or_else(|| block.span());
+            lw.diag.error(
+                span,
+                "expected the function body to end in a float expression (or `return`)",
+            );
             return None;
         }
     };
@@ -395,7 +422,9 @@ impl Lowerer<'_> {
     }
 
     fn is_vec_of_float(&self, p: &syn::TypePath) -> bool {
-        let Some(seg) = p.path.segments.last() else { return false };
+        let Some(seg) = p.path.segments.last() else {
+            return false;
+        };
         if seg.ident != "Vec" {
             return false;
         }
@@ -410,7 +439,11 @@ impl Lowerer<'_> {
 
     fn lower_params(&mut self, sig: &syn::Signature, config: &Config) -> Vec<Param> {
         let mut params = Vec::new();
-        let mut wrt_found: Vec<bool> = config.wrt.as_ref().map(|w| vec![false; w.len()]).unwrap_or_default();
+        let mut wrt_found: Vec<bool> = config
+            .wrt
+            .as_ref()
+            .map(|w| vec![false; w.len()])
+            .unwrap_or_default();
         for arg in &sig.inputs {
             match arg {
                 FnArg::Receiver(r) => {
@@ -427,8 +460,6 @@ impl Lowerer<'_> {
                     params.push(Param {
                         var: Some(id),
                         ident: Ident::new("self", r.self_token.span),
-                        ty: (*r.ty).clone(),
-                        receiver: Some(r.clone()),
                     });
                 }
                 FnArg::Typed(pt) => {
@@ -447,8 +478,6 @@ impl Lowerer<'_> {
                             params.push(Param {
                                 var: None,
                                 ident: format_ident!("__arg{}", params.len()),
-                                ty: (*pt.ty).clone(),
-                                receiver: None,
                             });
                             continue;
                         }
@@ -507,7 +536,8 @@ impl Lowerer<'_> {
                         }
                     };
                     let buf = if kind == Kind::Buf { buf } else { None };
-                    let active = kind != Kind::Passive && (config.wrt.is_none() || listed.is_some());
+                    let active =
+                        kind != Kind::Passive && (config.wrt.is_none() || listed.is_some());
                     // A float parameter left out of `wrt` is data: passive.
                     let kind = if kind == Kind::Float && !active {
                         Kind::Float
@@ -522,8 +552,6 @@ impl Lowerer<'_> {
                     params.push(Param {
                         var: Some(id),
                         ident,
-                        ty: (*pt.ty).clone(),
-                        receiver: None,
                     });
                 }
             }
@@ -533,12 +561,19 @@ impl Lowerer<'_> {
                 if !found {
                     self.diag.error(
                         w[i].span(),
-                        format!("`wrt` names `{}`, which is not a parameter of `{}`", w[i], sig.ident),
+                        format!(
+                            "`wrt` names `{}`, which is not a parameter of `{}`",
+                            w[i], sig.ident
+                        ),
                     );
                 }
             }
         }
-        if !params.iter().any(|p| p.var.map(|v| self.vars[v].wrt).unwrap_or(false)) && config.wrt.is_none() {
+        if !params
+            .iter()
+            .any(|p| p.var.map(|v| self.vars[v].wrt).unwrap_or(false))
+            && config.wrt.is_none()
+        {
             self.diag.error(
                 sig.ident.span(),
                 format!(
@@ -560,7 +595,10 @@ impl Lowerer<'_> {
     }
 
     fn zero_pexpr(&self) -> PExpr {
-        PExpr { tokens: self.zero_tokens(), reads: vec![] }
+        PExpr {
+            tokens: self.zero_tokens(),
+            reads: vec![],
+        }
     }
 
     fn zero_tokens(&self) -> TokenStream {
@@ -581,7 +619,11 @@ impl Lowerer<'_> {
             let mut n = *count;
             loop {
                 let candidate = format!("{}_{}", name.trim_start_matches("__"), n);
-                let candidate = if name.starts_with("__") { format!("__{candidate}") } else { candidate };
+                let candidate = if name.starts_with("__") {
+                    format!("__{candidate}")
+                } else {
+                    candidate
+                };
                 if !self.used_names.contains_key(&candidate) {
                     self.used_names.insert(candidate.clone(), 1);
                     break Ident::new(&candidate, span);
@@ -594,10 +636,8 @@ impl Lowerer<'_> {
             kind,
             buf,
             block: self.block_stack.last().copied().unwrap_or(0),
-            loop_depth: self.loop_depth,
             is_param: false,
             wrt: false,
-            span,
         });
         self.vars.len() - 1
     }
@@ -627,7 +667,11 @@ impl Lowerer<'_> {
 
     fn lookup_path(&self, e: &Expr) -> Option<VarId> {
         match e {
-            Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 && p.path.segments[0].arguments.is_none() => {
+            Expr::Path(p)
+                if p.qself.is_none()
+                    && p.path.segments.len() == 1
+                    && p.path.segments[0].arguments.is_none() =>
+            {
                 self.lookup(&p.path.segments[0].ident.to_string())
             }
             Expr::Paren(p) => self.lookup_path(&p.expr),
@@ -639,7 +683,10 @@ impl Lowerer<'_> {
     fn new_block(&mut self) -> Block {
         let id = self.blocks;
         self.blocks += 1;
-        Block { id, stmts: Vec::new() }
+        Block {
+            id,
+            stmts: Vec::new(),
+        }
     }
 
     fn enter(&mut self, b: &Block) {
@@ -688,10 +735,18 @@ impl Lowerer<'_> {
     }
 
     fn is_float_type_path(&self, p: &syn::Path) -> bool {
-        let Some(first) = p.segments.first() else { return false };
+        let Some(first) = p.segments.first() else {
+            return false;
+        };
         let n = first.ident.to_string();
-        n == "f64" || n == "f32" || Some(&n) == self.generic_float.as_ref() || n == "Float"
-            || (n == "std" || n == "core") && p.segments.iter().any(|s| s.ident == "f64" || s.ident == "f32")
+        n == "f64"
+            || n == "f32"
+            || Some(&n) == self.generic_float.as_ref()
+            || n == "Float"
+            || (n == "std" || n == "core")
+                && p.segments
+                    .iter()
+                    .any(|s| s.ident == "f64" || s.ident == "f32")
             || (n == "num_traits" || n == "autodiff")
     }
 
@@ -712,7 +767,8 @@ impl Lowerer<'_> {
             }
             Expr::Binary(b) => match b.op {
                 BinOp::Add(_) | BinOp::Sub(_) | BinOp::Mul(_) | BinOp::Div(_) | BinOp::Rem(_) => {
-                    if self.kind_of(&b.left) == Kind::Float || self.kind_of(&b.right) == Kind::Float {
+                    if self.kind_of(&b.left) == Kind::Float || self.kind_of(&b.right) == Kind::Float
+                    {
                         Kind::Float
                     } else {
                         Kind::Passive
@@ -748,7 +804,11 @@ impl Lowerer<'_> {
                 }
                 if rk == Kind::Float {
                     // `T::from(x).unwrap()` and friends on a constant float
-                    return if self.touches_float(&m.receiver) { Kind::Float } else { Kind::Float };
+                    return if self.touches_float(&m.receiver) {
+                        Kind::Float
+                    } else {
+                        Kind::Float
+                    };
                 }
                 if m.args.iter().any(|a| self.kind_of(a) != Kind::Passive) {
                     Kind::Float
@@ -787,7 +847,9 @@ impl Lowerer<'_> {
                 }
                 None => Kind::Passive,
             },
-            Expr::Block(b) => block_tail(&b.block).map(|t| self.kind_of(t)).unwrap_or(Kind::Passive),
+            Expr::Block(b) => block_tail(&b.block)
+                .map(|t| self.kind_of(t))
+                .unwrap_or(Kind::Passive),
             Expr::Macro(m) if m.mac.path.is_ident("vec") => {
                 let tokens = &m.mac.tokens;
                 match syn::parse2::<syn::ExprRepeat>(quote!([#tokens])) {
@@ -812,11 +874,18 @@ impl Lowerer<'_> {
     fn passive(&mut self, e: &Expr) -> PExpr {
         let mut e = e.clone();
         let mut reads = Vec::new();
-        let mut r = Renamer { lw: self, reads: &mut reads, local: Vec::new() };
+        let mut r = Renamer {
+            lw: self,
+            reads: &mut reads,
+            local: Vec::new(),
+        };
         r.visit_expr_mut(&mut e);
         reads.sort_unstable();
         reads.dedup();
-        PExpr { tokens: e.to_token_stream(), reads }
+        PExpr {
+            tokens: e.to_token_stream(),
+            reads,
+        }
     }
 
     fn passive_tokens(&mut self, ts: TokenStream) -> PExpr {
@@ -846,7 +915,10 @@ impl Lowerer<'_> {
                     prev_dot = false;
                 }
                 TokenTree::Group(g) => {
-                    let mut ng = proc_macro2::Group::new(g.delimiter(), self.rename_tokens(g.stream(), reads));
+                    let mut ng = proc_macro2::Group::new(
+                        g.delimiter(),
+                        self.rename_tokens(g.stream(), reads),
+                    );
                     ng.set_span(g.span());
                     out.push(TokenTree::Group(ng));
                     prev_dot = false;
@@ -887,7 +959,8 @@ impl Lowerer<'_> {
                     Expr::MethodCall(m) if m.method == "len" => {}
                     Expr::Cast(c) if !self.lw.float.matches(&c.ty) && !is_float_prim(&c.ty) => {
                         // `x as usize` of a float: an integer, but derived from a value
-                        if self.lw.touches_float(&c.expr) && self.lw.kind_of(&c.expr) == Kind::Float {
+                        if self.lw.touches_float(&c.expr) && self.lw.kind_of(&c.expr) == Kind::Float
+                        {
                             self.found = true;
                         }
                     }
@@ -908,7 +981,10 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let mut v = V { lw: self, found: false };
+        let mut v = V {
+            lw: self,
+            found: false,
+        };
         v.visit_expr(e);
         v.found
     }
@@ -916,18 +992,32 @@ impl Lowerer<'_> {
     // ---- blocks and statements ----
 
     /// Lowers statements into `out`; returns the tail value when `want_tail`.
-    fn lower_block_into(&mut self, stmts: &[SynStmt], out: &mut Block, want_tail: bool) -> Option<Operand> {
+    fn lower_block_into(
+        &mut self,
+        stmts: &[SynStmt],
+        out: &mut Block,
+        want_tail: bool,
+    ) -> Option<Operand> {
         let (res, _) = self.lower_stmts(stmts, out, want_tail);
         res
     }
 
-    fn lower_stmts(&mut self, stmts: &[SynStmt], out: &mut Block, want_tail: bool) -> (Option<Operand>, Exits) {
+    fn lower_stmts(
+        &mut self,
+        stmts: &[SynStmt],
+        out: &mut Block,
+        want_tail: bool,
+    ) -> (Option<Operand>, Exits) {
         let mut exits = Exits::default();
         for (i, stmt) in stmts.iter().enumerate() {
             let last = i + 1 == stmts.len();
             if last && want_tail {
                 if let SynStmt::Expr(e, None) = stmt {
-                    if !matches!(e, Expr::If(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Block(_)) || self.kind_of(e) != Kind::Passive {
+                    if !matches!(
+                        e,
+                        Expr::If(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Block(_)
+                    ) || self.kind_of(e) != Kind::Passive
+                    {
                         if self.kind_of(e) == Kind::Passive && !self.touches_float(e) {
                             if let Expr::Return(_) = e {
                             } else {
@@ -955,11 +1045,19 @@ impl Lowerer<'_> {
                 if res.is_some() {
                     // A tail value after an early exit: only possible with `return`s, handled by the caller.
                     if let (Some((ret, _)), Some(op)) = (self.early_ret, res) {
-                        rest.stmts.push(Stmt::Assign { var: ret, rhs: Rhs::Op(Op::Copy, vec![op]), init: false });
+                        rest.stmts.push(Stmt::Assign {
+                            var: ret,
+                            rhs: Rhs::Op(Op::Copy, vec![op]),
+                            init: false,
+                        });
                     }
                 }
                 let els = self.new_block();
-                out.stmts.push(Stmt::If { cond, then: rest, els });
+                out.stmts.push(Stmt::If {
+                    cond,
+                    then: rest,
+                    els,
+                });
                 return (None, exits);
             }
         }
@@ -984,7 +1082,10 @@ impl Lowerer<'_> {
             }
         }
         let idents: Vec<&Ident> = flags.iter().map(|f| &self.vars[*f].ident).collect();
-        PExpr { tokens: quote!(!(#(#idents)||*)), reads: flags }
+        PExpr {
+            tokens: quote!(!(#(#idents)||*)),
+            reads: flags,
+        }
     }
 
     fn lower_stmt(&mut self, stmt: &SynStmt, out: &mut Block) -> Exits {
@@ -1033,7 +1134,9 @@ impl Lowerer<'_> {
             p => (p, None),
         };
         let (ident, mutable) = match pat {
-            Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => (pi.ident.clone(), pi.mutability.is_some()),
+            Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                (pi.ident.clone(), pi.mutability.is_some())
+            }
             Pat::Wild(_) => {
                 if let Some(init) = &local.init {
                     if self.touches_float(&init.expr) {
@@ -1047,7 +1150,12 @@ impl Lowerer<'_> {
                 return;
             }
             other => {
-                if local.init.as_ref().map(|i| self.touches_float(&i.expr)).unwrap_or(false) {
+                if local
+                    .init
+                    .as_ref()
+                    .map(|i| self.touches_float(&i.expr))
+                    .unwrap_or(false)
+                {
                     self.diag.error(
                         other.span(),
                         "`#[differentiate]` cannot destructure a differentiated value; bind each float with its own `let`",
@@ -1069,14 +1177,18 @@ impl Lowerer<'_> {
                         let t = p.tokens;
                         quote!(= #t)
                     });
-                    out.stmts.push(Stmt::Passive(quote!(let #pat_ts #ty_ts #init_ts;)));
+                    out.stmts
+                        .push(Stmt::Passive(quote!(let #pat_ts #ty_ts #init_ts;)));
                 }
                 return;
             }
         };
         if let Some(init) = &local.init {
             if let Some((_, els)) = &init.diverge {
-                self.diag.error(els.span(), "`#[differentiate]` does not support `let .. else`");
+                self.diag.error(
+                    els.span(),
+                    "`#[differentiate]` does not support `let .. else`",
+                );
             }
         }
         let name = ident.to_string();
@@ -1106,7 +1218,11 @@ impl Lowerer<'_> {
             (Some(init), Kind::Float) => {
                 let op = self.lower_value(&init.expr, out);
                 let id = self.new_var(&name, Kind::Float, ident.span(), None);
-                out.stmts.push(Stmt::Let { var: id, rhs: Rhs::Op(Op::Copy, vec![op]), mutable });
+                out.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Op(Op::Copy, vec![op]),
+                    mutable,
+                });
                 simplify_copy_let(out, &self.vars);
                 self.bind(&name, id);
             }
@@ -1115,7 +1231,11 @@ impl Lowerer<'_> {
                 match rhs {
                     Some((rhs, repr)) => {
                         let id = self.new_var(&name, Kind::Buf, ident.span(), Some(repr));
-                        out.stmts.push(Stmt::Let { var: id, rhs, mutable });
+                        out.stmts.push(Stmt::Let {
+                            var: id,
+                            rhs,
+                            mutable,
+                        });
                         self.bind(&name, id);
                     }
                     None => {
@@ -1133,11 +1253,18 @@ impl Lowerer<'_> {
                     // Keep the annotation: inference may need it.
                     Some(t) => {
                         let tk = p.tokens;
-                        PExpr { tokens: quote!({ let __v: #t = #tk; __v }), reads: p.reads }
+                        PExpr {
+                            tokens: quote!({ let __v: #t = #tk; __v }),
+                            reads: p.reads,
+                        }
                     }
                     None => p,
                 };
-                out.stmts.push(Stmt::Let { var: id, rhs: Rhs::Passive(p), mutable });
+                out.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Passive(p),
+                    mutable,
+                });
             }
         }
     }
@@ -1165,7 +1292,9 @@ impl Lowerer<'_> {
                         }
                         syn::visit::visit_expr(self, e)
                     }
-                    Expr::Reference(r) if r.mutability.is_some() && self.lw.touches_float(&r.expr) => {
+                    Expr::Reference(r)
+                        if r.mutability.is_some() && self.lw.touches_float(&r.expr) =>
+                    {
                         self.errs.push((
                             r.span(),
                             "`#[differentiate]` cannot differentiate through a `&mut` borrow of a differentiated value; return the new value instead".to_string(),
@@ -1178,7 +1307,10 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let mut v = V { lw: self, errs: Vec::new() };
+        let mut v = V {
+            lw: self,
+            errs: Vec::new(),
+        };
         v.visit_expr(e);
         for (s, m) in v.errs {
             self.diag.error(s, m);
@@ -1193,7 +1325,14 @@ impl Lowerer<'_> {
                     Ok(rep) => {
                         let elem = self.lower_value(&rep.expr, out);
                         let len = self.index_expr(&rep.len, "a buffer length");
-                        Some((Rhs::Fill { elem, len, array: false }, BufRepr::LocalVec))
+                        Some((
+                            Rhs::Fill {
+                                elem,
+                                len,
+                                array: false,
+                            },
+                            BufRepr::LocalVec,
+                        ))
                     }
                     Err(_) => {
                         self.diag.error(m.span(), "`#[differentiate]` supports float buffers created as `vec![value; len]`");
@@ -1204,7 +1343,14 @@ impl Lowerer<'_> {
             Expr::Repeat(rep) => {
                 let elem = self.lower_value(&rep.expr, out);
                 let len = self.passive(&rep.len);
-                Some((Rhs::Fill { elem, len, array: true }, BufRepr::LocalArray))
+                Some((
+                    Rhs::Fill {
+                        elem,
+                        len,
+                        array: true,
+                    },
+                    BufRepr::LocalArray,
+                ))
             }
             Expr::Paren(p) => self.lower_buffer_init(&p.expr, out),
             other => {
@@ -1239,15 +1385,31 @@ impl Lowerer<'_> {
             }
             Expr::Break(b) => {
                 if let Some(l) = &b.label {
-                    self.diag.error(l.span(), "`#[differentiate]` does not support labelled `break`");
+                    self.diag.error(
+                        l.span(),
+                        "`#[differentiate]` does not support labelled `break`",
+                    );
                 }
                 if let Some(v) = &b.expr {
-                    self.diag.error(v.span(), "`#[differentiate]` does not support `break` with a value");
+                    self.diag.error(
+                        v.span(),
+                        "`#[differentiate]` does not support `break` with a value",
+                    );
                 }
                 match self.loops.last().and_then(|l| l.brk) {
                     Some(flag) => {
-                        out.stmts.push(Stmt::Assign { var: flag, rhs: Rhs::Passive(PExpr { tokens: quote!(true), reads: vec![] }), init: false });
-                        Exits { brk: true, ..Default::default() }
+                        out.stmts.push(Stmt::Assign {
+                            var: flag,
+                            rhs: Rhs::Passive(PExpr {
+                                tokens: quote!(true),
+                                reads: vec![],
+                            }),
+                            init: false,
+                        });
+                        Exits {
+                            brk: true,
+                            ..Default::default()
+                        }
                     }
                     None => {
                         self.diag.error(b.span(), "`break` outside of a loop");
@@ -1257,12 +1419,25 @@ impl Lowerer<'_> {
             }
             Expr::Continue(c) => {
                 if let Some(l) = &c.label {
-                    self.diag.error(l.span(), "`#[differentiate]` does not support labelled `continue`");
+                    self.diag.error(
+                        l.span(),
+                        "`#[differentiate]` does not support labelled `continue`",
+                    );
                 }
                 match self.loops.last().and_then(|l| l.cont) {
                     Some(flag) => {
-                        out.stmts.push(Stmt::Assign { var: flag, rhs: Rhs::Passive(PExpr { tokens: quote!(true), reads: vec![] }), init: false });
-                        Exits { cont: true, ..Default::default() }
+                        out.stmts.push(Stmt::Assign {
+                            var: flag,
+                            rhs: Rhs::Passive(PExpr {
+                                tokens: quote!(true),
+                                reads: vec![],
+                            }),
+                            init: false,
+                        });
+                        Exits {
+                            cont: true,
+                            ..Default::default()
+                        }
                     }
                     None => {
                         self.diag.error(c.span(), "`continue` outside of a loop");
@@ -1271,16 +1446,35 @@ impl Lowerer<'_> {
                 }
             }
             Expr::Return(r) => {
-                let Some((ret, flag)) = self.early_ret else { return Exits::default() };
+                let Some((ret, flag)) = self.early_ret else {
+                    return Exits::default();
+                };
                 match &r.expr {
                     Some(v) => {
                         let op = self.lower_value(v, out);
-                        out.stmts.push(Stmt::Assign { var: ret, rhs: Rhs::Op(Op::Copy, vec![op]), init: false });
+                        out.stmts.push(Stmt::Assign {
+                            var: ret,
+                            rhs: Rhs::Op(Op::Copy, vec![op]),
+                            init: false,
+                        });
                     }
-                    None => self.diag.error(r.span(), "a `#[differentiate]` function must return a float value"),
+                    None => self.diag.error(
+                        r.span(),
+                        "a `#[differentiate]` function must return a float value",
+                    ),
                 }
-                out.stmts.push(Stmt::Assign { var: flag, rhs: Rhs::Passive(PExpr { tokens: quote!(true), reads: vec![] }), init: false });
-                Exits { ret: true, ..Default::default() }
+                out.stmts.push(Stmt::Assign {
+                    var: flag,
+                    rhs: Rhs::Passive(PExpr {
+                        tokens: quote!(true),
+                        reads: vec![],
+                    }),
+                    init: false,
+                });
+                Exits {
+                    ret: true,
+                    ..Default::default()
+                }
             }
             Expr::Macro(m) => {
                 self.lower_macro_stmt(&m.mac, out);
@@ -1295,7 +1489,9 @@ impl Lowerer<'_> {
                     // A value computed and dropped: lower it for its errors, emit nothing that matters.
                     self.check_passive_expr(other);
                     match other {
-                        Expr::Call(_) | Expr::MethodCall(_) if self.kind_of(other) == Kind::Float => {
+                        Expr::Call(_) | Expr::MethodCall(_)
+                            if self.kind_of(other) == Kind::Float =>
+                        {
                             let _ = self.lower_value(other, out);
                         }
                         _ => {
@@ -1316,11 +1512,21 @@ impl Lowerer<'_> {
 
     fn check_block_label(&mut self, b: &syn::ExprBlock) {
         if let Some(l) = &b.label {
-            self.diag.error(l.span(), "`#[differentiate]` does not support labelled blocks");
+            self.diag.error(
+                l.span(),
+                "`#[differentiate]` does not support labelled blocks",
+            );
         }
     }
 
-    fn lower_assign(&mut self, left: &Expr, op: Option<Op>, right: &Expr, span: Span, out: &mut Block) {
+    fn lower_assign(
+        &mut self,
+        left: &Expr,
+        op: Option<Op>,
+        right: &Expr,
+        span: Span,
+        out: &mut Block,
+    ) {
         let left = strip_paren(left);
         match left {
             Expr::Index(ix) => {
@@ -1359,14 +1565,20 @@ impl Lowerer<'_> {
                     Some(o) => {
                         let cur = Operand::Load(buf, index.clone());
                         let t = self.new_tmp(span);
-                        out.stmts.push(Stmt::Let { var: t, rhs: Rhs::Op(o, vec![cur, value]), mutable: false });
+                        out.stmts.push(Stmt::Let {
+                            var: t,
+                            rhs: Rhs::Op(o, vec![cur, value]),
+                            mutable: false,
+                        });
                         Operand::Var(t)
                     }
                 };
                 out.stmts.push(Stmt::Store { buf, index, value });
             }
             Expr::Path(_) if self.lookup_path(left).is_some() => {
-                let Some(v) = self.lookup_path(left) else { return };
+                let Some(v) = self.lookup_path(left) else {
+                    return;
+                };
                 match self.vars[v].kind {
                     Kind::Float => {
                         if self.vars[v].is_param && self.vars[v].wrt {
@@ -1377,7 +1589,11 @@ impl Lowerer<'_> {
                             None => Rhs::Op(Op::Copy, vec![value]),
                             Some(o) => Rhs::Op(o, vec![Operand::Var(v), value]),
                         };
-                        out.stmts.push(Stmt::Assign { var: v, rhs, init: false });
+                        out.stmts.push(Stmt::Assign {
+                            var: v,
+                            rhs,
+                            init: false,
+                        });
                         simplify_copy_assign(out, &self.vars);
                     }
                     Kind::Buf => {
@@ -1404,10 +1620,17 @@ impl Lowerer<'_> {
                                 let rt = r.tokens;
                                 let mut reads = r.reads;
                                 reads.push(v);
-                                PExpr { tokens: quote!(#id #ot (#rt)), reads }
+                                PExpr {
+                                    tokens: quote!(#id #ot (#rt)),
+                                    reads,
+                                }
                             }
                         };
-                        out.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Passive(rhs), init: false });
+                        out.stmts.push(Stmt::Assign {
+                            var: v,
+                            rhs: Rhs::Passive(rhs),
+                            init: false,
+                        });
                     }
                 }
             }
@@ -1451,7 +1674,10 @@ impl Lowerer<'_> {
 
     fn lower_cond(&mut self, c: &Expr) -> PExpr {
         if let Expr::Let(l) = c {
-            self.diag.error(l.span(), "`#[differentiate]` does not support `if let`; use `if`/`else` on a boolean");
+            self.diag.error(
+                l.span(),
+                "`#[differentiate]` does not support `if let`; use `if`/`else` on a boolean",
+            );
         }
         self.check_passive_expr(c);
         if self.kind_of(c) != Kind::Passive {
@@ -1462,39 +1688,76 @@ impl Lowerer<'_> {
 
     fn lower_for(&mut self, f: &syn::ExprForLoop, out: &mut Block) -> Exits {
         if let Some(l) = &f.label {
-            self.diag.error(l.span(), "`#[differentiate]` does not support labelled loops");
+            self.diag.error(
+                l.span(),
+                "`#[differentiate]` does not support labelled loops",
+            );
         }
         // A loop that touches no float value is passive code.
         if !self.touches_float(&f.body_expr_tokens()) && !self.touches_float(&f.expr) {
             return self.lower_passive_loop(f, out);
         }
-        let Some(plan) = self.plan_for(f) else { return Exits::default() };
+        let Some(plan) = self.plan_for(f) else {
+            return Exits::default();
+        };
         let (brk, cont) = loop_exits(&f.body);
-        let brk_flag = self.flag_var("__brk", brk || (self.early_ret.is_some() && contains_return(&f.body)), out);
+        let brk_flag = self.flag_var(
+            "__brk",
+            brk || (self.early_ret.is_some() && contains_return(&f.body)),
+            out,
+        );
         let cont_flag = self.flag_var("__cont", cont, out);
         let mut body = self.new_block();
         self.loop_depth += 1;
         self.enter(&body);
-        self.loops.push(LoopCtx { brk: brk_flag, cont: cont_flag });
+        self.loops.push(LoopCtx {
+            brk: brk_flag,
+            cont: cont_flag,
+        });
         let loop_var = self.new_var(&plan.index_name, Kind::Passive, plan.span, None);
         if !plan.index_name.starts_with("__") {
             self.bind(&plan.index_name, loop_var);
         }
         if let Some(c) = cont_flag {
-            body.stmts.push(Stmt::Assign { var: c, rhs: Rhs::Passive(PExpr { tokens: quote!(false), reads: vec![] }), init: false });
+            body.stmts.push(Stmt::Assign {
+                var: c,
+                rhs: Rhs::Passive(PExpr {
+                    tokens: quote!(false),
+                    reads: vec![],
+                }),
+                init: false,
+            });
         }
         for (name, buf, by_ref, elem_span) in &plan.elems {
             let idx_ident = self.vars[loop_var].ident.clone();
-            let index = PExpr { tokens: quote!(#idx_ident), reads: vec![loop_var] };
+            let index = PExpr {
+                tokens: quote!(#idx_ident),
+                reads: vec![loop_var],
+            };
             if self.vars[*buf].kind == Kind::Buf {
                 let id = self.new_var(name, Kind::Float, *elem_span, None);
-                body.stmts.push(Stmt::Let { var: id, rhs: Rhs::Op(Op::Copy, vec![Operand::Load(*buf, index)]), mutable: false });
+                body.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Op(Op::Copy, vec![Operand::Load(*buf, index)]),
+                    mutable: false,
+                });
                 self.bind(name, id);
             } else {
                 let id = self.new_var(name, Kind::Passive, *elem_span, None);
                 let b = self.vars[*buf].ident.clone();
-                let tokens = if *by_ref { quote!(&#b[#idx_ident]) } else { quote!(#b[#idx_ident]) };
-                body.stmts.push(Stmt::Let { var: id, rhs: Rhs::Passive(PExpr { tokens, reads: vec![*buf, loop_var] }), mutable: false });
+                let tokens = if *by_ref {
+                    quote!(&#b[#idx_ident])
+                } else {
+                    quote!(#b[#idx_ident])
+                };
+                body.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Passive(PExpr {
+                        tokens,
+                        reads: vec![*buf, loop_var],
+                    }),
+                    mutable: false,
+                });
                 self.bind(name, id);
             }
         }
@@ -1509,8 +1772,17 @@ impl Lowerer<'_> {
         } else {
             None
         };
-        out.stmts.push(Stmt::For { var: loop_var, range: plan.range, body, exit, last });
-        Exits { ret: ex.ret, ..Default::default() }
+        out.stmts.push(Stmt::For {
+            var: loop_var,
+            range: plan.range,
+            body,
+            exit,
+            last,
+        });
+        Exits {
+            ret: ex.ret,
+            ..Default::default()
+        }
     }
 
     fn exit_cond(&mut self, brk: Option<VarId>, ret: bool) -> Option<PExpr> {
@@ -1527,7 +1799,10 @@ impl Lowerer<'_> {
             return None;
         }
         let idents: Vec<&Ident> = flags.iter().map(|f| &self.vars[*f].ident).collect();
-        Some(PExpr { tokens: quote!(#(#idents)||*), reads: flags })
+        Some(PExpr {
+            tokens: quote!(#(#idents)||*),
+            reads: flags,
+        })
     }
 
     fn flag_var(&mut self, name: &str, needed: bool, out: &mut Block) -> Option<VarId> {
@@ -1535,7 +1810,14 @@ impl Lowerer<'_> {
             return None;
         }
         let id = self.new_var(name, Kind::Passive, Span::call_site(), None);
-        out.stmts.push(Stmt::Let { var: id, rhs: Rhs::Passive(PExpr { tokens: quote!(false), reads: vec![] }), mutable: true });
+        out.stmts.push(Stmt::Let {
+            var: id,
+            rhs: Rhs::Passive(PExpr {
+                tokens: quote!(false),
+                reads: vec![],
+            }),
+            mutable: true,
+        });
         Some(id)
     }
 
@@ -1552,27 +1834,52 @@ impl Lowerer<'_> {
 
     fn lower_while(&mut self, w: &syn::ExprWhile, out: &mut Block) -> Exits {
         if let Some(l) = &w.label {
-            self.diag.error(l.span(), "`#[differentiate]` does not support labelled loops");
+            self.diag.error(
+                l.span(),
+                "`#[differentiate]` does not support labelled loops",
+            );
         }
         let cond = self.lower_cond(&w.cond);
         let (brk, cont) = loop_exits(&w.body);
-        let brk_flag = self.flag_var("__brk", brk || (self.early_ret.is_some() && contains_return(&w.body)), out);
+        let brk_flag = self.flag_var(
+            "__brk",
+            brk || (self.early_ret.is_some() && contains_return(&w.body)),
+            out,
+        );
         let cont_flag = self.flag_var("__cont", cont, out);
         let count = self.new_var("__trips", Kind::Passive, w.span(), None);
         let mut body = self.new_block();
         self.loop_depth += 1;
         self.enter(&body);
-        self.loops.push(LoopCtx { brk: brk_flag, cont: cont_flag });
+        self.loops.push(LoopCtx {
+            brk: brk_flag,
+            cont: cont_flag,
+        });
         if let Some(c) = cont_flag {
-            body.stmts.push(Stmt::Assign { var: c, rhs: Rhs::Passive(PExpr { tokens: quote!(false), reads: vec![] }), init: false });
+            body.stmts.push(Stmt::Assign {
+                var: c,
+                rhs: Rhs::Passive(PExpr {
+                    tokens: quote!(false),
+                    reads: vec![],
+                }),
+                init: false,
+            });
         }
         let (_, ex) = self.lower_stmts(&w.body.stmts, &mut body, false);
         self.loops.pop();
         self.leave();
         self.loop_depth -= 1;
         let exit = self.exit_cond(brk_flag, ex.ret);
-        out.stmts.push(Stmt::While { cond, body, exit, count });
-        Exits { ret: ex.ret, ..Default::default() }
+        out.stmts.push(Stmt::While {
+            cond,
+            body,
+            exit,
+            count,
+        });
+        Exits {
+            ret: ex.ret,
+            ..Default::default()
+        }
     }
 
     /// Ranges and the slice iterators of the contract become index loops.
@@ -1581,7 +1888,10 @@ impl Lowerer<'_> {
         let mut expr = strip_paren(&f.expr);
         let mut rev = false;
         if let Expr::MethodCall(m) = expr {
-            if m.method == "rev" && m.args.is_empty() && matches!(strip_paren(&m.receiver), Expr::Range(_)) {
+            if m.method == "rev"
+                && m.args.is_empty()
+                && matches!(strip_paren(&m.receiver), Expr::Range(_))
+            {
                 rev = true;
                 expr = strip_paren(&m.receiver);
             }
@@ -1591,18 +1901,32 @@ impl Lowerer<'_> {
                 Pat::Ident(pi) => pi.ident.to_string(),
                 Pat::Wild(_) => "__i".to_string(),
                 other => {
-                    self.diag.error(other.span(), "expected a loop variable name");
+                    self.diag
+                        .error(other.span(), "expected a loop variable name");
                     return None;
                 }
             };
             let (Some(lo), Some(hi)) = (&r.start, &r.end) else {
-                self.diag.error(r.span(), "`#[differentiate]` needs a bounded range (`a..b` or `a..=b`) in a `for` loop");
+                self.diag.error(
+                    r.span(),
+                    "`#[differentiate]` needs a bounded range (`a..b` or `a..=b`) in a `for` loop",
+                );
                 return None;
             };
             let lo = self.index_expr(lo, "a loop bound");
             let hi = self.index_expr(hi, "a loop bound");
             let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
-            return Some(ForPlan { index_name: name, span, range: Range::Range { lo, hi, inclusive, rev }, elems: vec![] });
+            return Some(ForPlan {
+                index_name: name,
+                span,
+                range: Range::Range {
+                    lo,
+                    hi,
+                    inclusive,
+                    rev,
+                },
+                elems: vec![],
+            });
         }
         // Slice iteration forms.
         let mut enumerate = false;
@@ -1638,8 +1962,14 @@ impl Lowerer<'_> {
             }
         };
         let range = Range::Range {
-            lo: PExpr { tokens: lo, reads: vec![] },
-            hi: PExpr { tokens: hi_tokens, reads: hi_reads },
+            lo: PExpr {
+                tokens: lo,
+                reads: vec![],
+            },
+            hi: PExpr {
+                tokens: hi_tokens,
+                reads: hi_reads,
+            },
             inclusive: false,
             rev: false,
         };
@@ -1647,11 +1977,17 @@ impl Lowerer<'_> {
         let index_name;
         if enumerate {
             let Pat::Tuple(t) = &*f.pat else {
-                self.diag.error(f.pat.span(), "expected `(i, x)` as the pattern of an `enumerate()` loop");
+                self.diag.error(
+                    f.pat.span(),
+                    "expected `(i, x)` as the pattern of an `enumerate()` loop",
+                );
                 return None;
             };
             if t.elems.len() != 2 {
-                self.diag.error(f.pat.span(), "expected `(i, x)` as the pattern of an `enumerate()` loop");
+                self.diag.error(
+                    f.pat.span(),
+                    "expected `(i, x)` as the pattern of an `enumerate()` loop",
+                );
                 return None;
             }
             index_name = match &t.elems[0] {
@@ -1666,11 +2002,17 @@ impl Lowerer<'_> {
             elems.push((n, first, by_ref, t.elems[1].span()));
         } else if let Some(s) = second {
             let Pat::Tuple(t) = &*f.pat else {
-                self.diag.error(f.pat.span(), "expected `(a, b)` as the pattern of a `zip` loop");
+                self.diag.error(
+                    f.pat.span(),
+                    "expected `(a, b)` as the pattern of a `zip` loop",
+                );
                 return None;
             };
             if t.elems.len() != 2 {
-                self.diag.error(f.pat.span(), "expected `(a, b)` as the pattern of a `zip` loop");
+                self.diag.error(
+                    f.pat.span(),
+                    "expected `(a, b)` as the pattern of a `zip` loop",
+                );
                 return None;
             }
             index_name = "__i".to_string();
@@ -1683,7 +2025,12 @@ impl Lowerer<'_> {
             let (n, by_ref) = self.elem_pat(&f.pat)?;
             elems.push((n, first, by_ref, f.pat.span()));
         }
-        Some(ForPlan { index_name, span, range, elems })
+        Some(ForPlan {
+            index_name,
+            span,
+            range,
+            elems,
+        })
     }
 
     /// `x` → (name, by_ref = true); `&x` → (name, false).
@@ -1699,7 +2046,10 @@ impl Lowerer<'_> {
             },
             Pat::Wild(_) => Some(("__elem".to_string(), true)),
             other => {
-                self.diag.error(other.span(), "expected a name or `&name` for the loop element");
+                self.diag.error(
+                    other.span(),
+                    "expected a name or `&name` for the loop element",
+                );
                 None
             }
         }
@@ -1708,9 +2058,13 @@ impl Lowerer<'_> {
     /// `x.iter()`, `&x`, `x` for a slice-like variable.
     fn slice_of(&self, e: &Expr) -> Option<VarId> {
         match e {
-            Expr::MethodCall(m) if m.method == "iter" && m.args.is_empty() => self.lookup_path(&m.receiver),
+            Expr::MethodCall(m) if m.method == "iter" && m.args.is_empty() => {
+                self.lookup_path(&m.receiver)
+            }
             Expr::Reference(r) if r.mutability.is_none() => self.lookup_path(&r.expr),
-            Expr::Path(_) => self.lookup_path(e).filter(|v| self.vars[*v].kind == Kind::Buf || self.vars[*v].is_param),
+            Expr::Path(_) => self
+                .lookup_path(e)
+                .filter(|v| self.vars[*v].kind == Kind::Buf || self.vars[*v].is_param),
             _ => None,
         }
     }
@@ -1738,7 +2092,10 @@ impl Lowerer<'_> {
                 Expr::Lit(_) | Expr::Path(_) => Operand::Const(p),
                 _ => {
                     let t = p.tokens;
-                    Operand::Const(PExpr { tokens: quote!((#t)), reads: p.reads })
+                    Operand::Const(PExpr {
+                        tokens: quote!((#t)),
+                        reads: p.reads,
+                    })
                 }
             };
         }
@@ -1748,7 +2105,13 @@ impl Lowerer<'_> {
             Expr::Path(_) => match self.lookup_path(e) {
                 Some(v) if self.vars[v].kind == Kind::Float => Operand::Var(v),
                 Some(v) if self.vars[v].kind == Kind::Buf => {
-                    self.diag.error(e.span(), format!("expected a float, found the buffer `{}`; index it (`{}[i]`)", self.vars[v].ident, self.vars[v].ident));
+                    self.diag.error(
+                        e.span(),
+                        format!(
+                            "expected a float, found the buffer `{}`; index it (`{}[i]`)",
+                            self.vars[v].ident, self.vars[v].ident
+                        ),
+                    );
                     Operand::Const(self.zero_pexpr())
                 }
                 _ => Operand::Const(self.passive(e)),
@@ -1773,7 +2136,10 @@ impl Lowerer<'_> {
                     BinOp::Div(_) => Op::Div,
                     BinOp::Rem(_) => Op::Rem,
                     _ => {
-                        self.diag.error(b.op.span(), "expected a float expression here; comparisons and logic give a `bool`");
+                        self.diag.error(
+                            b.op.span(),
+                            "expected a float expression here; comparisons and logic give a `bool`",
+                        );
                         return Operand::Const(self.zero_pexpr());
                     }
                 };
@@ -1785,7 +2151,13 @@ impl Lowerer<'_> {
                 if self.float.matches(&c.ty) {
                     self.lower_value(&c.expr, out)
                 } else {
-                    self.diag.error(c.ty.span(), format!("`#[differentiate]` cannot cast a differentiated value to `{}`", c.ty.to_token_stream()));
+                    self.diag.error(
+                        c.ty.span(),
+                        format!(
+                            "`#[differentiate]` cannot cast a differentiated value to `{}`",
+                            c.ty.to_token_stream()
+                        ),
+                    );
                     Operand::Const(self.zero_pexpr())
                 }
             }
@@ -1811,7 +2183,8 @@ impl Lowerer<'_> {
                     self.diag.error(b.span(), "`#[differentiate]` does not support `break`, `continue` or `return` inside a block used as a value");
                 }
                 tail.unwrap_or_else(|| {
-                    self.diag.error(b.span(), "expected this block to end in a float expression");
+                    self.diag
+                        .error(b.span(), "expected this block to end in a float expression");
                     Operand::Const(self.zero_pexpr())
                 })
             }
@@ -1820,7 +2193,10 @@ impl Lowerer<'_> {
                 Operand::Const(self.zero_pexpr())
             }
             other => {
-                self.diag.error(other.span(), "`#[differentiate]` does not support this expression on differentiated values");
+                self.diag.error(
+                    other.span(),
+                    "`#[differentiate]` does not support this expression on differentiated values",
+                );
                 Operand::Const(self.zero_pexpr())
             }
         }
@@ -1828,7 +2204,11 @@ impl Lowerer<'_> {
 
     fn emit_op(&mut self, op: Op, args: Vec<Operand>, span: Span, out: &mut Block) -> Operand {
         let t = self.new_tmp(span);
-        out.stmts.push(Stmt::Let { var: t, rhs: Rhs::Op(op, args), mutable: false });
+        out.stmts.push(Stmt::Let {
+            var: t,
+            rhs: Rhs::Op(op, args),
+            mutable: false,
+        });
         Operand::Var(t)
     }
 
@@ -1840,9 +2220,16 @@ impl Lowerer<'_> {
         let last = p.path.segments.last()?;
         let name = last.ident.to_string();
         method_op(&name)?;
-        let prefix: Vec<String> = p.path.segments.iter().take(p.path.segments.len() - 1).map(|s| s.ident.to_string()).collect();
-        let ok = prefix.iter().any(|s| s == "f64" || s == "f32" || s == "Float" || Some(s) == self.generic_float.as_ref())
-            || p.qself.is_some();
+        let prefix: Vec<String> = p
+            .path
+            .segments
+            .iter()
+            .take(p.path.segments.len() - 1)
+            .map(|s| s.ident.to_string())
+            .collect();
+        let ok = prefix.iter().any(|s| {
+            s == "f64" || s == "f32" || s == "Float" || Some(s) == self.generic_float.as_ref()
+        }) || p.qself.is_some();
         if ok {
             Some((name, last.ident.span()))
         } else {
@@ -1866,13 +2253,17 @@ impl Lowerer<'_> {
                     }
                 }
                 if args.len() != op.arity() {
-                    self.diag.error(m.span(), format!("`{name}` takes {} argument(s)", op.arity() - 1));
+                    self.diag.error(
+                        m.span(),
+                        format!("`{name}` takes {} argument(s)", op.arity() - 1),
+                    );
                     return Operand::Const(self.zero_pexpr());
                 }
                 return self.emit_op(op, args, m.span(), out);
             }
             if is_passive_float_method(&name) {
-                self.diag.error(m.method.span(), format!("`{name}` does not return a float"));
+                self.diag
+                    .error(m.method.span(), format!("`{name}` does not return a float"));
             } else {
                 self.diag.error(
                     m.method.span(),
@@ -1891,13 +2282,21 @@ impl Lowerer<'_> {
         // A method of a passive receiver (e.g. `self.g(x)`): a differentiable call.
         let recv = self.passive(&m.receiver);
         let args = self.lower_call_args(m.args.iter(), out);
-        let call = Call { callee: Callee::Method { recv, name: m.method.clone() }, args, span: m.span() };
+        let call = Call {
+            callee: Callee::Method {
+                recv,
+                name: m.method.clone(),
+            },
+            args,
+        };
         self.emit_call(call, m.span(), out)
     }
 
     fn lower_call(&mut self, c: &syn::ExprCall, out: &mut Block) -> Operand {
         if let Some((name, span)) = self.float_method_path(&c.func) {
-            let Some(op) = method_op(&name) else { return Operand::Const(self.zero_pexpr()) };
+            let Some(op) = method_op(&name) else {
+                return Operand::Const(self.zero_pexpr());
+            };
             let mut args = Vec::new();
             for (i, a) in c.args.iter().enumerate() {
                 if op == Op::Powi && i == 1 {
@@ -1908,20 +2307,26 @@ impl Lowerer<'_> {
                 }
             }
             if args.len() != op.arity() {
-                self.diag.error(span, format!("`{name}` takes {} argument(s)", op.arity()));
+                self.diag
+                    .error(span, format!("`{name}` takes {} argument(s)", op.arity()));
                 return Operand::Const(self.zero_pexpr());
             }
             return self.emit_op(op, args, c.span(), out);
         }
         let Expr::Path(p) = &*c.func else {
-            self.diag.error(c.func.span(), "`#[differentiate]` can only call functions by path (`g(x)`, `m::g(x)`)");
+            self.diag.error(
+                c.func.span(),
+                "`#[differentiate]` can only call functions by path (`g(x)`, `m::g(x)`)",
+            );
             return Operand::Const(self.zero_pexpr());
         };
         if p.qself.is_some() {
             self.diag.error(c.func.span(), "`#[differentiate]` does not support qualified paths (`<T as Trait>::f`) for differentiable calls");
             return Operand::Const(self.zero_pexpr());
         }
-        let Some(last) = p.path.segments.last() else { return Operand::Const(self.zero_pexpr()) };
+        let Some(last) = p.path.segments.last() else {
+            return Operand::Const(self.zero_pexpr());
+        };
         if self.is_float_type_path(&p.path) {
             self.diag.error(
                 last.ident.span(),
@@ -1941,16 +2346,28 @@ impl Lowerer<'_> {
             syn::PathArguments::AngleBracketed(a) => quote!(::#a),
             syn::PathArguments::None => quote!(),
             syn::PathArguments::Parenthesized(_) => {
-                self.diag.error(last.span(), "unexpected parenthesised arguments");
+                self.diag
+                    .error(last.span(), "unexpected parenthesised arguments");
                 quote!()
             }
         };
         let args = self.lower_call_args(c.args.iter(), out);
-        let call = Call { callee: Callee::Path { prefix, name: last.ident.clone(), generics }, args, span: c.span() };
+        let call = Call {
+            callee: Callee::Path {
+                prefix,
+                name: last.ident.clone(),
+                generics,
+            },
+            args,
+        };
         self.emit_call(call, c.span(), out)
     }
 
-    fn lower_call_args<'a>(&mut self, args: impl Iterator<Item = &'a Expr>, out: &mut Block) -> Vec<CallArg> {
+    fn lower_call_args<'a>(
+        &mut self,
+        args: impl Iterator<Item = &'a Expr>,
+        out: &mut Block,
+    ) -> Vec<CallArg> {
         let mut res = Vec::new();
         for a in args {
             let inner = strip_paren(a);
@@ -1970,7 +2387,10 @@ impl Lowerer<'_> {
             match self.kind_of(a) {
                 Kind::Float => {
                     if by_ref {
-                        self.diag.error(a.span(), "`#[differentiate]` passes float scalars by value; remove the `&`");
+                        self.diag.error(
+                            a.span(),
+                            "`#[differentiate]` passes float scalars by value; remove the `&`",
+                        );
                     }
                     let op = self.lower_value(target, out);
                     res.push(CallArg::Float(op));
@@ -1989,7 +2409,11 @@ impl Lowerer<'_> {
 
     fn emit_call(&mut self, call: Call, span: Span, out: &mut Block) -> Operand {
         let t = self.new_tmp(span);
-        out.stmts.push(Stmt::Let { var: t, rhs: Rhs::Call(call), mutable: false });
+        out.stmts.push(Stmt::Let {
+            var: t,
+            rhs: Rhs::Call(call),
+            mutable: false,
+        });
         Operand::Var(t)
     }
 
@@ -2001,8 +2425,15 @@ impl Lowerer<'_> {
         self.enter(&then);
         let (tail, ex1) = self.lower_stmts(&i.then_branch.stmts, &mut then, true);
         match tail {
-            Some(op) => then.stmts.push(Stmt::Assign { var: result, rhs: Rhs::Op(Op::Copy, vec![op]), init: true }),
-            None => self.diag.error(i.then_branch.span(), "expected this branch to end in a float expression"),
+            Some(op) => then.stmts.push(Stmt::Assign {
+                var: result,
+                rhs: Rhs::Op(Op::Copy, vec![op]),
+                init: true,
+            }),
+            None => self.diag.error(
+                i.then_branch.span(),
+                "expected this branch to end in a float expression",
+            ),
         }
         self.leave();
         let mut els = self.new_block();
@@ -2019,12 +2450,22 @@ impl Lowerer<'_> {
                     other => Some(self.lower_value(other, &mut els)),
                 };
                 match tail {
-                    Some(op) => els.stmts.push(Stmt::Assign { var: result, rhs: Rhs::Op(Op::Copy, vec![op]), init: true }),
-                    None => self.diag.error(e.span(), "expected this branch to end in a float expression"),
+                    Some(op) => els.stmts.push(Stmt::Assign {
+                        var: result,
+                        rhs: Rhs::Op(Op::Copy, vec![op]),
+                        init: true,
+                    }),
+                    None => self.diag.error(
+                        e.span(),
+                        "expected this branch to end in a float expression",
+                    ),
                 }
                 self.leave();
             }
-            None => self.diag.error(i.span(), "an `if` used as a float value needs an `else` branch"),
+            None => self.diag.error(
+                i.span(),
+                "an `if` used as a float value needs an `else` branch",
+            ),
         }
         if ex1.any() || ex2.any() {
             self.diag.error(i.span(), "`#[differentiate]` does not support `break`, `continue` or `return` inside an `if` used as a value; use an `if` statement");
@@ -2049,7 +2490,11 @@ trait BodyTokens {
 
 impl BodyTokens for syn::ExprForLoop {
     fn body_expr_tokens(&self) -> Expr {
-        Expr::Block(syn::ExprBlock { attrs: vec![], label: None, block: self.body.clone() })
+        Expr::Block(syn::ExprBlock {
+            attrs: vec![],
+            label: None,
+            block: self.body.clone(),
+        })
     }
 }
 
@@ -2060,15 +2505,39 @@ fn simplify_copy_let(out: &mut Block, vars: &[Var]) {
         return;
     }
     let (head, tail) = out.stmts.split_at_mut(n - 1);
-    let (Stmt::Let { var: t, rhs: trhs, .. }, Stmt::Let { var: v, rhs: Rhs::Op(Op::Copy, args), .. }) = (&mut head[n - 2], &mut tail[0]) else { return };
-    if !matches!(args.as_slice(), [Operand::Var(a)] if a == t) || !vars[*t].ident.to_string().starts_with("__t") {
+    let (
+        Stmt::Let {
+            var: t, rhs: trhs, ..
+        },
+        Stmt::Let {
+            var: v,
+            rhs: Rhs::Op(Op::Copy, args),
+            ..
+        },
+    ) = (&mut head[n - 2], &mut tail[0])
+    else {
+        return;
+    };
+    if !matches!(args.as_slice(), [Operand::Var(a)] if a == t)
+        || !vars[*t].ident.to_string().starts_with("__t")
+    {
         return;
     }
-    let rhs = std::mem::replace(trhs, Rhs::Passive(PExpr { tokens: quote!(), reads: vec![] }));
+    let rhs = std::mem::replace(
+        trhs,
+        Rhs::Passive(PExpr {
+            tokens: quote!(),
+            reads: vec![],
+        }),
+    );
     let v = *v;
     let mutable = matches!(&tail[0], Stmt::Let { mutable: true, .. });
     out.stmts.truncate(n - 2);
-    out.stmts.push(Stmt::Let { var: v, rhs, mutable });
+    out.stmts.push(Stmt::Let {
+        var: v,
+        rhs,
+        mutable,
+    });
 }
 
 /// Same for `let t = op(..); v = t;`.
@@ -2078,11 +2547,31 @@ fn simplify_copy_assign(out: &mut Block, vars: &[Var]) {
         return;
     }
     let (head, tail) = out.stmts.split_at_mut(n - 1);
-    let (Stmt::Let { var: t, rhs: trhs, .. }, Stmt::Assign { var: v, rhs: Rhs::Op(Op::Copy, args), init }) = (&mut head[n - 2], &mut tail[0]) else { return };
-    if !matches!(args.as_slice(), [Operand::Var(a)] if a == t) || !vars[*t].ident.to_string().starts_with("__t") {
+    let (
+        Stmt::Let {
+            var: t, rhs: trhs, ..
+        },
+        Stmt::Assign {
+            var: v,
+            rhs: Rhs::Op(Op::Copy, args),
+            init,
+        },
+    ) = (&mut head[n - 2], &mut tail[0])
+    else {
+        return;
+    };
+    if !matches!(args.as_slice(), [Operand::Var(a)] if a == t)
+        || !vars[*t].ident.to_string().starts_with("__t")
+    {
         return;
     }
-    let rhs = std::mem::replace(trhs, Rhs::Passive(PExpr { tokens: quote!(), reads: vec![] }));
+    let rhs = std::mem::replace(
+        trhs,
+        Rhs::Passive(PExpr {
+            tokens: quote!(),
+            reads: vec![],
+        }),
+    );
     let (v, init) = (*v, *init);
     out.stmts.truncate(n - 2);
     out.stmts.push(Stmt::Assign { var: v, rhs, init });
@@ -2195,7 +2684,8 @@ fn replace_ident(ts: TokenStream, from: &Ident, to: &Ident) -> TokenStream {
                 TokenTree::Ident(n)
             }
             TokenTree::Group(g) => {
-                let mut ng = proc_macro2::Group::new(g.delimiter(), replace_ident(g.stream(), from, to));
+                let mut ng =
+                    proc_macro2::Group::new(g.delimiter(), replace_ident(g.stream(), from, to));
                 ng.set_span(g.span());
                 TokenTree::Group(ng)
             }
@@ -2215,7 +2705,11 @@ struct Renamer<'a, 'b> {
 impl VisitMut for Renamer<'_, '_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         match e {
-            Expr::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 && p.path.segments[0].arguments.is_none() => {
+            Expr::Path(p)
+                if p.qself.is_none()
+                    && p.path.segments.len() == 1
+                    && p.path.segments[0].arguments.is_none() =>
+            {
                 let name = p.path.segments[0].ident.to_string();
                 if self.local.contains(&name) {
                     return;

@@ -128,21 +128,21 @@ impl Gen<'_> {
         quote!(::autodiff::__private::pop(&mut #what))
     }
 
-    fn is_top(&self, b: &Block) -> bool {
-        b.id == 0
-    }
-
     /// Is `v` (declared in a nested block) re-evaluated rather than stored?
     fn recomputed(&self, v: VarId, rhs: &Rhs) -> bool {
         match rhs {
-            Rhs::Passive(p) => {
-                !self.a.assigned[v] && p.reads.iter().all(|r| !self.a.assigned[*r])
-            }
+            Rhs::Passive(p) => !self.a.assigned[v] && p.reads.iter().all(|r| !self.a.assigned[*r]),
             _ => false,
         }
     }
 
-    fn save(&self, v: VarId, top: bool, st: &RevState, value: TokenStream) -> (TokenStream, TokenStream, usize) {
+    fn save(
+        &self,
+        v: VarId,
+        top: bool,
+        st: &RevState,
+        value: TokenStream,
+    ) -> (TokenStream, TokenStream, usize) {
         if top {
             let k = st.slot.get();
             st.slot.set(k + 1);
@@ -209,7 +209,8 @@ impl Gen<'_> {
                         st.uses_tape.set(true);
                         tape_pushes += 1;
                         block_end_push.push(quote!(__tape.push(#x);));
-                        block_start.push(quote!(let mut #x = ::autodiff::__private::pop(&mut __tape);));
+                        block_start
+                            .push(quote!(let mut #x = ::autodiff::__private::pop(&mut __tape);));
                     }
                     _ => {
                         let s = self.stack_ident(v);
@@ -234,11 +235,23 @@ impl Gen<'_> {
         for r in rev_parts.into_iter().rev() {
             rev.extend(r);
         }
-        Part { fwd, rev, tape_pushes, flag_pushes }
+        Part {
+            fwd,
+            rev,
+            tape_pushes,
+            flag_pushes,
+        }
     }
 
     /// Reverse-sweep contributions `x̄ᵢ += ∂ᵢ·g` of `op(args)`.
-    fn contributions(&self, op: crate::rules::Op, args: &[Operand], g: &TokenStream, out: &TokenStream, old: Option<(VarId, &TokenStream)>) -> Vec<TokenStream> {
+    fn contributions(
+        &self,
+        op: crate::rules::Op,
+        args: &[Operand],
+        g: &TokenStream,
+        out: &TokenStream,
+        old: Option<(VarId, &TokenStream)>,
+    ) -> Vec<TokenStream> {
         let ins: Vec<TokenStream> = args
             .iter()
             .map(|o| match (o, old) {
@@ -248,8 +261,12 @@ impl Gen<'_> {
             .collect();
         let mut res = Vec::new();
         for (i, d) in partials(op).iter().enumerate() {
-            let (Some(d), Some(arg)) = (d, args.get(i)) else { continue };
-            let Some(target) = self.adjoint(arg) else { continue };
+            let (Some(d), Some(arg)) = (d, args.get(i)) else {
+                continue;
+            };
+            let Some(target) = self.adjoint(arg) else {
+                continue;
+            };
             let (neg, t) = self.scale(d, g.clone(), &ins, out);
             res.push(self.accumulate(&target, neg, &t));
         }
@@ -292,11 +309,20 @@ impl Gen<'_> {
     }
 
     fn gen_adjoint_stmt(&self, s: &Stmt, st: &RevState, top: bool) -> Part {
-        let mut part = Part { fwd: Vec::new(), rev: Vec::new(), tape_pushes: 0, flag_pushes: 0 };
+        let mut part = Part {
+            fwd: Vec::new(),
+            rev: Vec::new(),
+            tape_pushes: 0,
+            flag_pushes: 0,
+        };
         match s {
             Stmt::Let { var, rhs, mutable } => {
                 let v = self.ident(*var);
-                let m = if *mutable || self.a.assigned[*var] { quote!(mut) } else { quote!() };
+                let m = if *mutable || self.a.assigned[*var] {
+                    quote!(mut)
+                } else {
+                    quote!()
+                };
                 let active = self.a.active[*var];
                 let bv = self.adjoint_ident(*var);
                 match rhs {
@@ -304,7 +330,13 @@ impl Gen<'_> {
                         let p = self.primal_op(*op, args);
                         part.fwd.push(quote!(let #m #v = #p;));
                         if active {
-                            part.rev.extend(self.contributions(*op, args, &quote!(#bv), &quote!(#v), None));
+                            part.rev.extend(self.contributions(
+                                *op,
+                                args,
+                                &quote!(#bv),
+                                &quote!(#v),
+                                None,
+                            ));
                         }
                     }
                     Rhs::Call(c) => {
@@ -321,7 +353,11 @@ impl Gen<'_> {
                     Rhs::Fill { elem, len, array } => {
                         let e = self.primal(elem);
                         let l = &len.tokens;
-                        part.fwd.push(if *array { quote!(let mut #v = [#e; #l];) } else { quote!(let mut #v = ::std::vec![#e; #l];) });
+                        part.fwd.push(if *array {
+                            quote!(let mut #v = [#e; #l];)
+                        } else {
+                            quote!(let mut #v = ::std::vec![#e; #l];)
+                        });
                         if active {
                             if let Some(t) = self.adjoint(elem) {
                                 let acc = self.accumulate(&t, false, &quote!(*__e));
@@ -360,7 +396,8 @@ impl Gen<'_> {
                             && matches!(args.first(), Some(Operand::Var(x)) if x == var)
                             && !matches!(args.get(1), Some(Operand::Var(x)) if x == var);
                         if active && accumulates {
-                            let contrib = self.contributions(*op, &args[..], &quote!(#bv), &quote!(#v), None);
+                            let contrib =
+                                self.contributions(*op, &args[..], &quote!(#bv), &quote!(#v), None);
                             // skip the first operand (the variable itself)
                             let rest: Vec<TokenStream> = match self.a.is_active_operand(&args[0]) {
                                 true => contrib.into_iter().skip(1).collect(),
@@ -372,7 +409,13 @@ impl Gen<'_> {
                             }
                         } else if active {
                             let old = restore.as_ref().map(|_| quote!(__old));
-                            let contrib = self.contributions(*op, args, &quote!(__g), &quote!(#v), old.as_ref().map(|o| (*var, o)));
+                            let contrib = self.contributions(
+                                *op,
+                                args,
+                                &quote!(__g),
+                                &quote!(#v),
+                                old.as_ref().map(|o| (*var, o)),
+                            );
                             let get_old = restore.as_ref().map(|r| quote!(let __old = #r;));
                             let put_old = restore.as_ref().map(|_| quote!(#v = __old;));
                             part.rev.push(quote! {{
@@ -429,7 +472,9 @@ impl Gen<'_> {
                 if self.a.active[*buf] {
                     let bb = self.adjoint_ident(*buf);
                     let z = self.zero();
-                    let acc = self.adjoint(value).map(|t| self.accumulate(&t, false, &quote!(__g)));
+                    let acc = self
+                        .adjoint(value)
+                        .map(|t| self.accumulate(&t, false, &quote!(__g)));
                     part.rev.push(quote! {{
                         let __g = #bb[#i];
                         #bb[#i] = #z;
@@ -449,10 +494,18 @@ impl Gen<'_> {
                 part.tape_pushes = t.tape_pushes.max(e.tape_pushes);
                 part.flag_pushes = t.flag_pushes.max(e.flag_pushes);
                 if !has_rev {
-                    part.fwd.push(if ef.is_empty() { quote!(if #c { #(#tf)* }) } else { quote!(if #c { #(#tf)* } else { #(#ef)* }) });
+                    part.fwd.push(if ef.is_empty() {
+                        quote!(if #c { #(#tf)* })
+                    } else {
+                        quote!(if #c { #(#tf)* } else { #(#ef)* })
+                    });
                     return part;
                 }
-                let branches = if ef.is_empty() { quote!({ #(#tf)* }) } else { quote!({ #(#tf)* } else { #(#ef)* }) };
+                let branches = if ef.is_empty() {
+                    quote!({ #(#tf)* })
+                } else {
+                    quote!({ #(#tf)* } else { #(#ef)* })
+                };
                 let rc = if recomputable_cond(cond, self.a) {
                     part.fwd.push(quote!(if #c #branches));
                     quote!(#c)
@@ -465,13 +518,24 @@ impl Gen<'_> {
                 } else {
                     st.uses_flags.set(true);
                     part.flag_pushes += 1;
-                    part.fwd.push(quote!(let __c = #c; __flags.push(__c); if __c #branches));
+                    part.fwd
+                        .push(quote!(let __c = #c; __flags.push(__c); if __c #branches));
                     self.pop(quote!(__flags))
                 };
                 let (tr, er) = (&t.rev, &e.rev);
-                part.rev.push(if er.is_empty() { quote!(if #rc { #(#tr)* }) } else { quote!(if #rc { #(#tr)* } else { #(#er)* }) });
+                part.rev.push(if er.is_empty() {
+                    quote!(if #rc { #(#tr)* })
+                } else {
+                    quote!(if #rc { #(#tr)* } else { #(#er)* })
+                });
             }
-            Stmt::For { var, range, body, exit, last } => {
+            Stmt::For {
+                var,
+                range,
+                body,
+                exit,
+                last,
+            } => {
                 let i = self.ident(*var);
                 let r = self.range_tokens(range);
                 let bp = self.gen_adjoint_block(body, st, false);
@@ -488,15 +552,27 @@ impl Gen<'_> {
                 let mut reserve = Vec::new();
                 if bp.tape_pushes > 0 {
                     let n = proc_macro2::Literal::usize_unsuffixed(bp.tape_pushes);
-                    reserve.push(quote!(__tape.reserve(::autodiff::__private::trip_count(&(#r)) * #n);));
+                    reserve.push(
+                        quote!(__tape.reserve(::autodiff::__private::trip_count(&(#r)) * #n);),
+                    );
                 }
                 if bp.flag_pushes > 0 {
                     let n = proc_macro2::Literal::usize_unsuffixed(bp.flag_pushes);
-                    reserve.push(quote!(__flags.reserve(::autodiff::__private::trip_count(&(#r)) * #n);));
+                    reserve.push(
+                        quote!(__flags.reserve(::autodiff::__private::trip_count(&(#r)) * #n);),
+                    );
                 }
                 let br = &bp.rev;
-                let Range::Range { lo, hi, inclusive, rev } = range;
-                let (lo, hi) = (crate::forward::bound(&lo.tokens), crate::forward::bound(&hi.tokens));
+                let Range::Range {
+                    lo,
+                    hi,
+                    inclusive,
+                    rev,
+                } = range;
+                let (lo, hi) = (
+                    crate::forward::bound(&lo.tokens),
+                    crate::forward::bound(&hi.tokens),
+                );
                 match last {
                     Some(l) if exit.is_some() => {
                         let l = self.ident(*l);
@@ -531,7 +607,12 @@ impl Gen<'_> {
                     }
                 }
             }
-            Stmt::While { cond, body, exit, count } => {
+            Stmt::While {
+                cond,
+                body,
+                exit,
+                count,
+            } => {
                 let c = &cond.tokens;
                 let bp = self.gen_adjoint_block(body, st, false);
                 let bf = &bp.fwd;

@@ -60,7 +60,8 @@ pub enum Op {
 
 /// How the primal value of an op is written.
 pub enum Form {
-    Unary(&'static str),
+    /// Negation.
+    Neg,
     Binary(&'static str),
     /// `F::name(args..)`
     Method(&'static str),
@@ -132,7 +133,7 @@ impl Op {
     pub fn form(self) -> Form {
         match self {
             Op::Copy => Form::Identity,
-            Op::Neg => Form::Unary("-"),
+            Op::Neg => Form::Neg,
             Op::Add => Form::Binary("+"),
             Op::Sub => Form::Binary("-"),
             Op::Mul => Form::Binary("*"),
@@ -217,16 +218,28 @@ pub fn partials(op: Op) -> Vec<Option<D>> {
         Op::Sinh => vec![Some(m("cosh", vec![x(0)]))],
         Op::Cosh => vec![Some(m("sinh", vec![x(0)]))],
         // infinite at |x| == 1
-        Op::Asin => vec![Some(div(D::One, m("sqrt", vec![sub(D::One, mul(x(0), x(0)))])))],
-        Op::Acos => vec![Some(neg(div(D::One, m("sqrt", vec![sub(D::One, mul(x(0), x(0)))]))))],
+        Op::Asin => vec![Some(div(
+            D::One,
+            m("sqrt", vec![sub(D::One, mul(x(0), x(0)))]),
+        ))],
+        Op::Acos => vec![Some(neg(div(
+            D::One,
+            m("sqrt", vec![sub(D::One, mul(x(0), x(0)))]),
+        )))],
         Op::Atan => vec![Some(div(D::One, add(D::One, mul(x(0), x(0)))))],
         // atan2(y, x): ∂y = x/(x²+y²), ∂x = -y/(x²+y²)
         Op::Atan2 => vec![
             Some(h("atan2_dy", vec![x(0), x(1)])),
             Some(h("atan2_dx", vec![x(0), x(1)])),
         ],
-        Op::Asinh => vec![Some(div(D::One, m("sqrt", vec![add(mul(x(0), x(0)), D::One)])))],
-        Op::Acosh => vec![Some(div(D::One, m("sqrt", vec![sub(mul(x(0), x(0)), D::One)])))],
+        Op::Asinh => vec![Some(div(
+            D::One,
+            m("sqrt", vec![add(mul(x(0), x(0)), D::One)]),
+        ))],
+        Op::Acosh => vec![Some(div(
+            D::One,
+            m("sqrt", vec![sub(mul(x(0), x(0)), D::One)]),
+        ))],
         Op::Atanh => vec![Some(div(D::One, sub(D::One, mul(x(0), x(0)))))],
         // 0 at x == 0 (as PyTorch's sign)
         Op::Abs => vec![Some(h("sign", vec![x(0)]))],
