@@ -1,0 +1,31 @@
+//! Generated code compiles without warnings under `#![deny(warnings)]`, and a caller needs only `use autodiff::differentiate;`.
+#![deny(warnings)]
+use autodiff::differentiate;
+
+#[differentiate]
+fn f(x: f64, y: f64) -> f64 {
+    2.0 * x + 5.0 * y
+}
+
+#[differentiate(wrt(w, b))]
+pub fn loss(w: &[f64], b: f64, x: &[f64], y: f64) -> f64 {
+    let mut s = b;
+    for i in 0..w.len() {
+        s += w[i] * x[i];
+    }
+    let r = s - y;
+    r * r
+}
+
+#[differentiate]
+fn g<T: autodiff::Float>(x: T) -> T {
+    x.exp() * x.sin()
+}
+
+fn main() {
+    assert_eq!(f_grad(1.0, 2.0), (12.0, (2.0, 5.0)));
+    let (v, (gw, gb)) = loss_grad(&[1.0, 2.0], 0.5, &[3.0, 4.0], 1.0);
+    assert!(v > 0.0 && gw.len() == 2 && gb > 0.0);
+    let (_, d) = g_fwd(0.0_f64, 1.0);
+    assert!((d - 1.0).abs() < 1e-12);
+}
