@@ -12,6 +12,15 @@ impl Diag {
         self.errors.push(syn::Error::new(span, msg));
     }
 
+    /// An error covering every token of `node` (a `.span()` on stable covers only the first).
+    pub fn error_spanned(&mut self, node: impl quote::ToTokens, msg: impl std::fmt::Display) {
+        self.errors.push(syn::Error::new_spanned(node, msg));
+    }
+
+    pub fn count(&self) -> usize {
+        self.errors.len()
+    }
+
     pub fn push(&mut self, err: syn::Error) {
         self.errors.push(err);
     }

@@ -50,6 +50,8 @@ pub struct Var {
     pub is_param: bool,
     /// Active parameter (differentiated with respect to).
     pub wrt: bool,
+    /// A parameter already rejected with an error: later errors about it are follow-ons.
+    pub poisoned: bool,
 }
 
 /// An operand of a three-address statement.

@@ -20,7 +20,7 @@ use crate::diag::Diag;
 use crate::ir::*;
 use crate::rules::Op;
 
-const SUPPORTED_METHODS: &str = "exp ln log sqrt cbrt powi powf sin cos tan tanh sinh cosh asin acos atan atan2 asinh acosh atanh abs max min hypot recip exp2 log2 log10 ln_1p exp_m1 mul_add signum floor ceil round trunc";
+const SUPPORTED_METHODS: &str = "`exp`, `ln`, `log`, `sqrt`, `cbrt`, `powi`, `powf`, `sin`, `cos`, `tan`, `tanh`, `sinh`, `cosh`, `asin`, `acos`, `atan`, `atan2`, `asinh`, `acosh`, `atanh`, `abs`, `max`, `min`, `hypot`, `recip`, `exp2`, `log2`, `log10`, `ln_1p`, `exp_m1`, `mul_add`, `signum`, `floor`, `ceil`, `round`, `trunc`";
 
 /// Float methods and the op each lowers to.
 fn method_op(name: &str) -> Option<Op> {
@@ -439,6 +439,7 @@ impl Lowerer<'_> {
 
     fn lower_params(&mut self, sig: &syn::Signature, config: &Config) -> Vec<Param> {
         let mut params = Vec::new();
+        let mut rejected = false;
         let mut wrt_found: Vec<bool> = config
             .wrt
             .as_ref()
@@ -448,8 +449,8 @@ impl Lowerer<'_> {
             match arg {
                 FnArg::Receiver(r) => {
                     if r.mutability.is_some() && r.reference.is_some() {
-                        self.diag.error(
-                            r.span(),
+                        self.diag.error_spanned(
+                            r,
                             "`#[differentiate]` does not support `&mut self` methods; take `&self` and return the new value",
                         );
                     }
@@ -490,16 +491,18 @@ impl Lowerer<'_> {
                         wrt_found[i] = true;
                     }
                     let class = self.classify_ty(&pt.ty);
+                    let rejected_before = rejected;
                     let (kind, buf) = match class {
                         TyClass::Float => (Kind::Float, None),
                         TyClass::Buf(r) => (Kind::Buf, Some(r)),
                         TyClass::OtherFloat => {
+                            rejected = true;
                             if listed.is_some() || config.wrt.is_none() {
-                                self.diag.error(
-                                    pt.ty.span(),
+                                self.diag.error_spanned(
+                                    &pt.ty,
                                     format!(
                                         "parameter `{ident}` has type `{}` but the function returns `{}`; `#[differentiate]` needs one float type per function",
-                                        pt.ty.to_token_stream(),
+                                        pretty(&pt.ty),
                                         self.float_ty_tokens()
                                     ),
                                 );
@@ -507,12 +510,13 @@ impl Lowerer<'_> {
                             (Kind::Passive, None)
                         }
                         TyClass::UnsupportedFloatContainer => {
+                            rejected = true;
                             if listed.is_some() || config.wrt.is_none() {
-                                self.diag.error(
-                                    pt.ty.span(),
+                                self.diag.error_spanned(
+                                    &pt.ty,
                                     format!(
                                         "`#[differentiate]` does not support a parameter of type `{}`; use `&[{f}]`, `[{f}; N]` or `&[{f}; N]`",
-                                        pt.ty.to_token_stream(),
+                                        pretty(&pt.ty),
                                         f = self.float_ty_tokens()
                                     ),
                                 );
@@ -535,6 +539,7 @@ impl Lowerer<'_> {
                             (Kind::Passive, None)
                         }
                     };
+                    let rejected_here = rejected && !rejected_before;
                     let buf = if kind == Kind::Buf { buf } else { None };
                     let active =
                         kind != Kind::Passive && (config.wrt.is_none() || listed.is_some());
@@ -548,6 +553,7 @@ impl Lowerer<'_> {
                     self.vars[id].ident = ident.clone();
                     self.vars[id].is_param = true;
                     self.vars[id].wrt = active;
+                    self.vars[id].poisoned = rejected_here;
                     self.bind(&ident.to_string(), id);
                     params.push(Param {
                         var: Some(id),
@@ -569,9 +575,10 @@ impl Lowerer<'_> {
                 }
             }
         }
-        if !params
-            .iter()
-            .any(|p| p.var.map(|v| self.vars[v].wrt).unwrap_or(false))
+        if !rejected
+            && !params
+                .iter()
+                .any(|p| p.var.map(|v| self.vars[v].wrt).unwrap_or(false))
             && config.wrt.is_none()
         {
             self.diag.error(
@@ -638,6 +645,7 @@ impl Lowerer<'_> {
             block: self.block_stack.last().copied().unwrap_or(0),
             is_param: false,
             wrt: false,
+            poisoned: false,
         });
         self.vars.len() - 1
     }
@@ -939,8 +947,8 @@ impl Lowerer<'_> {
     /// A passive expression that must not read a float value (an index, a bound).
     fn index_expr(&mut self, e: &Expr, what: &str) -> PExpr {
         if self.touches_float_value(e) {
-            self.diag.error(
-                e.span(),
+            self.diag.error_spanned(
+                e,
                 format!("`#[differentiate]` cannot use a differentiated value as {what}; indices and loop bounds must be integers computed from passive values"),
             );
         }
@@ -1245,6 +1253,25 @@ impl Lowerer<'_> {
                 }
             }
             (Some(init), _) => {
+                if self.touches_float(&init.expr) && !self.is_passive_of_floats(&init.expr) {
+                    match unsupported(&init.expr) {
+                        Some(msg) => self.diag.error(unsupported_span(&init.expr), msg),
+                        None => {
+                            let before = self.diag.count();
+                            self.check_passive_expr(&init.expr);
+                            if self.diag.count() == before {
+                                self.diag.error_spanned(
+                                    &init.expr,
+                                    format!(
+                                        "`#[differentiate]` cannot tell the type of `{name}`; annotate it (`let {name}: {} = ..;`) or compute it with supported operations",
+                                        self.float_ty_tokens()
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    return;
+                }
                 self.check_passive_expr(&init.expr);
                 let p = self.passive(&init.expr);
                 let id = self.new_var(&name, Kind::Passive, ident.span(), None);
@@ -1269,11 +1296,44 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Passive values legitimately computed from floats: comparisons, logic,
+    /// integer casts, lengths, `is_nan()` and friends.
+    fn is_passive_of_floats(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Binary(b) => match b.op {
+                BinOp::Eq(_)
+                | BinOp::Ne(_)
+                | BinOp::Lt(_)
+                | BinOp::Le(_)
+                | BinOp::Gt(_)
+                | BinOp::Ge(_) => true,
+                BinOp::And(_) | BinOp::Or(_) => {
+                    self.is_passive_of_floats(&b.left) && self.is_passive_of_floats(&b.right)
+                }
+                _ => self.is_passive_of_floats(&b.left) && self.is_passive_of_floats(&b.right),
+            },
+            Expr::Unary(u) => !matches!(u.op, UnOp::Deref(_)) && self.is_passive_of_floats(&u.expr),
+            Expr::Paren(p) => self.is_passive_of_floats(&p.expr),
+            Expr::Group(g) => self.is_passive_of_floats(&g.expr),
+            Expr::Cast(c) => !self.float.matches(&c.ty) && !is_float_prim(&c.ty),
+            Expr::MethodCall(m) => {
+                let n = m.method.to_string();
+                n == "len" || is_passive_float_method(&n) || !self.touches_float(e)
+            }
+            Expr::Path(_) => self
+                .lookup_path(e)
+                .map(|v| self.vars[v].kind == Kind::Passive)
+                .unwrap_or(true),
+            Expr::Index(i) => self.kind_of(&i.expr) != Kind::Buf,
+            _ => !self.touches_float(e),
+        }
+    }
+
     /// Errors for constructs in a passive expression that read differentiated values unsafely.
     fn check_passive_expr(&mut self, e: &Expr) {
         struct V<'a, 'b> {
             lw: &'a Lowerer<'b>,
-            errs: Vec<(Span, String)>,
+            errs: Vec<syn::Error>,
         }
         impl<'ast> Visit<'ast> for V<'_, '_> {
             fn visit_expr(&mut self, e: &'ast Expr) {
@@ -1285,7 +1345,7 @@ impl Lowerer<'_> {
                             && method_op(&name).is_none()
                             && !is_passive_float_method(&name)
                         {
-                            self.errs.push((
+                            self.errs.push(syn::Error::new(
                                 m.method.span(),
                                 format!("`#[differentiate]` does not support the method `{name}` on a differentiated value; supported: {SUPPORTED_METHODS}"),
                             ));
@@ -1295,13 +1355,13 @@ impl Lowerer<'_> {
                     Expr::Reference(r)
                         if r.mutability.is_some() && self.lw.touches_float(&r.expr) =>
                     {
-                        self.errs.push((
-                            r.span(),
-                            "`#[differentiate]` cannot differentiate through a `&mut` borrow of a differentiated value; return the new value instead".to_string(),
+                        self.errs.push(syn::Error::new_spanned(
+                            r,
+                            "`#[differentiate]` cannot differentiate through a `&mut` borrow of a differentiated value; return the new value instead",
                         ));
                     }
                     Expr::Closure(c) if self.lw.touches_float(&c.body) => {
-                        self.errs.push((c.span(), "`#[differentiate]` cannot differentiate through a closure; write a separate `#[differentiate]` function and call it".to_string()));
+                        self.errs.push(syn::Error::new_spanned(c, "`#[differentiate]` cannot differentiate through a closure; write a separate `#[differentiate]` function and call it"));
                     }
                     _ => syn::visit::visit_expr(self, e),
                 }
@@ -1312,8 +1372,8 @@ impl Lowerer<'_> {
             errs: Vec::new(),
         };
         v.visit_expr(e);
-        for (s, m) in v.errs {
-            self.diag.error(s, m);
+        for err in v.errs {
+            self.diag.push(err);
         }
     }
 
@@ -1385,10 +1445,9 @@ impl Lowerer<'_> {
             }
             Expr::Break(b) => {
                 if let Some(l) = &b.label {
-                    self.diag.error(
-                        l.span(),
-                        "`#[differentiate]` does not support labelled `break`",
-                    );
+                    self.diag
+                        .error_spanned(l, "`#[differentiate]` does not support labelled `break`");
+                    return Exits::default();
                 }
                 if let Some(v) = &b.expr {
                     self.diag.error(
@@ -1412,7 +1471,8 @@ impl Lowerer<'_> {
                         }
                     }
                     None => {
-                        self.diag.error(b.span(), "`break` outside of a loop");
+                        self.diag
+                            .error_spanned(b, "`#[differentiate]` found `break` outside of a loop");
                         Exits::default()
                     }
                 }
@@ -1440,7 +1500,10 @@ impl Lowerer<'_> {
                         }
                     }
                     None => {
-                        self.diag.error(c.span(), "`continue` outside of a loop");
+                        self.diag.error_spanned(
+                            c,
+                            "`#[differentiate]` found `continue` outside of a loop",
+                        );
                         Exits::default()
                     }
                 }
@@ -1530,6 +1593,13 @@ impl Lowerer<'_> {
         let left = strip_paren(left);
         match left {
             Expr::Index(ix) => {
+                if self
+                    .lookup_path(&ix.expr)
+                    .map(|b| self.vars[b].poisoned)
+                    .unwrap_or(false)
+                {
+                    return;
+                }
                 let Some(buf) = self.lookup_path(&ix.expr) else {
                     if self.touches_float(right) {
                         self.diag.error(ix.expr.span(), "`#[differentiate]` can only store differentiated values into a local buffer (`vec![..]` or `[..; N]`) by index");
@@ -1544,7 +1614,7 @@ impl Lowerer<'_> {
                 };
                 if self.vars[buf].kind != Kind::Buf {
                     if self.touches_float(right) && self.kind_of(right) == Kind::Float {
-                        self.diag.error(ix.expr.span(), format!("cannot store a differentiated value into `{}`, which is not a float buffer", self.vars[buf].ident));
+                        self.diag.error(ix.expr.span(), format!("`#[differentiate]` cannot store a differentiated value into `{}`, which is not a float buffer", self.vars[buf].ident));
                         return;
                     }
                     let l = self.passive(left);
@@ -1555,7 +1625,7 @@ impl Lowerer<'_> {
                     return;
                 }
                 if self.vars[buf].is_param {
-                    self.diag.error(ix.expr.span(), format!("cannot assign to an element of the parameter `{}`; copy it into a local buffer (`let mut b = vec![0.0; n];`) first", self.vars[buf].ident));
+                    self.diag.error_spanned(left, format!("`#[differentiate]` cannot assign to an element of the parameter `{}`; copy it into a local buffer (`let mut b = vec![0.0; n];`) first", self.vars[buf].ident));
                     return;
                 }
                 let index = self.index_expr(&ix.index, "an index");
@@ -1604,7 +1674,7 @@ impl Lowerer<'_> {
                             self.diag.error(
                                 left.span(),
                                 format!(
-                                    "cannot tell that `{}` holds a float; annotate its `let` with the float type (`let mut {}: {} = ..;`)",
+                                    "`#[differentiate]` cannot tell that `{}` holds a float; annotate its `let` with the float type (`let mut {}: {} = ..;`)",
                                     self.vars[v].ident, self.vars[v].ident, self.float_ty_tokens()
                                 ),
                             );
@@ -1635,7 +1705,7 @@ impl Lowerer<'_> {
                 }
             }
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) && self.touches_float(&u.expr) => {
-                self.diag.error(left.span(), "`#[differentiate]` cannot assign through a reference to a differentiated value; return the new value instead");
+                self.diag.error_spanned(left, "`#[differentiate]` cannot assign through a reference to a differentiated value; return the new value instead");
             }
             other => {
                 if self.touches_float(right) && self.kind_of(right) == Kind::Float {
@@ -2070,8 +2140,12 @@ impl Lowerer<'_> {
     }
 
     fn unsupported_iter(&mut self, e: &Expr) {
-        self.diag.error(
-            e.span(),
+        let target: TokenStream = match strip_paren(e) {
+            Expr::MethodCall(m) => m.method.to_token_stream(),
+            other => other.to_token_stream(),
+        };
+        self.diag.error_spanned(
+            target,
             "`#[differentiate]` cannot differentiate a `for` over this iterator; supported: ranges (`a..b`, `a..=b`, `(a..b).rev()`), `x.iter()`, `&x`, `x.iter().enumerate()` and `a.iter().zip(b.iter())`",
         );
     }
@@ -2193,10 +2267,11 @@ impl Lowerer<'_> {
                 Operand::Const(self.zero_pexpr())
             }
             other => {
-                self.diag.error(
-                    other.span(),
-                    "`#[differentiate]` does not support this expression on differentiated values",
-                );
+                let before = self.diag.count();
+                self.check_passive_expr(other);
+                if self.diag.count() == before {
+                    self.diag.error_spanned(other, "`#[differentiate]` does not support this expression on differentiated values");
+                }
                 Operand::Const(self.zero_pexpr())
             }
         }
@@ -2386,9 +2461,13 @@ impl Lowerer<'_> {
             }
             match self.kind_of(a) {
                 Kind::Float => {
+                    if mutable {
+                        self.check_passive_expr(a);
+                        continue;
+                    }
                     if by_ref {
-                        self.diag.error(
-                            a.span(),
+                        self.diag.error_spanned(
+                            a,
                             "`#[differentiate]` passes float scalars by value; remove the `&`",
                         );
                     }
@@ -2755,4 +2834,19 @@ impl VisitMut for Renamer<'_, '_> {
 #[allow(dead_code)]
 fn spanned_tokens(span: Span, t: TokenStream) -> TokenStream {
     quote_spanned!(span=> #t)
+}
+
+/// A type as a person writes it (`&Vec<f64>`, not `& Vec < f64 >`).
+fn pretty(ty: &Type) -> String {
+    let s = ty.to_token_stream().to_string();
+    s.replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" <", "<")
+        .replace(" >", ">")
+        .replace("& ", "&")
+        .replace(" ,", ",")
+        .replace(" ;", ";")
+        .replace("[ ", "[")
+        .replace(" ]", "]")
+        .replace("&mut[", "&mut [")
 }
