@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 fn g<T: Float>(x: T, y: T) -> T {
     let r = if x > y { sq(x - y) } else { (y - x).abs() };
     if r < T::one() {

@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 fn power(x: f64, n: usize) -> f64 {
     let mut t = 1.0;
     for _ in 0..n {

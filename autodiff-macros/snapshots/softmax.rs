@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 pub fn loss(w: &[f64], x: &[f64], label: usize, k: usize) -> f64 {
     let d = x.len();
     let mut z = vec![0.0; k];

@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 fn f(x: f64, y: f64) -> f64 {
     let z = x * y + x.sin();
     z.exp() / y

@@ -1,3 +1,4 @@
+#[allow(dead_code)]
 fn fixed_point(a: f64, tol: f64) -> f64 {
     let mut x = 1.0;
     let mut err = 1.0;

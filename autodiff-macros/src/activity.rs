@@ -117,7 +117,7 @@ pub fn analyze(f: &Func) -> Analysis {
             uses: &mut uses,
             at: 0,
         };
-        collect_needed(f, &f.body, &a, &mut u);
+        collect_needed(&f.body, &a, &mut u);
         // Recomputed passive lets read their inputs in the reverse sweep.
         walk(&f.body, &mut |s| {
             if let Stmt::Let {
@@ -298,7 +298,7 @@ fn number(
     }
 }
 
-fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Uses) {
+fn collect_needed(b: &Block, a: &Analysis, needed: &mut Uses) {
     for s in &b.stmts {
         needed.at = a.pos_of(s);
         match s {
@@ -347,33 +347,27 @@ fn collect_needed(f: &Func, b: &Block, a: &Analysis, needed: &mut Uses) {
                     mark_operand(value, needed);
                 }
             }
-            Stmt::If { cond, then, els } => {
-                if a.has_rev[then.id] || a.has_rev[els.id] {
-                    if recomputable_cond(cond, a) {
-                        mark_reads(cond, needed);
-                    }
-                    collect_needed(f, then, a, needed);
-                    collect_needed(f, els, a, needed);
+            Stmt::If { cond, then, els } if a.has_rev[then.id] || a.has_rev[els.id] => {
+                if recomputable_cond(cond, a) {
+                    mark_reads(cond, needed);
                 }
+                collect_needed(then, a, needed);
+                collect_needed(els, a, needed);
             }
             Stmt::For {
                 range, body, last, ..
-            } => {
-                if a.has_rev[body.id] {
-                    let Range::Range { lo, hi, .. } = range;
-                    mark_reads(lo, needed);
-                    mark_reads(hi, needed);
-                    if let Some(l) = last {
-                        needed.mark(*l);
-                    }
-                    collect_needed(f, body, a, needed);
+            } if a.has_rev[body.id] => {
+                let Range::Range { lo, hi, .. } = range;
+                mark_reads(lo, needed);
+                mark_reads(hi, needed);
+                if let Some(l) = last {
+                    needed.mark(*l);
                 }
+                collect_needed(body, a, needed);
             }
-            Stmt::While { body, count, .. } => {
-                if a.has_rev[body.id] {
-                    needed.mark(*count);
-                    collect_needed(f, body, a, needed);
-                }
+            Stmt::While { body, count, .. } if a.has_rev[body.id] => {
+                needed.mark(*count);
+                collect_needed(body, a, needed);
             }
             _ => {}
         }

@@ -132,10 +132,7 @@ pub fn lower_fn(
     config: &Config,
     diag: &mut Diag,
 ) -> Option<Func> {
-    let float = match float_of_return(sig, diag) {
-        Some(f) => f,
-        None => return None,
-    };
+    let float = float_of_return(sig, diag)?;
     let generic_float = match &float {
         FloatTy::Generic(i) => Some(i.to_string()),
         _ => None,
@@ -652,8 +649,7 @@ impl Lowerer<'_> {
 
     fn new_tmp(&mut self, span: Span) -> VarId {
         self.tmp += 1;
-        let id = self.new_var("__t", Kind::Float, span, None);
-        id
+        self.new_var("__t", Kind::Float, span, None)
     }
 
     fn bind(&mut self, name: &str, id: VarId) {
@@ -811,12 +807,9 @@ impl Lowerer<'_> {
                     return Kind::Passive;
                 }
                 if rk == Kind::Float {
-                    // `T::from(x).unwrap()` and friends on a constant float
-                    return if self.touches_float(&m.receiver) {
-                        Kind::Float
-                    } else {
-                        Kind::Float
-                    };
+                    // An unknown method on a float: lowering rejects it with a precise error,
+                    // and `T::from(x).unwrap()` on a constant stays a float.
+                    return Kind::Float;
                 }
                 if m.args.iter().any(|a| self.kind_of(a) != Kind::Passive) {
                     Kind::Float
@@ -1607,7 +1600,7 @@ impl Lowerer<'_> {
                         let l = self.passive(left);
                         let r = self.passive(right);
                         let (lt, rt) = (l.tokens, r.tokens);
-                        let opt = op.map(|o| compound_tokens(o)).unwrap_or(quote!(=));
+                        let opt = op.map(compound_tokens).unwrap_or(quote!(=));
                         out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
                     }
                     return;
@@ -1620,7 +1613,7 @@ impl Lowerer<'_> {
                     let l = self.passive(left);
                     let r = self.passive(right);
                     let (lt, rt) = (l.tokens, r.tokens);
-                    let opt = op.map(|o| compound_tokens(o)).unwrap_or(quote!(=));
+                    let opt = op.map(compound_tokens).unwrap_or(quote!(=));
                     out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
                     return;
                 }
@@ -1715,7 +1708,7 @@ impl Lowerer<'_> {
                 let l = self.passive(other);
                 let r = self.passive(right);
                 let (lt, rt) = (l.tokens, r.tokens);
-                let opt = op.map(|o| compound_tokens(o)).unwrap_or(quote!(=));
+                let opt = op.map(compound_tokens).unwrap_or(quote!(=));
                 out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
             }
         }
