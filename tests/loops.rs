@@ -436,7 +436,6 @@ fn break_and_continue() {
 }
 
 #[test]
-#[ignore = "macro bug: reverse sweep pops nested loop-exit flags in the wrong order (second exit taken)"]
 fn continue_then_early_return() {
     // early return at the element > 10, after a `continue` guard in the same body
     check_slice_scalar!(exits, exits_fwd, exits_adjoint, exits_grad; [0.5, -1.0, 12.0, 4.0], 0.9);
@@ -468,7 +467,6 @@ fn two_breaks_first_taken() {
 }
 
 #[test]
-#[ignore = "macro bug: reverse sweep pops nested loop-exit flags in the wrong order (second exit taken)"]
 fn two_breaks_second_taken() {
     // s = 1 + 1 = 2, then 2 + 4 = 6 > 5: break; ∇ = [2·1 + 1, 2·2, 0]
     let (v, g) = two_breaks_grad(&[1.0, 2.0, 20.0]);
@@ -533,25 +531,22 @@ fn local_buffer_overwritten_in_a_loop() {
     check_slice1!(buffer_overwrite, buffer_overwrite_fwd, buffer_overwrite_adjoint, buffer_overwrite_grad; [0.4, -0.8, 1.1, 0.6]);
 }
 
-// MACRO BUG: a local `[0.0; N]` array does not compile: `_adjoint` declares its
-// shadow as `let mut __b_h = [0.0; h.len()];` (E0435, non-constant array length).
-// #[differentiate]
-// fn local_array(x: &[f64]) -> f64 {
-//     let mut h = [0.0; 3];
-//     for i in 0..3 {
-//         h[i] = x[i] * x[(i + 1) % 3];
-//     }
-//     let mut acc = [1.0; 2];
-//     acc[0] = h[0] + h[1];
-//     acc[1] *= h[2];
-//     acc[0] * acc[1] + h[0]
-// }
-//
-// #[test]
-// fn local_fixed_size_arrays() {
-//     // MACRO BUG (see `local_array` above):
-// check_slice1!(local_array, local_array_fwd, local_array_adjoint, local_array_grad; [0.4, -0.8, 1.1]);
-// }
+#[differentiate]
+fn local_array(x: &[f64]) -> f64 {
+    let mut h = [0.0; 3];
+    for i in 0..3 {
+        h[i] = x[i] * x[(i + 1) % 3];
+    }
+    let mut acc = [1.0; 2];
+    acc[0] = h[0] + h[1];
+    acc[1] *= h[2];
+    acc[0] * acc[1] + h[0]
+}
+
+#[test]
+fn local_fixed_size_arrays() {
+    check_slice1!(local_array, local_array_fwd, local_array_adjoint, local_array_grad; [0.4, -0.8, 1.1]);
+}
 
 #[differentiate]
 fn array_params(p: [f64; 3], q: &[f64; 3]) -> f64 {
@@ -904,12 +899,10 @@ fn buffer_through_calls(x: &[f64], t: f64) -> f64 {
     first + dot(&b, x) + horner(&b, t)
 }
 
-// MACRO BUG: the same active slice passed twice to a call does not compile
-// (E0499): `_adjoint` passes `&mut` to the same shadow twice, as for scalars.
-// #[differentiate]
-// fn squared_norm(x: &[f64]) -> f64 {
-//     dot(x, x)
-// }
+#[differentiate]
+fn squared_norm(x: &[f64]) -> f64 {
+    dot(x, x)
+}
 
 #[differentiate]
 fn gdot<T: autodiff::Float>(a: &[T], b: &[T]) -> T {
@@ -954,11 +947,10 @@ fn buffer_passed_to_calls_then_overwritten() {
     check_slice_scalar!(buffer_through_calls, buffer_through_calls_fwd, buffer_through_calls_adjoint, buffer_through_calls_grad; [0.4, -0.8, 1.1], 0.7);
 }
 
-// MACRO BUG (see `squared_norm` above):
-// #[test]
-// fn same_slice_passed_twice() {
-//     check_slice1!(squared_norm, squared_norm_fwd, squared_norm_adjoint, squared_norm_grad; [0.4, -0.8, 1.1]);
-// }
+#[test]
+fn same_slice_passed_twice() {
+    check_slice1!(squared_norm, squared_norm_fwd, squared_norm_adjoint, squared_norm_grad; [0.4, -0.8, 1.1]);
+}
 
 #[test]
 fn generic_loop_f64_and_f32() {

@@ -118,7 +118,6 @@ fn dot_product_adjoint_does_not_allocate() {
 }
 
 #[test]
-#[ignore = "macro bug: iterator-bound loop variables (`wi`, `xi`) are taped instead of re-read from the input slice"]
 fn iterator_loop_adjoints_do_not_allocate() {
     let w = [0.5, -1.0, 2.0, 0.25];
     let x = [0.1, 0.2, -0.3, 0.4];

@@ -74,22 +74,19 @@ fn assign_param(x: f64, y: f64) -> f64 {
     x
 }
 
-// MACRO BUG: a `mut` float parameter does not compile: the generated `_fwd`
-// assigns to its tangent `dx`, which is not declared `mut` (E0384).
-// #[differentiate]
-// fn mut_param(mut x: f64, y: f64) -> f64 {
-//     x *= y;
-//     x = x.sin() + x;
-//     x
-// }
+#[differentiate]
+fn mut_param(mut x: f64, y: f64) -> f64 {
+    x *= y;
+    x = x.sin() + x;
+    x
+}
 
 #[test]
 fn assignment_and_compound_assignment() {
     check_scalar!(compound, compound_fwd, compound_adjoint, compound_grad; [0.9, -1.4]);
     check_scalar!(compound, compound_fwd, compound_adjoint, compound_grad; [2.5, 0.3]);
     check_scalar!(assign_param, assign_param_fwd, assign_param_adjoint, assign_param_grad; [1.1, 0.6]);
-    // MACRO BUG (see `mut_param` above):
-    // check_scalar!(mut_param, mut_param_fwd, mut_param_adjoint, mut_param_grad; [1.1, -0.6]);
+    check_scalar!(mut_param, mut_param_fwd, mut_param_adjoint, mut_param_grad; [1.1, -0.6]);
 }
 
 const SCALE: f64 = 2.5;
@@ -552,12 +549,10 @@ fn fan_out_accumulates() {
 // Corner cases of the same features
 // ---------------------------------------------------------------------------
 
-// MACRO BUG: the same active variable passed twice to a call does not compile
-// (E0499): `_adjoint` emits `g2_adjoint(x, &mut __b_x, x, &mut __b_x, ..)`.
-// #[differentiate]
-// fn same_arg_twice(x: f64, y: f64) -> f64 {
-//     g2(x, x) + g2(y, x) * sq(y)
-// }
+#[differentiate]
+fn same_arg_twice(x: f64, y: f64) -> f64 {
+    g2(x, x) + g2(y, x) * sq(y)
+}
 
 #[differentiate]
 fn args_reused_across_calls(x: f64, y: f64) -> f64 {
@@ -634,8 +629,7 @@ fn single_precision(x: f32, y: f32) -> f32 {
 
 #[test]
 fn calls_with_aliased_and_constant_arguments() {
-    // MACRO BUG (see `same_arg_twice` above):
-    // check_scalar!(same_arg_twice, same_arg_twice_fwd, same_arg_twice_adjoint, same_arg_twice_grad; [0.6, -0.4]);
+    check_scalar!(same_arg_twice, same_arg_twice_fwd, same_arg_twice_adjoint, same_arg_twice_grad; [0.6, -0.4]);
     check_scalar!(args_reused_across_calls, args_reused_across_calls_fwd, args_reused_across_calls_adjoint, args_reused_across_calls_grad; [0.6, -0.4]);
     check_scalar!(constant_arg, constant_arg_fwd, constant_arg_adjoint, constant_arg_grad; [0.75]);
 }

@@ -109,10 +109,10 @@ pub fn loss_adjoint(
         }
         z[c] = s;
         let __c = s > m;
-        __flags.push(__c);
         if __c {
             m = s;
         }
+        __flags.push(__c);
     }
     let mut sum = 0.0;
     __tape.reserve(::autodiff::__private::trip_count(&(0..k)) * 1);
@@ -207,10 +207,10 @@ pub fn loss_grad(
             }
             z[c] = s;
             let __c = s > m;
-            __flags.push(__c);
             if __c {
                 m = s;
             }
+            __flags.push(__c);
         }
         let mut sum = 0.0;
         __tape.reserve(::autodiff::__private::trip_count(&(0..k)) * 1);

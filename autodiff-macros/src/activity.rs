@@ -119,20 +119,30 @@ pub fn analyze(f: &Func) -> Analysis {
         };
         collect_needed(&f.body, &a, &mut u);
         // Recomputed passive lets read their inputs in the reverse sweep.
+        // (Or, for an element of an unchanging buffer, re-read it.)
         walk(&f.body, &mut |s| {
-            if let Stmt::Let {
-                var,
-                rhs: Rhs::Passive(p),
-                ..
-            } = s
-            {
-                if !a.needed[*var] {
-                    return;
+            let Stmt::Let { var, rhs, .. } = s else {
+                return;
+            };
+            if !a.needed[*var] {
+                return;
+            }
+            let at = a.pos_of(s);
+            match rhs {
+                Rhs::Passive(p) => {
+                    for r in &p.reads {
+                        uses[*r].push(at);
+                    }
                 }
-                let at = a.pos_of(s);
-                for r in &p.reads {
-                    uses[*r].push(at);
+                Rhs::Op(crate::rules::Op::Copy, args) => {
+                    if let [Operand::Load(b, i)] = args.as_slice() {
+                        uses[*b].push(at);
+                        for r in &i.reads {
+                            uses[*r].push(at);
+                        }
+                    }
                 }
+                _ => {}
             }
         });
         for u in uses.iter_mut() {

@@ -9,6 +9,20 @@ use crate::rules::partials;
 
 impl Gen<'_> {
     pub fn gen_tangent_body(&self) -> TokenStream {
+        // A reassigned (`mut`) float parameter has a reassigned tangent.
+        let rebind: Vec<TokenStream> = self
+            .f
+            .vars
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| {
+                v.is_param && v.kind == Kind::Float && self.a.active[*i] && self.a.assigned[*i]
+            })
+            .map(|(i, _)| {
+                let d = self.tangent_ident(i);
+                quote!(let mut #d = #d;)
+            })
+            .collect();
         let body = self.gen_tangent_block(&self.f.body);
         let ret = self.ident(self.f.ret);
         let dret = if self.a.active[self.f.ret] {
@@ -18,6 +32,7 @@ impl Gen<'_> {
             self.zero()
         };
         quote! {
+            #(#rebind)*
             #(#body)*
             (#ret, #dret)
         }
@@ -112,6 +127,10 @@ impl Gen<'_> {
                         }
                     }
                 }
+            }
+            Stmt::Decl { var } if self.f.vars[*var].kind == Kind::Passive => {
+                let v = self.ident(*var);
+                quote! { let mut #v; }
             }
             Stmt::Decl { var } => {
                 let v = self.ident(*var);

@@ -52,6 +52,8 @@ pub struct Var {
     pub wrt: bool,
     /// A parameter already rejected with an error: later errors about it are follow-ons.
     pub poisoned: bool,
+    /// `let c;` without a type, until its first assignment says what it holds.
+    pub undecided: bool,
 }
 
 /// An operand of a three-address statement.

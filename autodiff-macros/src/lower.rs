@@ -643,6 +643,7 @@ impl Lowerer<'_> {
             is_param: false,
             wrt: false,
             poisoned: false,
+            undecided: false,
         });
         self.vars.len() - 1
     }
@@ -1207,6 +1208,13 @@ impl Lowerer<'_> {
                 self.bind(&name, id);
                 out.stmts.push(Stmt::Decl { var: id });
             }
+            (None, _) if ty.is_none() => {
+                // `let c;`: the first assignment decides whether it is a float.
+                let id = self.new_var(&name, Kind::Passive, ident.span(), None);
+                self.vars[id].undecided = true;
+                self.bind(&name, id);
+                out.stmts.push(Stmt::Decl { var: id });
+            }
             (None, _) => {
                 let id = self.new_var(&name, Kind::Passive, ident.span(), None);
                 self.bind(&name, id);
@@ -1662,7 +1670,15 @@ impl Lowerer<'_> {
                     Kind::Buf => {
                         self.diag.error(left.span(), "`#[differentiate]` cannot reassign a whole buffer; assign its elements by index");
                     }
+                    Kind::Passive
+                        if self.vars[v].undecided && self.kind_of(right) == Kind::Float =>
+                    {
+                        self.vars[v].kind = Kind::Float;
+                        self.vars[v].undecided = false;
+                        self.lower_assign(left, op, right, span, out);
+                    }
                     Kind::Passive => {
+                        self.vars[v].undecided = false;
                         if self.touches_float(right) && self.kind_of(right) == Kind::Float {
                             self.diag.error(
                                 left.span(),

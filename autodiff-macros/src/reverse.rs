@@ -116,7 +116,9 @@ impl Gen<'_> {
             Kind::Buf => {
                 let x = self.ident(v);
                 match self.f.vars[v].buf {
-                    Some(BufRepr::LocalArray) => quote!(let mut #b = [#z; #x.len()];),
+                    Some(BufRepr::LocalArray) => {
+                        quote!(let mut #b = ::autodiff::__private::zeros_like_array(&#x);)
+                    }
                     _ => quote!(let mut #b = ::std::vec![#z; #x.len()];),
                 }
             }
@@ -130,8 +132,14 @@ impl Gen<'_> {
 
     /// Is `v` (declared in a nested block) re-evaluated rather than stored?
     fn recomputed(&self, v: VarId, rhs: &Rhs) -> bool {
+        let stable = |p: &PExpr| p.reads.iter().all(|r| !self.a.assigned[*r]);
         match rhs {
-            Rhs::Passive(p) => !self.a.assigned[v] && p.reads.iter().all(|r| !self.a.assigned[*r]),
+            Rhs::Passive(p) => !self.a.assigned[v] && stable(p),
+            // `for xi in x.iter()`: re-read the element instead of storing it.
+            Rhs::Op(crate::rules::Op::Copy, args) => match args.as_slice() {
+                [Operand::Load(b, i)] => !self.a.assigned[v] && !self.a.assigned[*b] && stable(i),
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -197,9 +205,13 @@ impl Gen<'_> {
                     continue;
                 }
                 let x = self.ident(v);
-                if let Some(rhs @ Rhs::Passive(p)) = rhs {
+                if let Some(rhs) = rhs {
                     if self.recomputed(v, rhs) {
-                        let t = &p.tokens;
+                        let t = match rhs {
+                            Rhs::Passive(p) => p.tokens.clone(),
+                            Rhs::Op(_, args) => self.primal(&args[0]),
+                            _ => TokenStream::new(),
+                        };
                         recompute.push(quote!(let #x = #t;));
                         continue;
                     }
@@ -276,12 +288,27 @@ impl Gen<'_> {
     fn gen_adjoint_call(&self, c: &Call, g: &TokenStream) -> TokenStream {
         let callee = self.callee_tokens(c, "_adjoint");
         let mut args = Vec::new();
+        // An adjoint passed twice (`g(x, x)`) cannot be borrowed mutably twice: the
+        // repeats accumulate into temporaries that are added in after the call.
+        let mut seen: Vec<String> = Vec::new();
+        let mut temps = Vec::new();
+        let mut merge = Vec::new();
         for a in &c.args {
             match a {
                 CallArg::Float(o) => {
                     args.push(self.primal(o));
                     match self.adjoint(o) {
-                        Some(t) => args.push(quote!(&mut #t)),
+                        Some(t) if seen.contains(&t.to_string()) => {
+                            let tmp = format_ident!("__dup{}", temps.len());
+                            let z = self.zero();
+                            temps.push(quote!(let mut #tmp = #z;));
+                            args.push(quote!(&mut #tmp));
+                            merge.push(self.accumulate(&t, false, &quote!(#tmp)));
+                        }
+                        Some(t) => {
+                            seen.push(t.to_string());
+                            args.push(quote!(&mut #t));
+                        }
                         None => {
                             let z = self.zero();
                             args.push(quote!(&mut #z));
@@ -292,6 +319,18 @@ impl Gen<'_> {
                     args.push(self.buf_arg(*var, *by_ref));
                     if self.a.active[*var] {
                         let d = self.adjoint_ident(*var);
+                        if seen.contains(&d.to_string()) {
+                            let tmp = format_ident!("__dup{}", temps.len());
+                            let z = self.zero_buffer(*var);
+                            temps.push(quote!(let mut #tmp = #z;));
+                            args.push(quote!(&mut #tmp));
+                            let acc = self.accumulate(&quote!(*__t), false, &quote!(*__a));
+                            merge.push(
+                                quote!(for (__t, __a) in #d.iter_mut().zip(#tmp.iter()) { #acc }),
+                            );
+                            continue;
+                        }
+                        seen.push(d.to_string());
                         if self.f.vars[*var].is_param {
                             args.push(quote!(&mut *#d));
                         } else {
@@ -305,7 +344,11 @@ impl Gen<'_> {
                 CallArg::Passive(p) => args.push(p.tokens.clone()),
             }
         }
-        quote!(let _ = #callee(#(#args,)* #g);)
+        if temps.is_empty() {
+            quote!(let _ = #callee(#(#args,)* #g);)
+        } else {
+            quote!({ #(#temps)* let _ = #callee(#(#args,)* #g); #(#merge)* })
+        }
     }
 
     fn gen_adjoint_stmt(&self, s: &Stmt, st: &RevState, top: bool) -> Part {
@@ -371,7 +414,11 @@ impl Gen<'_> {
                 let v = self.ident(*var);
                 let z = self.zero();
                 let f = self.fty();
-                part.fwd.push(quote!(let mut #v: #f = #z;));
+                if self.f.vars[*var].kind == Kind::Passive {
+                    part.fwd.push(quote!(let mut #v;));
+                } else {
+                    part.fwd.push(quote!(let mut #v: #f = #z;));
+                }
             }
             Stmt::Assign { var, rhs, init } => {
                 let v = self.ident(*var);
@@ -518,8 +565,10 @@ impl Gen<'_> {
                 } else {
                     st.uses_flags.set(true);
                     part.flag_pushes += 1;
+                    // Pushed after the branches run, so that the reverse sweep pops the
+                    // decision before anything the taken branch pushed.
                     part.fwd
-                        .push(quote!(let __c = #c; __flags.push(__c); if __c #branches));
+                        .push(quote!(let __c = #c; if __c #branches __flags.push(__c);));
                     self.pop(quote!(__flags))
                 };
                 let (tr, er) = (&t.rev, &e.rev);
