@@ -2,7 +2,7 @@
 //! reverse mode, and the peers (num-dual, the `reverse` tape, central finite
 //! differences). Groups are problems, parameters are sizes, functions are
 //! methods: `objective`, `hand`, `generated_adjoint`, `generated_grad` (TODO),
-//! `num_dual`, `reverse`, `fd`.
+//! `num_dual`, `reverse`, `ad_trait` (default feature `ad_trait`), `fd`.
 //!
 //! Every method's gradient is checked against the hand-written one before it
 //! is timed. Peers are left out where one gradient takes more than about a
@@ -92,6 +92,21 @@ fn bench_rosenbrock(c: &mut Criterion) {
             b.iter(|| rosenbrock::rosenbrock_reverse(black_box(&x)))
         });
 
+        #[cfg(feature = "ad_trait")]
+        {
+            check(
+                "rosenbrock",
+                &size,
+                "ad_trait",
+                &rosenbrock::rosenbrock_ad_trait(&x).1,
+                &hand,
+                EXACT_TOL,
+            );
+            group.bench_function(id("ad_trait"), |b| {
+                b.iter(|| rosenbrock::rosenbrock_ad_trait(black_box(&x)))
+            });
+        }
+
         let mut work = Vec::new();
         rosenbrock::rosenbrock_fd(&x, &mut work, &mut g);
         check("rosenbrock", &size, "fd", &g, &hand, FD_TOL);
@@ -173,6 +188,21 @@ fn bench_softmax(c: &mut Criterion) {
     group.bench_function(id("reverse"), |b| {
         b.iter(|| softmax::softmax_loss_reverse(&d, black_box(&p)))
     });
+
+    #[cfg(feature = "ad_trait")]
+    {
+        check(
+            "softmax",
+            &size,
+            "ad_trait",
+            &softmax::softmax_loss_ad_trait(&d, &p).1,
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("ad_trait"), |b| {
+            b.iter(|| softmax::softmax_loss_ad_trait(&d, black_box(&p)))
+        });
+    }
 
     let mut g = vec![0.0; p.len()];
     softmax::softmax_loss_fd(&d, &mut p, &mut g);
@@ -262,6 +292,21 @@ fn bench_mlp(c: &mut Criterion) {
     group.bench_function(id("reverse"), |b| {
         b.iter(|| mlp::mlp_loss_reverse(&d, black_box(&p)))
     });
+
+    #[cfg(feature = "ad_trait")]
+    {
+        check(
+            "mlp",
+            &size,
+            "ad_trait",
+            &mlp::mlp_loss_ad_trait(&d, &p).1,
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("ad_trait"), |b| {
+            b.iter(|| mlp::mlp_loss_ad_trait(&d, black_box(&p)))
+        });
+    }
     group.finish();
 }
 
@@ -342,6 +387,21 @@ fn bench_gmm(c: &mut Criterion) {
             b.iter(|| gmm::gmm_objective_reverse(&d, black_box(&p)))
         });
 
+        #[cfg(feature = "ad_trait")]
+        {
+            check(
+                "gmm",
+                size,
+                "ad_trait",
+                &gmm::gmm_objective_ad_trait(&d, &p).1,
+                &hand,
+                EXACT_TOL,
+            );
+            group.bench_function(id("ad_trait"), |b| {
+                b.iter(|| gmm::gmm_objective_ad_trait(&d, black_box(&p)))
+            });
+        }
+
         gmm::gmm_objective_fd(&d, &mut p, &mut g);
         check("gmm", size, "fd", &g, &hand, FD_TOL);
         group.bench_function(id("fd"), |b| {
@@ -420,6 +480,21 @@ fn bench_lstm(c: &mut Criterion) {
     group.bench_function(id("reverse"), |b| {
         b.iter(|| lstm::lstm_objective_reverse(&d, black_box(&p)))
     });
+
+    #[cfg(feature = "ad_trait")]
+    {
+        check(
+            "lstm",
+            size,
+            "ad_trait",
+            &lstm::lstm_objective_ad_trait(&d, &p).1,
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("ad_trait"), |b| {
+            b.iter(|| lstm::lstm_objective_ad_trait(&d, black_box(&p)))
+        });
+    }
 
     // fd: skipped (see SKIPPED); the tests check it once.
     group.finish();

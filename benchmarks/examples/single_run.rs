@@ -1,5 +1,6 @@
 //! Rough single-run timings of every method on every problem (best of a few
-//! runs; no statistics). `cargo run --release --example single_run`.
+//! runs; no statistics). `cargo run --release --example single_run`
+//! (needs the default feature `ad_trait`).
 
 use autodiff_benchmarks::{gmm, lstm, mlp, rosenbrock, softmax};
 use std::time::Instant;
@@ -41,6 +42,7 @@ fn main() {
                 ("hand", time(|| rosenbrock::rosenbrock_hand(&x, &mut g))),
                 ("num_dual", time(|| rosenbrock::rosenbrock_num_dual(&x))),
                 ("reverse", time(|| rosenbrock::rosenbrock_reverse(&x))),
+                ("ad_trait", time(|| rosenbrock::rosenbrock_ad_trait(&x))),
                 ("fd", time(|| rosenbrock::rosenbrock_fd(&x, &mut w, &mut g))),
             ],
         );
@@ -60,6 +62,7 @@ fn main() {
                 ("hand", time(|| softmax::softmax_loss_hand_flat(&d))),
                 ("num_dual", time(|| softmax::softmax_loss_num_dual(&d, &p))),
                 ("reverse", time(|| softmax::softmax_loss_reverse(&d, &p))),
+                ("ad_trait", time(|| softmax::softmax_loss_ad_trait(&d, &p))),
                 ("fd", time(|| softmax::softmax_loss_fd(&d, &mut p, &mut g))),
             ],
         );
@@ -81,6 +84,7 @@ fn main() {
                 ("hand", time(|| mlp::mlp_loss_hand_flat(&d))),
                 ("num_dual", time(|| mlp::mlp_loss_num_dual(&d, &p))),
                 ("reverse", time(|| mlp::mlp_loss_reverse(&d, &p))),
+                ("ad_trait", time(|| mlp::mlp_loss_ad_trait(&d, &p))),
                 ("fd", time(|| mlp::mlp_loss_fd(&d, &mut p, &mut g))),
             ],
         );
@@ -100,6 +104,7 @@ fn main() {
                 ("hand", time(|| gmm::gmm_objective_hand_flat(&d, &mut g))),
                 ("num_dual", time(|| gmm::gmm_objective_num_dual(&d, &p))),
                 ("reverse", time(|| gmm::gmm_objective_reverse(&d, &p))),
+                ("ad_trait", time(|| gmm::gmm_objective_ad_trait(&d, &p))),
                 ("fd", time(|| gmm::gmm_objective_fd(&d, &mut p, &mut g))),
             ],
         );
@@ -116,6 +121,7 @@ fn main() {
                 ("hand", time(|| lstm::lstm_objective_hand_flat(&d, &mut g))),
                 ("num_dual", time(|| lstm::lstm_objective_num_dual(&d, &p))),
                 ("reverse", time(|| lstm::lstm_objective_reverse(&d, &p))),
+                ("ad_trait", time(|| lstm::lstm_objective_ad_trait(&d, &p))),
                 ("fd", time(|| lstm::lstm_objective_fd(&d, &mut p, &mut g))),
             ],
         );

@@ -31,3 +31,48 @@ pub mod rosenbrock;
 pub mod scalar;
 pub mod softmax;
 pub mod util;
+
+#[cfg(all(test, feature = "ad_trait"))]
+mod ad_trait_tests {
+    use crate::util::{assert_grad_close, rho};
+    use crate::{gmm, lstm, mlp, rosenbrock, softmax};
+
+    #[test]
+    fn ad_trait_matches_hand() {
+        for n in rosenbrock::SIZES {
+            let x = rosenbrock::data(n);
+            let mut g = vec![0.0; n];
+            let f = rosenbrock::rosenbrock_hand(&x, &mut g);
+            let (fv, ga) = rosenbrock::rosenbrock_ad_trait(&x);
+            assert!(rho(fv, f) < 1e-12);
+            assert_grad_close("rosenbrock ad_trait", &ga, &g, 1e-8);
+        }
+        let d = softmax::data(softmax::BATCH, softmax::D, softmax::K);
+        let (f, g) = softmax::softmax_loss_hand_flat(&d);
+        let (fv, ga) = softmax::softmax_loss_ad_trait(&d, &d.params());
+        assert!(rho(fv, f) < 1e-12);
+        assert_grad_close("softmax ad_trait", &ga, &g, 1e-8);
+
+        let d = mlp::data(mlp::BATCH, mlp::D, mlp::H, mlp::K);
+        let (f, g) = mlp::mlp_loss_hand_flat(&d);
+        let (fv, ga) = mlp::mlp_loss_ad_trait(&d, &d.params());
+        assert!(rho(fv, f) < 1e-12);
+        assert_grad_close("mlp ad_trait", &ga, &g, 1e-8);
+
+        for file in ["1k/gmm_d2_K5.txt", "1k/gmm_d10_K5.txt"] {
+            let d = gmm::load_adbench(file);
+            let mut g = vec![0.0; d.n_params()];
+            let f = gmm::gmm_objective_hand_flat(&d, &mut g);
+            let (fv, ga) = gmm::gmm_objective_ad_trait(&d, &d.params());
+            assert!(rho(fv, f) < 1e-12);
+            assert_grad_close("gmm ad_trait", &ga, &g, 1e-8);
+        }
+
+        let d = lstm::load_adbench("lstm_l2_c1024.txt");
+        let mut g = vec![0.0; d.n_params()];
+        let f = lstm::lstm_objective_hand_flat(&d, &mut g);
+        let (fv, ga) = lstm::lstm_objective_ad_trait(&d, &d.params());
+        assert!(rho(fv, f) < 1e-12);
+        assert_grad_close("lstm ad_trait", &ga, &g, 1e-8);
+    }
+}

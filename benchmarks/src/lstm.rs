@@ -396,6 +396,12 @@ pub fn lstm_objective_fd(data: &Data, params: &mut [f64], grad: &mut [f64]) {
     crate::fd::central(params, grad, |p| lstm_objective_flat(data, p));
 }
 
+/// ad_trait's `ReverseAD` (global graph): value and gradient.
+#[cfg(feature = "ad_trait")]
+pub fn lstm_objective_ad_trait(data: &Data, params: &[f64]) -> (f64, Vec<f64>) {
+    scalar::ad_trait_peer::gradient(params, |p| lstm_objective_generic(data, p))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

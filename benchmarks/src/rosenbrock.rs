@@ -74,6 +74,12 @@ pub fn rosenbrock_fd(x: &[f64], work: &mut Vec<f64>, grad: &mut [f64]) {
     crate::fd::central(work, grad, rosenbrock);
 }
 
+/// ad_trait's `ReverseAD` (global graph): value and gradient.
+#[cfg(feature = "ad_trait")]
+pub fn rosenbrock_ad_trait(x: &[f64]) -> (f64, Vec<f64>) {
+    scalar::ad_trait_peer::gradient(x, rosenbrock_generic)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -159,3 +159,107 @@ where
     let g = out.grad().wrt(&vars);
     (out.val, g)
 }
+
+/// `ad_trait`'s reverse-mode `adr`, wrapped: `adr` only mixes with its own
+/// `F64` wrapper, not with plain `f64`, so the newtype supplies the `f64`
+/// arithmetic the generic code uses.
+#[cfg(feature = "ad_trait")]
+pub mod ad_trait_peer {
+    use super::Scalar;
+    use ad_trait::differentiable_function::{
+        DerivativeMethodTrait, DifferentiableFunctionTrait, ReverseAD,
+    };
+    use ad_trait::reverse_ad::adr::adr;
+    use ad_trait::AD;
+    use std::ops::{Add, Div, Mul, Neg, Sub};
+
+    /// A scalar recorded on ad_trait's global computation graph.
+    #[derive(Clone, Copy, Debug)]
+    pub struct Adr(pub adr);
+
+    macro_rules! ops {
+        ($($tr:ident $m:ident),*) => {$(
+            impl $tr for Adr {
+                type Output = Adr;
+                #[inline]
+                fn $m(self, o: Adr) -> Adr {
+                    Adr($tr::$m(self.0, o.0))
+                }
+            }
+            impl $tr<f64> for Adr {
+                type Output = Adr;
+                #[inline]
+                fn $m(self, o: f64) -> Adr {
+                    Adr($tr::$m(self.0, ad_trait::F64(o)))
+                }
+            }
+        )*};
+    }
+    ops!(Add add, Sub sub, Mul mul, Div div);
+
+    impl Neg for Adr {
+        type Output = Adr;
+        #[inline]
+        fn neg(self) -> Adr {
+            Adr(-self.0)
+        }
+    }
+
+    impl Scalar for Adr {
+        #[inline]
+        fn val(&self) -> f64 {
+            self.0.value()
+        }
+        #[inline]
+        fn cst(&self, c: f64) -> Self {
+            Adr(<adr as AD>::constant(c))
+        }
+        #[inline]
+        fn exp(&self) -> Self {
+            Adr(simba::scalar::ComplexField::exp(self.0))
+        }
+        #[inline]
+        fn ln(&self) -> Self {
+            Adr(simba::scalar::ComplexField::ln(self.0))
+        }
+        #[inline]
+        fn sqrt(&self) -> Self {
+            Adr(simba::scalar::ComplexField::sqrt(self.0))
+        }
+        #[inline]
+        fn tanh(&self) -> Self {
+            Adr(simba::scalar::ComplexField::tanh(self.0))
+        }
+        #[inline]
+        fn powi(&self, n: i32) -> Self {
+            Adr(simba::scalar::ComplexField::powi(self.0, n))
+        }
+    }
+
+    struct Func<F> {
+        f: F,
+        n: usize,
+    }
+
+    impl<F: Fn(&[Adr]) -> Adr> DifferentiableFunctionTrait<adr> for Func<F> {
+        const NAME: &'static str = "benchmark objective";
+        fn call(&self, inputs: &[adr], _freeze: bool) -> Vec<adr> {
+            let x: Vec<Adr> = inputs.iter().map(|&v| Adr(v)).collect();
+            vec![(self.f)(&x).0]
+        }
+        fn num_inputs(&self) -> usize {
+            self.n
+        }
+        fn num_outputs(&self) -> usize {
+            1
+        }
+    }
+
+    /// Value and gradient of `f` with ad_trait's `ReverseAD` (resets the global graph,
+    /// records, sweeps back).
+    pub fn gradient<F: Fn(&[Adr]) -> Adr>(params: &[f64], f: F) -> (f64, Vec<f64>) {
+        let func = Func { f, n: params.len() };
+        let (v, j) = ReverseAD::new().derivative(params, &func);
+        (v[0], j.row(0).iter().copied().collect())
+    }
+}

@@ -207,6 +207,14 @@ pub fn softmax_loss_hand_flat(data: &Data) -> (f64, Vec<f64>) {
     (f, g)
 }
 
+/// ad_trait's `ReverseAD` (global graph): value and gradient.
+#[cfg(feature = "ad_trait")]
+pub fn softmax_loss_ad_trait(data: &Data, params: &[f64]) -> (f64, Vec<f64>) {
+    scalar::ad_trait_peer::gradient(params, |p| {
+        softmax_loss_generic(p, &data.x, &data.labels, data.d, data.k)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
