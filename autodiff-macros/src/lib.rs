@@ -24,4 +24,6 @@ pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
     expand::differentiate(attr.into(), item.into()).into()
 }
 #[cfg(test)]
+mod fuzz;
+#[cfg(test)]
 mod snapshots;
