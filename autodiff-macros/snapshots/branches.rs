@@ -77,11 +77,9 @@ fn g_adjoint<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, dret: T) -> T {
     if x > y {
         let __t_2 = x - y;
         __t_1 = sq(__t_2);
-        __tape.push(__t_2);
     } else {
         let __t_4 = y - x;
         __t_1 = <T as ::autodiff::__private::Float>::abs(__t_4);
-        __tape.push(__t_4);
     }
     let r = __t_1;
     if r < T::one() {
@@ -120,7 +118,7 @@ fn g_adjoint<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, dret: T) -> T {
     }
     __b_t_1 = __b_t_1 + __b_r;
     if x > y {
-        let mut __t_2 = ::autodiff::__private::pop(&mut __tape);
+        let __t_2 = x - y;
         let mut __b_t_2: T = <T as ::autodiff::__private::Zero>::zero();
         {
             let __g = __b_t_1;
@@ -130,7 +128,7 @@ fn g_adjoint<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, dret: T) -> T {
         __b_x = __b_x + __b_t_2;
         __b_y = __b_y - __b_t_2;
     } else {
-        let mut __t_4 = ::autodiff::__private::pop(&mut __tape);
+        let __t_4 = y - x;
         let mut __b_t_4: T = <T as ::autodiff::__private::Zero>::zero();
         {
             let __g = __b_t_1;
@@ -172,11 +170,9 @@ fn g_grad<T: Float>(x: T, y: T) -> (T, (T, T)) {
         if x > y {
             let __t_2 = x - y;
             __t_1 = sq(__t_2);
-            __tape.push(__t_2);
         } else {
             let __t_4 = y - x;
             __t_1 = <T as ::autodiff::__private::Float>::abs(__t_4);
-            __tape.push(__t_4);
         }
         let r = __t_1;
         if r < T::one() {
@@ -215,7 +211,7 @@ fn g_grad<T: Float>(x: T, y: T) -> (T, (T, T)) {
         }
         __b_t_1 = __b_t_1 + __b_r;
         if x > y {
-            let mut __t_2 = ::autodiff::__private::pop(&mut __tape);
+            let __t_2 = x - y;
             let mut __b_t_2: T = <T as ::autodiff::__private::Zero>::zero();
             {
                 let __g = __b_t_1;
@@ -225,7 +221,7 @@ fn g_grad<T: Float>(x: T, y: T) -> (T, (T, T)) {
             __b_x = __b_x + __b_t_2;
             __b_y = __b_y - __b_t_2;
         } else {
-            let mut __t_4 = ::autodiff::__private::pop(&mut __tape);
+            let __t_4 = y - x;
             let mut __b_t_4: T = <T as ::autodiff::__private::Zero>::zero();
             {
                 let __g = __b_t_1;

@@ -119,30 +119,34 @@ pub fn analyze(f: &Func) -> Analysis {
         };
         collect_needed(&f.body, &a, &mut u);
         // Recomputed passive lets read their inputs in the reverse sweep.
-        // (Or, for an element of an unchanging buffer, re-read it.)
+        // (And so do cheap float lets recomputed from unchanging values.)
         walk(&f.body, &mut |s| {
             let Stmt::Let { var, rhs, .. } = s else {
                 return;
             };
-            if !a.needed[*var] {
+            if !a.needed[*var] || !a.recomputable_let(*var, rhs) {
                 return;
             }
             let at = a.pos_of(s);
+            let mut read: Vec<VarId> = Vec::new();
             match rhs {
-                Rhs::Passive(p) => {
-                    for r in &p.reads {
-                        uses[*r].push(at);
-                    }
-                }
-                Rhs::Op(crate::rules::Op::Copy, args) => {
-                    if let [Operand::Load(b, i)] = args.as_slice() {
-                        uses[*b].push(at);
-                        for r in &i.reads {
-                            uses[*r].push(at);
+                Rhs::Passive(p) => read.extend(&p.reads),
+                Rhs::Op(_, args) => {
+                    for o in args {
+                        match o {
+                            Operand::Var(v) => read.push(*v),
+                            Operand::Load(b, i) => {
+                                read.push(*b);
+                                read.extend(&i.reads);
+                            }
+                            Operand::Const(p) => read.extend(&p.reads),
                         }
                     }
                 }
                 _ => {}
+            }
+            for r in read {
+                uses[r].push(at);
             }
         });
         for u in uses.iter_mut() {
@@ -198,6 +202,31 @@ impl Analysis {
                 let _ = f;
                 false
             }
+        }
+    }
+
+    /// Can a `let` inside a loop or branch be re-evaluated at the start of its block's
+    /// reverse sweep instead of being stored? Yes when it is never reassigned, reads
+    /// only values that never change, and is cheap: passive code, an element of an
+    /// unchanging buffer, or arithmetic (`exp`, `sin`, … are stored rather than redone).
+    pub fn recomputable_let(&self, v: VarId, rhs: &Rhs) -> bool {
+        if self.assigned[v] {
+            return false;
+        }
+        let stable = |p: &PExpr| p.reads.iter().all(|r| !self.assigned[*r]);
+        let operand = |o: &Operand| match o {
+            Operand::Var(u) => !self.assigned[*u],
+            Operand::Load(b, i) => !self.assigned[*b] && stable(i),
+            Operand::Const(p) => stable(p),
+        };
+        match rhs {
+            Rhs::Passive(p) => stable(p),
+            Rhs::Op(op, args) => {
+                use crate::rules::Op::*;
+                matches!(op, Copy | Neg | Add | Sub | Mul | Div | MulAdd)
+                    && args.iter().all(operand)
+            }
+            _ => false,
         }
     }
 

@@ -52,9 +52,6 @@ struct Part {
 
 impl Gen<'_> {
     pub fn gen_adjoint_body(&self, st: &RevState) -> TokenStream {
-        let part = self.gen_adjoint_block(&self.f.body, st, true);
-        let fwd = part.fwd;
-        let rev = part.rev;
         let ret = self.ident(self.f.ret);
         let mut decls = Vec::new();
         let z = self.zero();
@@ -75,6 +72,17 @@ impl Gen<'_> {
         } else {
             quote!()
         };
+        let fuse = self.fusable_tail_loop();
+        let mut pre = Vec::new();
+        if fuse.is_some() {
+            pre.append(&mut decls);
+            pre.push(seed.clone());
+        }
+        let part =
+            self.gen_adjoint_block_with(&self.f.body, st, true, false, fuse.map(|k| (k, &pre[..])));
+        let fwd = part.fwd;
+        let rev = part.rev;
+        let seed = if fuse.is_some() { quote!() } else { seed };
         let mut finish = Vec::new();
         for p in &self.f.params {
             let Some(v) = p.var else { continue };
@@ -108,6 +116,130 @@ impl Gen<'_> {
         }
     }
 
+    /// A top-level loop whose reverse can run inside it, iteration by iteration
+    /// (Rosenbrock, a sum of losses over data): it is the last statement with
+    /// reverse work, so every adjoint it reads is final when it starts, and the only
+    /// outer floats it writes are accumulators (`s += e`) read nowhere else in it, whose
+    /// adjoints the reverse leaves unchanged. Its primal and adjoint then share one
+    /// pass over the data, as a hand-written gradient does.
+    fn fusable_tail_loop(&self) -> Option<usize> {
+        let stmts = &self.f.body.stmts;
+        let k = stmts.iter().rposition(|s| self.a.stmt_has_rev(self.f, s))?;
+        let body = match &stmts[k] {
+            Stmt::For {
+                body, exit: None, ..
+            }
+            | Stmt::While {
+                body, exit: None, ..
+            } => body,
+            _ => return None,
+        };
+        let mut inside = vec![false; self.f.vars.len()];
+        crate::activity::walk(body, &mut |s| match s {
+            Stmt::Let { var, .. } | Stmt::Decl { var } => inside[*var] = true,
+            Stmt::For { var, last, .. } => {
+                inside[*var] = true;
+                if let Some(l) = last {
+                    inside[*l] = true;
+                }
+            }
+            Stmt::While { count, .. } => inside[*count] = true,
+            _ => {}
+        });
+        let mut accumulators = Vec::new();
+        let mut ok = true;
+        crate::activity::walk(body, &mut |s| match s {
+            // The reverse would restore it in the middle of the forward pass.
+            Stmt::Assign {
+                var, init: false, ..
+            } if !inside[*var] && self.a.save_before(*var, s) => ok = false,
+            Stmt::Store { buf, .. } if !inside[*buf] && self.a.save_before(*buf, s) => ok = false,
+            Stmt::Assign { var, rhs, .. } if !inside[*var] && self.a.active[*var] => match rhs {
+                Rhs::Op(Op::Add | Op::Sub, args) => match args.as_slice() {
+                    [Operand::Var(a), b] if a == var && b.var() != Some(*var) => {
+                        accumulators.push(*var)
+                    }
+                    _ => ok = false,
+                },
+                _ => ok = false,
+            },
+            Stmt::Store { buf, .. } if !inside[*buf] && self.a.active[*buf] => ok = false,
+            _ => {}
+        });
+        if !ok {
+            return None;
+        }
+        // An accumulator read anywhere but its own `+=` would change its adjoint.
+        let mut reads_acc = false;
+        crate::activity::walk(body, &mut |s| {
+            let mut check = |v: VarId| reads_acc |= accumulators.contains(&v);
+            match s {
+                Stmt::Let { rhs, .. } | Stmt::Assign { rhs, .. } => {
+                    let own = matches!(s, Stmt::Assign { var, .. } if accumulators.contains(var));
+                    for (i, o) in rhs.operands().iter().enumerate() {
+                        if own && i == 0 {
+                            continue;
+                        }
+                        if let Some(v) = o.var() {
+                            check(v);
+                        }
+                        if let Operand::Load(_, p) | Operand::Const(p) = o {
+                            p.reads.iter().for_each(|r| check(*r));
+                        }
+                    }
+                    if let Rhs::Passive(p) = rhs {
+                        p.reads.iter().for_each(|r| check(*r));
+                    }
+                    rhs.buffers().into_iter().for_each(&mut check);
+                }
+                Stmt::Store { index, value, .. } => {
+                    index.reads.iter().for_each(|r| check(*r));
+                    if let Some(v) = value.var() {
+                        check(v);
+                    }
+                }
+                Stmt::If { cond, .. } | Stmt::While { cond, .. } => {
+                    cond.reads.iter().for_each(|r| check(*r))
+                }
+                Stmt::For {
+                    range: Range::Range { lo, hi, .. },
+                    ..
+                } => lo
+                    .reads
+                    .iter()
+                    .chain(hi.reads.iter())
+                    .for_each(|r| check(*r)),
+                _ => {}
+            }
+        });
+        if reads_acc {
+            return None;
+        }
+        Some(k)
+    }
+
+    /// `for i in r { forward(body); reverse(body) }`.
+    fn gen_fused_loop(&self, s: &Stmt, st: &RevState) -> TokenStream {
+        match s {
+            Stmt::For {
+                var, range, body, ..
+            } => {
+                let i = self.ident(*var);
+                let r = self.range_tokens(range);
+                let bp = self.gen_adjoint_block_with(body, st, false, true, None);
+                let (f, rv) = (&bp.fwd, &bp.rev);
+                quote!(for #i in #r { #(#f)* #(#rv)* })
+            }
+            Stmt::While { cond, body, .. } => {
+                let c = &cond.tokens;
+                let bp = self.gen_adjoint_block_with(body, st, false, true, None);
+                let (f, rv) = (&bp.fwd, &bp.rev);
+                quote!(while #c { #(#f)* #(#rv)* })
+            }
+            _ => quote!(),
+        }
+    }
+
     fn adjoint_decl(&self, v: VarId) -> TokenStream {
         let b = self.adjoint_ident(v);
         let z = self.zero();
@@ -132,16 +264,7 @@ impl Gen<'_> {
 
     /// Is `v` (declared in a nested block) re-evaluated rather than stored?
     fn recomputed(&self, v: VarId, rhs: &Rhs) -> bool {
-        let stable = |p: &PExpr| p.reads.iter().all(|r| !self.a.assigned[*r]);
-        match rhs {
-            Rhs::Passive(p) => !self.a.assigned[v] && stable(p),
-            // `for xi in x.iter()`: re-read the element instead of storing it.
-            Rhs::Op(crate::rules::Op::Copy, args) => match args.as_slice() {
-                [Operand::Load(b, i)] => !self.a.assigned[v] && !self.a.assigned[*b] && stable(i),
-                _ => false,
-            },
-            _ => false,
-        }
+        self.a.recomputable_let(v, rhs)
     }
 
     fn save(
@@ -170,6 +293,20 @@ impl Gen<'_> {
     }
 
     fn gen_adjoint_block(&self, b: &Block, st: &RevState, top: bool) -> Part {
+        self.gen_adjoint_block_with(b, st, top, false, None)
+    }
+
+    /// `in_scope`: the block's reverse runs right after its forward, in the same scope
+    /// (a fused loop body), so its locals need no storing. `fuse`: at this statement
+    /// index, emit `pre` and the fused form of the loop.
+    fn gen_adjoint_block_with(
+        &self,
+        b: &Block,
+        st: &RevState,
+        top: bool,
+        in_scope: bool,
+        fuse: Option<(usize, &[TokenStream])>,
+    ) -> Part {
         let mut fwd = Vec::new();
         let mut rev_parts: Vec<Vec<TokenStream>> = Vec::new();
         let mut tape_pushes = 0;
@@ -180,13 +317,28 @@ impl Gen<'_> {
         let mut recompute = Vec::new();
         let mut adj_decls = Vec::new();
         let has_rev = self.a.has_rev.get(b.id).copied().unwrap_or(false);
-        for s in &b.stmts {
+        for (k, s) in b.stmts.iter().enumerate() {
+            if let Some((at, pre)) = fuse {
+                if at == k {
+                    fwd.extend(pre.iter().cloned());
+                    fwd.push(self.gen_fused_loop(s, st));
+                    continue;
+                }
+            }
             let p = self.gen_adjoint_stmt(s, st, top);
             fwd.extend(p.fwd);
             rev_parts.push(p.rev);
             tape_pushes += p.tape_pushes;
             flag_pushes += p.flag_pushes;
             if top || !has_rev {
+                continue;
+            }
+            if in_scope {
+                if let Stmt::Let { var, .. } | Stmt::Decl { var } = s {
+                    if self.a.active[*var] {
+                        adj_decls.push(self.adjoint_decl(*var));
+                    }
+                }
                 continue;
             }
             let bound: Vec<(VarId, Option<&Rhs>)> = match s {
@@ -209,7 +361,7 @@ impl Gen<'_> {
                     if self.recomputed(v, rhs) {
                         let t = match rhs {
                             Rhs::Passive(p) => p.tokens.clone(),
-                            Rhs::Op(_, args) => self.primal(&args[0]),
+                            Rhs::Op(op, args) => self.primal_op(*op, args),
                             _ => TokenStream::new(),
                         };
                         recompute.push(quote!(let #x = #t;));

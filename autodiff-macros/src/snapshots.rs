@@ -142,3 +142,23 @@ fn while_with_break() {
         },
     );
 }
+
+#[test]
+fn rosenbrock_recomputes_cheap_values() {
+    check(
+        "rosenbrock",
+        quote!(),
+        quote! {
+            pub fn rosenbrock(x: &[f64]) -> f64 {
+                let n = x.len();
+                let mut s = 0.0;
+                for i in 0..n - 1 {
+                    let t = x[i + 1] - x[i] * x[i];
+                    let u = 1.0 - x[i];
+                    s += 100.0 * t * t + u * u;
+                }
+                s
+            }
+        },
+    );
+}

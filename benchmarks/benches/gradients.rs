@@ -1,7 +1,7 @@
 //! Gradients of the benchmark problems: the objective alone, the hand-written
 //! reverse mode, and the peers (num-dual, the `reverse` tape, central finite
 //! differences). Groups are problems, parameters are sizes, functions are
-//! methods: `objective`, `hand`, `generated_adjoint`, `generated_grad` (TODO),
+//! methods: `objective`, `hand`, `generated_adjoint`, `generated_grad`,
 //! `num_dual`, `reverse`, `ad_trait` (default feature `ad_trait`), `fd`.
 //!
 //! Every method's gradient is checked against the hand-written one before it
@@ -57,16 +57,33 @@ fn bench_rosenbrock(c: &mut Criterion) {
             b.iter(|| rosenbrock::rosenbrock_hand(black_box(&x), black_box(&mut g)))
         });
 
-        // TODO(generated): put `#[differentiate]` on `rosenbrock::rosenbrock`, then:
-        // let mut g = vec![0.0; n];
-        // rosenbrock::rosenbrock_adjoint(&x, &mut g, 1.0);
-        // check("rosenbrock", &size, "generated_adjoint", &g, &hand, EXACT_TOL);
-        // group.bench_function(id("generated_adjoint"), |b| b.iter(|| {
-        //     g.fill(0.0);
-        //     rosenbrock::rosenbrock_adjoint(black_box(&x), black_box(&mut g), 1.0)
-        // }));
-        // check("rosenbrock", &size, "generated_grad", &rosenbrock::rosenbrock_grad(&x).1, &hand, EXACT_TOL);
-        // group.bench_function(id("generated_grad"), |b| b.iter(|| rosenbrock::rosenbrock_grad(black_box(&x))));
+        let mut g = vec![0.0; n];
+        rosenbrock::rosenbrock_adjoint(&x, &mut g, 1.0);
+        check(
+            "rosenbrock",
+            &size,
+            "generated_adjoint",
+            &g,
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("generated_adjoint"), |b| {
+            b.iter(|| {
+                g.fill(0.0);
+                rosenbrock::rosenbrock_adjoint(black_box(&x), black_box(&mut g), 1.0)
+            })
+        });
+        check(
+            "rosenbrock",
+            &size,
+            "generated_grad",
+            &rosenbrock::rosenbrock_grad(&x).1,
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("generated_grad"), |b| {
+            b.iter(|| rosenbrock::rosenbrock_grad(black_box(&x)))
+        });
 
         check(
             "rosenbrock",
@@ -149,20 +166,47 @@ fn bench_softmax(c: &mut Criterion) {
         })
     });
 
-    // TODO(generated): put `#[differentiate(wrt(w, b))]` on `softmax::softmax_loss`, then:
-    // let (mut dw, mut db) = (vec![0.0; kd], vec![0.0; k]);
-    // softmax::softmax_loss_adjoint(&d.w, &mut dw, &d.b, &mut db, &d.x, &d.labels, d.d, d.k, 1.0);
-    // check("softmax", &size, "generated_adjoint", &[dw.clone(), db.clone()].concat(), &hand, EXACT_TOL);
-    // group.bench_function(id("generated_adjoint"), |b| b.iter(|| {
-    //     dw.fill(0.0);
-    //     db.fill(0.0);
-    //     softmax::softmax_loss_adjoint(black_box(&d.w), &mut dw, black_box(&d.b), &mut db, &d.x, &d.labels, d.d, d.k, 1.0)
-    // }));
-    // let (_, (gw, gb)) = softmax::softmax_loss_grad(&d.w, &d.b, &d.x, &d.labels, d.d, d.k);
-    // check("softmax", &size, "generated_grad", &[gw, gb].concat(), &hand, EXACT_TOL);
-    // group.bench_function(id("generated_grad"), |b| b.iter(|| {
-    //     softmax::softmax_loss_grad(black_box(&d.w), black_box(&d.b), &d.x, &d.labels, d.d, d.k)
-    // }));
+    let (mut dw, mut db) = (vec![0.0; kd], vec![0.0; k]);
+    softmax::softmax_loss_adjoint(&d.w, &mut dw, &d.b, &mut db, &d.x, &d.labels, d.d, d.k, 1.0);
+    check(
+        "softmax",
+        &size,
+        "generated_adjoint",
+        &[dw.clone(), db.clone()].concat(),
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("generated_adjoint"), |b| {
+        b.iter(|| {
+            dw.fill(0.0);
+            db.fill(0.0);
+            softmax::softmax_loss_adjoint(
+                black_box(&d.w),
+                &mut dw,
+                black_box(&d.b),
+                &mut db,
+                &d.x,
+                &d.labels,
+                d.d,
+                d.k,
+                1.0,
+            )
+        })
+    });
+    let (_, (gw, gb)) = softmax::softmax_loss_grad(&d.w, &d.b, &d.x, &d.labels, d.d, d.k);
+    check(
+        "softmax",
+        &size,
+        "generated_grad",
+        &[gw, gb].concat(),
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("generated_grad"), |b| {
+        b.iter(|| {
+            softmax::softmax_loss_grad(black_box(&d.w), black_box(&d.b), &d.x, &d.labels, d.d, d.k)
+        })
+    });
 
     let mut p = d.params();
     check(
@@ -261,23 +305,57 @@ fn bench_mlp(c: &mut Criterion) {
         })
     });
 
-    // TODO(generated): put `#[differentiate(wrt(w1, b1, w2, b2))]` on `mlp::mlp_loss`, then:
-    // let mut g = vec![0.0; d.n_params()];
-    // let run = |g: &mut [f64]| {
-    //     g.fill(0.0);
-    //     let (dw1, rest) = g.split_at_mut(d.h * d.d);
-    //     let (db1, rest) = rest.split_at_mut(d.h);
-    //     let (dw2, db2) = rest.split_at_mut(d.k * d.h);
-    //     mlp::mlp_loss_adjoint(black_box(&d.w1), dw1, &d.b1, db1, &d.w2, dw2, &d.b2, db2, &d.x, &d.labels, d.d, d.h, d.k, 1.0)
-    // };
-    // run(&mut g);
-    // check("mlp", &size, "generated_adjoint", &g, &hand, EXACT_TOL);
-    // group.bench_function(id("generated_adjoint"), |b| b.iter(|| run(&mut g)));
-    // let (_, (a, bb, c2, d2)) = mlp::mlp_loss_grad(&d.w1, &d.b1, &d.w2, &d.b2, &d.x, &d.labels, d.d, d.h, d.k);
-    // check("mlp", &size, "generated_grad", &[a, bb, c2, d2].concat(), &hand, EXACT_TOL);
-    // group.bench_function(id("generated_grad"), |b| b.iter(|| {
-    //     mlp::mlp_loss_grad(black_box(&d.w1), &d.b1, &d.w2, &d.b2, &d.x, &d.labels, d.d, d.h, d.k)
-    // }));
+    let mut g = vec![0.0; d.n_params()];
+    let run = |g: &mut [f64]| {
+        g.fill(0.0);
+        let (dw1, rest) = g.split_at_mut(d.h * d.d);
+        let (db1, rest) = rest.split_at_mut(d.h);
+        let (dw2, db2) = rest.split_at_mut(d.k * d.h);
+        mlp::mlp_loss_adjoint(
+            black_box(&d.w1),
+            dw1,
+            &d.b1,
+            db1,
+            &d.w2,
+            dw2,
+            &d.b2,
+            db2,
+            &d.x,
+            &d.labels,
+            d.d,
+            d.h,
+            d.k,
+            1.0,
+        )
+    };
+    run(&mut g);
+    check("mlp", &size, "generated_adjoint", &g, &hand, EXACT_TOL);
+    group.bench_function(id("generated_adjoint"), |b| b.iter(|| run(&mut g)));
+    let (_, (a, bb, c2, d2)) =
+        mlp::mlp_loss_grad(&d.w1, &d.b1, &d.w2, &d.b2, &d.x, &d.labels, d.d, d.h, d.k);
+    check(
+        "mlp",
+        &size,
+        "generated_grad",
+        &[a, bb, c2, d2].concat(),
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("generated_grad"), |b| {
+        b.iter(|| {
+            mlp::mlp_loss_grad(
+                black_box(&d.w1),
+                &d.b1,
+                &d.w2,
+                &d.b2,
+                &d.x,
+                &d.labels,
+                d.d,
+                d.h,
+                d.k,
+            )
+        })
+    });
 
     // num_dual and fd: skipped (see SKIPPED); the tests check num-dual on a smaller batch.
     let p = d.params();
@@ -343,24 +421,56 @@ fn bench_gmm(c: &mut Criterion) {
             b.iter(|| gmm::gmm_objective_hand_flat(black_box(&d), &mut g))
         });
 
-        // TODO(generated): put `#[differentiate]` on `gmm::logsumexp`,
-        // `#[differentiate(wrt(qdiags, sum_qs, icf))]` on `gmm::log_wishart_prior` and
-        // `#[differentiate(wrt(alphas, means, icf))]` on `gmm::gmm_objective`, then:
-        // let mut g = vec![0.0; d.n_params()];
-        // let run = |g: &mut [f64]| {
-        //     g.fill(0.0);
-        //     let (da, rest) = g.split_at_mut(d.k);
-        //     let (dm, di) = rest.split_at_mut(d.d * d.k);
-        //     gmm::gmm_objective_adjoint(d.d, d.k, d.n, black_box(&d.alphas), da, &d.means, dm, &d.icf, di, &d.x, d.gamma, d.m, 1.0)
-        // };
-        // run(&mut g);
-        // check("gmm", size, "generated_adjoint", &g, &hand, EXACT_TOL);
-        // group.bench_function(id("generated_adjoint"), |b| b.iter(|| run(&mut g)));
-        // let (_, (ga, gm, gi)) = gmm::gmm_objective_grad(d.d, d.k, d.n, &d.alphas, &d.means, &d.icf, &d.x, d.gamma, d.m);
-        // check("gmm", size, "generated_grad", &[ga, gm, gi].concat(), &hand, EXACT_TOL);
-        // group.bench_function(id("generated_grad"), |b| b.iter(|| {
-        //     gmm::gmm_objective_grad(d.d, d.k, d.n, black_box(&d.alphas), &d.means, &d.icf, &d.x, d.gamma, d.m)
-        // }));
+        let mut g = vec![0.0; d.n_params()];
+        let run = |g: &mut [f64]| {
+            g.fill(0.0);
+            let (da, rest) = g.split_at_mut(d.k);
+            let (dm, di) = rest.split_at_mut(d.d * d.k);
+            gmm::gmm_objective_adjoint(
+                d.d,
+                d.k,
+                d.n,
+                black_box(&d.alphas),
+                da,
+                &d.means,
+                dm,
+                &d.icf,
+                di,
+                &d.x,
+                d.gamma,
+                d.m,
+                1.0,
+            )
+        };
+        run(&mut g);
+        check("gmm", size, "generated_adjoint", &g, &hand, EXACT_TOL);
+        group.bench_function(id("generated_adjoint"), |b| b.iter(|| run(&mut g)));
+        let (_, (ga, gm, gi)) = gmm::gmm_objective_grad(
+            d.d, d.k, d.n, &d.alphas, &d.means, &d.icf, &d.x, d.gamma, d.m,
+        );
+        check(
+            "gmm",
+            size,
+            "generated_grad",
+            &[ga, gm, gi].concat(),
+            &hand,
+            EXACT_TOL,
+        );
+        group.bench_function(id("generated_grad"), |b| {
+            b.iter(|| {
+                gmm::gmm_objective_grad(
+                    d.d,
+                    d.k,
+                    d.n,
+                    black_box(&d.alphas),
+                    &d.means,
+                    &d.icf,
+                    &d.x,
+                    d.gamma,
+                    d.m,
+                )
+            })
+        });
 
         let mut p = d.params();
         check(
@@ -439,22 +549,56 @@ fn bench_lstm(c: &mut Criterion) {
         b.iter(|| lstm::lstm_objective_hand_flat(black_box(&d), &mut g))
     });
 
-    // TODO(generated): put `#[differentiate]` on `lstm::sigmoid` and `lstm::lstm_logsumexp`,
-    // and `#[differentiate(wrt(main_params, extra_params))]` on `lstm::lstm_objective`, then:
-    // let mut g = vec![0.0; d.n_params()];
-    // let run = |g: &mut [f64]| {
-    //     g.fill(0.0);
-    //     let (dm, de) = g.split_at_mut(8 * d.l * d.b);
-    //     lstm::lstm_objective_adjoint(d.l, d.c, d.b, black_box(&d.main_params), dm, &d.extra_params, de, &d.state, &d.sequence, 1.0)
-    // };
-    // run(&mut g);
-    // check("lstm", size, "generated_adjoint", &g, &hand, EXACT_TOL);
-    // group.bench_function(id("generated_adjoint"), |b| b.iter(|| run(&mut g)));
-    // let (_, (gm, ge)) = lstm::lstm_objective_grad(d.l, d.c, d.b, &d.main_params, &d.extra_params, &d.state, &d.sequence);
-    // check("lstm", size, "generated_grad", &[gm, ge].concat(), &hand, EXACT_TOL);
-    // group.bench_function(id("generated_grad"), |b| b.iter(|| {
-    //     lstm::lstm_objective_grad(d.l, d.c, d.b, black_box(&d.main_params), &d.extra_params, &d.state, &d.sequence)
-    // }));
+    let mut g = vec![0.0; d.n_params()];
+    let run = |g: &mut [f64]| {
+        g.fill(0.0);
+        let (dm, de) = g.split_at_mut(8 * d.l * d.b);
+        lstm::lstm_objective_adjoint(
+            d.l,
+            d.c,
+            d.b,
+            black_box(&d.main_params),
+            dm,
+            &d.extra_params,
+            de,
+            &d.state,
+            &d.sequence,
+            1.0,
+        )
+    };
+    run(&mut g);
+    check("lstm", size, "generated_adjoint", &g, &hand, EXACT_TOL);
+    group.bench_function(id("generated_adjoint"), |b| b.iter(|| run(&mut g)));
+    let (_, (gm, ge)) = lstm::lstm_objective_grad(
+        d.l,
+        d.c,
+        d.b,
+        &d.main_params,
+        &d.extra_params,
+        &d.state,
+        &d.sequence,
+    );
+    check(
+        "lstm",
+        size,
+        "generated_grad",
+        &[gm, ge].concat(),
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("generated_grad"), |b| {
+        b.iter(|| {
+            lstm::lstm_objective_grad(
+                d.l,
+                d.c,
+                d.b,
+                black_box(&d.main_params),
+                &d.extra_params,
+                &d.state,
+                &d.sequence,
+            )
+        })
+    });
 
     let p = d.params();
     check(

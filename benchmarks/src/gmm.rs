@@ -7,6 +7,7 @@
 //! Gradient layout (as in ADBench's golden files): `[alphas (k), means (d·k), icf (k·d(d+1)/2)]`.
 
 use crate::scalar::{self, Scalar};
+use autodiff::differentiate;
 use std::path::Path;
 
 /// One GMM instance as read from an ADBench file.
@@ -123,6 +124,7 @@ pub fn log_gamma_distrib(a: f64, p: usize) -> f64 {
 // ---------------------------------------------------------------------------
 
 /// log Σᵢ exp(vᵢ), with the max trick (ADBench `logsumexp`).
+#[differentiate]
 pub fn logsumexp(v: &[f64]) -> f64 {
     let n = v.len();
     let mut mx = v[0];
@@ -138,6 +140,7 @@ pub fn logsumexp(v: &[f64]) -> f64 {
 
 /// ADBench `log_wishart_prior`: Σₖ [½γ²(‖exp qₖ‖² + ‖lₖ‖²) − m Σ qₖ] − k·C.
 /// `qdiags`: d*k values exp(q), `sum_qs`: k sums of q.
+#[differentiate]
 pub fn log_wishart_prior(
     qdiags: &[f64],
     sum_qs: &[f64],
@@ -167,6 +170,7 @@ pub fn log_wishart_prior(
 
 /// ADBench `gmm_objective`. `alphas`: k, `means`: d*k, `icf`: k*d(d+1)/2,
 /// `x`: d*n points; Wishart prior (`gamma`, `m`).
+#[differentiate(wrt(alphas, means, icf))]
 pub fn gmm_objective(
     d: usize,
     k: usize,

@@ -10,6 +10,7 @@
 //! Gradient layout (as in the golden file): `[main_params, extra_params]`.
 
 use crate::scalar::{self, Scalar};
+use autodiff::differentiate;
 use std::path::Path;
 
 /// One LSTM instance as read from an ADBench file.
@@ -79,11 +80,13 @@ pub fn load_adbench(name: &str) -> Data {
 // ---------------------------------------------------------------------------
 
 /// Logistic function 1 / (1 + e^(−x)).
+#[differentiate]
 pub fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
 }
 
 /// ADBench's LSTM log-sum-exp: log(Σ exp(vᵢ) + 2) (sic: the "+2" quirk).
+#[differentiate]
 pub fn lstm_logsumexp(v: &[f64]) -> f64 {
     let n = v.len();
     let mut sum = 0.0;
@@ -95,6 +98,7 @@ pub fn lstm_logsumexp(v: &[f64]) -> f64 {
 }
 
 /// ADBench `lstm_objective`: l layers, c characters, b bits.
+#[differentiate(wrt(main_params, extra_params))]
 pub fn lstm_objective(
     l: usize,
     c: usize,

@@ -6,6 +6,7 @@
 
 use crate::rng::SplitMix64;
 use crate::scalar::{self, Scalar};
+use autodiff::differentiate;
 
 /// Batch size benchmarked.
 pub const BATCH: usize = 256;
@@ -77,6 +78,7 @@ pub fn data(batch: usize, d: usize, h: usize, k: usize) -> Data {
 }
 
 /// The objective (macro subset). Later: `#[differentiate(wrt(w1, b1, w2, b2))]`.
+#[differentiate(wrt(w1, b1, w2, b2))]
 pub fn mlp_loss(
     w1: &[f64],
     b1: &[f64],

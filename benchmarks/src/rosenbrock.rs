@@ -2,6 +2,7 @@
 //! f(x) = Σᵢ 100 (xᵢ₊₁ − xᵢ²)² + (1 − xᵢ)², i = 0..n−1.
 
 use crate::scalar::{self, Scalar};
+use autodiff::differentiate;
 
 /// Sizes benchmarked.
 pub const SIZES: [usize; 4] = [2, 10, 100, 1000];
@@ -17,6 +18,7 @@ pub fn data(n: usize) -> Vec<f64> {
 
 /// The objective (macro subset). Later: `#[differentiate]` (x is the only
 /// active input).
+#[differentiate]
 pub fn rosenbrock(x: &[f64]) -> f64 {
     let n = x.len();
     let mut s = 0.0;

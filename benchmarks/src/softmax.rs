@@ -4,6 +4,7 @@
 
 use crate::rng::SplitMix64;
 use crate::scalar::{self, Scalar};
+use autodiff::differentiate;
 
 /// Batch size benchmarked.
 pub const BATCH: usize = 256;
@@ -56,6 +57,7 @@ pub fn data(batch: usize, d: usize, k: usize) -> Data {
 
 /// The objective (macro subset). Later: `#[differentiate(wrt(w, b))]`.
 /// `w`: k*d row-major, `b`: k, `x`: batch*d, `labels`: batch (batch = labels.len()).
+#[differentiate(wrt(w, b))]
 pub fn softmax_loss(w: &[f64], b: &[f64], x: &[f64], labels: &[usize], d: usize, k: usize) -> f64 {
     let batch = labels.len();
     let mut z = vec![0.0; k];
