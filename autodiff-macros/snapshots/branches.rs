@@ -21,8 +21,8 @@ fn g<T: Float>(x: T, y: T) -> T {
 )]
 #[inline]
 fn g_fwd<T: Float>(x: T, dx: T, y: T, dy: T) -> (T, T) {
-    let mut __ret_1 = <T as ::autodiff::__private::Zero>::zero();
-    let mut __d_ret_1 = <T as ::autodiff::__private::Zero>::zero();
+    let mut __ret_1: T = <T as ::autodiff::__private::Zero>::zero();
+    let mut __d_ret_1: T = <T as ::autodiff::__private::Zero>::zero();
     let mut __returned_1 = false;
     let mut __t_1: T = <T as ::autodiff::__private::Zero>::zero();
     let mut __d_t_1: T = <T as ::autodiff::__private::Zero>::zero();
@@ -71,7 +71,7 @@ fn g_fwd<T: Float>(x: T, dx: T, y: T, dy: T) -> (T, T) {
 #[inline]
 fn g_adjoint<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, dret: T) -> T {
     let mut __tape: ::std::vec::Vec<T> = ::std::vec::Vec::new();
-    let mut __ret_1 = <T as ::autodiff::__private::Zero>::zero();
+    let mut __ret_1: T = <T as ::autodiff::__private::Zero>::zero();
     let mut __returned_1 = false;
     let mut __t_1: T = <T as ::autodiff::__private::Zero>::zero();
     if x > y {
@@ -164,7 +164,7 @@ fn g_grad<T: Float>(x: T, y: T) -> (T, (T, T)) {
     let dret: T = <T as ::autodiff::__private::One>::one();
     let __value = {
         let mut __tape: ::std::vec::Vec<T> = ::std::vec::Vec::new();
-        let mut __ret_1 = <T as ::autodiff::__private::Zero>::zero();
+        let mut __ret_1: T = <T as ::autodiff::__private::Zero>::zero();
         let mut __returned_1 = false;
         let mut __t_1: T = <T as ::autodiff::__private::Zero>::zero();
         if x > y {

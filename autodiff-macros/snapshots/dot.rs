@@ -21,8 +21,8 @@ fn dot(w: &[f64], x: &[f64]) -> f64 {
 )]
 #[inline]
 fn dot_fwd(w: &[f64], dw: &[f64], x: &[f64], dx: &[f64]) -> (f64, f64) {
-    let mut s = 0.0;
-    let mut __d_s = 0.0;
+    let mut s: f64 = 0.0;
+    let mut __d_s: f64 = 0.0;
     for i in 0..w.len() {
         let __t_1 = w[i] * x[i];
         let __d_t_1 = x[i] * dw[i] + w[i] * dx[i];
@@ -46,7 +46,7 @@ fn dot_fwd(w: &[f64], dw: &[f64], x: &[f64], dx: &[f64]) -> (f64, f64) {
 )]
 #[inline]
 fn dot_adjoint(w: &[f64], dw: &mut [f64], x: &[f64], dx: &mut [f64], dret: f64) -> f64 {
-    let mut s = 0.0;
+    let mut s: f64 = 0.0;
     let mut __b_s: f64 = 0.0;
     __b_s += dret;
     for i in 0..w.len() {
@@ -84,7 +84,7 @@ fn dot_grad(
     let dx = &mut __grad_x[..];
     let dret: f64 = 1.0;
     let __value = {
-        let mut s = 0.0;
+        let mut s: f64 = 0.0;
         let mut __b_s: f64 = 0.0;
         __b_s += dret;
         for i in 0..w.len() {

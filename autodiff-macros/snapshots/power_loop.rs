@@ -21,8 +21,8 @@ fn power(x: f64, n: usize) -> f64 {
 )]
 #[inline]
 fn power_fwd(x: f64, dx: f64, n: usize) -> (f64, f64) {
-    let mut t = 1.0;
-    let mut __d_t = 0.0;
+    let mut t: f64 = 1.0;
+    let mut __d_t: f64 = 0.0;
     for __i_1 in 0..n {
         __d_t = x * __d_t + t * dx;
         t = t * x;
@@ -45,7 +45,7 @@ fn power_fwd(x: f64, dx: f64, n: usize) -> (f64, f64) {
 #[inline]
 fn power_adjoint(x: f64, dx: &mut f64, n: usize, dret: f64) -> f64 {
     let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
-    let mut t = 1.0;
+    let mut t: f64 = 1.0;
     __tape.reserve(::autodiff::__private::trip_count(&(0..n)) * 1);
     for __i_1 in 0..n {
         __tape.push(t);
@@ -88,7 +88,7 @@ fn power_grad(x: f64, n: usize) -> (f64, f64) {
     let dret: f64 = 1.0;
     let __value = {
         let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
-        let mut t = 1.0;
+        let mut t: f64 = 1.0;
         __tape.reserve(::autodiff::__private::trip_count(&(0..n)) * 1);
         for __i_1 in 0..n {
             __tape.push(t);

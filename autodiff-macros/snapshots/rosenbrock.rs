@@ -25,8 +25,8 @@ pub fn rosenbrock(x: &[f64]) -> f64 {
 #[inline]
 pub fn rosenbrock_fwd(x: &[f64], dx: &[f64]) -> (f64, f64) {
     let n = x.len();
-    let mut s = 0.0;
-    let mut __d_s = 0.0;
+    let mut s: f64 = 0.0;
+    let mut __d_s: f64 = 0.0;
     for i in 0..(n - 1) {
         let __t_1 = x[i] * x[i];
         let __d_t_1 = x[i] * dx[i] + x[i] * dx[i];
@@ -63,7 +63,7 @@ pub fn rosenbrock_fwd(x: &[f64], dx: &[f64]) -> (f64, f64) {
 #[inline]
 pub fn rosenbrock_adjoint(x: &[f64], dx: &mut [f64], dret: f64) -> f64 {
     let n = x.len();
-    let mut s = 0.0;
+    let mut s: f64 = 0.0;
     let mut __b_s: f64 = 0.0;
     __b_s += dret;
     for i in 0..(n - 1) {
@@ -119,7 +119,7 @@ pub fn rosenbrock_grad(x: &[f64]) -> (f64, ::std::vec::Vec<f64>) {
     let dret: f64 = 1.0;
     let __value = {
         let n = x.len();
-        let mut s = 0.0;
+        let mut s: f64 = 0.0;
         let mut __b_s: f64 = 0.0;
         __b_s += dret;
         for i in 0..(n - 1) {

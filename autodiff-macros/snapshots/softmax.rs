@@ -35,13 +35,13 @@ pub fn loss(w: &[f64], x: &[f64], label: usize, k: usize) -> f64 {
 #[inline]
 pub fn loss_fwd(w: &[f64], dw: &[f64], x: &[f64], label: usize, k: usize) -> (f64, f64) {
     let d = x.len();
-    let mut z = ::std::vec![0.0; k];
-    let mut __d_z = ::std::vec![0.0; z.len()];
-    let mut m = f64::NEG_INFINITY;
-    let mut __d_m = 0.0;
+    let mut z: ::std::vec::Vec<f64> = ::std::vec![0.0; k];
+    let mut __d_z: ::std::vec::Vec<f64> = ::std::vec![0.0; z.len()];
+    let mut m: f64 = f64::NEG_INFINITY;
+    let mut __d_m: f64 = 0.0;
     for c in 0..k {
-        let mut s = 0.0;
-        let mut __d_s = 0.0;
+        let mut s: f64 = 0.0;
+        let mut __d_s: f64 = 0.0;
         for j in 0..d {
             let __t_1 = w[c * d + j] * x[j];
             let __d_t_1 = x[j] * dw[c * d + j];
@@ -55,8 +55,8 @@ pub fn loss_fwd(w: &[f64], dw: &[f64], x: &[f64], label: usize, k: usize) -> (f6
             __d_m = __d_s;
         }
     }
-    let mut sum = 0.0;
-    let mut __d_sum = 0.0;
+    let mut sum: f64 = 0.0;
+    let mut __d_sum: f64 = 0.0;
     for c_2 in 0..k {
         let __t_2 = z[c_2] - m;
         let __d_t_2 = __d_z[c_2] - __d_m;
@@ -98,11 +98,11 @@ pub fn loss_adjoint(
     let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
     let mut __flags: ::std::vec::Vec<bool> = ::std::vec::Vec::new();
     let d = x.len();
-    let mut z = ::std::vec![0.0; k];
-    let mut m = f64::NEG_INFINITY;
+    let mut z: ::std::vec::Vec<f64> = ::std::vec![0.0; k];
+    let mut m: f64 = f64::NEG_INFINITY;
     __flags.reserve(::autodiff::__private::trip_count(&(0..k)) * 1);
     for c in 0..k {
-        let mut s = 0.0;
+        let mut s: f64 = 0.0;
         for j in 0..d {
             let __t_1 = w[c * d + j] * x[j];
             s = s + __t_1;
@@ -114,7 +114,7 @@ pub fn loss_adjoint(
         }
         __flags.push(__c);
     }
-    let mut sum = 0.0;
+    let mut sum: f64 = 0.0;
     __tape.reserve(::autodiff::__private::trip_count(&(0..k)) * 1);
     for c_2 in 0..k {
         let __t_2 = z[c_2] - m;
@@ -196,11 +196,11 @@ pub fn loss_grad(
         let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
         let mut __flags: ::std::vec::Vec<bool> = ::std::vec::Vec::new();
         let d = x.len();
-        let mut z = ::std::vec![0.0; k];
-        let mut m = f64::NEG_INFINITY;
+        let mut z: ::std::vec::Vec<f64> = ::std::vec![0.0; k];
+        let mut m: f64 = f64::NEG_INFINITY;
         __flags.reserve(::autodiff::__private::trip_count(&(0..k)) * 1);
         for c in 0..k {
-            let mut s = 0.0;
+            let mut s: f64 = 0.0;
             for j in 0..d {
                 let __t_1 = w[c * d + j] * x[j];
                 s = s + __t_1;
@@ -212,7 +212,7 @@ pub fn loss_grad(
             }
             __flags.push(__c);
         }
-        let mut sum = 0.0;
+        let mut sum: f64 = 0.0;
         __tape.reserve(::autodiff::__private::trip_count(&(0..k)) * 1);
         for c_2 in 0..k {
             let __t_2 = z[c_2] - m;

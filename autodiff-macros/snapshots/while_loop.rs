@@ -27,9 +27,9 @@ fn fixed_point(a: f64, tol: f64) -> f64 {
 )]
 #[inline]
 fn fixed_point_fwd(a: f64, da: f64, tol: f64, dtol: f64) -> (f64, f64) {
-    let mut x = 1.0;
-    let mut __d_x = 0.0;
-    let mut err = 1.0;
+    let mut x: f64 = 1.0;
+    let mut __d_x: f64 = 0.0;
+    let mut err: f64 = 1.0;
     let mut __brk_1 = false;
     while err > tol {
         let __t_1 = a / x;
@@ -73,8 +73,8 @@ fn fixed_point_adjoint(
     dret: f64,
 ) -> f64 {
     let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
-    let mut x = 1.0;
-    let mut err = 1.0;
+    let mut x: f64 = 1.0;
+    let mut err: f64 = 1.0;
     let mut __brk_1 = false;
     let mut __trips_1: usize = 0;
     while err > tol {
@@ -141,8 +141,8 @@ fn fixed_point_grad(a: f64, tol: f64) -> (f64, (f64, f64)) {
     let dret: f64 = 1.0;
     let __value = {
         let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
-        let mut x = 1.0;
-        let mut err = 1.0;
+        let mut x: f64 = 1.0;
+        let mut err: f64 = 1.0;
         let mut __brk_1 = false;
         let mut __trips_1: usize = 0;
         while err > tol {

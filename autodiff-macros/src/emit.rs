@@ -217,6 +217,25 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// `: F` for a binding whose initialiser is a bare float constant (`let s: f64 = 0.5;`),
+    /// where dropping the annotation would leave the literal's type ambiguous.
+    pub fn let_ty(&self, rhs: &Rhs) -> TokenStream {
+        let f = self.fty();
+        match rhs {
+            Rhs::Op(crate::rules::Op::Copy, args)
+                if matches!(args.as_slice(), [Operand::Const(_)]) =>
+            {
+                quote!(: #f)
+            }
+            Rhs::Fill {
+                elem: Operand::Const(_),
+                array: false,
+                ..
+            } => quote!(: ::std::vec::Vec<#f>),
+            _ => quote!(),
+        }
+    }
+
     /// The type of a buffer's shadow in `_adjoint`.
     pub fn adjoint_shadow_ty(&self, v: VarId, ty: &syn::Type) -> TokenStream {
         let f = self.fty();

@@ -89,9 +89,11 @@ impl Gen<'_> {
                         let p = self.primal_op(*op, args);
                         if active {
                             let t = self.gen_tangent_sum(*op, args, &quote!(#v));
-                            quote! { let #m #v = #p; let #m #dv = #t; }
+                            let ty = self.let_ty(rhs);
+                            quote! { let #m #v #ty = #p; let #m #dv #ty = #t; }
                         } else {
-                            quote! { let #m #v = #p; }
+                            let ty = self.let_ty(rhs);
+                            quote! { let #m #v #ty = #p; }
                         }
                     }
                     Rhs::Call(c) => {
@@ -121,9 +123,11 @@ impl Gen<'_> {
                             )
                         };
                         if active {
-                            quote! { let mut #v = #pv; let mut #dv = #tv; }
+                            let ty = self.let_ty(rhs);
+                            quote! { let mut #v #ty = #pv; let mut #dv #ty = #tv; }
                         } else {
-                            quote! { let mut #v = #pv; }
+                            let ty = self.let_ty(rhs);
+                            quote! { let mut #v #ty = #pv; }
                         }
                     }
                 }

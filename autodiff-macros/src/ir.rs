@@ -54,6 +54,8 @@ pub struct Var {
     pub poisoned: bool,
     /// `let c;` without a type, until its first assignment says what it holds.
     pub undecided: bool,
+    /// A slice element bound by reference in the user's loop (`for e in x.iter()`) but by value here.
+    pub by_ref_elem: bool,
 }
 
 /// An operand of a three-address statement.

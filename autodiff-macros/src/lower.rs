@@ -644,6 +644,7 @@ impl Lowerer<'_> {
             wrt: false,
             poisoned: false,
             undecided: false,
+            by_ref_elem: false,
         });
         self.vars.len() - 1
     }
@@ -1815,6 +1816,8 @@ impl Lowerer<'_> {
             };
             if self.vars[*buf].kind == Kind::Buf {
                 let id = self.new_var(name, Kind::Float, *elem_span, None);
+                // bound as a value: `*e` in the user's code reads it
+                self.vars[id].by_ref_elem = *by_ref;
                 body.stmts.push(Stmt::Let {
                     var: id,
                     rhs: Rhs::Op(Op::Copy, vec![Operand::Load(*buf, index)]),
@@ -2792,6 +2795,18 @@ struct Renamer<'a, 'b> {
 
 impl VisitMut for Renamer<'_, '_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
+        // `*e` of a slice element bound by `for e in x.iter()`: the element is a value here.
+        if let Expr::Unary(u) = e {
+            if matches!(u.op, UnOp::Deref(_)) {
+                if let Some(v) = self.lw.lookup_path(&u.expr) {
+                    if self.lw.vars[v].by_ref_elem {
+                        *e = (*u.expr).clone();
+                        self.visit_expr_mut(e);
+                        return;
+                    }
+                }
+            }
+        }
         match e {
             Expr::Path(p)
                 if p.qself.is_none()

@@ -449,8 +449,12 @@ impl Gen<'_> {
             match a {
                 CallArg::Float(o) => {
                     args.push(self.primal(o));
+                    let base = match o {
+                        Operand::Var(v) | Operand::Load(v, _) => self.adjoint_ident(*v).to_string(),
+                        Operand::Const(_) => String::new(),
+                    };
                     match self.adjoint(o) {
-                        Some(t) if seen.contains(&t.to_string()) => {
+                        Some(t) if seen.contains(&base) => {
                             let tmp = format_ident!("__dup{}", temps.len());
                             let z = self.zero();
                             temps.push(quote!(let mut #tmp = #z;));
@@ -458,7 +462,7 @@ impl Gen<'_> {
                             merge.push(self.accumulate(&t, false, &quote!(#tmp)));
                         }
                         Some(t) => {
-                            seen.push(t.to_string());
+                            seen.push(base);
                             args.push(quote!(&mut #t));
                         }
                         None => {
@@ -523,7 +527,8 @@ impl Gen<'_> {
                 match rhs {
                     Rhs::Op(op, args) => {
                         let p = self.primal_op(*op, args);
-                        part.fwd.push(quote!(let #m #v = #p;));
+                        let ty = self.let_ty(rhs);
+                        part.fwd.push(quote!(let #m #v #ty = #p;));
                         if active {
                             part.rev.extend(self.contributions(
                                 *op,
@@ -551,7 +556,10 @@ impl Gen<'_> {
                         part.fwd.push(if *array {
                             quote!(let mut #v = [#e; #l];)
                         } else {
-                            quote!(let mut #v = ::std::vec![#e; #l];)
+                            {
+                                let ty = self.let_ty(rhs);
+                                quote!(let mut #v #ty = ::std::vec![#e; #l];)
+                            }
                         });
                         if active {
                             if let Some(t) = self.adjoint(elem) {
