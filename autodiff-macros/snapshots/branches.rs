@@ -93,18 +93,18 @@ fn g_adjoint<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, dret: T) -> T {
         __tape.push(__t_6);
     }
     let __value = __ret_1;
-    let mut __b_x: T = <T as ::autodiff::__private::Zero>::zero();
-    let mut __b_y: T = <T as ::autodiff::__private::Zero>::zero();
-    let mut __b_ret_1: T = <T as ::autodiff::__private::Zero>::zero();
-    let mut __b_t_1: T = <T as ::autodiff::__private::Zero>::zero();
-    let mut __b_r: T = <T as ::autodiff::__private::Zero>::zero();
+    let mut __b_x: T = -<T as ::autodiff::__private::Zero>::zero();
+    let mut __b_y: T = -<T as ::autodiff::__private::Zero>::zero();
+    let mut __b_ret_1: T = -<T as ::autodiff::__private::Zero>::zero();
+    let mut __b_t_1: T = -<T as ::autodiff::__private::Zero>::zero();
+    let mut __b_r: T = -<T as ::autodiff::__private::Zero>::zero();
     __b_ret_1 = __b_ret_1 + dret;
     if __c0 {
         let mut __t_6 = ::autodiff::__private::pop(&mut __tape);
-        let mut __b_t_6: T = <T as ::autodiff::__private::Zero>::zero();
+        let mut __b_t_6: T = -<T as ::autodiff::__private::Zero>::zero();
         {
             let __g = __b_ret_1;
-            __b_ret_1 = <T as ::autodiff::__private::Zero>::zero();
+            __b_ret_1 = -<T as ::autodiff::__private::Zero>::zero();
             __b_t_6 = __b_t_6 + __g;
         }
         __b_r = __b_r + (::autodiff::__private::lit::<T>(0.5) / __t_6) * __b_t_6;
@@ -112,27 +112,27 @@ fn g_adjoint<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, dret: T) -> T {
     if r < T::one() {
         {
             let __g = __b_ret_1;
-            __b_ret_1 = <T as ::autodiff::__private::Zero>::zero();
+            __b_ret_1 = -<T as ::autodiff::__private::Zero>::zero();
             __b_r = __b_r + __g;
         }
     }
     __b_t_1 = __b_t_1 + __b_r;
     if x > y {
         let __t_2 = x - y;
-        let mut __b_t_2: T = <T as ::autodiff::__private::Zero>::zero();
+        let mut __b_t_2: T = -<T as ::autodiff::__private::Zero>::zero();
         {
             let __g = __b_t_1;
-            __b_t_1 = <T as ::autodiff::__private::Zero>::zero();
+            __b_t_1 = -<T as ::autodiff::__private::Zero>::zero();
             let _ = sq_adjoint(__t_2, &mut __b_t_2, __g);
         }
         __b_x = __b_x + __b_t_2;
         __b_y = __b_y - __b_t_2;
     } else {
         let __t_4 = y - x;
-        let mut __b_t_4: T = <T as ::autodiff::__private::Zero>::zero();
+        let mut __b_t_4: T = -<T as ::autodiff::__private::Zero>::zero();
         {
             let __g = __b_t_1;
-            __b_t_1 = <T as ::autodiff::__private::Zero>::zero();
+            __b_t_1 = -<T as ::autodiff::__private::Zero>::zero();
             __b_t_4 = __b_t_4 + ::autodiff::__private::sign(__t_4) * __g;
         }
         __b_y = __b_y + __b_t_4;
@@ -186,18 +186,18 @@ fn g_grad<T: Float>(x: T, y: T) -> (T, (T, T)) {
             __tape.push(__t_6);
         }
         let __value = __ret_1;
-        let mut __b_x: T = <T as ::autodiff::__private::Zero>::zero();
-        let mut __b_y: T = <T as ::autodiff::__private::Zero>::zero();
-        let mut __b_ret_1: T = <T as ::autodiff::__private::Zero>::zero();
-        let mut __b_t_1: T = <T as ::autodiff::__private::Zero>::zero();
-        let mut __b_r: T = <T as ::autodiff::__private::Zero>::zero();
+        let mut __b_x: T = -<T as ::autodiff::__private::Zero>::zero();
+        let mut __b_y: T = -<T as ::autodiff::__private::Zero>::zero();
+        let mut __b_ret_1: T = -<T as ::autodiff::__private::Zero>::zero();
+        let mut __b_t_1: T = -<T as ::autodiff::__private::Zero>::zero();
+        let mut __b_r: T = -<T as ::autodiff::__private::Zero>::zero();
         __b_ret_1 = __b_ret_1 + dret;
         if __c0 {
             let mut __t_6 = ::autodiff::__private::pop(&mut __tape);
-            let mut __b_t_6: T = <T as ::autodiff::__private::Zero>::zero();
+            let mut __b_t_6: T = -<T as ::autodiff::__private::Zero>::zero();
             {
                 let __g = __b_ret_1;
-                __b_ret_1 = <T as ::autodiff::__private::Zero>::zero();
+                __b_ret_1 = -<T as ::autodiff::__private::Zero>::zero();
                 __b_t_6 = __b_t_6 + __g;
             }
             __b_r = __b_r + (::autodiff::__private::lit::<T>(0.5) / __t_6) * __b_t_6;
@@ -205,27 +205,27 @@ fn g_grad<T: Float>(x: T, y: T) -> (T, (T, T)) {
         if r < T::one() {
             {
                 let __g = __b_ret_1;
-                __b_ret_1 = <T as ::autodiff::__private::Zero>::zero();
+                __b_ret_1 = -<T as ::autodiff::__private::Zero>::zero();
                 __b_r = __b_r + __g;
             }
         }
         __b_t_1 = __b_t_1 + __b_r;
         if x > y {
             let __t_2 = x - y;
-            let mut __b_t_2: T = <T as ::autodiff::__private::Zero>::zero();
+            let mut __b_t_2: T = -<T as ::autodiff::__private::Zero>::zero();
             {
                 let __g = __b_t_1;
-                __b_t_1 = <T as ::autodiff::__private::Zero>::zero();
+                __b_t_1 = -<T as ::autodiff::__private::Zero>::zero();
                 let _ = sq_adjoint(__t_2, &mut __b_t_2, __g);
             }
             __b_x = __b_x + __b_t_2;
             __b_y = __b_y - __b_t_2;
         } else {
             let __t_4 = y - x;
-            let mut __b_t_4: T = <T as ::autodiff::__private::Zero>::zero();
+            let mut __b_t_4: T = -<T as ::autodiff::__private::Zero>::zero();
             {
                 let __g = __b_t_1;
-                __b_t_1 = <T as ::autodiff::__private::Zero>::zero();
+                __b_t_1 = -<T as ::autodiff::__private::Zero>::zero();
                 __b_t_4 = __b_t_4 + ::autodiff::__private::sign(__t_4) * __g;
             }
             __b_y = __b_y + __b_t_4;

@@ -47,12 +47,12 @@ fn dot_fwd(w: &[f64], dw: &[f64], x: &[f64], dx: &[f64]) -> (f64, f64) {
 #[inline]
 fn dot_adjoint(w: &[f64], dw: &mut [f64], x: &[f64], dx: &mut [f64], dret: f64) -> f64 {
     let mut s: f64 = 0.0;
-    let mut __b_s: f64 = 0.0;
+    let mut __b_s: f64 = -0.0;
     __b_s += dret;
     for i in 0..w.len() {
         let __t_1 = w[i] * x[i];
         s = s + __t_1;
-        let mut __b_t_1: f64 = 0.0;
+        let mut __b_t_1: f64 = -0.0;
         __b_t_1 += __b_s;
         dw[i] += x[i] * __b_t_1;
         dx[i] += w[i] * __b_t_1;
@@ -85,12 +85,12 @@ fn dot_grad(
     let dret: f64 = 1.0;
     let __value = {
         let mut s: f64 = 0.0;
-        let mut __b_s: f64 = 0.0;
+        let mut __b_s: f64 = -0.0;
         __b_s += dret;
         for i in 0..w.len() {
             let __t_1 = w[i] * x[i];
             s = s + __t_1;
-            let mut __b_t_1: f64 = 0.0;
+            let mut __b_t_1: f64 = -0.0;
             __b_t_1 += __b_s;
             dw[i] += x[i] * __b_t_1;
             dx[i] += w[i] * __b_t_1;

@@ -52,13 +52,13 @@ fn power_adjoint(x: f64, dx: &mut f64, n: usize, dret: f64) -> f64 {
         t = t * x;
     }
     let __value = t;
-    let mut __b_x: f64 = 0.0;
-    let mut __b_t: f64 = 0.0;
+    let mut __b_x: f64 = -0.0;
+    let mut __b_t: f64 = -0.0;
     __b_t += dret;
     for __i_1 in (0..n).rev() {
         {
             let __g = __b_t;
-            __b_t = 0.0;
+            __b_t = -0.0;
             let __old = ::autodiff::__private::pop(&mut __tape);
             __b_t += x * __g;
             __b_x += __old * __g;
@@ -95,13 +95,13 @@ fn power_grad(x: f64, n: usize) -> (f64, f64) {
             t = t * x;
         }
         let __value = t;
-        let mut __b_x: f64 = 0.0;
-        let mut __b_t: f64 = 0.0;
+        let mut __b_x: f64 = -0.0;
+        let mut __b_t: f64 = -0.0;
         __b_t += dret;
         for __i_1 in (0..n).rev() {
             {
                 let __g = __b_t;
-                __b_t = 0.0;
+                __b_t = -0.0;
                 let __old = ::autodiff::__private::pop(&mut __tape);
                 __b_t += x * __g;
                 __b_x += __old * __g;

@@ -64,7 +64,7 @@ pub fn rosenbrock_fwd(x: &[f64], dx: &[f64]) -> (f64, f64) {
 pub fn rosenbrock_adjoint(x: &[f64], dx: &mut [f64], dret: f64) -> f64 {
     let n = x.len();
     let mut s: f64 = 0.0;
-    let mut __b_s: f64 = 0.0;
+    let mut __b_s: f64 = -0.0;
     __b_s += dret;
     for i in 0..(n - 1) {
         let __t_1 = x[i] * x[i];
@@ -75,26 +75,24 @@ pub fn rosenbrock_adjoint(x: &[f64], dx: &mut [f64], dret: f64) -> f64 {
         let __t_6 = u * u;
         let __t_7 = __t_5 + __t_6;
         s = s + __t_7;
-        let mut __b_t_1: f64 = 0.0;
-        let mut __b_t: f64 = 0.0;
-        let mut __b_u: f64 = 0.0;
-        let mut __b_t_4: f64 = 0.0;
-        let mut __b_t_5: f64 = 0.0;
-        let mut __b_t_6: f64 = 0.0;
-        let mut __b_t_7: f64 = 0.0;
+        let mut __b_t_1: f64 = -0.0;
+        let mut __b_t: f64 = -0.0;
+        let mut __b_u: f64 = -0.0;
+        let mut __b_t_4: f64 = -0.0;
+        let mut __b_t_5: f64 = -0.0;
+        let mut __b_t_6: f64 = -0.0;
+        let mut __b_t_7: f64 = -0.0;
         __b_t_7 += __b_s;
         __b_t_5 += __b_t_7;
         __b_t_6 += __b_t_7;
-        __b_u += u * __b_t_6;
-        __b_u += u * __b_t_6;
+        __b_u += (u * __b_t_6 + u * __b_t_6);
         __b_t_4 += t * __b_t_5;
         __b_t += __t_4 * __b_t_5;
         __b_t += 100.0 * __b_t_4;
         dx[i] -= __b_u;
         dx[i + 1] += __b_t;
         __b_t_1 -= __b_t;
-        dx[i] += x[i] * __b_t_1;
-        dx[i] += x[i] * __b_t_1;
+        dx[i] += (x[i] * __b_t_1 + x[i] * __b_t_1);
     }
     let __value = s;
     __value
@@ -120,7 +118,7 @@ pub fn rosenbrock_grad(x: &[f64]) -> (f64, ::std::vec::Vec<f64>) {
     let __value = {
         let n = x.len();
         let mut s: f64 = 0.0;
-        let mut __b_s: f64 = 0.0;
+        let mut __b_s: f64 = -0.0;
         __b_s += dret;
         for i in 0..(n - 1) {
             let __t_1 = x[i] * x[i];
@@ -131,26 +129,24 @@ pub fn rosenbrock_grad(x: &[f64]) -> (f64, ::std::vec::Vec<f64>) {
             let __t_6 = u * u;
             let __t_7 = __t_5 + __t_6;
             s = s + __t_7;
-            let mut __b_t_1: f64 = 0.0;
-            let mut __b_t: f64 = 0.0;
-            let mut __b_u: f64 = 0.0;
-            let mut __b_t_4: f64 = 0.0;
-            let mut __b_t_5: f64 = 0.0;
-            let mut __b_t_6: f64 = 0.0;
-            let mut __b_t_7: f64 = 0.0;
+            let mut __b_t_1: f64 = -0.0;
+            let mut __b_t: f64 = -0.0;
+            let mut __b_u: f64 = -0.0;
+            let mut __b_t_4: f64 = -0.0;
+            let mut __b_t_5: f64 = -0.0;
+            let mut __b_t_6: f64 = -0.0;
+            let mut __b_t_7: f64 = -0.0;
             __b_t_7 += __b_s;
             __b_t_5 += __b_t_7;
             __b_t_6 += __b_t_7;
-            __b_u += u * __b_t_6;
-            __b_u += u * __b_t_6;
+            __b_u += (u * __b_t_6 + u * __b_t_6);
             __b_t_4 += t * __b_t_5;
             __b_t += __t_4 * __b_t_5;
             __b_t += 100.0 * __b_t_4;
             dx[i] -= __b_u;
             dx[i + 1] += __b_t;
             __b_t_1 -= __b_t;
-            dx[i] += x[i] * __b_t_1;
-            dx[i] += x[i] * __b_t_1;
+            dx[i] += (x[i] * __b_t_1 + x[i] * __b_t_1);
         }
         let __value = s;
         __value

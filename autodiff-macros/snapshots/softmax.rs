@@ -126,12 +126,12 @@ pub fn loss_adjoint(
     let __t_5 = m + __t_4;
     let __t_6 = __t_5 - z[label];
     let __value = __t_6;
-    let mut __b_z = ::std::vec![0.0; z.len()];
-    let mut __b_m: f64 = 0.0;
-    let mut __b_sum: f64 = 0.0;
-    let mut __b_t_4: f64 = 0.0;
-    let mut __b_t_5: f64 = 0.0;
-    let mut __b_t_6: f64 = 0.0;
+    let mut __b_z = ::std::vec![- 0.0; z.len()];
+    let mut __b_m: f64 = -0.0;
+    let mut __b_sum: f64 = -0.0;
+    let mut __b_t_4: f64 = -0.0;
+    let mut __b_t_5: f64 = -0.0;
+    let mut __b_t_6: f64 = -0.0;
     __b_t_6 += dret;
     __b_t_5 += __b_t_6;
     __b_z[label] -= __b_t_6;
@@ -140,29 +140,29 @@ pub fn loss_adjoint(
     __b_sum += (1.0 / sum) * __b_t_4;
     for c_2 in (0..k).rev() {
         let mut __t_3 = ::autodiff::__private::pop(&mut __tape);
-        let mut __b_t_2: f64 = 0.0;
-        let mut __b_t_3: f64 = 0.0;
+        let mut __b_t_2: f64 = -0.0;
+        let mut __b_t_3: f64 = -0.0;
         __b_t_3 += __b_sum;
         __b_t_2 += __t_3 * __b_t_3;
         __b_z[c_2] += __b_t_2;
         __b_m -= __b_t_2;
     }
     for c in (0..k).rev() {
-        let mut __b_s: f64 = 0.0;
+        let mut __b_s: f64 = -0.0;
         if ::autodiff::__private::pop(&mut __flags) {
             {
                 let __g = __b_m;
-                __b_m = 0.0;
+                __b_m = -0.0;
                 __b_s += __g;
             }
         }
         {
             let __g = __b_z[c];
-            __b_z[c] = 0.0;
+            __b_z[c] = -0.0;
             __b_s += __g;
         }
         for j in (0..d).rev() {
-            let mut __b_t_1: f64 = 0.0;
+            let mut __b_t_1: f64 = -0.0;
             __b_t_1 += __b_s;
             dw[c * d + j] += x[j] * __b_t_1;
         }
@@ -224,12 +224,12 @@ pub fn loss_grad(
         let __t_5 = m + __t_4;
         let __t_6 = __t_5 - z[label];
         let __value = __t_6;
-        let mut __b_z = ::std::vec![0.0; z.len()];
-        let mut __b_m: f64 = 0.0;
-        let mut __b_sum: f64 = 0.0;
-        let mut __b_t_4: f64 = 0.0;
-        let mut __b_t_5: f64 = 0.0;
-        let mut __b_t_6: f64 = 0.0;
+        let mut __b_z = ::std::vec![- 0.0; z.len()];
+        let mut __b_m: f64 = -0.0;
+        let mut __b_sum: f64 = -0.0;
+        let mut __b_t_4: f64 = -0.0;
+        let mut __b_t_5: f64 = -0.0;
+        let mut __b_t_6: f64 = -0.0;
         __b_t_6 += dret;
         __b_t_5 += __b_t_6;
         __b_z[label] -= __b_t_6;
@@ -238,29 +238,29 @@ pub fn loss_grad(
         __b_sum += (1.0 / sum) * __b_t_4;
         for c_2 in (0..k).rev() {
             let mut __t_3 = ::autodiff::__private::pop(&mut __tape);
-            let mut __b_t_2: f64 = 0.0;
-            let mut __b_t_3: f64 = 0.0;
+            let mut __b_t_2: f64 = -0.0;
+            let mut __b_t_3: f64 = -0.0;
             __b_t_3 += __b_sum;
             __b_t_2 += __t_3 * __b_t_3;
             __b_z[c_2] += __b_t_2;
             __b_m -= __b_t_2;
         }
         for c in (0..k).rev() {
-            let mut __b_s: f64 = 0.0;
+            let mut __b_s: f64 = -0.0;
             if ::autodiff::__private::pop(&mut __flags) {
                 {
                     let __g = __b_m;
-                    __b_m = 0.0;
+                    __b_m = -0.0;
                     __b_s += __g;
                 }
             }
             {
                 let __g = __b_z[c];
-                __b_z[c] = 0.0;
+                __b_z[c] = -0.0;
                 __b_s += __g;
             }
             for j in (0..d).rev() {
-                let mut __b_t_1: f64 = 0.0;
+                let mut __b_t_1: f64 = -0.0;
                 __b_t_1 += __b_s;
                 dw[c * d + j] += x[j] * __b_t_1;
             }

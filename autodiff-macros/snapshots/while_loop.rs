@@ -95,17 +95,17 @@ fn fixed_point_adjoint(
         }
     }
     let __value = x;
-    let mut __b_a: f64 = 0.0;
-    let mut __b_x: f64 = 0.0;
+    let mut __b_a: f64 = -0.0;
+    let mut __b_x: f64 = -0.0;
     __b_x += dret;
     for _ in 0..__trips_1 {
         let mut __t_1 = ::autodiff::__private::pop(&mut __tape);
-        let mut __b_t_1: f64 = 0.0;
-        let mut __b_t_2: f64 = 0.0;
-        let mut __b_next: f64 = 0.0;
+        let mut __b_t_1: f64 = -0.0;
+        let mut __b_t_2: f64 = -0.0;
+        let mut __b_next: f64 = -0.0;
         {
             let __g = __b_x;
-            __b_x = 0.0;
+            __b_x = -0.0;
             let __old = ::autodiff::__private::pop(&mut __tape);
             __b_next += __g;
             x = __old;
@@ -163,17 +163,17 @@ fn fixed_point_grad(a: f64, tol: f64) -> (f64, (f64, f64)) {
             }
         }
         let __value = x;
-        let mut __b_a: f64 = 0.0;
-        let mut __b_x: f64 = 0.0;
+        let mut __b_a: f64 = -0.0;
+        let mut __b_x: f64 = -0.0;
         __b_x += dret;
         for _ in 0..__trips_1 {
             let mut __t_1 = ::autodiff::__private::pop(&mut __tape);
-            let mut __b_t_1: f64 = 0.0;
-            let mut __b_t_2: f64 = 0.0;
-            let mut __b_next: f64 = 0.0;
+            let mut __b_t_1: f64 = -0.0;
+            let mut __b_t_2: f64 = -0.0;
+            let mut __b_next: f64 = -0.0;
             {
                 let __g = __b_x;
-                __b_x = 0.0;
+                __b_x = -0.0;
                 let __old = ::autodiff::__private::pop(&mut __tape);
                 __b_next += __g;
                 x = __old;

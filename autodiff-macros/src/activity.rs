@@ -19,6 +19,8 @@ pub struct Analysis {
     pub pos: std::collections::BTreeMap<usize, usize>,
     /// `(first, last)` positions inside each loop body.
     pub loops: Vec<(usize, usize)>,
+    /// Position of each variable's binding (`None` for parameters).
+    pub decl: Vec<Option<usize>>,
     /// Reassigned somewhere after its binding (by `Assign` or `Store`).
     pub assigned: Vec<bool>,
     /// Per block id: does its reverse sweep do anything?
@@ -96,12 +98,29 @@ pub fn analyze(f: &Func) -> Analysis {
     let mut pos = std::collections::BTreeMap::new();
     let mut loops = Vec::new();
     number(&f.body, &mut 0, &mut pos, &mut loops);
+    let mut decl = vec![None; n];
+    walk(&f.body, &mut |s| {
+        let at = pos.get(&(s as *const Stmt as usize)).copied();
+        match s {
+            Stmt::Let { var, .. } | Stmt::Decl { var } => decl[*var] = at,
+            // the loop variable is bound inside the body; the records before the loop
+            Stmt::For { var, last, .. } => {
+                decl[*var] = at.map(|p| p + 1);
+                if let Some(l) = last {
+                    decl[*l] = at;
+                }
+            }
+            Stmt::While { count, .. } => decl[*count] = at,
+            _ => {}
+        }
+    });
     let mut a = Analysis {
         active,
         needed: vec![false; n],
         uses: vec![Vec::new(); n],
         pos,
         loops,
+        decl,
         assigned,
         has_rev: Vec::new(),
         loop_var,
@@ -242,12 +261,18 @@ impl Analysis {
     /// use in a loop that also contains `s` (the next iteration overwrites it).
     pub fn save_before(&self, v: VarId, s: &Stmt) -> bool {
         let p = self.pos_of(s);
+        // Only loops around the binding repeat it: a variable bound inside a loop body
+        // is a fresh variable in each iteration.
+        let decl = self.decl[v];
         self.uses[v].iter().any(|&u| {
             u <= p
-                || self
-                    .loops
-                    .iter()
-                    .any(|&(lo, hi)| lo <= u && u < hi && lo <= p && p < hi)
+                || self.loops.iter().any(|&(lo, hi)| {
+                    lo <= u
+                        && u < hi
+                        && lo <= p
+                        && p < hi
+                        && !decl.is_some_and(|d| lo <= d && d < hi)
+                })
         })
     }
 
@@ -377,7 +402,7 @@ fn collect_needed(b: &Block, a: &Analysis, needed: &mut Uses) {
                         }
                     }
                     Rhs::Fill { len, .. } => mark_reads(len, needed),
-                    Rhs::Passive(_) => {}
+                    Rhs::Passive(_) | Rhs::Step { .. } => {}
                 }
             }
             Stmt::Store { buf, index, value } if a.active[*buf] || a.save_before(*buf, s) => {

@@ -29,6 +29,16 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// The starting value of an adjoint: `-0.0`, the additive identity of IEEE floats
+    /// (`-0.0 + x == x` for every `x`, while `0.0 + -0.0 == 0.0`), so the compiler can
+    /// fold `adjoint = -0.0; adjoint += x` into `adjoint = x` without fast-math.
+    pub fn adj_zero(&self) -> TokenStream {
+        match &self.f.float {
+            FloatTy::F64 | FloatTy::F32 => quote!(-0.0),
+            FloatTy::Generic(i) => quote!(-<#i as ::autodiff::__private::Zero>::zero()),
+        }
+    }
+
     pub fn one(&self) -> TokenStream {
         match &self.f.float {
             FloatTy::F64 | FloatTy::F32 => quote!(1.0),

@@ -226,6 +226,7 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
         uses: vec![Vec::new(); ir.vars.len()],
         pos: Default::default(),
         loops: Vec::new(),
+        decl: vec![None; ir.vars.len()],
         assigned: vec![false; ir.vars.len()],
         has_rev: vec![false; ir.n_blocks],
         loop_var: vec![false; ir.vars.len()],

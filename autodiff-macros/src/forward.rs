@@ -109,6 +109,7 @@ impl Gen<'_> {
                         let t = &p.tokens;
                         quote! { let #m #v = #t; }
                     }
+                    Rhs::Step { .. } => quote! {},
                     Rhs::Fill { elem, len, array } => {
                         let e = self.primal(elem);
                         let l = &len.tokens;
@@ -189,6 +190,14 @@ impl Gen<'_> {
                     Rhs::Passive(p) => {
                         let t = &p.tokens;
                         quote! { #v = #t; }
+                    }
+                    Rhs::Step { add, amount } => {
+                        let t = &amount.tokens;
+                        if *add {
+                            quote! { #v += #t; }
+                        } else {
+                            quote! { #v -= #t; }
+                        }
                     }
                     Rhs::Fill { .. } => quote! {},
                 }

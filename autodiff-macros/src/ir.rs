@@ -112,6 +112,9 @@ pub enum Rhs {
     Call(Call),
     /// A passive value (only for passive variables).
     Passive(PExpr),
+    /// `v += amount` / `v -= amount` on a passive integer: undone in the reverse sweep
+    /// by the inverse step instead of a stored copy.
+    Step { add: bool, amount: PExpr },
     /// `vec![elem; len]` or `[elem; len]`.
     Fill {
         elem: Operand,
@@ -226,7 +229,7 @@ impl Rhs {
                     _ => None,
                 })
                 .collect(),
-            Rhs::Passive(_) => Vec::new(),
+            Rhs::Passive(_) | Rhs::Step { .. } => Vec::new(),
             Rhs::Fill { elem, .. } => vec![elem],
         }
     }

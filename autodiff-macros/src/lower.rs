@@ -1692,6 +1692,15 @@ impl Lowerer<'_> {
                         }
                         self.check_passive_expr(right);
                         let r = self.passive(right);
+                        if matches!(op, Some(Op::Add | Op::Sub)) && !r.reads.contains(&v) {
+                            let add = op == Some(Op::Add);
+                            out.stmts.push(Stmt::Assign {
+                                var: v,
+                                rhs: Rhs::Step { add, amount: r },
+                                init: false,
+                            });
+                            return;
+                        }
                         let rhs = match op {
                             None => r,
                             Some(o) => {

@@ -187,7 +187,7 @@ impl Gen<'_> {
                             p.reads.iter().for_each(|r| check(*r));
                         }
                     }
-                    if let Rhs::Passive(p) = rhs {
+                    if let Rhs::Passive(p) | Rhs::Step { amount: p, .. } = rhs {
                         p.reads.iter().for_each(|r| check(*r));
                     }
                     rhs.buffers().into_iter().for_each(&mut check);
@@ -242,7 +242,7 @@ impl Gen<'_> {
 
     fn adjoint_decl(&self, v: VarId) -> TokenStream {
         let b = self.adjoint_ident(v);
-        let z = self.zero();
+        let z = self.adj_zero();
         let f = self.fty();
         match self.f.vars[v].kind {
             Kind::Buf => {
@@ -423,7 +423,8 @@ impl Gen<'_> {
                 _ => self.primal(o),
             })
             .collect();
-        let mut res = Vec::new();
+        // Contributions to one target (`x * x`) are summed first: one update, not two.
+        let mut groups: Vec<(String, TokenStream, Vec<(bool, TokenStream)>)> = Vec::new();
         for (i, d) in partials(op).iter().enumerate() {
             let (Some(d), Some(arg)) = (d, args.get(i)) else {
                 continue;
@@ -431,10 +432,32 @@ impl Gen<'_> {
             let Some(target) = self.adjoint(arg) else {
                 continue;
             };
-            let (neg, t) = self.scale(d, g.clone(), &ins, out);
-            res.push(self.accumulate(&target, neg, &t));
+            let term = self.scale(d, g.clone(), &ins, out);
+            let key = target.to_string();
+            match groups.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, terms)) => terms.push(term),
+                None => groups.push((key, target, vec![term])),
+            }
         }
-        res
+        groups
+            .into_iter()
+            .map(|(_, target, terms)| {
+                if let [(neg, t)] = terms.as_slice() {
+                    return self.accumulate(&target, *neg, t);
+                }
+                let mut it = terms.into_iter();
+                let (neg0, t0) = it.next().unwrap_or((false, quote!()));
+                let mut sum = if neg0 { quote!(-#t0) } else { t0 };
+                for (neg, t) in it {
+                    sum = if neg {
+                        quote!(#sum - #t)
+                    } else {
+                        quote!(#sum + #t)
+                    };
+                }
+                self.accumulate(&target, false, &quote!((#sum)))
+            })
+            .collect()
     }
 
     fn gen_adjoint_call(&self, c: &Call, g: &TokenStream) -> TokenStream {
@@ -550,6 +573,7 @@ impl Gen<'_> {
                         let t = &p.tokens;
                         part.fwd.push(quote!(let #m #v = #t;));
                     }
+                    Rhs::Step { .. } => {}
                     Rhs::Fill { elem, len, array } => {
                         let e = self.primal(elem);
                         let l = &len.tokens;
@@ -584,15 +608,29 @@ impl Gen<'_> {
                 let v = self.ident(*var);
                 let active = self.a.active[*var];
                 let saved = !*init && self.a.save_before(*var, s);
+                // A counter step over unchanging amounts is undone, not stored.
+                let inverse = match rhs {
+                    Rhs::Step { add, amount }
+                        if amount.reads.iter().all(|r| !self.a.assigned[*r]) =>
+                    {
+                        let t = &amount.tokens;
+                        Some(if *add {
+                            quote!(#v -= #t;)
+                        } else {
+                            quote!(#v += #t;)
+                        })
+                    }
+                    _ => None,
+                };
                 let mut restore = None;
-                if saved {
+                if saved && inverse.is_none() {
                     let (f, r, n) = self.save(*var, top, st, quote!(#v));
                     part.fwd.push(f);
                     part.tape_pushes += n;
                     restore = Some(r);
                 }
                 let bv = self.adjoint_ident(*var);
-                let z = self.zero();
+                let z = self.adj_zero();
                 match rhs {
                     Rhs::Op(op, args) => {
                         let p = self.primal_op(*op, args);
@@ -660,6 +698,19 @@ impl Gen<'_> {
                             part.rev.push(quote!(#v = #r;));
                         }
                     }
+                    Rhs::Step { add, amount } => {
+                        let t = &amount.tokens;
+                        part.fwd.push(if *add {
+                            quote!(#v += #t;)
+                        } else {
+                            quote!(#v -= #t;)
+                        });
+                        if let Some(r) = restore {
+                            part.rev.push(quote!(#v = #r;));
+                        } else if saved {
+                            part.rev.extend(inverse);
+                        }
+                    }
                     Rhs::Fill { .. } => {}
                 }
             }
@@ -678,7 +729,7 @@ impl Gen<'_> {
                 let put_old = restore.map(|r| quote!(#b[#i] = #r;));
                 if self.a.active[*buf] {
                     let bb = self.adjoint_ident(*buf);
-                    let z = self.zero();
+                    let z = self.adj_zero();
                     let acc = self
                         .adjoint(value)
                         .map(|t| self.accumulate(&t, false, &quote!(__g)));

@@ -162,3 +162,107 @@ fn rosenbrock_recomputes_cheap_values() {
         },
     );
 }
+
+#[test]
+fn softmax_batch_loss() {
+    check(
+        "softmax_batch",
+        quote!(wrt(w, b)),
+        quote! {
+            pub fn softmax_loss(w: &[f64], b: &[f64], x: &[f64], labels: &[usize], d: usize, k: usize) -> f64 {
+                let batch = labels.len();
+                let mut z = vec![0.0; k];
+                let mut total = 0.0;
+                for s in 0..batch {
+                    for j in 0..k {
+                        let mut acc = b[j];
+                        for t in 0..d {
+                            acc += w[j * d + t] * x[s * d + t];
+                        }
+                        z[j] = acc;
+                    }
+                    let mut m = z[0];
+                    for j in 1..k {
+                        m = m.max(z[j]);
+                    }
+                    let mut se = 0.0;
+                    for j in 0..k {
+                        se += (z[j] - m).exp();
+                    }
+                    total += se.ln() + m - z[labels[s]];
+                }
+                total / batch as f64
+            }
+        },
+    );
+}
+
+#[test]
+fn gmm_objective() {
+    check(
+        "gmm",
+        quote!(wrt(alphas, means, icf)),
+        quote! {
+        pub fn gmm_objective(
+            d: usize,
+            k: usize,
+            n: usize,
+            alphas: &[f64],
+            means: &[f64],
+            icf: &[f64],
+            x: &[f64],
+            gamma: f64,
+            m: usize,
+        ) -> f64 {
+            let constant = -((n * d) as f64) * 0.5 * (2.0 * std::f64::consts::PI).ln();
+            let icf_sz = d * (d + 1) / 2;
+
+            // preprocess_qs
+            let mut qdiags = vec![0.0; d * k];
+            let mut sum_qs = vec![0.0; k];
+            for ik in 0..k {
+                for id in 0..d {
+                    let q = icf[ik * icf_sz + id];
+                    sum_qs[ik] += q;
+                    qdiags[ik * d + id] = q.exp();
+                }
+            }
+
+            let mut xcentered = vec![0.0; d];
+            let mut qxcentered = vec![0.0; d];
+            let mut main_term = vec![0.0; k];
+            let mut slse = 0.0;
+            for ix in 0..n {
+                for ik in 0..k {
+                    // subtract
+                    for id in 0..d {
+                        xcentered[id] = x[ix * d + id] - means[ik * d + id];
+                    }
+                    // Qtimesx: diagonal, then the strictly lower part column by column
+                    for id in 0..d {
+                        qxcentered[id] = qdiags[ik * d + id] * xcentered[id];
+                    }
+                    let mut lparamsidx = d;
+                    for i in 0..d {
+                        for j in i + 1..d {
+                            qxcentered[j] += icf[ik * icf_sz + lparamsidx] * xcentered[i];
+                            lparamsidx += 1;
+                        }
+                    }
+                    // sqnorm
+                    let mut sqnorm = 0.0;
+                    for id in 0..d {
+                        sqnorm += qxcentered[id] * qxcentered[id];
+                    }
+                    main_term[ik] = alphas[ik] + sum_qs[ik] - 0.5 * sqnorm;
+                }
+                slse += logsumexp(&main_term);
+            }
+
+            let lse_alphas = logsumexp(alphas);
+            constant + slse - n as f64 * lse_alphas
+                + log_wishart_prior(&qdiags, &sum_qs, icf, d, k, gamma, m)
+        }
+                },
+    );
+}
