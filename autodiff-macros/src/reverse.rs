@@ -41,6 +41,9 @@ pub struct RevState {
     pub stacks: std::cell::RefCell<Vec<VarId>>,
 }
 
+/// One scaled contribution: (subtract it, `∂ * g`).
+type Term = (bool, TokenStream);
+
 struct Part {
     fwd: Vec<TokenStream>,
     /// In execution order of the reverse sweep.
@@ -424,7 +427,7 @@ impl Gen<'_> {
             })
             .collect();
         // Contributions to one target (`x * x`) are summed first: one update, not two.
-        let mut groups: Vec<(String, TokenStream, Vec<(bool, TokenStream)>)> = Vec::new();
+        let mut groups: Vec<(String, TokenStream, Vec<Term>)> = Vec::new();
         for (i, d) in partials(op).iter().enumerate() {
             let (Some(d), Some(arg)) = (d, args.get(i)) else {
                 continue;
