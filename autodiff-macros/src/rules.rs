@@ -182,6 +182,7 @@ impl Op {
 /// The partial derivative of `op` with respect to each operand, `None` where it is zero.
 ///
 /// `In(i)` is the i-th operand's value, `Out` the op's result.
+#[rustfmt::skip]
 pub fn partials(op: Op) -> Vec<Option<D>> {
     let one = || Some(D::One);
     match op {
@@ -197,20 +198,14 @@ pub fn partials(op: Op) -> Vec<Option<D>> {
         Op::Exp => vec![Some(D::Out)],
         // infinite at x == 0
         Op::Ln => vec![Some(div(D::One, x(0)))],
-        Op::Log => vec![
-            Some(div(D::One, mul(x(0), m("ln", vec![x(1)])))),
-            Some(neg(div(D::Out, mul(x(1), m("ln", vec![x(1)]))))),
-        ],
+        Op::Log => vec![Some(div(D::One, mul(x(0), m("ln", vec![x(1)])))), Some(neg(div(D::Out, mul(x(1), m("ln", vec![x(1)])))))],
         // 0.5 / out: infinite at x == 0
         Op::Sqrt => vec![Some(div(D::Lit(0.5), D::Out))],
         Op::Cbrt => vec![Some(div(D::Out, mul(D::Lit(3.0), x(0))))],
         // n·x^(n-1); the integer exponent carries no derivative
         Op::Powi => vec![Some(h("powi_d", vec![x(0), x(1)])), None],
         // y·x^(y-1), and out·ln x (0 where x == 0 and y >= 0)
-        Op::Powf => vec![
-            Some(h("powf_dx", vec![x(0), x(1)])),
-            Some(h("powf_dy", vec![x(0), x(1), D::Out])),
-        ],
+        Op::Powf => vec![Some(h("powf_dx", vec![x(0), x(1)])), Some(h("powf_dy", vec![x(0), x(1), D::Out]))],
         Op::Sin => vec![Some(m("cos", vec![x(0)]))],
         Op::Cos => vec![Some(neg(m("sin", vec![x(0)])))],
         Op::Tan => vec![Some(add(D::One, mul(D::Out, D::Out)))],
@@ -218,45 +213,21 @@ pub fn partials(op: Op) -> Vec<Option<D>> {
         Op::Sinh => vec![Some(m("cosh", vec![x(0)]))],
         Op::Cosh => vec![Some(m("sinh", vec![x(0)]))],
         // infinite at |x| == 1
-        Op::Asin => vec![Some(div(
-            D::One,
-            m("sqrt", vec![sub(D::One, mul(x(0), x(0)))]),
-        ))],
-        Op::Acos => vec![Some(neg(div(
-            D::One,
-            m("sqrt", vec![sub(D::One, mul(x(0), x(0)))]),
-        )))],
+        Op::Asin => vec![Some(div(D::One, m("sqrt", vec![sub(D::One, mul(x(0), x(0)))])))],
+        Op::Acos => vec![Some(neg(div(D::One, m("sqrt", vec![sub(D::One, mul(x(0), x(0)))]))))],
         Op::Atan => vec![Some(div(D::One, add(D::One, mul(x(0), x(0)))))],
         // atan2(y, x): ∂y = x/(x²+y²), ∂x = -y/(x²+y²)
-        Op::Atan2 => vec![
-            Some(h("atan2_dy", vec![x(0), x(1)])),
-            Some(h("atan2_dx", vec![x(0), x(1)])),
-        ],
-        Op::Asinh => vec![Some(div(
-            D::One,
-            m("sqrt", vec![add(mul(x(0), x(0)), D::One)]),
-        ))],
-        Op::Acosh => vec![Some(div(
-            D::One,
-            m("sqrt", vec![sub(mul(x(0), x(0)), D::One)]),
-        ))],
+        Op::Atan2 => vec![Some(h("atan2_dy", vec![x(0), x(1)])), Some(h("atan2_dx", vec![x(0), x(1)]))],
+        Op::Asinh => vec![Some(div(D::One, m("sqrt", vec![add(mul(x(0), x(0)), D::One)])))],
+        Op::Acosh => vec![Some(div(D::One, m("sqrt", vec![sub(mul(x(0), x(0)), D::One)])))],
         Op::Atanh => vec![Some(div(D::One, sub(D::One, mul(x(0), x(0)))))],
         // 0 at x == 0 (as PyTorch's sign)
         Op::Abs => vec![Some(h("sign", vec![x(0)]))],
         // ½ to each at ties
-        Op::Max => vec![
-            Some(h("max_d", vec![x(0), x(1)])),
-            Some(h("max_d", vec![x(1), x(0)])),
-        ],
-        Op::Min => vec![
-            Some(h("min_d", vec![x(0), x(1)])),
-            Some(h("min_d", vec![x(1), x(0)])),
-        ],
+        Op::Max => vec![Some(h("max_d", vec![x(0), x(1)])), Some(h("max_d", vec![x(1), x(0)]))],
+        Op::Min => vec![Some(h("min_d", vec![x(0), x(1)])), Some(h("min_d", vec![x(1), x(0)]))],
         // a/out, 0 at the origin
-        Op::Hypot => vec![
-            Some(h("hypot_d", vec![x(0), D::Out])),
-            Some(h("hypot_d", vec![x(1), D::Out])),
-        ],
+        Op::Hypot => vec![Some(h("hypot_d", vec![x(0), D::Out])), Some(h("hypot_d", vec![x(1), D::Out]))],
         Op::Recip => vec![Some(neg(mul(D::Out, D::Out)))],
         Op::Exp2 => vec![Some(mul(D::Out, h("ln2", vec![D::Out])))],
         Op::Log2 => vec![Some(div(D::One, mul(x(0), h("ln2", vec![x(0)]))))],
