@@ -150,6 +150,11 @@ pub fn analyze(f: &Func) -> Analysis {
             let mut read: Vec<VarId> = Vec::new();
             match rhs {
                 Rhs::Passive(p) => read.extend(&p.reads),
+                Rhs::View { base, lo, hi } => {
+                    read.push(*base);
+                    read.extend(&lo.reads);
+                    read.extend(&hi.reads);
+                }
                 Rhs::Op(_, args) => {
                     for o in args {
                         match o {
@@ -240,6 +245,7 @@ impl Analysis {
         };
         match rhs {
             Rhs::Passive(p) => stable(p),
+            Rhs::View { base, lo, hi } => !self.assigned[*base] && stable(lo) && stable(hi),
             Rhs::Op(op, args) => {
                 use crate::rules::Op::*;
                 matches!(op, Copy | Neg | Add | Sub | Mul | Div | MulAdd)
@@ -402,6 +408,10 @@ fn collect_needed(b: &Block, a: &Analysis, needed: &mut Uses) {
                         }
                     }
                     Rhs::Fill { len, .. } => mark_reads(len, needed),
+                    Rhs::View { lo, hi, .. } => {
+                        mark_reads(lo, needed);
+                        mark_reads(hi, needed);
+                    }
                     Rhs::Passive(_) | Rhs::Step { .. } => {}
                 }
             }

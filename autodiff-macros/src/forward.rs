@@ -110,6 +110,16 @@ impl Gen<'_> {
                         quote! { let #m #v = #t; }
                     }
                     Rhs::Step { .. } => quote! {},
+                    Rhs::View { base, lo, hi } => {
+                        let b = self.ident(*base);
+                        let (l, h) = (bound(&lo.tokens), bound(&hi.tokens));
+                        if active {
+                            let db = self.tangent_ident(*base);
+                            quote! { let #v = &#b[#l..#h]; let #dv = &#db[#l..#h]; }
+                        } else {
+                            quote! { let #v = &#b[#l..#h]; }
+                        }
+                    }
                     Rhs::Fill { elem, len, array } => {
                         let e = self.primal(elem);
                         let l = &len.tokens;
@@ -199,7 +209,7 @@ impl Gen<'_> {
                             quote! { #v -= #t; }
                         }
                     }
-                    Rhs::Fill { .. } => quote! {},
+                    Rhs::Fill { .. } | Rhs::View { .. } => quote! {},
                 }
             }
             Stmt::Store { buf, index, value } => {

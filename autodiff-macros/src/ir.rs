@@ -37,6 +37,9 @@ pub enum BufRepr {
     LocalVec,
     /// local `[..; N]`.
     LocalArray,
+    /// `&w[a..b]`: a view into another buffer (read-only; its adjoint is the same
+    /// range of the base's adjoint).
+    View,
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +59,8 @@ pub struct Var {
     pub undecided: bool,
     /// A slice element bound by reference in the user's loop (`for e in x.iter()`) but by value here.
     pub by_ref_elem: bool,
+    /// For a view `&base[lo..hi]`: its base and range.
+    pub view: Option<(VarId, PExpr, PExpr)>,
 }
 
 /// An operand of a three-address statement.
@@ -121,6 +126,8 @@ pub enum Rhs {
         len: PExpr,
         array: bool,
     },
+    /// `&base[lo..hi]`.
+    View { base: VarId, lo: PExpr, hi: PExpr },
 }
 
 #[derive(Clone, Debug)]
@@ -231,12 +238,14 @@ impl Rhs {
                 .collect(),
             Rhs::Passive(_) | Rhs::Step { .. } => Vec::new(),
             Rhs::Fill { elem, .. } => vec![elem],
+            Rhs::View { .. } => Vec::new(),
         }
     }
 
-    /// Buffers passed whole (to calls).
+    /// Buffers passed whole (to calls) or viewed.
     pub fn buffers(&self) -> Vec<VarId> {
         match self {
+            Rhs::View { base, .. } => vec![*base],
             Rhs::Call(c) => c
                 .args
                 .iter()

@@ -645,6 +645,7 @@ impl Lowerer<'_> {
             poisoned: false,
             undecided: false,
             by_ref_elem: false,
+            view: None,
         });
         self.vars.len() - 1
     }
@@ -832,10 +833,12 @@ impl Lowerer<'_> {
                 }
             }
             Expr::Index(i) => {
-                if self.kind_of(&i.expr) == Kind::Buf {
-                    Kind::Float
-                } else {
+                if self.kind_of(&i.expr) != Kind::Buf {
                     Kind::Passive
+                } else if matches!(strip_paren(&i.index), Expr::Range(_)) {
+                    Kind::Buf
+                } else {
+                    Kind::Float
                 }
             }
             Expr::If(i) => match block_tail(&i.then_branch) {
@@ -1241,6 +1244,9 @@ impl Lowerer<'_> {
                 match rhs {
                     Some((rhs, repr)) => {
                         let id = self.new_var(&name, Kind::Buf, ident.span(), Some(repr));
+                        if let Rhs::View { base, lo, hi } = &rhs {
+                            self.vars[id].view = Some((*base, lo.clone(), hi.clone()));
+                        };
                         out.stmts.push(Stmt::Let {
                             var: id,
                             rhs,
@@ -1381,6 +1387,35 @@ impl Lowerer<'_> {
 
     fn lower_buffer_init(&mut self, e: &Expr, out: &mut Block) -> Option<(Rhs, BufRepr)> {
         match e {
+            Expr::Reference(r) if r.mutability.is_none() => {
+                let Expr::Index(ix) = strip_paren(&r.expr) else {
+                    self.diag.error_spanned(
+                        e,
+                        "`#[differentiate]` supports views of float buffers as `&w[a..b]`",
+                    );
+                    return None;
+                };
+                let (Some(base), Expr::Range(range)) =
+                    (self.lookup_path(&ix.expr), strip_paren(&ix.index))
+                else {
+                    self.diag.error_spanned(e, "`#[differentiate]` supports views of float buffers as `&w[a..b]` on a named buffer");
+                    return None;
+                };
+                let (Some(lo), Some(hi)) = (&range.start, &range.end) else {
+                    self.diag.error_spanned(
+                        range,
+                        "`#[differentiate]` needs both bounds of a view (`&w[a..b]`)",
+                    );
+                    return None;
+                };
+                if matches!(range.limits, syn::RangeLimits::Closed(_)) {
+                    self.diag.error_spanned(range, "`#[differentiate]` supports views `&w[a..b]`; write `a..b + 1` for an inclusive end");
+                    return None;
+                }
+                let lo = self.index_expr(lo, "a view bound");
+                let hi = self.index_expr(hi, "a view bound");
+                Some((Rhs::View { base, lo, hi }, BufRepr::View))
+            }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => {
                 let tokens = &m.mac.tokens;
                 match syn::parse2::<syn::ExprRepeat>(quote!([#tokens])) {
@@ -1624,6 +1659,10 @@ impl Lowerer<'_> {
                     let (lt, rt) = (l.tokens, r.tokens);
                     let opt = op.map(compound_tokens).unwrap_or(quote!(=));
                     out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
+                    return;
+                }
+                if self.vars[buf].buf == Some(BufRepr::View) {
+                    self.diag.error_spanned(left, format!("`#[differentiate]` cannot assign through the view `{}`; assign to the buffer it views", self.vars[buf].ident));
                     return;
                 }
                 if self.vars[buf].is_param {

@@ -250,6 +250,14 @@ impl Gen<'_> {
         match self.f.vars[v].kind {
             Kind::Buf => {
                 let x = self.ident(v);
+                if let Some((base, lo, hi)) = self.view_of(v) {
+                    let bb = self.adjoint_ident(base);
+                    let (l, h) = (
+                        crate::forward::bound(&lo.tokens),
+                        crate::forward::bound(&hi.tokens),
+                    );
+                    return quote!(let #b = &mut #bb[#l..#h];);
+                }
                 match self.f.vars[v].buf {
                     Some(BufRepr::LocalArray) => {
                         quote!(let mut #b = ::autodiff::__private::zeros_like_array(&#x);)
@@ -259,6 +267,11 @@ impl Gen<'_> {
             }
             _ => quote!(let mut #b: #f = #z;),
         }
+    }
+
+    /// The base buffer and range of a view variable.
+    fn view_of(&self, v: VarId) -> Option<(VarId, &PExpr, &PExpr)> {
+        self.f.vars[v].view.as_ref().map(|(b, lo, hi)| (*b, lo, hi))
     }
 
     fn pop(&self, what: TokenStream) -> TokenStream {
@@ -364,6 +377,14 @@ impl Gen<'_> {
                     if self.recomputed(v, rhs) {
                         let t = match rhs {
                             Rhs::Passive(p) => p.tokens.clone(),
+                            Rhs::View { base, lo, hi } => {
+                                let b = self.ident(*base);
+                                let (l, h) = (
+                                    crate::forward::bound(&lo.tokens),
+                                    crate::forward::bound(&hi.tokens),
+                                );
+                                quote!(&#b[#l..#h])
+                            }
                             Rhs::Op(op, args) => self.primal_op(*op, args),
                             _ => TokenStream::new(),
                         };
@@ -513,7 +534,9 @@ impl Gen<'_> {
                             continue;
                         }
                         seen.push(d.to_string());
-                        if self.f.vars[*var].is_param {
+                        if self.f.vars[*var].is_param
+                            || self.f.vars[*var].buf == Some(BufRepr::View)
+                        {
                             args.push(quote!(&mut *#d));
                         } else {
                             args.push(quote!(&mut #d));
@@ -577,6 +600,14 @@ impl Gen<'_> {
                         part.fwd.push(quote!(let #m #v = #t;));
                     }
                     Rhs::Step { .. } => {}
+                    Rhs::View { base, lo, hi } => {
+                        let b = self.ident(*base);
+                        let (l, h) = (
+                            crate::forward::bound(&lo.tokens),
+                            crate::forward::bound(&hi.tokens),
+                        );
+                        part.fwd.push(quote!(let #v = &#b[#l..#h];));
+                    }
                     Rhs::Fill { elem, len, array } => {
                         let e = self.primal(elem);
                         let l = &len.tokens;
@@ -714,7 +745,7 @@ impl Gen<'_> {
                             part.rev.extend(inverse);
                         }
                     }
-                    Rhs::Fill { .. } => {}
+                    Rhs::Fill { .. } | Rhs::View { .. } => {}
                 }
             }
             Stmt::Store { buf, index, value } => {
