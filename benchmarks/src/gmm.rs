@@ -118,8 +118,9 @@ pub fn log_gamma_distrib(a: f64, p: usize) -> f64 {
 
 // ---------------------------------------------------------------------------
 // The objective, in the macro's subset.
-// Later: `#[differentiate]` on `logsumexp`, `#[differentiate(wrt(qdiags, sum_qs, icf))]`
-// on `log_wishart_prior`, and `#[differentiate(wrt(alphas, means, icf))]` on
+// `#[differentiate]` on `logsumexp` and `log_wishart_prior` (all of its float
+// parameters active: `gmm_objective` passes a shadow for every float argument,
+// also the data `gamma`), and `#[differentiate(wrt(alphas, means, icf))]` on
 // `gmm_objective`. `log_gamma_distrib` and `ln_gamma` stay passive.
 // ---------------------------------------------------------------------------
 

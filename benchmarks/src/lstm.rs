@@ -75,7 +75,7 @@ pub fn load_adbench(name: &str) -> Data {
 
 // ---------------------------------------------------------------------------
 // The objective, in the macro's subset.
-// Later: `#[differentiate]` on `sigmoid` and `lstm_logsumexp`, and
+// `#[differentiate]` on `sigmoid` and `lstm_logsumexp`, and
 // `#[differentiate(wrt(main_params, extra_params))]` on `lstm_objective`.
 // ---------------------------------------------------------------------------
 

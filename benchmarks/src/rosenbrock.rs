@@ -16,8 +16,7 @@ pub fn data(n: usize) -> Vec<f64> {
         .collect()
 }
 
-/// The objective (macro subset). Later: `#[differentiate]` (x is the only
-/// active input).
+/// The objective, in the macro subset; `x` is the only active input.
 #[differentiate]
 pub fn rosenbrock(x: &[f64]) -> f64 {
     let n = x.len();
