@@ -34,6 +34,15 @@ const METHODS: [(&str, RGBColor); 7] = [
 /// (licence: examples/assets/DejaVuSans-LICENSE.txt).
 static FONT: &[u8] = include_bytes!("../../../examples/assets/DejaVuSans.ttf");
 
+/// One line of the chart: a method's (n, gradient / objective) points.
+struct Series {
+    label: String,
+    color: RGBColor,
+    /// Index of the method in the legend order; picks the marker shape.
+    marker: usize,
+    points: Vec<(f64, f64)>,
+}
+
 fn read_json(p: &Path) -> Option<Value> {
     serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()
 }
@@ -100,16 +109,12 @@ fn log_tick(v: f64) -> String {
     }
 }
 
-fn plot(
-    out: &Path,
-    stat: &str,
-    series: &[(String, RGBColor, Vec<(f64, f64)>)],
-) -> Result<(), Box<dyn Error>> {
+fn plot(out: &Path, stat: &str, series: &[Series]) -> Result<(), Box<dyn Error>> {
     plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
         .map_err(|_| "the embedded font could not be read")?;
 
-    let xs = || series.iter().flat_map(|s| s.2.iter().map(|p| p.0));
-    let ys = || series.iter().flat_map(|s| s.2.iter().map(|p| p.1));
+    let xs = || series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+    let ys = || series.iter().flat_map(|s| s.points.iter().map(|p| p.1));
     let x_min = xs().fold(f64::INFINITY, f64::min);
     let x_max = xs().fold(f64::NEG_INFINITY, f64::max);
     let y_min = ys().fold(f64::INFINITY, f64::min);
@@ -158,7 +163,13 @@ fn plot(
         BLACK.mix(0.35).stroke_width(1),
     ))?;
 
-    for (i, (label, color, points)) in series.iter().enumerate() {
+    for Series {
+        label,
+        color,
+        marker,
+        points,
+    } in series
+    {
         let style = color.stroke_width(2);
         let filled = color.filled();
         chart
@@ -166,7 +177,7 @@ fn plot(
             .label(label.as_str())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], style));
         // Markers alternate so that lines that coincide stay distinguishable.
-        match i % 3 {
+        match marker % 3 {
             0 => {
                 chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, filled)))?;
             }
@@ -234,7 +245,7 @@ fn main() {
         }
     }
     let mut series = Vec::new();
-    for (name, color) in names {
+    for (marker, (name, color)) in names.into_iter().enumerate() {
         let Some(times) = data.get(name) else {
             eprintln!("note: no results for `{name}`");
             continue;
@@ -248,7 +259,12 @@ fn main() {
             })
             .collect();
         if !points.is_empty() {
-            series.push((name.to_string(), color, points));
+            series.push(Series {
+                label: name.to_string(),
+                color,
+                marker,
+                points,
+            });
         }
     }
     if series.is_empty() {
@@ -261,11 +277,11 @@ fn main() {
         std::process::exit(1);
     }
     println!("wrote {}", out.display());
-    for (name, _, points) in &series {
+    for Series { label, points, .. } in &series {
         let cells: Vec<String> = points
             .iter()
             .map(|(n, r)| format!("n={n}: {r:.2}×"))
             .collect();
-        println!("  {name:<18} {}", cells.join(", "));
+        println!("  {label:<18} {}", cells.join(", "));
     }
 }
