@@ -249,11 +249,9 @@ pub fn gmm_objective_adjoint(
             }
             let mut lparamsidx = d;
             for i in 0..d {
-                __tape.reserve(::autodiff::__private::trip_count(&((i + 1)..d)) * 1);
                 for j in (i + 1)..d {
                     let __t_5 = icf[ik_2 * icf_sz + lparamsidx] * xcentered[i];
                     let __t_6 = qxcentered[j] + __t_5;
-                    __tape.push(qxcentered[j]);
                     qxcentered[j] = __t_6;
                     lparamsidx += 1;
                 }
@@ -350,7 +348,6 @@ pub fn gmm_objective_adjoint(
                         let __g = __b_qxcentered[j];
                         __b_qxcentered[j] = -0.0;
                         __b_t_6 += __g;
-                        qxcentered[j] = ::autodiff::__private::pop(&mut __tape);
                     }
                     __b_qxcentered[j] += __b_t_6;
                     __b_t_5 += __b_t_6;
@@ -477,11 +474,9 @@ pub fn gmm_objective_grad(
                 }
                 let mut lparamsidx = d;
                 for i in 0..d {
-                    __tape.reserve(::autodiff::__private::trip_count(&((i + 1)..d)) * 1);
                     for j in (i + 1)..d {
                         let __t_5 = icf[ik_2 * icf_sz + lparamsidx] * xcentered[i];
                         let __t_6 = qxcentered[j] + __t_5;
-                        __tape.push(qxcentered[j]);
                         qxcentered[j] = __t_6;
                         lparamsidx += 1;
                     }
@@ -578,7 +573,6 @@ pub fn gmm_objective_grad(
                             let __g = __b_qxcentered[j];
                             __b_qxcentered[j] = -0.0;
                             __b_t_6 += __g;
-                            qxcentered[j] = ::autodiff::__private::pop(&mut __tape);
                         }
                         __b_qxcentered[j] += __b_t_6;
                         __b_t_5 += __b_t_6;

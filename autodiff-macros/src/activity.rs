@@ -21,12 +21,25 @@ pub struct Analysis {
     pub loops: Vec<(usize, usize)>,
     /// Position of each variable's binding (`None` for parameters).
     pub decl: Vec<Option<usize>>,
+    /// Loops that overwrite a whole local buffer.
+    pub kills: Vec<Kill>,
     /// Reassigned somewhere after its binding (by `Assign` or `Store`).
     pub assigned: Vec<bool>,
     /// Per block id: does its reverse sweep do anything?
     pub has_rev: Vec<bool>,
     /// Loop variables of `for` loops (rebound by the reversed loop).
     pub loop_var: Vec<bool>,
+}
+
+/// `for i in 0..n { ..; buf[i] = ..; }` over a `vec![..; n]` buffer: after it, no
+/// element holds an older value.
+pub struct Kill {
+    pub buf: VarId,
+    /// Position of the loop statement, and the end of its body.
+    pub start: usize,
+    pub end: usize,
+    /// Positions spanned by the block the loop stands in (it runs whenever that block does).
+    pub parent: (usize, usize),
 }
 
 pub fn analyze(f: &Func) -> Analysis {
@@ -97,7 +110,9 @@ pub fn analyze(f: &Func) -> Analysis {
     let mut has_rev = vec![false; f.n_blocks];
     let mut pos = std::collections::BTreeMap::new();
     let mut loops = Vec::new();
-    number(&f.body, &mut 0, &mut pos, &mut loops);
+    let mut blocks = Vec::new();
+    number(&f.body, &mut 0, &mut pos, &mut loops, &mut blocks);
+    let kills = find_kills(f, &pos, &blocks);
     let mut decl = vec![None; n];
     walk(&f.body, &mut |s| {
         let at = pos.get(&(s as *const Stmt as usize)).copied();
@@ -121,6 +136,7 @@ pub fn analyze(f: &Func) -> Analysis {
         pos,
         loops,
         decl,
+        kills,
         assigned,
         has_rev: Vec::new(),
         loop_var,
@@ -270,14 +286,23 @@ impl Analysis {
         // Only loops around the binding repeat it: a variable bound inside a loop body
         // is a fresh variable in each iteration.
         let decl = self.decl[v];
+        // A loop that overwrites every element of a buffer (`for i in 0..n { b[i] = .. }`
+        // over `vec![..; n]`) and surely runs between a use and `s` makes the use read
+        // other values than the ones `s` destroys.
+        let killed_between = |from: usize, to: usize| {
+            self.kills.iter().any(|k| {
+                k.buf == v && from < k.start && k.end <= to && k.parent.0 <= p && p < k.parent.1
+            })
+        };
         self.uses[v].iter().any(|&u| {
-            u <= p
+            (u <= p && !killed_between(u, p))
                 || self.loops.iter().any(|&(lo, hi)| {
                     lo <= u
                         && u < hi
                         && lo <= p
                         && p < hi
                         && !decl.is_some_and(|d| lo <= d && d < hi)
+                        && !killed_between(lo.saturating_sub(1), p)
                 })
         })
     }
@@ -349,23 +374,122 @@ fn number(
     next: &mut usize,
     pos: &mut std::collections::BTreeMap<usize, usize>,
     loops: &mut Vec<(usize, usize)>,
+    blocks: &mut Vec<(usize, (usize, usize))>,
 ) {
+    let start = *next;
     for s in &b.stmts {
         pos.insert(s as *const Stmt as usize, *next);
         *next += 1;
         match s {
             Stmt::If { then, els, .. } => {
-                number(then, next, pos, loops);
-                number(els, next, pos, loops);
+                number(then, next, pos, loops, blocks);
+                number(els, next, pos, loops, blocks);
             }
             Stmt::For { body, .. } | Stmt::While { body, .. } => {
                 let first = *next;
-                number(body, next, pos, loops);
+                number(body, next, pos, loops, blocks);
                 loops.push((first, *next));
             }
             _ => {}
         }
     }
+    blocks.push((b.id, (start, *next)));
+}
+
+fn find_kills(
+    f: &Func,
+    pos: &std::collections::BTreeMap<usize, usize>,
+    blocks: &[(usize, (usize, usize))],
+) -> Vec<Kill> {
+    let norm = |t: &proc_macro2::TokenStream| t.to_string().replace(' ', "");
+    // the length each local buffer was created with
+    let mut lens: Vec<Option<String>> = vec![None; f.vars.len()];
+    walk(&f.body, &mut |s| {
+        if let Stmt::Let {
+            var,
+            rhs: Rhs::Fill {
+                len, array: false, ..
+            },
+            ..
+        } = s
+        {
+            lens[*var] = Some(norm(&len.tokens));
+        }
+    });
+    let mut kills = Vec::new();
+    let visit = |b: &Block, kills: &mut Vec<Kill>| {
+        let parent = blocks
+            .iter()
+            .find(|(id, _)| *id == b.id)
+            .map(|(_, r)| *r)
+            .unwrap_or((0, 0));
+        for s in &b.stmts {
+            let Stmt::For {
+                var,
+                range:
+                    Range::Range {
+                        lo,
+                        hi,
+                        inclusive: false,
+                        rev: false,
+                    },
+                body,
+                exit: None,
+                ..
+            } = s
+            else {
+                continue;
+            };
+            if norm(&lo.tokens) != "0" {
+                continue;
+            }
+            let straight = body
+                .stmts
+                .iter()
+                .all(|s| matches!(s, Stmt::Let { .. } | Stmt::Store { .. }));
+            let index = f.vars[*var].ident.to_string();
+            for t in &body.stmts {
+                if let Stmt::Store { buf, index: ix, .. } = t {
+                    if straight
+                        && norm(&ix.tokens) == index
+                        && lens[*buf].as_deref() == Some(norm(&hi.tokens).as_str())
+                    {
+                        let start = pos.get(&(s as *const Stmt as usize)).copied().unwrap_or(0);
+                        let end = blocks
+                            .iter()
+                            .find(|(id, _)| *id == body.id)
+                            .map(|(_, r)| r.1)
+                            .unwrap_or(start);
+                        kills.push(Kill {
+                            buf: *buf,
+                            start,
+                            end,
+                            parent,
+                        });
+                    }
+                }
+            }
+        }
+    };
+    fn all_blocks<'a>(b: &'a Block, out: &mut Vec<&'a Block>) {
+        out.push(b);
+        for s in &b.stmts {
+            match s {
+                Stmt::If { then, els, .. } => {
+                    all_blocks(then, out);
+                    all_blocks(els, out);
+                }
+                Stmt::For { body, .. } | Stmt::While { body, .. } => all_blocks(body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut bs = Vec::new();
+    all_blocks(&f.body, &mut bs);
+    for b in bs {
+        visit(b, &mut kills);
+    }
+    kills
 }
 
 fn collect_needed(b: &Block, a: &Analysis, needed: &mut Uses) {

@@ -227,6 +227,7 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
         pos: Default::default(),
         loops: Vec::new(),
         decl: vec![None; ir.vars.len()],
+        kills: Vec::new(),
         assigned: vec![false; ir.vars.len()],
         has_rev: vec![false; ir.n_blocks],
         loop_var: vec![false; ir.vars.len()],
