@@ -214,6 +214,41 @@ pub struct Func {
     pub n_blocks: usize,
 }
 
+impl PExpr {
+    /// A passive expression that reads no variable.
+    pub fn constant(tokens: TokenStream) -> Self {
+        PExpr {
+            tokens,
+            reads: Vec::new(),
+        }
+    }
+}
+
+impl Stmt {
+    /// `let mut flag = false;` for a lowered `break`, `continue` or `return`.
+    pub fn new_flag(var: VarId) -> Self {
+        Stmt::Let {
+            var,
+            rhs: Rhs::Passive(PExpr::constant(quote::quote!(false))),
+            mutable: true,
+        }
+    }
+
+    /// `flag = true;` / `flag = false;`
+    pub fn set_flag(var: VarId, value: bool) -> Self {
+        let tokens = if value {
+            quote::quote!(true)
+        } else {
+            quote::quote!(false)
+        };
+        Stmt::Assign {
+            var,
+            rhs: Rhs::Passive(PExpr::constant(tokens)),
+            init: false,
+        }
+    }
+}
+
 impl Operand {
     pub fn var(&self) -> Option<VarId> {
         match self {

@@ -181,23 +181,10 @@ pub fn lower_fn(
         let zero = lw.zero_tokens();
         body.stmts.push(Stmt::Let {
             var: ret,
-            rhs: Rhs::Op(
-                Op::Copy,
-                vec![Operand::Const(PExpr {
-                    tokens: zero,
-                    reads: vec![],
-                })],
-            ),
+            rhs: Rhs::Op(Op::Copy, vec![Operand::Const(PExpr::constant(zero))]),
             mutable: true,
         });
-        body.stmts.push(Stmt::Let {
-            var: flag,
-            rhs: Rhs::Passive(PExpr {
-                tokens: quote!(false),
-                reads: vec![],
-            }),
-            mutable: true,
-        });
+        body.stmts.push(Stmt::new_flag(flag));
         lw.early_ret = Some((ret, flag));
     }
     for p in &params {
@@ -599,10 +586,7 @@ impl Lowerer<'_> {
     }
 
     fn zero_pexpr(&self) -> PExpr {
-        PExpr {
-            tokens: self.zero_tokens(),
-            reads: vec![],
-        }
+        PExpr::constant(self.zero_tokens())
     }
 
     fn zero_tokens(&self) -> TokenStream {
@@ -1494,14 +1478,7 @@ impl Lowerer<'_> {
                 }
                 match self.loops.last().and_then(|l| l.brk) {
                     Some(flag) => {
-                        out.stmts.push(Stmt::Assign {
-                            var: flag,
-                            rhs: Rhs::Passive(PExpr {
-                                tokens: quote!(true),
-                                reads: vec![],
-                            }),
-                            init: false,
-                        });
+                        out.stmts.push(Stmt::set_flag(flag, true));
                         Exits {
                             brk: true,
                             ..Default::default()
@@ -1523,14 +1500,7 @@ impl Lowerer<'_> {
                 }
                 match self.loops.last().and_then(|l| l.cont) {
                     Some(flag) => {
-                        out.stmts.push(Stmt::Assign {
-                            var: flag,
-                            rhs: Rhs::Passive(PExpr {
-                                tokens: quote!(true),
-                                reads: vec![],
-                            }),
-                            init: false,
-                        });
+                        out.stmts.push(Stmt::set_flag(flag, true));
                         Exits {
                             cont: true,
                             ..Default::default()
@@ -1563,14 +1533,7 @@ impl Lowerer<'_> {
                         "a `#[differentiate]` function must return a float value",
                     ),
                 }
-                out.stmts.push(Stmt::Assign {
-                    var: flag,
-                    rhs: Rhs::Passive(PExpr {
-                        tokens: quote!(true),
-                        reads: vec![],
-                    }),
-                    init: false,
-                });
+                out.stmts.push(Stmt::set_flag(flag, true));
                 Exits {
                     ret: true,
                     ..Default::default()
@@ -1847,14 +1810,7 @@ impl Lowerer<'_> {
             self.bind(&plan.index_name, loop_var);
         }
         if let Some(c) = cont_flag {
-            body.stmts.push(Stmt::Assign {
-                var: c,
-                rhs: Rhs::Passive(PExpr {
-                    tokens: quote!(false),
-                    reads: vec![],
-                }),
-                init: false,
-            });
+            body.stmts.push(Stmt::set_flag(c, false));
         }
         for (name, buf, by_ref, elem_span) in &plan.elems {
             let idx_ident = self.vars[loop_var].ident.clone();
@@ -1940,14 +1896,7 @@ impl Lowerer<'_> {
             return None;
         }
         let id = self.new_var(name, Kind::Passive, Span::call_site(), None);
-        out.stmts.push(Stmt::Let {
-            var: id,
-            rhs: Rhs::Passive(PExpr {
-                tokens: quote!(false),
-                reads: vec![],
-            }),
-            mutable: true,
-        });
+        out.stmts.push(Stmt::new_flag(id));
         Some(id)
     }
 
@@ -1986,14 +1935,7 @@ impl Lowerer<'_> {
             cont: cont_flag,
         });
         if let Some(c) = cont_flag {
-            body.stmts.push(Stmt::Assign {
-                var: c,
-                rhs: Rhs::Passive(PExpr {
-                    tokens: quote!(false),
-                    reads: vec![],
-                }),
-                init: false,
-            });
+            body.stmts.push(Stmt::set_flag(c, false));
         }
         let (_, ex) = self.lower_stmts(&w.body.stmts, &mut body, false);
         self.loops.pop();
@@ -2092,10 +2034,7 @@ impl Lowerer<'_> {
             }
         };
         let range = Range::Range {
-            lo: PExpr {
-                tokens: lo,
-                reads: vec![],
-            },
+            lo: PExpr::constant(lo),
             hi: PExpr {
                 tokens: hi_tokens,
                 reads: hi_reads,
@@ -2662,13 +2601,7 @@ fn simplify_copy_let(out: &mut Block, vars: &[Var]) {
     {
         return;
     }
-    let rhs = std::mem::replace(
-        trhs,
-        Rhs::Passive(PExpr {
-            tokens: quote!(),
-            reads: vec![],
-        }),
-    );
+    let rhs = std::mem::replace(trhs, Rhs::Passive(PExpr::constant(quote!())));
     let v = *v;
     let mutable = matches!(&tail[0], Stmt::Let { mutable: true, .. });
     out.stmts.truncate(n - 2);
@@ -2704,13 +2637,7 @@ fn simplify_copy_assign(out: &mut Block, vars: &[Var]) {
     {
         return;
     }
-    let rhs = std::mem::replace(
-        trhs,
-        Rhs::Passive(PExpr {
-            tokens: quote!(),
-            reads: vec![],
-        }),
-    );
+    let rhs = std::mem::replace(trhs, Rhs::Passive(PExpr::constant(quote!())));
     let (v, init) = (*v, *init);
     out.stmts.truncate(n - 2);
     out.stmts.push(Stmt::Assign { var: v, rhs, init });
