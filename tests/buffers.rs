@@ -1,6 +1,10 @@
 //! Scratch buffers rewritten in every iteration: the reverse sweep must restore the
 //! values it reads, and skip the ones nothing reads (a full rewrite by a fill loop).
-#![allow(clippy::assign_op_pattern, clippy::manual_memcpy, clippy::needless_range_loop)]
+#![allow(
+    clippy::assign_op_pattern,
+    clippy::manual_memcpy,
+    clippy::needless_range_loop
+)]
 
 use autodiff::differentiate;
 

@@ -2477,6 +2477,17 @@ impl Lowerer<'_> {
                     self.diag.error(a.span(), "`#[differentiate]` can pass float buffers to calls by name only (`g(&buf)`)");
                 }
                 Kind::Passive => {
+                    if self.touches_float(a) && !self.is_passive_of_floats(a) {
+                        let before = self.diag.count();
+                        self.check_passive_expr(a);
+                        if self.diag.count() == before {
+                            self.diag.error_spanned(
+                                a,
+                                "`#[differentiate]` cannot pass this expression of differentiated values to a call; pass a float, a float slice, a view `&w[a..b]` or a local buffer (`let mut v = [0.0; N]; v[0] = ..;`)",
+                            );
+                        }
+                        continue;
+                    }
                     self.check_passive_expr(a);
                     res.push(CallArg::Passive(self.passive(a)));
                 }
