@@ -1,4 +1,5 @@
 //! Generic floats: `T::from`, `T::zero()`, generic callees with buffers, where-clauses, f32 literals.
+#![allow(clippy::needless_range_loop)]
 use autodiff::{differentiate, Float};
 
 #[differentiate]
