@@ -12,12 +12,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Method columns, in order; `objective` is the reference.
-const METHODS: [&str; 6] = [
+const METHODS: [&str; 7] = [
     "hand",
     "generated_adjoint",
     "generated_grad",
     "num_dual",
     "reverse",
+    "ad_trait",
     "fd",
 ];
 /// Problems in the order of the issue; others follow alphabetically.
