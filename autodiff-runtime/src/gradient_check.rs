@@ -63,7 +63,9 @@ impl<F: Float> GradientCheck<F> {
     pub fn passed(&self, tol: F) -> bool {
         self.analytic.iter().zip(&self.numeric).all(|(&a, &n)| {
             let error = (a - n).abs();
-            error <= tol * F::one().max(a.abs()).max(n.abs())
+            // A non-finite component never passes (an infinite error would
+            // otherwise compare equal to an infinite allowance).
+            a.is_finite() && n.is_finite() && error <= tol * F::one().max(a.abs()).max(n.abs())
         })
     }
 }
@@ -171,9 +173,14 @@ where
         max_rel_index: 0,
     };
     for (i, (&a, &n)) in check.analytic.iter().zip(&check.numeric).enumerate() {
-        let abs = (a - n).abs();
-        let scale = a.abs().max(n.abs());
-        let rel = if scale == F::zero() { abs } else { abs / scale };
+        let (abs, rel) = if a.is_finite() && n.is_finite() {
+            let abs = (a - n).abs();
+            let scale = a.abs().max(n.abs());
+            (abs, if scale == F::zero() { abs } else { abs / scale })
+        } else {
+            // As documented: NaN where either gradient is not finite.
+            (F::nan(), F::nan())
+        };
         if worse(abs, check.max_abs_error) {
             check.max_abs_error = abs;
             check.max_abs_index = i;
