@@ -21,6 +21,8 @@ fn dot(w: &[f64], x: &[f64]) -> f64 {
 )]
 #[inline]
 fn dot_fwd(w: &[f64], dw: &[f64], x: &[f64], dx: &[f64]) -> (f64, f64) {
+    ::core::assert_eq!(dw.len(), w.len(), "the shadow `dw` must have the length of `w`");
+    ::core::assert_eq!(dx.len(), x.len(), "the shadow `dx` must have the length of `x`");
     let mut s: f64 = 0.0;
     let mut __d_s: f64 = 0.0;
     for i in 0..w.len() {
@@ -46,6 +48,8 @@ fn dot_fwd(w: &[f64], dw: &[f64], x: &[f64], dx: &[f64]) -> (f64, f64) {
 )]
 #[inline]
 fn dot_adjoint(w: &[f64], dw: &mut [f64], x: &[f64], dx: &mut [f64], dret: f64) -> f64 {
+    ::core::assert_eq!(dw.len(), w.len(), "the shadow `dw` must have the length of `w`");
+    ::core::assert_eq!(dx.len(), x.len(), "the shadow `dx` must have the length of `x`");
     let mut s: f64 = 0.0;
     let mut __b_s: f64 = -0.0;
     __b_s += dret;
@@ -84,6 +88,12 @@ fn dot_grad(
     let dx = &mut __grad_x[..];
     let dret: f64 = 1.0;
     let __value = {
+        ::core::assert_eq!(
+            dw.len(), w.len(), "the shadow `dw` must have the length of `w`"
+        );
+        ::core::assert_eq!(
+            dx.len(), x.len(), "the shadow `dx` must have the length of `x`"
+        );
         let mut s: f64 = 0.0;
         let mut __b_s: f64 = -0.0;
         __b_s += dret;

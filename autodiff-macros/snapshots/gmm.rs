@@ -80,6 +80,16 @@ pub fn gmm_objective_fwd(
     gamma: f64,
     m: usize,
 ) -> (f64, f64) {
+    ::core::assert_eq!(
+        dalphas.len(), alphas.len(),
+        "the shadow `dalphas` must have the length of `alphas`"
+    );
+    ::core::assert_eq!(
+        dmeans.len(), means.len(), "the shadow `dmeans` must have the length of `means`"
+    );
+    ::core::assert_eq!(
+        dicf.len(), icf.len(), "the shadow `dicf` must have the length of `icf`"
+    );
     let constant: f64 = (-((n * d) as f64) * 0.5 * (2.0 * std::f64::consts::PI).ln());
     let icf_sz = d * (d + 1) / 2;
     let mut qdiags: ::std::vec::Vec<f64> = ::std::vec![0.0; d * k];
@@ -211,6 +221,16 @@ pub fn gmm_objective_adjoint(
     m: usize,
     dret: f64,
 ) -> f64 {
+    ::core::assert_eq!(
+        dalphas.len(), alphas.len(),
+        "the shadow `dalphas` must have the length of `alphas`"
+    );
+    ::core::assert_eq!(
+        dmeans.len(), means.len(), "the shadow `dmeans` must have the length of `means`"
+    );
+    ::core::assert_eq!(
+        dicf.len(), icf.len(), "the shadow `dicf` must have the length of `icf`"
+    );
     let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
     let mut __stack_lparamsidx = ::std::vec::Vec::new();
     let constant: f64 = (-((n * d) as f64) * 0.5 * (2.0 * std::f64::consts::PI).ln());
@@ -435,6 +455,17 @@ pub fn gmm_objective_grad(
     let dicf = &mut __grad_icf[..];
     let dret: f64 = 1.0;
     let __value = {
+        ::core::assert_eq!(
+            dalphas.len(), alphas.len(),
+            "the shadow `dalphas` must have the length of `alphas`"
+        );
+        ::core::assert_eq!(
+            dmeans.len(), means.len(),
+            "the shadow `dmeans` must have the length of `means`"
+        );
+        ::core::assert_eq!(
+            dicf.len(), icf.len(), "the shadow `dicf` must have the length of `icf`"
+        );
         let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
         let mut __stack_lparamsidx = ::std::vec::Vec::new();
         let constant: f64 = (-((n * d) as f64) * 0.5

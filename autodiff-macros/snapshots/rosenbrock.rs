@@ -24,6 +24,7 @@ pub fn rosenbrock(x: &[f64]) -> f64 {
 )]
 #[inline]
 pub fn rosenbrock_fwd(x: &[f64], dx: &[f64]) -> (f64, f64) {
+    ::core::assert_eq!(dx.len(), x.len(), "the shadow `dx` must have the length of `x`");
     let n = x.len();
     let mut s: f64 = 0.0;
     let mut __d_s: f64 = 0.0;
@@ -62,6 +63,7 @@ pub fn rosenbrock_fwd(x: &[f64], dx: &[f64]) -> (f64, f64) {
 )]
 #[inline]
 pub fn rosenbrock_adjoint(x: &[f64], dx: &mut [f64], dret: f64) -> f64 {
+    ::core::assert_eq!(dx.len(), x.len(), "the shadow `dx` must have the length of `x`");
     let n = x.len();
     let mut s: f64 = 0.0;
     let mut __b_s: f64 = -0.0;
@@ -116,6 +118,9 @@ pub fn rosenbrock_grad(x: &[f64]) -> (f64, ::std::vec::Vec<f64>) {
     let dx = &mut __grad_x[..];
     let dret: f64 = 1.0;
     let __value = {
+        ::core::assert_eq!(
+            dx.len(), x.len(), "the shadow `dx` must have the length of `x`"
+        );
         let n = x.len();
         let mut s: f64 = 0.0;
         let mut __b_s: f64 = -0.0;

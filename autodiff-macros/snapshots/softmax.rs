@@ -34,6 +34,7 @@ pub fn loss(w: &[f64], x: &[f64], label: usize, k: usize) -> f64 {
 )]
 #[inline]
 pub fn loss_fwd(w: &[f64], dw: &[f64], x: &[f64], label: usize, k: usize) -> (f64, f64) {
+    ::core::assert_eq!(dw.len(), w.len(), "the shadow `dw` must have the length of `w`");
     let d = x.len();
     let mut z: ::std::vec::Vec<f64> = ::std::vec![0.0; k];
     let mut __d_z: ::std::vec::Vec<f64> = ::std::vec![0.0; z.len()];
@@ -95,6 +96,7 @@ pub fn loss_adjoint(
     k: usize,
     dret: f64,
 ) -> f64 {
+    ::core::assert_eq!(dw.len(), w.len(), "the shadow `dw` must have the length of `w`");
     let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
     let mut __flags: ::std::vec::Vec<bool> = ::std::vec::Vec::new();
     let d = x.len();
@@ -193,6 +195,9 @@ pub fn loss_grad(
     let dw = &mut __grad_w[..];
     let dret: f64 = 1.0;
     let __value = {
+        ::core::assert_eq!(
+            dw.len(), w.len(), "the shadow `dw` must have the length of `w`"
+        );
         let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
         let mut __flags: ::std::vec::Vec<bool> = ::std::vec::Vec::new();
         let d = x.len();

@@ -54,6 +54,8 @@ pub fn softmax_loss_fwd(
     d: usize,
     k: usize,
 ) -> (f64, f64) {
+    ::core::assert_eq!(dw.len(), w.len(), "the shadow `dw` must have the length of `w`");
+    ::core::assert_eq!(db.len(), b.len(), "the shadow `db` must have the length of `b`");
     let batch = labels.len();
     let mut z: ::std::vec::Vec<f64> = ::std::vec![0.0; k];
     let mut __d_z: ::std::vec::Vec<f64> = ::std::vec![0.0; z.len()];
@@ -127,6 +129,8 @@ pub fn softmax_loss_adjoint(
     k: usize,
     dret: f64,
 ) -> f64 {
+    ::core::assert_eq!(dw.len(), w.len(), "the shadow `dw` must have the length of `w`");
+    ::core::assert_eq!(db.len(), b.len(), "the shadow `db` must have the length of `b`");
     let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
     let batch = labels.len();
     let mut z: ::std::vec::Vec<f64> = ::std::vec![0.0; k];
@@ -251,6 +255,12 @@ pub fn softmax_loss_grad(
     let db = &mut __grad_b[..];
     let dret: f64 = 1.0;
     let __value = {
+        ::core::assert_eq!(
+            dw.len(), w.len(), "the shadow `dw` must have the length of `w`"
+        );
+        ::core::assert_eq!(
+            db.len(), b.len(), "the shadow `db` must have the length of `b`"
+        );
         let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
         let batch = labels.len();
         let mut z: ::std::vec::Vec<f64> = ::std::vec![0.0; k];

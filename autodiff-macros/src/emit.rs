@@ -246,6 +246,24 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// `assert_eq!(dw.len(), w.len())` for every active slice parameter: a wrong-sized
+    /// shadow fails with a clear message instead of an index panic deep inside, and
+    /// the compiler learns that one bounds check covers both slices.
+    pub fn shadow_length_checks(&self) -> Vec<TokenStream> {
+        self.f
+            .params
+            .iter()
+            .filter_map(|p| p.var)
+            .filter(|v| self.f.vars[*v].wrt && self.f.vars[*v].buf == Some(BufRepr::SliceParam))
+            .map(|v| {
+                let x = self.ident(v);
+                let d = self.tangent_ident(v);
+                let msg = format!("the shadow `{d}` must have the length of `{x}`");
+                quote!(::core::assert_eq!(#d.len(), #x.len(), #msg);)
+            })
+            .collect()
+    }
+
     /// The type of a buffer's shadow in `_adjoint`.
     pub fn adjoint_shadow_ty(&self, v: VarId, ty: &syn::Type) -> TokenStream {
         let f = self.fty();

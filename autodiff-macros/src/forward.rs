@@ -31,7 +31,9 @@ impl Gen<'_> {
         } else {
             self.zero()
         };
+        let checks = self.shadow_length_checks();
         quote! {
+            #(#checks)*
             #(#rebind)*
             #(#body)*
             (#ret, #dret)

@@ -107,7 +107,9 @@ impl Gen<'_> {
             tapes.push(quote!(let mut #s = ::std::vec::Vec::new();));
         }
         let _ = z;
+        let checks = self.shadow_length_checks();
         quote! {
+            #(#checks)*
             #(#tapes)*
             #(#fwd)*
             let __value = #ret;
