@@ -229,7 +229,7 @@ pub fn walk(b: &Block, f: &mut impl FnMut(&Stmt)) {
 
 impl Analysis {
     /// Does this statement have reverse-sweep work of its own (not counting nested blocks)?
-    pub fn stmt_has_rev(&self, f: &Func, s: &Stmt) -> bool {
+    pub fn stmt_has_rev(&self, s: &Stmt) -> bool {
         match s {
             Stmt::Let { var, .. } => self.active[*var],
             Stmt::Assign { var, init, .. } => {
@@ -238,10 +238,7 @@ impl Analysis {
             Stmt::Store { buf, .. } => self.active[*buf] || self.save_before(*buf, s),
             Stmt::If { then, els, .. } => self.has_rev[then.id] || self.has_rev[els.id],
             Stmt::For { body, .. } | Stmt::While { body, .. } => self.has_rev[body.id],
-            Stmt::Decl { .. } | Stmt::Passive(_) => {
-                let _ = f;
-                false
-            }
+            Stmt::Decl { .. } | Stmt::Passive(_) => false,
         }
     }
 

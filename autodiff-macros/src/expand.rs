@@ -3,7 +3,6 @@
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
-use syn::spanned::Spanned;
 
 use crate::activity::analyze;
 use crate::attr::parse_config;
@@ -202,6 +201,9 @@ impl Signatures {
             #vis #unsafety fn #grad_name #generics (#(#gp),*) -> (#f, #gty) #where_clause {
                 #(#init)*
                 let dret: #f = #one;
+                // The adjoint body again rather than a call to `_adjoint`: an associated
+                // function would need `Self::` and a free function must not have it,
+                // which the attribute cannot tell apart.
                 let __value = { #adjoint };
                 (__value, #gout)
             }
@@ -240,6 +242,5 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
     let body = quote!(::core::unimplemented!(
         "`#[differentiate]` reported an error"
     ));
-    let _ = func.span();
     sigs.emit(func, &gen, body.clone(), body)
 }

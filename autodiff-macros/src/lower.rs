@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
@@ -119,7 +119,6 @@ pub struct Lowerer<'d> {
     blocks: usize,
     block_stack: Vec<usize>,
     loop_depth: usize,
-    tmp: usize,
     loops: Vec<LoopCtx>,
     /// `(return value, returned flag)` when the body returns early.
     early_ret: Option<(VarId, VarId)>,
@@ -147,7 +146,6 @@ pub fn lower_fn(
         blocks: 1,
         block_stack: vec![0],
         loop_depth: 0,
-        tmp: 0,
         loops: Vec::new(),
         early_ret: None,
     };
@@ -635,7 +633,6 @@ impl Lowerer<'_> {
     }
 
     fn new_tmp(&mut self, span: Span) -> VarId {
-        self.tmp += 1;
         self.new_var("__t", Kind::Float, span, None)
     }
 
@@ -2839,11 +2836,6 @@ impl VisitMut for Renamer<'_, '_> {
             self.visit_expr_mut(a);
         }
     }
-}
-
-#[allow(dead_code)]
-fn spanned_tokens(span: Span, t: TokenStream) -> TokenStream {
-    quote_spanned!(span=> #t)
 }
 
 /// A type as a person writes it (`&Vec<f64>`, not `& Vec < f64 >`).

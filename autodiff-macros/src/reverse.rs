@@ -57,7 +57,6 @@ impl Gen<'_> {
     pub fn gen_adjoint_body(&self, st: &RevState) -> TokenStream {
         let ret = self.ident(self.f.ret);
         let mut decls = Vec::new();
-        let z = self.zero();
         let f = self.fty();
         // adjoints of active scalar parameters and top-level variables
         for (i, v) in self.f.vars.iter().enumerate() {
@@ -106,7 +105,6 @@ impl Gen<'_> {
             let s = self.stack_ident(*v);
             tapes.push(quote!(let mut #s = ::std::vec::Vec::new();));
         }
-        let _ = z;
         let checks = self.shadow_length_checks();
         quote! {
             #(#checks)*
@@ -129,7 +127,7 @@ impl Gen<'_> {
     /// pass over the data, as a hand-written gradient does.
     fn fusable_tail_loop(&self) -> Option<usize> {
         let stmts = &self.f.body.stmts;
-        let k = stmts.iter().rposition(|s| self.a.stmt_has_rev(self.f, s))?;
+        let k = stmts.iter().rposition(|s| self.a.stmt_has_rev(s))?;
         let body = match &stmts[k] {
             Stmt::For {
                 body, exit: None, ..
@@ -783,7 +781,7 @@ impl Gen<'_> {
                 let t = self.gen_adjoint_block(then, st, false);
                 let e = self.gen_adjoint_block(els, st, false);
                 let c = &cond.tokens;
-                let has_rev = self.a.stmt_has_rev(self.f, s);
+                let has_rev = self.a.stmt_has_rev(s);
                 let (tf, ef) = (&t.fwd, &e.fwd);
                 part.tape_pushes = t.tape_pushes.max(e.tape_pushes);
                 part.flag_pushes = t.flag_pushes.max(e.flag_pushes);
