@@ -7,21 +7,33 @@
 //!   temporary has its own name, so the reverse sweep reads the primal values
 //!   directly. A top-level reassignment of a needed variable saves the old
 //!   value in a local (`__s*`), never on a heap tape.
-//! - A variable whose primal value the reverse sweep reads ([`Analysis::needed`])
-//!   is saved when it is overwritten inside a loop or branch: floats on one
-//!   typed tape (`__tape: Vec<F>`), other values on a stack of their own.
-//!   Values that are not needed (`s += w[i] * x[i]` needs no old `s`) and
-//!   inputs that never change (parameters, read-only buffers) are never stored;
-//!   they are read again by the reverse sweep.
+//! - A value is saved when an assignment or store overwrites it **and** the
+//!   reverse sweep reads it before that point ([`Analysis::save_before`]): a use
+//!   earlier in the function, or in a loop that also contains the overwrite and
+//!   encloses the variable's binding (a variable bound inside a loop body is a
+//!   fresh one each iteration). `s += w[i] * x[i]` needs no old `s`; inputs that
+//!   never change (parameters, read-only buffers) are read again, not stored.
+//!   Floats go on one typed tape (`__tape: Vec<F>`), other values on a stack of
+//!   their own.
+//! - Cheaper than storing: values recomputable from unchanging inputs (passive
+//!   `let`s, arithmetic, elements of unchanging buffers, views) are recomputed at
+//!   the start of their block's reverse; integer counter steps (`k += 1`) are
+//!   undone by the inverse step; a loop that rewrites a whole scratch buffer
+//!   (`for i in 0..n { b[i] = .. }` over `vec![..; n]`) makes older values dead, so
+//!   later partial updates of it store nothing.
 //! - Variables bound inside a loop body or branch are out of scope in the
-//!   reverse sweep: the needed ones are pushed when the block ends and popped
-//!   when its reverse begins; passive `let`s computed from unchanging values
-//!   are recomputed instead.
+//!   reverse sweep: the needed ones that cannot be recomputed are pushed when the
+//!   block ends and popped when its reverse begins.
 //! - A branch whose condition reads only unchanging values is re-evaluated;
-//!   otherwise its decision goes on `__flags: Vec<bool>`. A `while` loop's trip
-//!   count and the last index of an early-exited `for` loop are recorded.
+//!   otherwise its decision goes on `__flags: Vec<bool>`, pushed after the branch
+//!   runs so that the reverse pops it before anything the branch pushed. A
+//!   `while` loop's trip count and the last index of an early-exited `for` loop
+//!   are recorded.
 //! - Before each `for` loop the tapes reserve `trip count × pushes per
 //!   iteration`, so they do not grow one push at a time.
+//! - A trailing loop that only accumulates into outer floats (`s += ..`, read
+//!   nowhere else in it) runs its reverse inside its forward pass, iteration by
+//!   iteration: one pass over the data, as a hand-written gradient does.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
