@@ -1,4 +1,4 @@
-//! `syn::ItemFn` → [`ir::Func`]: the only place that matches on syntax and names.
+//! `syn::ItemFn` → [`ir::Func`](crate::ir::Func): the only place that matches on syntax and names.
 //!
 //! Lowering infers a kind for every value (float, float buffer, passive) from
 //! what it can see, flattens float expressions into three-address statements,

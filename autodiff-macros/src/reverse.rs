@@ -8,7 +8,7 @@
 //!   directly. A top-level reassignment of a needed variable saves the old
 //!   value in a local (`__s*`), never on a heap tape.
 //! - A value is saved when an assignment or store overwrites it **and** the
-//!   reverse sweep reads it before that point ([`Analysis::save_before`]): a use
+//!   reverse sweep reads it before that point (`Analysis::save_before`): a use
 //!   earlier in the function, or in a loop that also contains the overwrite and
 //!   encloses the variable's binding (a variable bound inside a loop body is a
 //!   fresh one each iteration). `s += w[i] * x[i]` needs no old `s`; inputs that
