@@ -54,7 +54,7 @@
 //! # Features
 //!
 //! - `progress` (default): [`Progress`] draws an indicatif bar on a terminal.
-//! - `argmin`: [`ArgminProblem`] runs argmin's solvers on an objective.
+//! - `argmin`: `ArgminProblem` runs argmin's solvers on an objective.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
