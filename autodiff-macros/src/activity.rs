@@ -279,6 +279,13 @@ impl Analysis {
     /// the reverse sweep reads a value of `v` that `s` destroys: a use before `s`, or a
     /// use in a loop that also contains `s` (the next iteration overwrites it).
     pub fn save_before(&self, v: VarId, s: &Stmt) -> bool {
+        self.save_before_within(v, s, None)
+    }
+
+    /// As [`Analysis::save_before`], counting only uses inside `outer` (a loop body's
+    /// positions) and not that loop's repetition: for per-iteration scratch of a
+    /// fused loop, whose previous iterations' values are dead.
+    pub fn save_before_within(&self, v: VarId, s: &Stmt, outer: Option<(usize, usize)>) -> bool {
         let p = self.pos_of(s);
         // Only loops around the binding repeat it: a variable bound inside a loop body
         // is a fresh variable in each iteration.
@@ -291,16 +298,21 @@ impl Analysis {
                 k.buf == v && from < k.start && k.end <= to && k.parent.0 <= p && p < k.parent.1
             })
         };
-        self.uses[v].iter().any(|&u| {
+        let inside = |u: usize| outer.map_or(true, |(lo, hi)| lo <= u && u < hi);
+        self.uses[v].iter().filter(|&&u| inside(u)).any(|&u| {
             (u <= p && !killed_between(u, p))
-                || self.loops.iter().any(|&(lo, hi)| {
-                    lo <= u
-                        && u < hi
-                        && lo <= p
-                        && p < hi
-                        && !decl.is_some_and(|d| lo <= d && d < hi)
-                        && !killed_between(lo.saturating_sub(1), p)
-                })
+                || self
+                    .loops
+                    .iter()
+                    .filter(|&&l| Some(l) != outer)
+                    .any(|&(lo, hi)| {
+                        lo <= u
+                            && u < hi
+                            && lo <= p
+                            && p < hi
+                            && !decl.is_some_and(|d| lo <= d && d < hi)
+                            && !killed_between(lo.saturating_sub(1), p)
+                    })
         })
     }
 
@@ -440,14 +452,17 @@ fn find_kills(
             if norm(&lo.tokens) != "0" {
                 continue;
             }
-            let straight = body
-                .stmts
-                .iter()
-                .all(|s| matches!(s, Stmt::Let { .. } | Stmt::Store { .. }));
             let index = f.vars[*var].ident.to_string();
             for t in &body.stmts {
                 if let Stmt::Store { buf, index: ix, .. } = t {
-                    if straight
+                    // the only store to `buf` in the body, and a direct one (it runs every iteration)
+                    let mut stores = 0;
+                    walk(body, &mut |s| {
+                        if matches!(s, Stmt::Store { buf: b2, .. } if b2 == buf) {
+                            stores += 1;
+                        }
+                    });
+                    if stores == 1
                         && norm(&ix.tokens) == index
                         && lens[*buf].as_deref() == Some(norm(&hi.tokens).as_str())
                     {

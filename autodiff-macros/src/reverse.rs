@@ -51,6 +51,10 @@ pub struct RevState {
     pub uses_tape: Cell<bool>,
     pub uses_flags: Cell<bool>,
     pub stacks: std::cell::RefCell<Vec<VarId>>,
+    /// Scratch buffers of a fused loop, and the loop body's positions: their stores
+    /// save only what the same iteration's reverse reads.
+    pub scratch: std::cell::RefCell<Vec<VarId>>,
+    pub scratch_loop: Cell<Option<(usize, usize)>>,
 }
 
 /// One scaled contribution: (subtract it, `∂ * g`).
@@ -86,7 +90,12 @@ impl Gen<'_> {
         } else {
             quote!()
         };
-        let fuse = self.fusable_tail_loop();
+        let fuse = self.fusable_tail_loop().map(|(k, scratch)| {
+            *st.scratch.borrow_mut() = scratch;
+            st.scratch_loop
+                .set(self.loop_body_range(&self.f.body.stmts[k]));
+            k
+        });
         let mut pre = Vec::new();
         if fuse.is_some() {
             pre.append(&mut decls);
@@ -137,9 +146,14 @@ impl Gen<'_> {
     /// outer floats it writes are accumulators (`s += e`) read nowhere else in it, whose
     /// adjoints the reverse leaves unchanged. Its primal and adjoint then share one
     /// pass over the data, as a hand-written gradient does.
-    fn fusable_tail_loop(&self) -> Option<usize> {
+    fn fusable_tail_loop(&self) -> Option<(usize, Vec<VarId>)> {
         let stmts = &self.f.body.stmts;
-        let k = stmts.iter().rposition(|s| self.a.stmt_has_rev(s))?;
+        let k = stmts.iter().rposition(|s| {
+            self.a.stmt_has_rev(s) && matches!(s, Stmt::For { .. } | Stmt::While { .. })
+        })?;
+        if !self.tail_reverse_can_run_first(k) {
+            return None;
+        }
         let body = match &stmts[k] {
             Stmt::For {
                 body, exit: None, ..
@@ -163,7 +177,17 @@ impl Gen<'_> {
         });
         let mut accumulators = Vec::new();
         let mut ok = true;
+        let mut scratch = Vec::new();
         crate::activity::walk(body, &mut |s| match s {
+            // Per-iteration scratch: its old values are dead once the iteration's
+            // reverse has run, so nothing needs saving.
+            Stmt::Store { buf, .. }
+                if !inside[*buf]
+                    && self.a.active[*buf]
+                    && self.scratch_of_iteration(*buf, &stmts[k], body) =>
+            {
+                scratch.push(*buf)
+            }
             // The reverse would restore it in the middle of the forward pass.
             Stmt::Assign {
                 var, init: false, ..
@@ -230,7 +254,92 @@ impl Gen<'_> {
         if reads_acc {
             return None;
         }
-        Some(k)
+        Some((k, scratch))
+    }
+
+    /// Can the reverse of the statements after the loop at `k` run before the loop?
+    /// Only when it reads values fixed before the loop (the mean `total / n`, calls
+    /// on inputs) and restores nothing.
+    fn tail_reverse_can_run_first(&self, k: usize) -> bool {
+        let stmts = &self.f.body.stmts;
+        let start = self.a.pos_of(&stmts[k]);
+        // positions where each variable is (re)assigned
+        let mut assigned_from = vec![usize::MAX; self.f.vars.len()];
+        crate::activity::walk(&self.f.body, &mut |s| {
+            let p = self.a.pos_of(s);
+            match s {
+                Stmt::Assign { var, .. } | Stmt::Store { buf: var, .. } => {
+                    if p >= start {
+                        assigned_from[*var] = assigned_from[*var].min(p);
+                    }
+                }
+                _ => {}
+            }
+        });
+        let fixed_before =
+            |v: VarId| assigned_from[v] == usize::MAX && self.a.decl[v].map_or(true, |d| d < start);
+        for s in &stmts[k + 1..] {
+            if !self.a.stmt_has_rev(s) {
+                continue;
+            }
+            let simple = match s {
+                Stmt::Let { rhs, .. } => matches!(rhs, Rhs::Op(..) | Rhs::Call(..)),
+                Stmt::Assign { var, rhs, init } => {
+                    matches!(rhs, Rhs::Op(..) | Rhs::Call(..))
+                        && (*init || !self.a.save_before(*var, s))
+                }
+                _ => false,
+            };
+            if !simple {
+                return false;
+            }
+            let p = self.a.pos_of(s);
+            let reads_late = self
+                .a
+                .uses
+                .iter()
+                .enumerate()
+                .any(|(v, us)| us.contains(&p) && !fixed_before(v));
+            if reads_late {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// A buffer declared before the loop and used as per-iteration scratch: fully
+    /// rewritten (a fill loop directly in the body) before any use in the body, and
+    /// used nowhere outside the loop. Then each iteration's reverse consumes exactly
+    /// the adjoints its own reads produced.
+    fn scratch_of_iteration(&self, buf: VarId, l: &Stmt, body: &Block) -> bool {
+        let lo = self.a.pos_of(l);
+        let Some(hi) = body.stmts.last().map(|_| {
+            let mut end = lo;
+            crate::activity::walk(body, &mut |s| end = end.max(self.a.pos_of(s)));
+            end + 1
+        }) else {
+            return false;
+        };
+        let direct: Vec<usize> = body.stmts.iter().map(|s| self.a.pos_of(s)).collect();
+        let Some(kill) = self
+            .a
+            .kills
+            .iter()
+            .filter(|k| k.buf == buf && direct.contains(&k.start))
+            .map(|k| k.end)
+            .min()
+        else {
+            return false;
+        };
+        self.a.uses[buf]
+            .iter()
+            .all(|&u| u > lo && u < hi && u >= kill)
+    }
+
+    /// The positions of a loop's body, as recorded in `Analysis::loops`.
+    fn loop_body_range(&self, l: &Stmt) -> Option<(usize, usize)> {
+        let first = self.a.pos_of(l) + 1;
+        self.a.loops.iter().copied().find(|&(lo, _)| lo == first)
     }
 
     /// `for i in r { forward(body); reverse(body) }`.
@@ -345,16 +454,25 @@ impl Gen<'_> {
         let mut recompute = Vec::new();
         let mut adj_decls = Vec::new();
         let has_rev = self.a.has_rev.get(b.id).copied().unwrap_or(false);
+        // With a fused loop: where its reverse-ready prelude goes, and the reverse of
+        // the statements after it (hoisted in front of it).
+        let mut fused_at = None;
+        let mut tail_rev: Vec<Vec<TokenStream>> = Vec::new();
         for (k, s) in b.stmts.iter().enumerate() {
             if let Some((at, pre)) = fuse {
                 if at == k {
                     fwd.extend(pre.iter().cloned());
+                    fused_at = Some(fwd.len());
                     fwd.push(self.gen_fused_loop(s, st));
                     continue;
                 }
             }
             let p = self.gen_adjoint_stmt(s, st, top);
             fwd.extend(p.fwd);
+            if fused_at.is_some() {
+                tail_rev.push(p.rev);
+                continue;
+            }
             rev_parts.push(p.rev);
             tape_pushes += p.tape_pushes;
             flag_pushes += p.flag_pushes;
@@ -425,6 +543,10 @@ impl Gen<'_> {
                     }
                 }
             }
+        }
+        if let Some(at) = fused_at {
+            let hoisted: Vec<TokenStream> = tail_rev.into_iter().rev().flatten().collect();
+            fwd.splice(at..at, hoisted);
         }
         fwd.extend(block_end_push);
         block_start.reverse();
@@ -764,7 +886,12 @@ impl Gen<'_> {
                 let b = self.ident(*buf);
                 let i = &index.tokens;
                 let mut restore = None;
-                if self.a.save_before(*buf, s) {
+                let outer = if st.scratch.borrow().contains(buf) {
+                    st.scratch_loop.get()
+                } else {
+                    None
+                };
+                if self.a.save_before_within(*buf, s, outer) {
                     let (f, r, n) = self.save(*buf, top, st, quote!(#b[#i]));
                     part.fwd.push(f);
                     part.tape_pushes += n;
