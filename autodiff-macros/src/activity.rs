@@ -298,7 +298,10 @@ impl Analysis {
                 k.buf == v && from < k.start && k.end <= to && k.parent.0 <= p && p < k.parent.1
             })
         };
-        let inside = |u: usize| outer.map_or(true, |(lo, hi)| lo <= u && u < hi);
+        let inside = |u: usize| match outer {
+            Some((lo, hi)) => lo <= u && u < hi,
+            None => true,
+        };
         self.uses[v].iter().filter(|&&u| inside(u)).any(|&u| {
             (u <= p && !killed_between(u, p))
                 || self

@@ -267,17 +267,15 @@ impl Gen<'_> {
         let mut assigned_from = vec![usize::MAX; self.f.vars.len()];
         crate::activity::walk(&self.f.body, &mut |s| {
             let p = self.a.pos_of(s);
-            match s {
-                Stmt::Assign { var, .. } | Stmt::Store { buf: var, .. } => {
-                    if p >= start {
-                        assigned_from[*var] = assigned_from[*var].min(p);
-                    }
+            if let Stmt::Assign { var, .. } | Stmt::Store { buf: var, .. } = s {
+                if p >= start {
+                    assigned_from[*var] = assigned_from[*var].min(p);
                 }
-                _ => {}
             }
         });
-        let fixed_before =
-            |v: VarId| assigned_from[v] == usize::MAX && self.a.decl[v].map_or(true, |d| d < start);
+        let fixed_before = |v: VarId| {
+            assigned_from[v] == usize::MAX && !matches!(self.a.decl[v], Some(d) if d >= start)
+        };
         for s in &stmts[k + 1..] {
             if !self.a.stmt_has_rev(s) {
                 continue;
