@@ -31,9 +31,14 @@
 //!   are recorded.
 //! - Before each `for` loop the tapes reserve `trip count × pushes per
 //!   iteration`, so they do not grow one push at a time.
-//! - A trailing loop that only accumulates into outer floats (`s += ..`, read
-//!   nowhere else in it) runs its reverse inside its forward pass, iteration by
-//!   iteration: one pass over the data, as a hand-written gradient does.
+//! - The last loop with reverse work runs its reverse inside its forward pass,
+//!   iteration by iteration (one pass over the data, as a hand-written gradient
+//!   does), when that is equivalent: the outer floats it writes are accumulators
+//!   (`s += ..`, read nowhere else in it), the outer buffers it writes are
+//!   per-iteration scratch (rewritten by a fill loop before any use), and the
+//!   statements after it have a reverse that reads only values fixed before it
+//!   (`total / n`), which is then hoisted in front of it. Its body's values stay
+//!   in scope, so they are neither stored nor recomputed.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
