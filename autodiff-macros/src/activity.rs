@@ -65,10 +65,8 @@ pub fn analyze(f: &Func) -> Analysis {
     loop {
         let mut changed = false;
         walk(&f.body, &mut |s| {
-            let (dst, src) = match s {
-                Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } => (*var, rhs_vars(rhs)),
-                Stmt::Store { buf, value, .. } => (*buf, value.var().into_iter().collect()),
-                _ => return,
+            let Some((dst, src)) = def_use(s) else {
+                return;
             };
             if !varied[dst] && f.vars[dst].kind != Kind::Passive && src.iter().any(|v| varied[*v]) {
                 varied[dst] = true;
@@ -84,10 +82,8 @@ pub fn analyze(f: &Func) -> Analysis {
     loop {
         let mut changed = false;
         walk(&f.body, &mut |s| {
-            let (dst, src) = match s {
-                Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } => (*var, rhs_vars(rhs)),
-                Stmt::Store { buf, value, .. } => (*buf, value.var().into_iter().collect()),
-                _ => return,
+            let Some((dst, src)) = def_use(s) else {
+                return;
             };
             if useful[dst] {
                 for v in src {
@@ -204,6 +200,15 @@ pub fn analyze(f: &Func) -> Analysis {
         }
     }
     a
+}
+
+/// The variable a statement defines and the float variables its value comes from.
+fn def_use(s: &Stmt) -> Option<(VarId, Vec<VarId>)> {
+    match s {
+        Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } => Some((*var, rhs_vars(rhs))),
+        Stmt::Store { buf, value, .. } => Some((*buf, value.var().into_iter().collect())),
+        _ => None,
+    }
 }
 
 /// Float variables read by a right-hand side (operands, loaded buffers, buffer arguments).

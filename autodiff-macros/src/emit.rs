@@ -246,6 +246,24 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// `mut` for a binding that is declared mutable or reassigned later.
+    pub fn let_mut(&self, var: VarId, mutable: bool) -> TokenStream {
+        if mutable || self.a.assigned[var] {
+            quote!(mut)
+        } else {
+            quote!()
+        }
+    }
+
+    /// `&buf[lo..hi]` for a view of `buf` (or of its shadow).
+    pub fn slice_of(&self, buf: impl ToTokens, lo: &PExpr, hi: &PExpr) -> TokenStream {
+        let (l, h) = (
+            crate::forward::bound(&lo.tokens),
+            crate::forward::bound(&hi.tokens),
+        );
+        quote!(#buf[#l..#h])
+    }
+
     /// `assert_eq!(dw.len(), w.len())` for every active slice parameter: a wrong-sized
     /// shadow fails with a clear message instead of an index panic deep inside, and
     /// the compiler learns that one bounds check covers both slices.

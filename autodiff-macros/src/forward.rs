@@ -79,11 +79,7 @@ impl Gen<'_> {
         match s {
             Stmt::Let { var, rhs, mutable } => {
                 let v = self.ident(*var);
-                let m = if *mutable || self.a.assigned[*var] {
-                    quote!(mut)
-                } else {
-                    quote!()
-                };
+                let m = self.let_mut(*var, *mutable);
                 let active = self.a.active[*var];
                 let dv = self.tangent_ident(*var);
                 match rhs {
@@ -113,13 +109,12 @@ impl Gen<'_> {
                     }
                     Rhs::Step { .. } => quote! {},
                     Rhs::View { base, lo, hi } => {
-                        let b = self.ident(*base);
-                        let (l, h) = (bound(&lo.tokens), bound(&hi.tokens));
+                        let view = self.slice_of(self.ident(*base), lo, hi);
                         if active {
-                            let db = self.tangent_ident(*base);
-                            quote! { let #v = &#b[#l..#h]; let #dv = &#db[#l..#h]; }
+                            let dview = self.slice_of(self.tangent_ident(*base), lo, hi);
+                            quote! { let #v = &#view; let #dv = &#dview; }
                         } else {
-                            quote! { let #v = &#b[#l..#h]; }
+                            quote! { let #v = &#view; }
                         }
                     }
                     Rhs::Fill { elem, len, array } => {

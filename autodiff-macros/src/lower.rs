@@ -1462,56 +1462,17 @@ impl Lowerer<'_> {
                 ex
             }
             Expr::Break(b) => {
-                if let Some(l) = &b.label {
-                    self.diag
-                        .error_spanned(l, "`#[differentiate]` does not support labelled `break`");
-                    return Exits::default();
-                }
-                if let Some(v) = &b.expr {
-                    self.diag.error(
-                        v.span(),
-                        "`#[differentiate]` does not support `break` with a value",
-                    );
-                }
-                match self.loops.last().and_then(|l| l.brk) {
-                    Some(flag) => {
-                        out.stmts.push(Stmt::set_flag(flag, true));
-                        Exits {
-                            brk: true,
-                            ..Default::default()
-                        }
-                    }
-                    None => {
-                        self.diag
-                            .error_spanned(b, "`#[differentiate]` found `break` outside of a loop");
-                        Exits::default()
-                    }
-                }
-            }
-            Expr::Continue(c) => {
-                if let Some(l) = &c.label {
-                    self.diag.error(
-                        l.span(),
-                        "`#[differentiate]` does not support labelled `continue`",
-                    );
-                }
-                match self.loops.last().and_then(|l| l.cont) {
-                    Some(flag) => {
-                        out.stmts.push(Stmt::set_flag(flag, true));
-                        Exits {
-                            cont: true,
-                            ..Default::default()
-                        }
-                    }
-                    None => {
+                if b.label.is_none() {
+                    if let Some(v) = &b.expr {
                         self.diag.error_spanned(
-                            c,
-                            "`#[differentiate]` found `continue` outside of a loop",
+                            v,
+                            "`#[differentiate]` does not support `break` with a value",
                         );
-                        Exits::default()
                     }
                 }
+                self.lower_loop_exit(b, b.label.as_ref(), true, out)
             }
+            Expr::Continue(c) => self.lower_loop_exit(c, c.label.as_ref(), false, out),
             Expr::Return(r) => {
                 let Some((ret, flag)) = self.early_ret else {
                     return Exits::default();
@@ -1567,6 +1528,41 @@ impl Lowerer<'_> {
                 }
                 Exits::default()
             }
+        }
+    }
+
+    /// `break` / `continue`: set the loop's flag; the rest of the body is guarded by it.
+    fn lower_loop_exit(
+        &mut self,
+        node: &impl ToTokens,
+        label: Option<&syn::Lifetime>,
+        is_break: bool,
+        out: &mut Block,
+    ) -> Exits {
+        let what = if is_break { "break" } else { "continue" };
+        let flag = self
+            .loops
+            .last()
+            .and_then(|l| if is_break { l.brk } else { l.cont });
+        if let Some(l) = label {
+            self.diag.error_spanned(
+                l,
+                format!("`#[differentiate]` does not support labelled `{what}`"),
+            );
+            return Exits::default();
+        }
+        let Some(flag) = flag else {
+            self.diag.error_spanned(
+                node,
+                format!("`#[differentiate]` found `{what}` outside of a loop"),
+            );
+            return Exits::default();
+        };
+        out.stmts.push(Stmt::set_flag(flag, true));
+        Exits {
+            brk: is_break,
+            cont: !is_break,
+            ret: false,
         }
     }
 

@@ -375,12 +375,8 @@ impl Gen<'_> {
             Kind::Buf => {
                 let x = self.ident(v);
                 if let Some((base, lo, hi)) = self.view_of(v) {
-                    let bb = self.adjoint_ident(base);
-                    let (l, h) = (
-                        crate::forward::bound(&lo.tokens),
-                        crate::forward::bound(&hi.tokens),
-                    );
-                    return quote!(let #b = &mut #bb[#l..#h];);
+                    let view = self.slice_of(self.adjoint_ident(base), lo, hi);
+                    return quote!(let #b = &mut #view;);
                 }
                 match self.f.vars[v].buf {
                     Some(BufRepr::LocalArray) => {
@@ -511,12 +507,8 @@ impl Gen<'_> {
                         let t = match rhs {
                             Rhs::Passive(p) => p.tokens.clone(),
                             Rhs::View { base, lo, hi } => {
-                                let b = self.ident(*base);
-                                let (l, h) = (
-                                    crate::forward::bound(&lo.tokens),
-                                    crate::forward::bound(&hi.tokens),
-                                );
-                                quote!(&#b[#l..#h])
+                                let view = self.slice_of(self.ident(*base), lo, hi);
+                                quote!(&#view)
                             }
                             Rhs::Op(op, args) => self.primal_op(*op, args),
                             _ => TokenStream::new(),
@@ -703,11 +695,7 @@ impl Gen<'_> {
         match s {
             Stmt::Let { var, rhs, mutable } => {
                 let v = self.ident(*var);
-                let m = if *mutable || self.a.assigned[*var] {
-                    quote!(mut)
-                } else {
-                    quote!()
-                };
+                let m = self.let_mut(*var, *mutable);
                 let active = self.a.active[*var];
                 let bv = self.adjoint_ident(*var);
                 match rhs {
@@ -738,12 +726,8 @@ impl Gen<'_> {
                     }
                     Rhs::Step { .. } => {}
                     Rhs::View { base, lo, hi } => {
-                        let b = self.ident(*base);
-                        let (l, h) = (
-                            crate::forward::bound(&lo.tokens),
-                            crate::forward::bound(&hi.tokens),
-                        );
-                        part.fwd.push(quote!(let #v = &#b[#l..#h];));
+                        let view = self.slice_of(self.ident(*base), lo, hi);
+                        part.fwd.push(quote!(let #v = &#view;));
                     }
                     Rhs::Fill { elem, len, array } => {
                         let e = self.primal(elem);
