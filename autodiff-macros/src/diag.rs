@@ -17,10 +17,6 @@ impl Diag {
         self.errors.push(syn::Error::new_spanned(node, msg));
     }
 
-    pub fn count(&self) -> usize {
-        self.errors.len()
-    }
-
     pub fn push(&mut self, err: syn::Error) {
         self.errors.push(err);
     }

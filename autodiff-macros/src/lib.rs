@@ -13,6 +13,7 @@ mod ir;
 mod lower;
 mod reverse;
 mod rules;
+mod simplify;
 
 use proc_macro::TokenStream;
 

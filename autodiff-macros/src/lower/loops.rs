@@ -1,0 +1,434 @@
+//! Loops: `for` over ranges and slices, `while`, and their exit flags.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{Expr, Pat};
+
+use super::*;
+use crate::ir::*;
+use crate::rules::Op;
+
+impl Lowerer<'_> {
+    pub(super) fn lower_for(&mut self, f: &syn::ExprForLoop, out: &mut Block) -> Exits {
+        if let Some(l) = &f.label {
+            self.diag.error(
+                l.span(),
+                "`#[differentiate]` does not support labelled loops",
+            );
+        }
+        // A loop that names no float variable is passive code (unless it returns the
+        // function's value).
+        if !self.block_kinds(&f.body).mentions
+            && !self.touches_float(&f.expr)
+            && !contains_return(&f.body)
+        {
+            return self.lower_passive_loop(f, out);
+        }
+        let Some(plan) = self.plan_for(f) else {
+            return Exits::default();
+        };
+        let (brk, cont) = loop_exits(&f.body);
+        let brk_flag = self.flag_var(
+            "__brk",
+            brk || (self.early_ret.is_some() && contains_return(&f.body)),
+            out,
+        );
+        let cont_flag = self.flag_var("__cont", cont, out);
+        let mut body = self.new_block();
+        self.loop_depth += 1;
+        self.enter(&body);
+        self.loops.push(LoopCtx {
+            brk: brk_flag,
+            cont: cont_flag,
+        });
+        let loop_var = self.new_var(&plan.index_name, Kind::Passive, plan.span, None);
+        if !plan.index_name.starts_with("__") {
+            self.bind(&plan.index_name, loop_var);
+        }
+        if let Some(c) = cont_flag {
+            body.stmts.push(Stmt::set_flag(c, false));
+        }
+        for (name, buf, by_ref, elem_span) in &plan.elems {
+            let idx_ident = self.vars[loop_var].ident.clone();
+            let index = PExpr {
+                tokens: quote!(#idx_ident),
+                reads: vec![loop_var],
+            };
+            if self.vars[*buf].kind == Kind::Buf {
+                let id = self.new_var(name, Kind::Float, *elem_span, None);
+                // bound as a value: `*e` in the user's code reads it
+                self.vars[id].by_ref_elem = *by_ref;
+                body.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Op(Op::Copy, vec![Operand::Load(*buf, index)]),
+                    mutable: false,
+                });
+                self.bind(name, id);
+            } else {
+                let id = self.new_var(name, Kind::Passive, *elem_span, None);
+                let b = self.vars[*buf].ident.clone();
+                let tokens = if *by_ref {
+                    quote!(&#b[#idx_ident])
+                } else {
+                    quote!(#b[#idx_ident])
+                };
+                body.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Passive(PExpr {
+                        tokens,
+                        reads: vec![*buf, loop_var],
+                    }),
+                    mutable: false,
+                });
+                self.bind(name, id);
+            }
+        }
+        let (_, ex) = self.lower_stmts(&f.body.stmts, &mut body, false);
+        self.loops.pop();
+        self.leave();
+        self.loop_depth -= 1;
+        let exit = self.exit_cond(brk_flag, ex.ret);
+        let last = if exit.is_some() {
+            let l = self.new_var("__last", Kind::Passive, plan.span, None);
+            Some(l)
+        } else {
+            None
+        };
+        out.stmts.push(Stmt::For {
+            var: loop_var,
+            range: plan.range,
+            body,
+            exit,
+            last,
+        });
+        Exits {
+            ret: ex.ret,
+            ..Default::default()
+        }
+    }
+
+    pub(super) fn exit_cond(&mut self, brk: Option<VarId>, ret: bool) -> Option<PExpr> {
+        let mut flags = Vec::new();
+        if let Some(b) = brk {
+            flags.push(b);
+        }
+        if ret {
+            if let Some((_, f)) = self.early_ret {
+                flags.push(f);
+            }
+        }
+        if flags.is_empty() {
+            return None;
+        }
+        let idents: Vec<&Ident> = flags.iter().map(|f| &self.vars[*f].ident).collect();
+        Some(PExpr {
+            tokens: quote!(#(#idents)||*),
+            reads: flags,
+        })
+    }
+
+    pub(super) fn flag_var(&mut self, name: &str, needed: bool, out: &mut Block) -> Option<VarId> {
+        if !needed {
+            return None;
+        }
+        let id = self.new_var(name, Kind::Passive, Span::call_site(), None);
+        out.stmts.push(Stmt::new_flag(id));
+        Some(id)
+    }
+
+    pub(super) fn lower_passive_loop(&mut self, f: &syn::ExprForLoop, out: &mut Block) -> Exits {
+        // Copied through; the names it binds are its own.
+        let p = self.passive_tokens(f.to_token_stream());
+        let t = p.tokens;
+        out.stmts.push(Stmt::Passive(quote!(#t)));
+        if contains_return(&f.body) {
+            self.diag.error(f.span(), "`#[differentiate]` does not support `return` inside a loop that computes no float value");
+        }
+        Exits::default()
+    }
+
+    pub(super) fn lower_while(&mut self, w: &syn::ExprWhile, out: &mut Block) -> Exits {
+        if let Some(l) = &w.label {
+            self.diag.error(
+                l.span(),
+                "`#[differentiate]` does not support labelled loops",
+            );
+        }
+        let cond = self.lower_cond(&w.cond);
+        let (brk, cont) = loop_exits(&w.body);
+        let brk_flag = self.flag_var(
+            "__brk",
+            brk || (self.early_ret.is_some() && contains_return(&w.body)),
+            out,
+        );
+        let cont_flag = self.flag_var("__cont", cont, out);
+        let count = self.new_var("__trips", Kind::Passive, w.span(), None);
+        let mut body = self.new_block();
+        self.loop_depth += 1;
+        self.enter(&body);
+        self.loops.push(LoopCtx {
+            brk: brk_flag,
+            cont: cont_flag,
+        });
+        if let Some(c) = cont_flag {
+            body.stmts.push(Stmt::set_flag(c, false));
+        }
+        let (_, ex) = self.lower_stmts(&w.body.stmts, &mut body, false);
+        self.loops.pop();
+        self.leave();
+        self.loop_depth -= 1;
+        let exit = self.exit_cond(brk_flag, ex.ret);
+        out.stmts.push(Stmt::While {
+            cond,
+            body,
+            exit,
+            count,
+        });
+        Exits {
+            ret: ex.ret,
+            ..Default::default()
+        }
+    }
+
+    /// Ranges and the slice iterators of the contract become index loops.
+    pub(super) fn plan_for(&mut self, f: &syn::ExprForLoop) -> Option<ForPlan> {
+        let span = f.pat.span();
+        let mut expr = strip_paren(&f.expr);
+        let mut rev = false;
+        if let Expr::MethodCall(m) = expr {
+            if m.method == "rev"
+                && m.args.is_empty()
+                && matches!(strip_paren(&m.receiver), Expr::Range(_))
+            {
+                rev = true;
+                expr = strip_paren(&m.receiver);
+            }
+        }
+        if let Expr::Range(r) = expr {
+            let name = match &*f.pat {
+                Pat::Ident(pi) => pi.ident.to_string(),
+                Pat::Wild(_) => "__i".to_string(),
+                other => {
+                    self.diag
+                        .error(other.span(), "expected a loop variable name");
+                    return None;
+                }
+            };
+            let (Some(lo), Some(hi)) = (&r.start, &r.end) else {
+                self.diag.error(
+                    r.span(),
+                    "`#[differentiate]` needs a bounded range (`a..b` or `a..=b`) in a `for` loop",
+                );
+                return None;
+            };
+            let lo = self.index_expr(lo, "a loop bound");
+            let hi = self.index_expr(hi, "a loop bound");
+            let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
+            return Some(ForPlan {
+                index_name: name,
+                span,
+                range: Range::Range {
+                    lo,
+                    hi,
+                    inclusive,
+                    rev,
+                },
+                elems: vec![],
+            });
+        }
+        // Slice iteration forms.
+        let mut enumerate = false;
+        let mut zip_with: Option<&Expr> = None;
+        let mut base = expr;
+        if let Expr::MethodCall(m) = base {
+            if m.method == "enumerate" && m.args.is_empty() {
+                enumerate = true;
+                base = strip_paren(&m.receiver);
+            } else if m.method == "zip" && m.args.len() == 1 {
+                zip_with = m.args.first();
+                base = strip_paren(&m.receiver);
+            }
+        }
+        let first = self.slice_of(base);
+        let second = zip_with.and_then(|z| self.slice_of(strip_paren(z)));
+        let Some(first) = first else {
+            self.unsupported_iter(&f.expr);
+            return None;
+        };
+        if zip_with.is_some() && second.is_none() {
+            self.unsupported_iter(&f.expr);
+            return None;
+        }
+        let (lo, hi_tokens, hi_reads) = {
+            let a = self.vars[first].ident.clone();
+            match second {
+                Some(s) => {
+                    let b = self.vars[s].ident.clone();
+                    (quote!(0), quote!(#a.len().min(#b.len())), vec![first, s])
+                }
+                None => (quote!(0), quote!(#a.len()), vec![first]),
+            }
+        };
+        let range = Range::Range {
+            lo: PExpr::constant(lo),
+            hi: PExpr {
+                tokens: hi_tokens,
+                reads: hi_reads,
+            },
+            inclusive: false,
+            rev: false,
+        };
+        let mut elems = Vec::new();
+        let index_name;
+        if enumerate {
+            let Pat::Tuple(t) = &*f.pat else {
+                self.diag.error(
+                    f.pat.span(),
+                    "expected `(i, x)` as the pattern of an `enumerate()` loop",
+                );
+                return None;
+            };
+            if t.elems.len() != 2 {
+                self.diag.error(
+                    f.pat.span(),
+                    "expected `(i, x)` as the pattern of an `enumerate()` loop",
+                );
+                return None;
+            }
+            index_name = match &t.elems[0] {
+                Pat::Ident(pi) => pi.ident.to_string(),
+                Pat::Wild(_) => "__i".to_string(),
+                other => {
+                    self.diag.error(other.span(), "expected an index name");
+                    return None;
+                }
+            };
+            let (n, by_ref) = self.elem_pat(&t.elems[1])?;
+            elems.push((n, first, by_ref, t.elems[1].span()));
+        } else if let Some(s) = second {
+            let Pat::Tuple(t) = &*f.pat else {
+                self.diag.error(
+                    f.pat.span(),
+                    "expected `(a, b)` as the pattern of a `zip` loop",
+                );
+                return None;
+            };
+            if t.elems.len() != 2 {
+                self.diag.error(
+                    f.pat.span(),
+                    "expected `(a, b)` as the pattern of a `zip` loop",
+                );
+                return None;
+            }
+            index_name = "__i".to_string();
+            let (n1, r1) = self.elem_pat(&t.elems[0])?;
+            let (n2, r2) = self.elem_pat(&t.elems[1])?;
+            elems.push((n1, first, r1, t.elems[0].span()));
+            elems.push((n2, s, r2, t.elems[1].span()));
+        } else {
+            index_name = "__i".to_string();
+            let (n, by_ref) = self.elem_pat(&f.pat)?;
+            elems.push((n, first, by_ref, f.pat.span()));
+        }
+        Some(ForPlan {
+            index_name,
+            span,
+            range,
+            elems,
+        })
+    }
+
+    /// `x` → (name, by_ref = true); `&x` → (name, false).
+    pub(super) fn elem_pat(&mut self, p: &Pat) -> Option<(String, bool)> {
+        match p {
+            Pat::Ident(pi) => Some((pi.ident.to_string(), true)),
+            Pat::Reference(r) => match &*r.pat {
+                Pat::Ident(pi) => Some((pi.ident.to_string(), false)),
+                other => {
+                    self.diag.error(other.span(), "expected a name");
+                    None
+                }
+            },
+            Pat::Wild(_) => Some(("__elem".to_string(), true)),
+            other => {
+                self.diag.error(
+                    other.span(),
+                    "expected a name or `&name` for the loop element",
+                );
+                None
+            }
+        }
+    }
+
+    /// `x.iter()`, `&x`, `x` for a slice-like variable.
+    pub(super) fn slice_of(&self, e: &Expr) -> Option<VarId> {
+        match e {
+            Expr::MethodCall(m) if m.method == "iter" && m.args.is_empty() => {
+                self.lookup_path(&m.receiver)
+            }
+            Expr::Reference(r) if r.mutability.is_none() => self.lookup_path(&r.expr),
+            Expr::Path(_) => self
+                .lookup_path(e)
+                .filter(|v| self.vars[*v].kind == Kind::Buf || self.vars[*v].is_param),
+            _ => None,
+        }
+    }
+
+    pub(super) fn unsupported_iter(&mut self, e: &Expr) {
+        let target: TokenStream = match strip_paren(e) {
+            Expr::MethodCall(m) => m.method.to_token_stream(),
+            other => other.to_token_stream(),
+        };
+        self.diag.error_spanned(
+            target,
+            "`#[differentiate]` cannot differentiate a `for` over this iterator; supported: ranges (`a..b`, `a..=b`, `(a..b).rev()`), `x.iter()`, `&x`, `x.iter().enumerate()` and `a.iter().zip(b.iter())`",
+        );
+    }
+
+    // ---- float expressions ----
+}
+
+pub(super) struct ForPlan {
+    index_name: String,
+    span: Span,
+    range: Range,
+    /// (element name, buffer, binds a reference, span)
+    elems: Vec<(String, VarId, bool, Span)>,
+}
+
+pub(super) fn contains_return(block: &syn::Block) -> bool {
+    struct V(bool);
+    impl<'a> Visit<'a> for V {
+        fn visit_expr_return(&mut self, _: &'a syn::ExprReturn) {
+            self.0 = true;
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut v = V(false);
+    v.visit_block(block);
+    v.0
+}
+
+/// `(break, continue)` directly targeting this loop (not nested loops).
+fn loop_exits(block: &syn::Block) -> (bool, bool) {
+    struct V(bool, bool);
+    impl<'a> Visit<'a> for V {
+        fn visit_expr_break(&mut self, _: &'a syn::ExprBreak) {
+            self.0 = true;
+        }
+        fn visit_expr_continue(&mut self, _: &'a syn::ExprContinue) {
+            self.1 = true;
+        }
+        fn visit_expr_for_loop(&mut self, _: &'a syn::ExprForLoop) {}
+        fn visit_expr_while(&mut self, _: &'a syn::ExprWhile) {}
+        fn visit_expr_loop(&mut self, _: &'a syn::ExprLoop) {}
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut v = V(false, false);
+    v.visit_block(block);
+    (v.0, v.1)
+}

@@ -1,0 +1,343 @@
+//! `syn::ItemFn` → [`ir::Func`](crate::ir::Func): the only place that matches on syntax and names.
+//!
+//! Lowering infers a kind for every value (float, float buffer, passive) from
+//! what it can see, flattens float expressions into three-address statements,
+//! turns `break`/`continue`/`return` into flags and guards (so both generators
+//! only see structured control flow), and records every unsupported construct
+//! as a spanned error without stopping.
+
+mod call;
+mod check;
+mod expr;
+mod kinds;
+mod loops;
+mod scope;
+mod stmt;
+mod types;
+
+use std::collections::BTreeMap;
+
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::visit::Visit;
+use syn::{BinOp, Expr, Stmt as SynStmt};
+
+use crate::attr::Config;
+use crate::diag::Diag;
+use crate::ir::*;
+use crate::rules::Op;
+
+use crate::simplify::{simplify_copy_assign, simplify_copy_let, simplify_if_copies};
+use check::{unsupported, unsupported_span, SUPPORTED_METHODS};
+use kinds::is_passive_float_method;
+use loops::contains_return;
+use scope::{pat_idents, replace_ident};
+use types::{float_of_return, TyClass};
+
+/// Float methods and the op each lowers to.
+fn method_op(name: &str) -> Option<Op> {
+    Some(match name {
+        "exp" => Op::Exp,
+        "ln" => Op::Ln,
+        "log" => Op::Log,
+        "sqrt" => Op::Sqrt,
+        "cbrt" => Op::Cbrt,
+        "powi" => Op::Powi,
+        "powf" => Op::Powf,
+        "sin" => Op::Sin,
+        "cos" => Op::Cos,
+        "tan" => Op::Tan,
+        "tanh" => Op::Tanh,
+        "sinh" => Op::Sinh,
+        "cosh" => Op::Cosh,
+        "asin" => Op::Asin,
+        "acos" => Op::Acos,
+        "atan" => Op::Atan,
+        "atan2" => Op::Atan2,
+        "asinh" => Op::Asinh,
+        "acosh" => Op::Acosh,
+        "atanh" => Op::Atanh,
+        "abs" => Op::Abs,
+        "max" => Op::Max,
+        "min" => Op::Min,
+        "hypot" => Op::Hypot,
+        "recip" => Op::Recip,
+        "exp2" => Op::Exp2,
+        "log2" => Op::Log2,
+        "log10" => Op::Log10,
+        "ln_1p" => Op::Ln1p,
+        "exp_m1" => Op::ExpM1,
+        "mul_add" => Op::MulAdd,
+        "signum" => Op::Signum,
+        "floor" => Op::Floor,
+        "ceil" => Op::Ceil,
+        "round" => Op::Round,
+        "trunc" => Op::Trunc,
+        _ => return None,
+    })
+}
+
+struct LoopCtx {
+    brk: Option<VarId>,
+    cont: Option<VarId>,
+}
+
+/// Which early exits a lowered statement may take.
+#[derive(Clone, Copy, Default)]
+struct Exits {
+    brk: bool,
+    cont: bool,
+    ret: bool,
+}
+
+impl Exits {
+    fn any(self) -> bool {
+        self.brk || self.cont || self.ret
+    }
+    fn or(self, o: Exits) -> Exits {
+        Exits {
+            brk: self.brk || o.brk,
+            cont: self.cont || o.cont,
+            ret: self.ret || o.ret,
+        }
+    }
+}
+
+pub struct Lowerer<'d> {
+    diag: &'d mut Diag,
+    vars: Vec<Var>,
+    scopes: Vec<Vec<(String, VarId)>>,
+    used_names: BTreeMap<String, usize>,
+    float: FloatTy,
+    generic_float: Option<String>,
+    blocks: usize,
+    block_stack: Vec<usize>,
+    loop_depth: usize,
+    loops: Vec<LoopCtx>,
+    /// `(return value, returned flag)` when the body returns early.
+    early_ret: Option<(VarId, VarId)>,
+    /// The classification's memo (see `kinds.rs`).
+    kcache: kinds::KindCache,
+    /// Per variable: what lowering knows beyond its IR kind.
+    facts: Vec<kinds::VarFacts>,
+    /// Names assigned anywhere in the body (`x = ..`, `x += ..`, `&mut x`): a float
+    /// parameter left out of `wrt` that is assigned may still carry a derivative.
+    assigned_names: Vec<String>,
+}
+
+/// Lowers a function; `None` when it cannot be lowered at all (errors are in `diag`).
+pub fn lower_fn(
+    sig: &syn::Signature,
+    block: &syn::Block,
+    config: &Config,
+    diag: &mut Diag,
+) -> Option<Func> {
+    let float = float_of_return(sig, diag)?;
+    let generic_float = match &float {
+        FloatTy::Generic(i) => Some(i.to_string()),
+        _ => None,
+    };
+    let mut lw = Lowerer {
+        diag,
+        vars: Vec::new(),
+        scopes: vec![Vec::new()],
+        used_names: BTreeMap::new(),
+        float,
+        generic_float,
+        blocks: 1,
+        block_stack: vec![0],
+        loop_depth: 0,
+        loops: Vec::new(),
+        early_ret: None,
+        kcache: kinds::KindCache::default(),
+        facts: Vec::new(),
+        assigned_names: assigned_names(block),
+    };
+    if sig.asyncness.is_some() {
+        lw.diag.error(
+            sig.asyncness.span(),
+            "`#[differentiate]` cannot differentiate an `async fn`; remove `async`",
+        );
+    }
+    if let Some(c) = &sig.constness {
+        lw.diag.error(
+            c.span(),
+            "`#[differentiate]` cannot differentiate a `const fn`; remove `const`",
+        );
+    }
+    let params = lw.lower_params(sig, config);
+    let mut body = Block {
+        id: 0,
+        stmts: Vec::new(),
+    };
+    // Reserve the names users see first, so that generated names never clash with them.
+    let mut names = Vec::new();
+    collect_idents(block.to_token_stream(), &mut names);
+    for n in names {
+        lw.used_names.entry(n).or_insert(0);
+    }
+    let has_return = contains_return(block);
+    if has_return {
+        let ret = lw.new_var("__ret", Kind::Float, Span::call_site(), None);
+        let flag = lw.new_var("__returned", Kind::Passive, Span::call_site(), None);
+        let zero = lw.zero_tokens();
+        body.stmts.push(Stmt::Let {
+            var: ret,
+            rhs: Rhs::Op(Op::Copy, vec![Operand::Const(PExpr::constant(zero))]),
+            mutable: true,
+        });
+        body.stmts.push(Stmt::new_flag(flag));
+        lw.early_ret = Some((ret, flag));
+    }
+    for p in &params {
+        lw.used_names.insert(format!("d{}", p.ident), 1);
+    }
+    let tail = lw.lower_block_into(&block.stmts, &mut body, true);
+    let ret = match (lw.early_ret, tail) {
+        (Some((ret, _)), Some(op)) => {
+            body.stmts.push(Stmt::Assign {
+                var: ret,
+                rhs: Rhs::Op(Op::Copy, vec![op]),
+                init: false,
+            });
+            ret
+        }
+        (Some((ret, _)), None) => ret,
+        (None, Some(Operand::Var(v))) if lw.vars[v].kind == Kind::Float => v,
+        (None, Some(op)) => {
+            let v = lw.new_var("__ret", Kind::Float, block.span(), None);
+            body.stmts.push(Stmt::Let {
+                var: v,
+                rhs: Rhs::Op(Op::Copy, vec![op]),
+                mutable: false,
+            });
+            v
+        }
+        (None, None) => {
+            let span = block
+                .stmts
+                .last()
+                .map(|s| s.span())
+                .unwrap_or_else(|| block.span());
+            lw.diag.error(
+                span,
+                "expected the function body to end in a float expression (or `return`)",
+            );
+            return None;
+        }
+    };
+    Some(Func {
+        vars: lw.vars,
+        params,
+        body,
+        ret,
+        float: lw.float,
+        n_blocks: lw.blocks,
+    })
+}
+
+fn collect_idents(ts: TokenStream, out: &mut Vec<String>) {
+    for tt in ts {
+        match tt {
+            TokenTree::Ident(i) => out.push(i.to_string()),
+            TokenTree::Group(g) => collect_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+fn block_tail(b: &syn::Block) -> Option<&Expr> {
+    match b.stmts.last() {
+        Some(SynStmt::Expr(e, None)) => Some(e),
+        _ => None,
+    }
+}
+
+fn strip_paren(e: &Expr) -> &Expr {
+    match e {
+        Expr::Paren(p) => strip_paren(&p.expr),
+        Expr::Group(g) => strip_paren(&g.expr),
+        e => e,
+    }
+}
+
+fn compound_op(op: &BinOp) -> Option<Op> {
+    Some(match op {
+        BinOp::AddAssign(_) => Op::Add,
+        BinOp::SubAssign(_) => Op::Sub,
+        BinOp::MulAssign(_) => Op::Mul,
+        BinOp::DivAssign(_) => Op::Div,
+        BinOp::RemAssign(_) => Op::Rem,
+        _ => return None,
+    })
+}
+
+fn compound_tokens(op: Op) -> TokenStream {
+    match op {
+        Op::Add => quote!(+=),
+        Op::Sub => quote!(-=),
+        Op::Mul => quote!(*=),
+        Op::Div => quote!(/=),
+        _ => quote!(%=),
+    }
+}
+
+fn binop_tokens(op: Op) -> TokenStream {
+    match op {
+        Op::Add => quote!(+),
+        Op::Sub => quote!(-),
+        Op::Mul => quote!(*),
+        Op::Div => quote!(/),
+        _ => quote!(%),
+    }
+}
+
+/// Names assigned anywhere in the body, or borrowed mutably.
+fn assigned_names(block: &syn::Block) -> Vec<String> {
+    struct V(Vec<String>);
+    impl V {
+        fn target(&mut self, e: &Expr) {
+            if let Some(i) = strip_paren(e).as_path_ident() {
+                self.0.push(i);
+            }
+        }
+    }
+    impl<'a> Visit<'a> for V {
+        fn visit_expr_assign(&mut self, a: &'a syn::ExprAssign) {
+            self.target(&a.left);
+            syn::visit::visit_expr_assign(self, a);
+        }
+        fn visit_expr_binary(&mut self, b: &'a syn::ExprBinary) {
+            if compound_op(&b.op).is_some() {
+                self.target(&b.left);
+            }
+            syn::visit::visit_expr_binary(self, b);
+        }
+        fn visit_expr_reference(&mut self, r: &'a syn::ExprReference) {
+            if r.mutability.is_some() {
+                self.target(&r.expr);
+            }
+            syn::visit::visit_expr_reference(self, r);
+        }
+    }
+    let mut v = V(Vec::new());
+    v.visit_block(block);
+    v.0.sort();
+    v.0.dedup();
+    v.0
+}
+
+trait PathIdent {
+    fn as_path_ident(&self) -> Option<String>;
+}
+
+impl PathIdent for Expr {
+    /// `x` as a name.
+    fn as_path_ident(&self) -> Option<String> {
+        match self {
+            Expr::Path(p) if p.qself.is_none() => p.path.get_ident().map(|i| i.to_string()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,738 @@
+//! Statements: `let`, assignments, `if`, blocks, early exits.
+
+use proc_macro2::{Ident, Span};
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, Pat, Stmt as SynStmt, UnOp};
+
+use super::kinds::Class;
+use super::*;
+use crate::ir::*;
+use crate::rules::Op;
+
+impl Lowerer<'_> {
+    /// Lowers statements into `out`; returns the tail value when `want_tail`.
+    pub(super) fn lower_block_into(
+        &mut self,
+        stmts: &[SynStmt],
+        out: &mut Block,
+        want_tail: bool,
+    ) -> Option<Operand> {
+        let (res, _) = self.lower_stmts(stmts, out, want_tail);
+        res
+    }
+
+    pub(super) fn lower_stmts(
+        &mut self,
+        stmts: &[SynStmt],
+        out: &mut Block,
+        want_tail: bool,
+    ) -> (Option<Operand>, Exits) {
+        let mut exits = Exits::default();
+        for (i, stmt) in stmts.iter().enumerate() {
+            let last = i + 1 == stmts.len();
+            if last && want_tail {
+                if let SynStmt::Expr(e, None) = stmt {
+                    if !matches!(
+                        e,
+                        Expr::If(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Block(_)
+                    ) || self.kind_of(e) != Kind::Passive
+                    {
+                        let k = self.kinds(e);
+                        if k.kind() == Kind::Passive && !k.reads && !k.is_unsound() {
+                            if let Expr::Return(_) = e {
+                            } else {
+                                let p = self.passive(e);
+                                return (Some(Operand::Const(p)), exits);
+                            }
+                        }
+                        if !matches!(e, Expr::Return(_)) {
+                            let op = self.lower_value(e, out);
+                            return (Some(op), exits);
+                        }
+                    }
+                }
+            }
+            let e = self.lower_stmt(stmt, out);
+            exits = exits.or(e);
+            if e.any() && !last {
+                // Guard the rest of the block by the flags the statement may have set.
+                let cond = self.guard_cond(e);
+                let mut rest = self.new_block();
+                self.block_stack.push(rest.id);
+                let (res, e2) = self.lower_stmts(&stmts[i + 1..], &mut rest, want_tail);
+                self.block_stack.pop();
+                exits = exits.or(e2);
+                if res.is_some() {
+                    // A tail value after an early exit: only possible with `return`s, handled by the caller.
+                    if let (Some((ret, _)), Some(op)) = (self.early_ret, res) {
+                        rest.stmts.push(Stmt::Assign {
+                            var: ret,
+                            rhs: Rhs::Op(Op::Copy, vec![op]),
+                            init: false,
+                        });
+                    }
+                }
+                let els = self.new_block();
+                out.stmts.push(Stmt::If {
+                    cond,
+                    then: rest,
+                    els,
+                });
+                return (None, exits);
+            }
+        }
+        (None, exits)
+    }
+
+    pub(super) fn guard_cond(&mut self, e: Exits) -> PExpr {
+        let mut flags = Vec::new();
+        if e.brk {
+            if let Some(b) = self.loops.last().and_then(|l| l.brk) {
+                flags.push(b);
+            }
+        }
+        if e.cont {
+            if let Some(c) = self.loops.last().and_then(|l| l.cont) {
+                flags.push(c);
+            }
+        }
+        if e.ret {
+            if let Some((_, f)) = self.early_ret {
+                flags.push(f);
+            }
+        }
+        let idents: Vec<&Ident> = flags.iter().map(|f| &self.vars[*f].ident).collect();
+        PExpr {
+            tokens: quote!(!(#(#idents)||*)),
+            reads: flags,
+        }
+    }
+
+    pub(super) fn lower_stmt(&mut self, stmt: &SynStmt, out: &mut Block) -> Exits {
+        match stmt {
+            SynStmt::Local(local) => {
+                self.lower_let(local, out);
+                Exits::default()
+            }
+            SynStmt::Item(item) => {
+                self.diag.error(item.span(), "`#[differentiate]` does not support items inside the function body; move them outside");
+                Exits::default()
+            }
+            SynStmt::Expr(e, _) => self.lower_expr_stmt(e, out),
+            SynStmt::Macro(m) => {
+                self.lower_macro_stmt(&m.mac, out);
+                Exits::default()
+            }
+        }
+    }
+
+    pub(super) fn lower_macro_stmt(&mut self, mac: &syn::Macro, out: &mut Block) {
+        let mut touches = false;
+        self.for_each_var(mac.tokens.clone(), &mut |id| {
+            if self.vars[id].kind != Kind::Passive {
+                touches = true;
+            }
+        });
+        if touches {
+            self.diag.error(
+                mac.path.span(),
+                format!(
+                    "`#[differentiate]` cannot differentiate through the macro `{}!`; only `vec![..; n]` may take differentiated values",
+                    mac.path.to_token_stream()
+                ),
+            );
+            return;
+        }
+        let p = self.passive_tokens(mac.to_token_stream());
+        let t = p.tokens;
+        out.stmts.push(Stmt::Passive(quote!(#t;)));
+    }
+
+    pub(super) fn lower_let(&mut self, local: &syn::Local, out: &mut Block) {
+        let (pat, ty) = match &local.pat {
+            Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
+            p => (p, None),
+        };
+        let (ident, mutable) = match pat {
+            Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                (pi.ident.clone(), pi.mutability.is_some())
+            }
+            Pat::Wild(_) => {
+                if let Some(init) = &local.init {
+                    if self.kinds(&init.expr).class == Class::Float {
+                        let _ = self.lower_value(&init.expr, out);
+                    } else {
+                        self.check_sound(&init.expr);
+                        let p = self.passive(&init.expr);
+                        let t = p.tokens;
+                        out.stmts.push(Stmt::Passive(quote!(let _ = #t;)));
+                    }
+                }
+                return;
+            }
+            other => {
+                if local
+                    .init
+                    .as_ref()
+                    .map(|i| self.touches_float(&i.expr))
+                    .unwrap_or(false)
+                {
+                    self.diag.error(
+                        other.span(),
+                        "`#[differentiate]` cannot destructure a differentiated value; bind each float with its own `let`",
+                    );
+                } else {
+                    // A passive destructuring binding: copy through, binding the names.
+                    let init = local.init.as_ref().map(|i| self.passive(&i.expr));
+                    let mut names = Vec::new();
+                    pat_idents(other, &mut names);
+                    let mut pat_ts = other.to_token_stream();
+                    for n in &names {
+                        let id = self.new_var(&n.to_string(), Kind::Passive, n.span(), None);
+                        let new = self.vars[id].ident.clone();
+                        pat_ts = replace_ident(pat_ts, n, &new);
+                        self.bind(&n.to_string(), id);
+                    }
+                    let ty_ts = ty.map(|t| quote!(: #t));
+                    let init_ts = init.map(|p| {
+                        let t = p.tokens;
+                        quote!(= #t)
+                    });
+                    out.stmts
+                        .push(Stmt::Passive(quote!(let #pat_ts #ty_ts #init_ts;)));
+                }
+                return;
+            }
+        };
+        if let Some(init) = &local.init {
+            if let Some((_, els)) = &init.diverge {
+                self.diag.error(
+                    els.span(),
+                    "`#[differentiate]` does not support `let .. else`",
+                );
+            }
+        }
+        let name = ident.to_string();
+        // The kind: an annotation wins, then the initialiser's kind.
+        let annotated = ty.map(|t| match self.classify_ty(t) {
+            TyClass::Float => Kind::Float,
+            TyClass::Buf(_) => Kind::Buf,
+            _ => Kind::Passive,
+        });
+        let init_kind = local.init.as_ref().map(|i| self.kind_of(&i.expr));
+        let kind = annotated.or(init_kind).unwrap_or(Kind::Passive);
+        match (&local.init, kind) {
+            (None, Kind::Float) => {
+                let id = self.new_var(&name, Kind::Float, ident.span(), None);
+                self.bind(&name, id);
+                out.stmts.push(Stmt::Decl { var: id });
+            }
+            (None, _) if ty.is_none() => {
+                // `let c;`: the first assignment decides whether it is a float.
+                let id = self.new_var(&name, Kind::Passive, ident.span(), None);
+                self.vars[id].undecided = true;
+                self.bind(&name, id);
+                out.stmts.push(Stmt::Decl { var: id });
+            }
+            (None, _) => {
+                let id = self.new_var(&name, Kind::Passive, ident.span(), None);
+                self.bind(&name, id);
+                let new = self.vars[id].ident.clone();
+                let ty_ts = ty.map(|t| quote!(: #t));
+                let m = if mutable { quote!(mut) } else { quote!() };
+                // Deferred passive binding: emitted as written.
+                out.stmts.push(Stmt::Passive(quote!(let #m #new #ty_ts;)));
+            }
+            (Some(init), Kind::Float) => {
+                let op = self.lower_value(&init.expr, out);
+                let id = self.new_var(&name, Kind::Float, ident.span(), None);
+                out.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Op(Op::Copy, vec![op]),
+                    mutable,
+                });
+                simplify_copy_let(out, &self.vars);
+                self.bind(&name, id);
+            }
+            (Some(init), Kind::Buf) => {
+                let rhs = self.lower_buffer_init(&init.expr, out);
+                match rhs {
+                    Some((rhs, repr)) => {
+                        let id = self.new_var(&name, Kind::Buf, ident.span(), Some(repr));
+                        if let Rhs::View { base, lo, hi } = &rhs {
+                            self.vars[id].view = Some((*base, lo.clone(), hi.clone()));
+                        };
+                        out.stmts.push(Stmt::Let {
+                            var: id,
+                            rhs,
+                            mutable,
+                        });
+                        self.bind(&name, id);
+                    }
+                    None => {
+                        let id = self.new_var(&name, Kind::Passive, ident.span(), None);
+                        self.bind(&name, id);
+                    }
+                }
+            }
+            (Some(init), _) => {
+                let k = self.kinds(&init.expr);
+                if k.is_unsound() || k.class == Class::Buf {
+                    if !self.check_sound(&init.expr) {
+                        self.diag.error_spanned(
+                            &init.expr,
+                            format!(
+                                "`#[differentiate]` cannot tell the type of `{name}`; annotate it (`let {name}: {} = ..;`) or compute it with supported operations",
+                                self.float_ty_tokens()
+                            ),
+                        );
+                    }
+                    // Bound as a float, so that later uses of it are checked as such.
+                    let id = self.new_var(&name, Kind::Float, ident.span(), None);
+                    self.vars[id].poisoned = true;
+                    self.bind(&name, id);
+                    return;
+                }
+                self.check_sound(&init.expr);
+                let p = self.passive(&init.expr);
+                let id = self.new_var(&name, Kind::Passive, ident.span(), None);
+                self.facts[id].opaque = ty.is_none() && k.class == Class::Unknown;
+                self.bind(&name, id);
+                let p = match ty {
+                    // Keep the annotation: inference may need it.
+                    Some(t) => {
+                        let tk = p.tokens;
+                        PExpr {
+                            tokens: quote!({ let __v: #t = #tk; __v }),
+                            reads: p.reads,
+                        }
+                    }
+                    None => p,
+                };
+                out.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Passive(p),
+                    mutable,
+                });
+            }
+        }
+    }
+
+    pub(super) fn lower_buffer_init(
+        &mut self,
+        e: &Expr,
+        out: &mut Block,
+    ) -> Option<(Rhs, BufRepr)> {
+        match e {
+            Expr::Reference(r) if r.mutability.is_none() => {
+                let Expr::Index(ix) = strip_paren(&r.expr) else {
+                    self.diag.error_spanned(
+                        e,
+                        "`#[differentiate]` supports views of float buffers as `&w[a..b]`",
+                    );
+                    return None;
+                };
+                let (Some(base), Expr::Range(range)) =
+                    (self.lookup_path(&ix.expr), strip_paren(&ix.index))
+                else {
+                    self.diag.error_spanned(e, "`#[differentiate]` supports views of float buffers as `&w[a..b]` on a named buffer");
+                    return None;
+                };
+                let (Some(lo), Some(hi)) = (&range.start, &range.end) else {
+                    self.diag.error_spanned(
+                        range,
+                        "`#[differentiate]` needs both bounds of a view (`&w[a..b]`)",
+                    );
+                    return None;
+                };
+                if matches!(range.limits, syn::RangeLimits::Closed(_)) {
+                    self.diag.error_spanned(range, "`#[differentiate]` supports views `&w[a..b]`; write `a..b + 1` for an inclusive end");
+                    return None;
+                }
+                let lo = self.index_expr(lo, "a view bound");
+                let hi = self.index_expr(hi, "a view bound");
+                Some((Rhs::View { base, lo, hi }, BufRepr::View))
+            }
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => {
+                let tokens = &m.mac.tokens;
+                match syn::parse2::<syn::ExprRepeat>(quote!([#tokens])) {
+                    Ok(rep) => {
+                        let elem = self.lower_value(&rep.expr, out);
+                        let len = self.index_expr(&rep.len, "a buffer length");
+                        Some((
+                            Rhs::Fill {
+                                elem,
+                                len,
+                                array: false,
+                            },
+                            BufRepr::LocalVec,
+                        ))
+                    }
+                    Err(_) => {
+                        self.diag.error(m.span(), "`#[differentiate]` supports float buffers created as `vec![value; len]`");
+                        None
+                    }
+                }
+            }
+            Expr::Repeat(rep) => {
+                let elem = self.lower_value(&rep.expr, out);
+                let len = self.passive(&rep.len);
+                Some((
+                    Rhs::Fill {
+                        elem,
+                        len,
+                        array: true,
+                    },
+                    BufRepr::LocalArray,
+                ))
+            }
+            Expr::Paren(p) => self.lower_buffer_init(&p.expr, out),
+            other => {
+                self.diag.error(
+                    other.span(),
+                    "`#[differentiate]` supports local float buffers created as `vec![value; len]` or `[value; N]`; copy a slice element by element",
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn lower_expr_stmt(&mut self, e: &Expr, out: &mut Block) -> Exits {
+        match e {
+            Expr::Assign(a) => {
+                self.lower_assign(&a.left, None, &a.right, a.span(), out);
+                Exits::default()
+            }
+            Expr::Binary(b) if compound_op(&b.op).is_some() => {
+                self.lower_assign(&b.left, compound_op(&b.op), &b.right, b.span(), out);
+                Exits::default()
+            }
+            Expr::If(i) => self.lower_if_stmt(i, out),
+            Expr::ForLoop(f) => self.lower_for(f, out),
+            Expr::While(w) => self.lower_while(w, out),
+            Expr::Block(b) => {
+                self.check_block_label(b);
+                self.scopes.push(Vec::new());
+                let (_, ex) = self.lower_stmts(&b.block.stmts, out, false);
+                self.scopes.pop();
+                ex
+            }
+            Expr::Break(b) => {
+                if b.label.is_none() {
+                    if let Some(v) = &b.expr {
+                        self.diag.error_spanned(
+                            v,
+                            "`#[differentiate]` does not support `break` with a value",
+                        );
+                    }
+                }
+                self.lower_loop_exit(b, b.label.as_ref(), true, out)
+            }
+            Expr::Continue(c) => self.lower_loop_exit(c, c.label.as_ref(), false, out),
+            Expr::Return(r) => {
+                let Some((ret, flag)) = self.early_ret else {
+                    return Exits::default();
+                };
+                match &r.expr {
+                    Some(v) => {
+                        let op = self.lower_value(v, out);
+                        out.stmts.push(Stmt::Assign {
+                            var: ret,
+                            rhs: Rhs::Op(Op::Copy, vec![op]),
+                            init: false,
+                        });
+                    }
+                    None => self.diag.error(
+                        r.span(),
+                        "a `#[differentiate]` function must return a float value",
+                    ),
+                }
+                out.stmts.push(Stmt::set_flag(flag, true));
+                Exits {
+                    ret: true,
+                    ..Default::default()
+                }
+            }
+            Expr::Macro(m) => {
+                self.lower_macro_stmt(&m.mac, out);
+                Exits::default()
+            }
+            other => {
+                if let Some(msg) = unsupported(other) {
+                    self.diag.error(unsupported_span(other), msg);
+                    return Exits::default();
+                }
+                if self.touches_float(other) {
+                    // A value computed and dropped: a differentiable call is lowered (for
+                    // its errors); anything else is copied through if it is sound.
+                    match other {
+                        Expr::Call(_) | Expr::MethodCall(_)
+                            if self.kind_of(other) == Kind::Float =>
+                        {
+                            let _ = self.lower_value(other, out);
+                        }
+                        _ => {
+                            self.check_sound(other);
+                            let p = self.passive(other);
+                            let t = p.tokens;
+                            out.stmts.push(Stmt::Passive(quote!(#t;)));
+                        }
+                    }
+                } else {
+                    let p = self.passive(other);
+                    let t = p.tokens;
+                    out.stmts.push(Stmt::Passive(quote!(#t;)));
+                }
+                Exits::default()
+            }
+        }
+    }
+
+    /// `break` / `continue`: set the loop's flag; the rest of the body is guarded by it.
+    pub(super) fn lower_loop_exit(
+        &mut self,
+        node: &impl ToTokens,
+        label: Option<&syn::Lifetime>,
+        is_break: bool,
+        out: &mut Block,
+    ) -> Exits {
+        let what = if is_break { "break" } else { "continue" };
+        let flag = self
+            .loops
+            .last()
+            .and_then(|l| if is_break { l.brk } else { l.cont });
+        if let Some(l) = label {
+            self.diag.error_spanned(
+                l,
+                format!("`#[differentiate]` does not support labelled `{what}`"),
+            );
+            return Exits::default();
+        }
+        let Some(flag) = flag else {
+            self.diag.error_spanned(
+                node,
+                format!("`#[differentiate]` found `{what}` outside of a loop"),
+            );
+            return Exits::default();
+        };
+        out.stmts.push(Stmt::set_flag(flag, true));
+        Exits {
+            brk: is_break,
+            cont: !is_break,
+            ret: false,
+        }
+    }
+
+    pub(super) fn check_block_label(&mut self, b: &syn::ExprBlock) {
+        if let Some(l) = &b.label {
+            self.diag.error(
+                l.span(),
+                "`#[differentiate]` does not support labelled blocks",
+            );
+        }
+    }
+
+    pub(super) fn lower_assign(
+        &mut self,
+        left: &Expr,
+        op: Option<Op>,
+        right: &Expr,
+        span: Span,
+        out: &mut Block,
+    ) {
+        let left = strip_paren(left);
+        match left {
+            Expr::Index(ix) => {
+                if self
+                    .lookup_path(&ix.expr)
+                    .map(|b| self.vars[b].poisoned)
+                    .unwrap_or(false)
+                {
+                    return;
+                }
+                let Some(buf) = self.lookup_path(&ix.expr) else {
+                    if self.touches_float(right) {
+                        self.diag.error(ix.expr.span(), "`#[differentiate]` can only store differentiated values into a local buffer (`vec![..]` or `[..; N]`) by index");
+                    } else {
+                        let l = self.passive(left);
+                        let r = self.passive(right);
+                        let (lt, rt) = (l.tokens, r.tokens);
+                        let opt = op.map(compound_tokens).unwrap_or(quote!(=));
+                        out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
+                    }
+                    return;
+                };
+                if self.vars[buf].kind != Kind::Buf {
+                    if self.touches_float(right) && self.kind_of(right) == Kind::Float {
+                        self.diag.error(ix.expr.span(), format!("`#[differentiate]` cannot store a differentiated value into `{}`, which is not a float buffer", self.vars[buf].ident));
+                        return;
+                    }
+                    if self.check_sound(right) || self.check_sound(&ix.index) {
+                        return;
+                    }
+                    let l = self.passive(left);
+                    let r = self.passive(right);
+                    let (lt, rt) = (l.tokens, r.tokens);
+                    let opt = op.map(compound_tokens).unwrap_or(quote!(=));
+                    out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
+                    return;
+                }
+                if self.vars[buf].buf == Some(BufRepr::View) {
+                    self.diag.error_spanned(left, format!("`#[differentiate]` cannot assign through the view `{}`; assign to the buffer it views", self.vars[buf].ident));
+                    return;
+                }
+                if self.vars[buf].is_param {
+                    self.diag.error_spanned(left, format!("`#[differentiate]` cannot assign to an element of the parameter `{}`; copy it into a local buffer (`let mut b = vec![0.0; n];`) first", self.vars[buf].ident));
+                    return;
+                }
+                let index = self.index_expr(&ix.index, "an index");
+                let value = self.lower_value(right, out);
+                let value = match op {
+                    None => value,
+                    Some(o) => {
+                        let cur = Operand::Load(buf, index.clone());
+                        let t = self.new_tmp(span);
+                        out.stmts.push(Stmt::Let {
+                            var: t,
+                            rhs: Rhs::Op(o, vec![cur, value]),
+                            mutable: false,
+                        });
+                        Operand::Var(t)
+                    }
+                };
+                out.stmts.push(Stmt::Store { buf, index, value });
+            }
+            Expr::Path(_) if self.lookup_path(left).is_some() => {
+                let Some(v) = self.lookup_path(left) else {
+                    return;
+                };
+                match self.vars[v].kind {
+                    Kind::Float => {
+                        if self.vars[v].is_param && self.vars[v].wrt {
+                            // allowed for `mut x: f64` parameters; rustc checks mutability
+                        }
+                        let value = self.lower_value(right, out);
+                        let rhs = match op {
+                            None => Rhs::Op(Op::Copy, vec![value]),
+                            Some(o) => Rhs::Op(o, vec![Operand::Var(v), value]),
+                        };
+                        out.stmts.push(Stmt::Assign {
+                            var: v,
+                            rhs,
+                            init: false,
+                        });
+                        simplify_copy_assign(out, &self.vars);
+                    }
+                    Kind::Buf => {
+                        self.diag.error(left.span(), "`#[differentiate]` cannot reassign a whole buffer; assign its elements by index");
+                    }
+                    Kind::Passive
+                        if self.vars[v].undecided && self.kind_of(right) == Kind::Float =>
+                    {
+                        self.vars[v].kind = Kind::Float;
+                        self.vars[v].undecided = false;
+                        self.kcache.clear();
+                        self.lower_assign(left, op, right, span, out);
+                    }
+                    Kind::Passive => {
+                        self.vars[v].undecided = false;
+                        if self.touches_float(right) && self.kind_of(right) == Kind::Float {
+                            self.diag.error(
+                                left.span(),
+                                format!(
+                                    "`#[differentiate]` cannot tell that `{}` holds a float; annotate its `let` with the float type (`let mut {}: {} = ..;`)",
+                                    self.vars[v].ident, self.vars[v].ident, self.float_ty_tokens()
+                                ),
+                            );
+                            return;
+                        }
+                        if self.check_sound(right) {
+                            return;
+                        }
+                        let r = self.passive(right);
+                        if matches!(op, Some(Op::Add | Op::Sub)) && !r.reads.contains(&v) {
+                            let add = op == Some(Op::Add);
+                            out.stmts.push(Stmt::Assign {
+                                var: v,
+                                rhs: Rhs::Step { add, amount: r },
+                                init: false,
+                            });
+                            return;
+                        }
+                        let rhs = match op {
+                            None => r,
+                            Some(o) => {
+                                let id = &self.vars[v].ident;
+                                let ot = binop_tokens(o);
+                                let rt = r.tokens;
+                                let mut reads = r.reads;
+                                reads.push(v);
+                                PExpr {
+                                    tokens: quote!(#id #ot (#rt)),
+                                    reads,
+                                }
+                            }
+                        };
+                        out.stmts.push(Stmt::Assign {
+                            var: v,
+                            rhs: Rhs::Passive(rhs),
+                            init: false,
+                        });
+                    }
+                }
+            }
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) && self.touches_float(&u.expr) => {
+                self.diag.error_spanned(left, "`#[differentiate]` cannot assign through a reference to a differentiated value; return the new value instead");
+            }
+            other => {
+                if self.touches_float(right) && self.kind_of(right) == Kind::Float {
+                    self.diag.error(other.span(), "`#[differentiate]` can only assign differentiated values to local variables and local buffer elements");
+                    return;
+                }
+                if self.check_sound(right) {
+                    return;
+                }
+                let l = self.passive(other);
+                let r = self.passive(right);
+                let (lt, rt) = (l.tokens, r.tokens);
+                let opt = op.map(compound_tokens).unwrap_or(quote!(=));
+                out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
+            }
+        }
+    }
+
+    pub(super) fn lower_if_stmt(&mut self, i: &syn::ExprIf, out: &mut Block) -> Exits {
+        let cond = self.lower_cond(&i.cond);
+        let mut then = self.new_block();
+        self.enter(&then);
+        let (_, e1) = self.lower_stmts(&i.then_branch.stmts, &mut then, false);
+        self.leave();
+        let mut els = self.new_block();
+        let mut e2 = Exits::default();
+        if let Some((_, e)) = &i.else_branch {
+            self.enter(&els);
+            e2 = match &**e {
+                Expr::Block(b) => self.lower_stmts(&b.block.stmts, &mut els, false).1,
+                Expr::If(inner) => self.lower_if_stmt(inner, &mut els),
+                other => self.lower_expr_stmt(other, &mut els),
+            };
+            self.leave();
+        }
+        out.stmts.push(Stmt::If { cond, then, els });
+        e1.or(e2)
+    }
+
+    pub(super) fn lower_cond(&mut self, c: &Expr) -> PExpr {
+        if let Expr::Let(l) = c {
+            self.diag.error(
+                l.span(),
+                "`#[differentiate]` does not support `if let`; use `if`/`else` on a boolean",
+            );
+        }
+        if !self.check_sound(c) && self.kind_of(c) != Kind::Passive {
+            self.diag.error(c.span(), "expected a boolean condition");
+        }
+        self.passive(c)
+    }
+}

@@ -1,0 +1,371 @@
+//! Types and parameters: which types are floats, float buffers or passive, and the
+//! function's parameters lowered to variables.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::{FnArg, Pat, ReturnType, Type};
+
+use super::Lowerer;
+use crate::attr::Config;
+use crate::diag::Diag;
+use crate::ir::*;
+
+pub(super) fn float_of_return(sig: &syn::Signature, diag: &mut Diag) -> Option<FloatTy> {
+    let generics: Vec<String> = sig
+        .generics
+        .type_params()
+        .map(|p| p.ident.to_string())
+        .collect();
+    match &sig.output {
+        ReturnType::Default => {
+            diag.error(
+                sig.ident.span(),
+                format!(
+                    "`#[differentiate]` needs a function that returns a float (`f64`, `f32` or a generic `T: Float`); `{}` returns `()`",
+                    sig.ident
+                ),
+            );
+            None
+        }
+        ReturnType::Type(_, ty) => match float_ty_of(ty, &generics) {
+            Some(f) => Some(f),
+            None => {
+                diag.error(
+                    ty.span(),
+                    format!(
+                        "`#[differentiate]` needs a function that returns a float (`f64`, `f32` or a generic `T: Float`), found `{}`",
+                        ty.to_token_stream()
+                    ),
+                );
+                None
+            }
+        },
+    }
+}
+
+pub(super) fn float_ty_of(ty: &Type, generics: &[String]) -> Option<FloatTy> {
+    match ty {
+        Type::Paren(p) => float_ty_of(&p.elem, generics),
+        Type::Group(g) => float_ty_of(&g.elem, generics),
+        Type::Path(p) if p.qself.is_none() && p.path.segments.len() == 1 => {
+            let seg = &p.path.segments[0];
+            if !seg.arguments.is_none() {
+                return None;
+            }
+            let name = seg.ident.to_string();
+            match name.as_str() {
+                "f64" => Some(FloatTy::F64),
+                "f32" => Some(FloatTy::F32),
+                _ if generics.contains(&name) => Some(FloatTy::Generic(seg.ident.clone())),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+impl FloatTy {
+    pub(super) fn matches(&self, ty: &Type) -> bool {
+        match (self, strip_ty(ty)) {
+            (FloatTy::F64, Type::Path(p)) => p.path.is_ident("f64"),
+            (FloatTy::F32, Type::Path(p)) => p.path.is_ident("f32"),
+            (FloatTy::Generic(g), Type::Path(p)) => p.path.is_ident(g),
+            _ => false,
+        }
+    }
+}
+
+pub(super) fn strip_ty(ty: &Type) -> &Type {
+    match ty {
+        Type::Paren(p) => strip_ty(&p.elem),
+        Type::Group(g) => strip_ty(&g.elem),
+        t => t,
+    }
+}
+
+pub(super) fn is_float_prim(ty: &Type) -> bool {
+    matches!(strip_ty(ty), Type::Path(p) if p.path.is_ident("f64") || p.path.is_ident("f32"))
+}
+
+/// `&[usize]`, `[i32; N]`, `Vec<bool>`, `&Vec<u8>`: a container whose elements are not floats.
+fn int_container(ty: &Type) -> bool {
+    match strip_ty(ty) {
+        Type::Reference(r) => int_container(&r.elem),
+        Type::Slice(s) => is_int_prim(&s.elem),
+        Type::Array(a) => is_int_prim(&a.elem),
+        Type::Path(p) => p.path.segments.last().is_some_and(|s| {
+            s.ident == "Vec"
+                && matches!(&s.arguments, syn::PathArguments::AngleBracketed(a)
+                    if a.args.iter().any(|g| matches!(g, syn::GenericArgument::Type(t) if is_int_prim(t))))
+        }),
+        _ => false,
+    }
+}
+
+/// `usize`, `i32`, `bool`, …: a primitive that is not a float.
+pub(super) fn is_int_prim(ty: &Type) -> bool {
+    matches!(strip_ty(ty), Type::Path(p) if p.path.get_ident().is_some_and(|i| matches!(
+        i.to_string().as_str(),
+        "usize" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "i8" | "i16" | "i32" | "i64" | "i128" | "bool" | "char"
+    )))
+}
+
+/// Classification of a parameter or annotated type.
+pub(super) enum TyClass {
+    Float,
+    Buf(BufRepr),
+    /// A float type other than the function's (mixed precision).
+    OtherFloat,
+    /// A container of floats in a form the contract does not cover (`&Vec<F>`, `&mut [F]`).
+    UnsupportedFloatContainer,
+    Passive,
+}
+
+impl Lowerer<'_> {
+    pub(super) fn classify_ty(&self, ty: &Type) -> TyClass {
+        let ty = strip_ty(ty);
+        if self.float.matches(ty) {
+            return TyClass::Float;
+        }
+        if is_float_prim(ty) {
+            return TyClass::OtherFloat;
+        }
+        match ty {
+            Type::Reference(r) => {
+                let inner = strip_ty(&r.elem);
+                match inner {
+                    Type::Slice(s) if self.float.matches(&s.elem) => {
+                        if r.mutability.is_some() {
+                            TyClass::UnsupportedFloatContainer
+                        } else {
+                            TyClass::Buf(BufRepr::SliceParam)
+                        }
+                    }
+                    Type::Array(a) if self.float.matches(&a.elem) => {
+                        if r.mutability.is_some() {
+                            TyClass::UnsupportedFloatContainer
+                        } else {
+                            TyClass::Buf(BufRepr::ArrayRefParam)
+                        }
+                    }
+                    _ if self.float.matches(inner) => TyClass::UnsupportedFloatContainer,
+                    Type::Path(p) if self.is_vec_of_float(p) => TyClass::UnsupportedFloatContainer,
+                    _ => TyClass::Passive,
+                }
+            }
+            Type::Array(a) if self.float.matches(&a.elem) => TyClass::Buf(BufRepr::ArrayParam),
+            Type::Path(p) if self.is_vec_of_float(p) => TyClass::Buf(BufRepr::LocalVec),
+            _ => TyClass::Passive,
+        }
+    }
+
+    pub(super) fn is_vec_of_float(&self, p: &syn::TypePath) -> bool {
+        let Some(seg) = p.path.segments.last() else {
+            return false;
+        };
+        if seg.ident != "Vec" {
+            return false;
+        }
+        match &seg.arguments {
+            syn::PathArguments::AngleBracketed(a) => a.args.iter().any(|g| match g {
+                syn::GenericArgument::Type(t) => self.float.matches(t),
+                _ => false,
+            }),
+            _ => false,
+        }
+    }
+
+    pub(super) fn lower_params(&mut self, sig: &syn::Signature, config: &Config) -> Vec<Param> {
+        let mut params = Vec::new();
+        let mut rejected = false;
+        let mut wrt_found: Vec<bool> = config
+            .wrt
+            .as_ref()
+            .map(|w| vec![false; w.len()])
+            .unwrap_or_default();
+        for arg in &sig.inputs {
+            match arg {
+                FnArg::Receiver(r) => {
+                    if r.mutability.is_some() && r.reference.is_some() {
+                        self.diag.error_spanned(
+                            r,
+                            "`#[differentiate]` does not support `&mut self` methods; take `&self` and return the new value",
+                        );
+                    }
+                    let id = self.new_var("self", Kind::Passive, r.span(), None);
+                    self.vars[id].is_param = true;
+                    self.vars[id].ident = Ident::new("self", r.self_token.span);
+                    self.bind("self", id);
+                    params.push(Param {
+                        var: Some(id),
+                        ident: Ident::new("self", r.self_token.span),
+                    });
+                }
+                FnArg::Typed(pt) => {
+                    let (ident, _mutable) = match &*pt.pat {
+                        Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                            (pi.ident.clone(), pi.mutability.is_some())
+                        }
+                        other => {
+                            let class = self.classify_ty(&pt.ty);
+                            if !matches!(class, TyClass::Passive) {
+                                self.diag.error(
+                                    other.span(),
+                                    "`#[differentiate]` needs a plain name for a float parameter; destructure it in the body",
+                                );
+                            }
+                            params.push(Param {
+                                var: None,
+                                ident: format_ident!("__arg{}", params.len()),
+                            });
+                            continue;
+                        }
+                    };
+                    let listed = config
+                        .wrt
+                        .as_ref()
+                        .and_then(|w| w.iter().position(|n| *n == ident));
+                    if let Some(i) = listed {
+                        wrt_found[i] = true;
+                    }
+                    let class = self.classify_ty(&pt.ty);
+                    let rejected_before = rejected;
+                    let (kind, buf) = match class {
+                        TyClass::Float => (Kind::Float, None),
+                        TyClass::Buf(r) => (Kind::Buf, Some(r)),
+                        TyClass::OtherFloat => {
+                            rejected = true;
+                            if listed.is_some() || config.wrt.is_none() {
+                                self.diag.error_spanned(
+                                    &pt.ty,
+                                    format!(
+                                        "parameter `{ident}` has type `{}` but the function returns `{}`; `#[differentiate]` needs one float type per function",
+                                        pretty(&pt.ty),
+                                        self.float_ty_tokens()
+                                    ),
+                                );
+                            }
+                            (Kind::Passive, None)
+                        }
+                        TyClass::UnsupportedFloatContainer => {
+                            rejected = true;
+                            if listed.is_some() || config.wrt.is_none() {
+                                self.diag.error_spanned(
+                                    &pt.ty,
+                                    format!(
+                                        "`#[differentiate]` does not support a parameter of type `{}`; use `&[{f}]`, `[{f}; N]` or `&[{f}; N]`",
+                                        pretty(&pt.ty),
+                                        f = self.float_ty_tokens()
+                                    ),
+                                );
+                            }
+                            (Kind::Passive, None)
+                        }
+                        TyClass::Passive => {
+                            if let Some(i) = listed {
+                                let name = &config.wrt.as_ref().map(|w| w[i].clone());
+                                if let Some(name) = name {
+                                    self.diag.error(
+                                        name.span(),
+                                        format!(
+                                            "`wrt` names `{name}`, which is not a float parameter; only `{f}`, `&[{f}]` and `[{f}; N]` parameters can be differentiated",
+                                            f = self.float_ty_tokens()
+                                        ),
+                                    );
+                                }
+                            }
+                            (Kind::Passive, None)
+                        }
+                    };
+                    let rejected_here = rejected && !rejected_before;
+                    let buf = if kind == Kind::Buf { buf } else { None };
+                    let active =
+                        kind != Kind::Passive && (config.wrt.is_none() || listed.is_some());
+                    // A float parameter left out of `wrt` is data: passive.
+                    let kind = if kind == Kind::Float && !active {
+                        Kind::Float
+                    } else {
+                        kind
+                    };
+                    let id = self.new_var(&ident.to_string(), kind, ident.span(), buf);
+                    self.facts[id].int_elems = kind == Kind::Passive && int_container(&pt.ty);
+                    self.vars[id].ident = ident.clone();
+                    self.vars[id].is_param = true;
+                    self.vars[id].wrt = active;
+                    self.vars[id].poisoned = rejected_here;
+                    self.bind(&ident.to_string(), id);
+                    params.push(Param {
+                        var: Some(id),
+                        ident,
+                    });
+                }
+            }
+        }
+        if let Some(w) = &config.wrt {
+            for (i, found) in wrt_found.iter().enumerate() {
+                if !found {
+                    self.diag.error(
+                        w[i].span(),
+                        format!(
+                            "`wrt` names `{}`, which is not a parameter of `{}`",
+                            w[i], sig.ident
+                        ),
+                    );
+                }
+            }
+        }
+        if !rejected
+            && !params
+                .iter()
+                .any(|p| p.var.map(|v| self.vars[v].wrt).unwrap_or(false))
+            && config.wrt.is_none()
+        {
+            self.diag.error(
+                sig.ident.span(),
+                format!(
+                    "`{}` has no float parameter to differentiate; `#[differentiate]` needs a parameter of type `{f}`, `&[{f}]` or `[{f}; N]`",
+                    sig.ident,
+                    f = self.float_ty_tokens()
+                ),
+            );
+        }
+        params
+    }
+
+    pub fn float_ty_tokens(&self) -> TokenStream {
+        match &self.float {
+            FloatTy::F64 => quote!(f64),
+            FloatTy::F32 => quote!(f32),
+            FloatTy::Generic(i) => quote!(#i),
+        }
+    }
+
+    pub(super) fn zero_pexpr(&self) -> PExpr {
+        PExpr::constant(self.zero_tokens())
+    }
+
+    pub(super) fn zero_tokens(&self) -> TokenStream {
+        match &self.float {
+            FloatTy::F64 | FloatTy::F32 => quote!(0.0),
+            FloatTy::Generic(i) => quote!(<#i as ::autodiff::__private::Zero>::zero()),
+        }
+    }
+
+    // ---- variables and scopes ----
+}
+
+/// A type as a person writes it (`&Vec<f64>`, not `& Vec < f64 >`).
+pub(super) fn pretty(ty: &Type) -> String {
+    let s = ty.to_token_stream().to_string();
+    s.replace(" < ", "<")
+        .replace("< ", "<")
+        .replace(" <", "<")
+        .replace(" >", ">")
+        .replace("& ", "&")
+        .replace(" ,", ",")
+        .replace(" ;", ";")
+        .replace("[ ", "[")
+        .replace(" ]", "]")
+        .replace("&mut[", "&mut [")
+}
