@@ -18,52 +18,7 @@ use syn::{BinOp, Expr, FnArg, Pat, ReturnType, Stmt as SynStmt, Type, UnOp};
 use crate::attr::Config;
 use crate::diag::Diag;
 use crate::ir::*;
-use crate::rules::Op;
-
-const SUPPORTED_METHODS: &str = "`exp`, `ln`, `log`, `sqrt`, `cbrt`, `powi`, `powf`, `sin`, `cos`, `tan`, `tanh`, `sinh`, `cosh`, `asin`, `acos`, `atan`, `atan2`, `asinh`, `acosh`, `atanh`, `abs`, `max`, `min`, `hypot`, `recip`, `exp2`, `log2`, `log10`, `ln_1p`, `exp_m1`, `mul_add`, `signum`, `floor`, `ceil`, `round`, `trunc`";
-
-/// Float methods and the op each lowers to.
-fn method_op(name: &str) -> Option<Op> {
-    Some(match name {
-        "exp" => Op::Exp,
-        "ln" => Op::Ln,
-        "log" => Op::Log,
-        "sqrt" => Op::Sqrt,
-        "cbrt" => Op::Cbrt,
-        "powi" => Op::Powi,
-        "powf" => Op::Powf,
-        "sin" => Op::Sin,
-        "cos" => Op::Cos,
-        "tan" => Op::Tan,
-        "tanh" => Op::Tanh,
-        "sinh" => Op::Sinh,
-        "cosh" => Op::Cosh,
-        "asin" => Op::Asin,
-        "acos" => Op::Acos,
-        "atan" => Op::Atan,
-        "atan2" => Op::Atan2,
-        "asinh" => Op::Asinh,
-        "acosh" => Op::Acosh,
-        "atanh" => Op::Atanh,
-        "abs" => Op::Abs,
-        "max" => Op::Max,
-        "min" => Op::Min,
-        "hypot" => Op::Hypot,
-        "recip" => Op::Recip,
-        "exp2" => Op::Exp2,
-        "log2" => Op::Log2,
-        "log10" => Op::Log10,
-        "ln_1p" => Op::Ln1p,
-        "exp_m1" => Op::ExpM1,
-        "mul_add" => Op::MulAdd,
-        "signum" => Op::Signum,
-        "floor" => Op::Floor,
-        "ceil" => Op::Ceil,
-        "round" => Op::Round,
-        "trunc" => Op::Trunc,
-        _ => return None,
-    })
-}
+use crate::rules::{binop_tokens, compound_op, compound_tokens, method_op, Op, SUPPORTED_METHODS};
 
 /// Methods on a float that give a passive (non-float) result.
 fn is_passive_float_method(name: &str) -> bool {
@@ -2672,37 +2627,6 @@ fn strip_paren(e: &Expr) -> &Expr {
         Expr::Paren(p) => strip_paren(&p.expr),
         Expr::Group(g) => strip_paren(&g.expr),
         e => e,
-    }
-}
-
-fn compound_op(op: &BinOp) -> Option<Op> {
-    Some(match op {
-        BinOp::AddAssign(_) => Op::Add,
-        BinOp::SubAssign(_) => Op::Sub,
-        BinOp::MulAssign(_) => Op::Mul,
-        BinOp::DivAssign(_) => Op::Div,
-        BinOp::RemAssign(_) => Op::Rem,
-        _ => return None,
-    })
-}
-
-fn compound_tokens(op: Op) -> TokenStream {
-    match op {
-        Op::Add => quote!(+=),
-        Op::Sub => quote!(-=),
-        Op::Mul => quote!(*=),
-        Op::Div => quote!(/=),
-        _ => quote!(%=),
-    }
-}
-
-fn binop_tokens(op: Op) -> TokenStream {
-    match op {
-        Op::Add => quote!(+),
-        Op::Sub => quote!(-),
-        Op::Mul => quote!(*),
-        Op::Div => quote!(/),
-        _ => quote!(%),
     }
 }
 
