@@ -250,7 +250,8 @@ impl Analysis {
     /// Can a `let` inside a loop or branch be re-evaluated at the start of its block's
     /// reverse sweep instead of being stored? Yes when it is never reassigned, reads
     /// only values that never change, and is cheap: passive code, an element of an
-    /// unchanging buffer, or arithmetic (`exp`, `sin`, … are stored rather than redone).
+    /// unchanging buffer, or an op the rule table marks cheap (arithmetic; `exp`, `sin`,
+    /// … are stored rather than redone).
     pub fn recomputable_let(&self, v: VarId, rhs: &Rhs) -> bool {
         if self.assigned[v] {
             return false;
@@ -264,11 +265,7 @@ impl Analysis {
         match rhs {
             Rhs::Passive(p) => stable(p),
             Rhs::View { base, lo, hi } => !self.assigned[*base] && stable(lo) && stable(hi),
-            Rhs::Op(op, args) => {
-                use crate::rules::Op::*;
-                matches!(op, Copy | Neg | Add | Sub | Mul | Div | MulAdd)
-                    && args.iter().all(operand)
-            }
+            Rhs::Op(op, args) => op.cheap() && args.iter().all(operand),
             _ => false,
         }
     }

@@ -1,8 +1,21 @@
-//! THE derivative table: every differentiable operation and its partial derivatives.
+//! THE derivative table: every differentiable operation, declared once with
+//! everything about it.
+//!
+//! Each op is one row of the [`ops!`] table at the end of this file: its primal
+//! form (the operator, or the float method names that lower to it), whether it is
+//! cheap enough to recompute in the reverse sweep, and its partial derivatives,
+//! one per operand (so the list's length is the arity). Everything else is
+//! derived from the rows: the [`Op`] enum and [`Op::def`], [`Op::arity`],
+//! [`Op::form`], [`Op::cheap`], [`partials`], the method names ([`method_op`] and
+//! the [`SUPPORTED_METHODS`] list in error messages) and the operator tokens
+//! ([`compound_op`], [`binop_tokens`], [`compound_tokens`]). As with ChainRules'
+//! `@scalar_rule sqrt(x) inv(2Ω)` or JAX's `exp_p = standard_unop(..)` beside
+//! `ad.defjvp2(exp_p, ..)`, adding an op means adding one row; the enum and every
+//! match over it come from the same rows and have no `_` arm, so an op cannot
+//! exist without its rule.
 //!
 //! Forward mode emits `ẏ = Σ ∂ᵢ·ẋᵢ` and reverse mode `x̄ᵢ += ∂ᵢ·ȳ` from the same
-//! partials returned by [`partials`], so the two modes cannot disagree. A new
-//! [`Op`] without a rule does not compile: the matches below have no `_` arm.
+//! partials returned by [`partials`], so the two modes cannot disagree.
 //!
 //! Conventions at non-differentiable or singular points follow PyTorch and JAX:
 //! `abs` has derivative 0 at 0; `max`/`min` split the derivative evenly (½ each)
@@ -10,55 +23,28 @@
 //! base gives 0 with respect to the exponent; `floor`, `ceil`, `round`, `trunc`
 //! and `signum` have derivative 0 everywhere. NaN and infinity propagate.
 
-/// A differentiable operation on floats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    Copy,
-    Neg,
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    Exp,
-    Ln,
-    Log,
-    Sqrt,
-    Cbrt,
-    Powi,
-    Powf,
-    Sin,
-    Cos,
-    Tan,
-    Tanh,
-    Sinh,
-    Cosh,
-    Asin,
-    Acos,
-    Atan,
-    Atan2,
-    Asinh,
-    Acosh,
-    Atanh,
-    Abs,
-    Max,
-    Min,
-    Hypot,
-    Recip,
-    Exp2,
-    Log2,
-    Log10,
-    Ln1p,
-    ExpM1,
-    MulAdd,
-    Signum,
-    Floor,
-    Ceil,
-    Round,
-    Trunc,
+use std::fmt;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+/// Everything about one op: its row of the table, as data.
+pub(crate) struct OpDef {
+    /// Float methods that lower to the op (`x.ln()`, `f64::ln(x)`); the first is
+    /// the primal form. Empty for operators.
+    pub names: &'static [&'static str],
+    /// Number of operands.
+    pub arity: usize,
+    pub form: Form,
+    /// Cheap enough to recompute in the reverse sweep instead of storing its value
+    /// (arithmetic; `exp`, `sin`, … are stored rather than redone).
+    pub cheap: bool,
+    /// The partial derivative with respect to each operand, `None` where it is zero.
+    pub partials: fn() -> Vec<Option<D>>,
 }
 
 /// How the primal value of an op is written.
+#[derive(Clone, Copy)]
 pub enum Form {
     /// Negation.
     Neg,
@@ -88,6 +74,9 @@ pub enum D {
     Helper(&'static str, Vec<D>),
 }
 
+fn one() -> Option<D> {
+    Some(D::One)
+}
 fn b(d: D) -> Box<D> {
     Box::new(d)
 }
@@ -118,125 +107,51 @@ fn h(name: &'static str, args: Vec<D>) -> D {
 
 impl Op {
     pub fn arity(self) -> usize {
-        match self {
-            Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Rem | Op::Powi | Op::Powf => 2,
-            Op::Atan2 | Op::Max | Op::Min | Op::Hypot | Op::Log => 2,
-            Op::MulAdd => 3,
-            Op::Copy | Op::Neg | Op::Exp | Op::Ln | Op::Sqrt | Op::Cbrt | Op::Sin | Op::Cos => 1,
-            Op::Tan | Op::Tanh | Op::Sinh | Op::Cosh | Op::Asin | Op::Acos | Op::Atan => 1,
-            Op::Asinh | Op::Acosh | Op::Atanh | Op::Abs | Op::Recip | Op::Exp2 | Op::Log2 => 1,
-            Op::Log10 | Op::Ln1p | Op::ExpM1 | Op::Signum | Op::Floor | Op::Ceil => 1,
-            Op::Round | Op::Trunc => 1,
-        }
+        self.def().arity
     }
 
     pub fn form(self) -> Form {
-        match self {
-            Op::Copy => Form::Identity,
-            Op::Neg => Form::Neg,
-            Op::Add => Form::Binary("+"),
-            Op::Sub => Form::Binary("-"),
-            Op::Mul => Form::Binary("*"),
-            Op::Div => Form::Binary("/"),
-            Op::Rem => Form::Binary("%"),
-            Op::Exp => Form::Method("exp"),
-            Op::Ln => Form::Method("ln"),
-            Op::Log => Form::Method("log"),
-            Op::Sqrt => Form::Method("sqrt"),
-            Op::Cbrt => Form::Method("cbrt"),
-            Op::Powi => Form::Method("powi"),
-            Op::Powf => Form::Method("powf"),
-            Op::Sin => Form::Method("sin"),
-            Op::Cos => Form::Method("cos"),
-            Op::Tan => Form::Method("tan"),
-            Op::Tanh => Form::Method("tanh"),
-            Op::Sinh => Form::Method("sinh"),
-            Op::Cosh => Form::Method("cosh"),
-            Op::Asin => Form::Method("asin"),
-            Op::Acos => Form::Method("acos"),
-            Op::Atan => Form::Method("atan"),
-            Op::Atan2 => Form::Method("atan2"),
-            Op::Asinh => Form::Method("asinh"),
-            Op::Acosh => Form::Method("acosh"),
-            Op::Atanh => Form::Method("atanh"),
-            Op::Abs => Form::Method("abs"),
-            Op::Max => Form::Method("max"),
-            Op::Min => Form::Method("min"),
-            Op::Hypot => Form::Method("hypot"),
-            Op::Recip => Form::Method("recip"),
-            Op::Exp2 => Form::Method("exp2"),
-            Op::Log2 => Form::Method("log2"),
-            Op::Log10 => Form::Method("log10"),
-            Op::Ln1p => Form::Method("ln_1p"),
-            Op::ExpM1 => Form::Method("exp_m1"),
-            Op::MulAdd => Form::Method("mul_add"),
-            Op::Signum => Form::Method("signum"),
-            Op::Floor => Form::Method("floor"),
-            Op::Ceil => Form::Method("ceil"),
-            Op::Round => Form::Method("round"),
-            Op::Trunc => Form::Method("trunc"),
-        }
+        self.def().form
+    }
+
+    /// Is the op cheap enough to recompute in the reverse sweep rather than store?
+    pub(crate) fn cheap(self) -> bool {
+        self.def().cheap
     }
 }
 
 /// The partial derivative of `op` with respect to each operand, `None` where it is zero.
 ///
 /// `In(i)` is the i-th operand's value, `Out` the op's result.
-#[rustfmt::skip]
 pub fn partials(op: Op) -> Vec<Option<D>> {
-    let one = || Some(D::One);
-    match op {
-        Op::Copy => vec![one()],
-        Op::Neg => vec![Some(neg(D::One))],
-        Op::Add => vec![one(), one()],
-        Op::Sub => vec![one(), Some(neg(D::One))],
-        Op::Mul => vec![Some(x(1)), Some(x(0))],
-        // d(a/b)/db = -a/b² = -out/b
-        Op::Div => vec![Some(div(D::One, x(1))), Some(neg(div(D::Out, x(1))))],
-        // a % b = a - trunc(a/b)·b
-        Op::Rem => vec![one(), Some(neg(m("trunc", vec![div(x(0), x(1))])))],
-        Op::Exp => vec![Some(D::Out)],
-        // infinite at x == 0
-        Op::Ln => vec![Some(div(D::One, x(0)))],
-        Op::Log => vec![Some(div(D::One, mul(x(0), m("ln", vec![x(1)])))), Some(neg(div(D::Out, mul(x(1), m("ln", vec![x(1)])))))],
-        // 0.5 / out: infinite at x == 0
-        Op::Sqrt => vec![Some(div(D::Lit(0.5), D::Out))],
-        Op::Cbrt => vec![Some(div(D::Out, mul(D::Lit(3.0), x(0))))],
-        // n·x^(n-1); the integer exponent carries no derivative
-        Op::Powi => vec![Some(h("powi_d", vec![x(0), x(1)])), None],
-        // y·x^(y-1), and out·ln x (0 where x == 0 and y >= 0)
-        Op::Powf => vec![Some(h("powf_dx", vec![x(0), x(1)])), Some(h("powf_dy", vec![x(0), x(1), D::Out]))],
-        Op::Sin => vec![Some(m("cos", vec![x(0)]))],
-        Op::Cos => vec![Some(neg(m("sin", vec![x(0)])))],
-        Op::Tan => vec![Some(add(D::One, mul(D::Out, D::Out)))],
-        Op::Tanh => vec![Some(sub(D::One, mul(D::Out, D::Out)))],
-        Op::Sinh => vec![Some(m("cosh", vec![x(0)]))],
-        Op::Cosh => vec![Some(m("sinh", vec![x(0)]))],
-        // infinite at |x| == 1
-        Op::Asin => vec![Some(div(D::One, m("sqrt", vec![sub(D::One, mul(x(0), x(0)))])))],
-        Op::Acos => vec![Some(neg(div(D::One, m("sqrt", vec![sub(D::One, mul(x(0), x(0)))]))))],
-        Op::Atan => vec![Some(div(D::One, add(D::One, mul(x(0), x(0)))))],
-        // atan2(y, x): ∂y = x/(x²+y²), ∂x = -y/(x²+y²)
-        Op::Atan2 => vec![Some(h("atan2_dy", vec![x(0), x(1)])), Some(h("atan2_dx", vec![x(0), x(1)]))],
-        Op::Asinh => vec![Some(div(D::One, m("sqrt", vec![add(mul(x(0), x(0)), D::One)])))],
-        Op::Acosh => vec![Some(div(D::One, m("sqrt", vec![sub(mul(x(0), x(0)), D::One)])))],
-        Op::Atanh => vec![Some(div(D::One, sub(D::One, mul(x(0), x(0)))))],
-        // 0 at x == 0 (as PyTorch's sign)
-        Op::Abs => vec![Some(h("sign", vec![x(0)]))],
-        // ½ to each at ties
-        Op::Max => vec![Some(h("max_d", vec![x(0), x(1)])), Some(h("max_d", vec![x(1), x(0)]))],
-        Op::Min => vec![Some(h("min_d", vec![x(0), x(1)])), Some(h("min_d", vec![x(1), x(0)]))],
-        // a/out, 0 at the origin
-        Op::Hypot => vec![Some(h("hypot_d", vec![x(0), D::Out])), Some(h("hypot_d", vec![x(1), D::Out]))],
-        Op::Recip => vec![Some(neg(mul(D::Out, D::Out)))],
-        Op::Exp2 => vec![Some(mul(D::Out, h("ln2", vec![D::Out])))],
-        Op::Log2 => vec![Some(div(D::One, mul(x(0), h("ln2", vec![x(0)]))))],
-        Op::Log10 => vec![Some(div(D::One, mul(x(0), h("ln10", vec![x(0)]))))],
-        Op::Ln1p => vec![Some(div(D::One, add(D::One, x(0))))],
-        Op::ExpM1 => vec![Some(add(D::Out, D::One))],
-        // a·b + c
-        Op::MulAdd => vec![Some(x(1)), Some(x(0)), one()],
-        Op::Signum | Op::Floor | Op::Ceil | Op::Round | Op::Trunc => vec![None],
+    (op.def().partials)()
+}
+
+/// The float method `name` lowers to, if it is differentiable.
+pub(crate) fn method_op(name: &str) -> Option<Op> {
+    Op::ALL
+        .iter()
+        .copied()
+        .find(|op| op.def().names.contains(&name))
+}
+
+/// The supported float methods for error messages, `` `exp`, `ln`, … `` in table
+/// order. A `Display` value rather than a built `String` so that messages can
+/// name it inline: `format!("..; supported: {SUPPORTED_METHODS}")`.
+pub(crate) const SUPPORTED_METHODS: SupportedMethods = SupportedMethods;
+
+pub(crate) struct SupportedMethods;
+
+impl fmt::Display for SupportedMethods {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = Op::ALL.iter().flat_map(|op| op.def().names);
+        for (i, name) in names.enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "`{name}`")?;
+        }
+        Ok(())
     }
 }
 
@@ -255,4 +170,146 @@ impl D {
             D::Method(_, args) | D::Helper(_, args) => args.iter().for_each(|a| a.reads(f)),
         }
     }
+}
+
+/// Declares the ops from their rows and derives everything else from them.
+///
+/// A row is `Op: form, cost, [∂₀, ∂₁, ..];` with
+/// - form: `Identity`, `Neg`, `Binary(op, compound op, syn::BinOp variant of the
+///   compound op)`, or `Method("name", "alias", ..)` (every name is accepted in
+///   source, the first is the one emitted);
+/// - cost: `cheap` (arithmetic, recomputed in the reverse sweep from unchanging
+///   inputs) or `costly` (stored);
+/// - one partial per operand, `None` where it is zero: `x(i)` is the i-th
+///   operand, `D::Out` the op's result.
+macro_rules! ops {
+    (@names Method($($name:literal),+)) => { &[$($name),+] };
+    (@names $($form:tt)+) => { &[] };
+    (@form Identity) => { Form::Identity };
+    (@form Neg) => { Form::Neg };
+    (@form Binary($op:tt, $assign:tt, $variant:ident)) => { Form::Binary(stringify!($op)) };
+    (@form Method($name:literal $(, $alias:literal)*)) => { Form::Method($name) };
+    (@cost cheap) => { true };
+    (@cost costly) => { false };
+    (@one $d:expr) => { 1 };
+    (@binop Binary($op:tt, $assign:tt, $variant:ident)) => { quote!($op) };
+    (@binop $($form:tt)+) => { TokenStream::new() };
+    (@compound Binary($op:tt, $assign:tt, $variant:ident)) => { quote!($assign) };
+    (@compound $($form:tt)+) => { TokenStream::new() };
+    (@assign $bin:ident, $id:expr, Binary($op:tt, $assign:tt, $variant:ident)) => {
+        if let syn::BinOp::$variant(_) = $bin {
+            return Some($id);
+        }
+    };
+    (@assign $bin:ident, $id:expr, $($form:tt)+) => {};
+
+    ($($op:ident: $form:ident $(($($arg:tt)*))?, $cost:ident, [$($d:expr),+];)+) => {
+        /// A differentiable operation on floats.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Op {
+            $($op,)+
+        }
+
+        impl Op {
+            /// Every op, in table order.
+            const ALL: &'static [Op] = &[$(Op::$op),+];
+
+            /// The op's row of the table.
+            pub(crate) fn def(self) -> &'static OpDef {
+                match self {
+                    $(Op::$op => {
+                        const DEF: OpDef = OpDef {
+                            names: ops!(@names $form $(($($arg)*))?),
+                            arity: 0 $(+ ops!(@one $d))+,
+                            form: ops!(@form $form $(($($arg)*))?),
+                            cheap: ops!(@cost $cost),
+                            partials: || vec![$($d),+],
+                        };
+                        &DEF
+                    })+
+                }
+            }
+        }
+
+        /// The op of a compound assignment operator (`+=` → [`Op::Add`]).
+        pub(crate) fn compound_op(bin: &syn::BinOp) -> Option<Op> {
+            $(ops!(@assign bin, Op::$op, $form $(($($arg)*))?);)+
+            None
+        }
+
+        /// The infix operator of a binary op (`+` for [`Op::Add`]); empty for other ops.
+        pub(crate) fn binop_tokens(op: Op) -> TokenStream {
+            match op {
+                $(Op::$op => ops!(@binop $form $(($($arg)*))?),)+
+            }
+        }
+
+        /// The compound assignment operator of a binary op (`+=` for [`Op::Add`]);
+        /// empty for other ops.
+        pub(crate) fn compound_tokens(op: Op) -> TokenStream {
+            match op {
+                $(Op::$op => ops!(@compound $form $(($($arg)*))?),)+
+            }
+        }
+    };
+}
+
+// One row per op; the comments note edge behaviour.
+#[rustfmt::skip]
+ops! {
+    Copy:   Identity,                  cheap,  [one()];
+    Neg:    Neg,                       cheap,  [Some(neg(D::One))];
+    Add:    Binary(+, +=, AddAssign),  cheap,  [one(), one()];
+    Sub:    Binary(-, -=, SubAssign),  cheap,  [one(), Some(neg(D::One))];
+    Mul:    Binary(*, *=, MulAssign),  cheap,  [Some(x(1)), Some(x(0))];
+    // d(a/b)/db = -a/b² = -out/b
+    Div:    Binary(/, /=, DivAssign),  cheap,  [Some(div(D::One, x(1))), Some(neg(div(D::Out, x(1))))];
+    // a % b = a - trunc(a/b)·b
+    Rem:    Binary(%, %=, RemAssign),  costly, [one(), Some(neg(m("trunc", vec![div(x(0), x(1))])))];
+    Exp:    Method("exp"),             costly, [Some(D::Out)];
+    // infinite at x == 0
+    Ln:     Method("ln"),              costly, [Some(div(D::One, x(0)))];
+    Log:    Method("log"),             costly, [Some(div(D::One, mul(x(0), m("ln", vec![x(1)])))), Some(neg(div(D::Out, mul(x(1), m("ln", vec![x(1)])))))];
+    // 0.5 / out: infinite at x == 0
+    Sqrt:   Method("sqrt"),            costly, [Some(div(D::Lit(0.5), D::Out))];
+    Cbrt:   Method("cbrt"),            costly, [Some(div(D::Out, mul(D::Lit(3.0), x(0))))];
+    // n·x^(n-1); the integer exponent carries no derivative
+    Powi:   Method("powi"),            costly, [Some(h("powi_d", vec![x(0), x(1)])), None];
+    // y·x^(y-1), and out·ln x (0 where x == 0 and y >= 0)
+    Powf:   Method("powf"),            costly, [Some(h("powf_dx", vec![x(0), x(1)])), Some(h("powf_dy", vec![x(0), x(1), D::Out]))];
+    Sin:    Method("sin"),             costly, [Some(m("cos", vec![x(0)]))];
+    Cos:    Method("cos"),             costly, [Some(neg(m("sin", vec![x(0)])))];
+    Tan:    Method("tan"),             costly, [Some(add(D::One, mul(D::Out, D::Out)))];
+    Tanh:   Method("tanh"),            costly, [Some(sub(D::One, mul(D::Out, D::Out)))];
+    Sinh:   Method("sinh"),            costly, [Some(m("cosh", vec![x(0)]))];
+    Cosh:   Method("cosh"),            costly, [Some(m("sinh", vec![x(0)]))];
+    // infinite at |x| == 1
+    Asin:   Method("asin"),            costly, [Some(div(D::One, m("sqrt", vec![sub(D::One, mul(x(0), x(0)))])))];
+    Acos:   Method("acos"),            costly, [Some(neg(div(D::One, m("sqrt", vec![sub(D::One, mul(x(0), x(0)))]))))];
+    Atan:   Method("atan"),            costly, [Some(div(D::One, add(D::One, mul(x(0), x(0)))))];
+    // atan2(y, x): ∂y = x/(x²+y²), ∂x = -y/(x²+y²)
+    Atan2:  Method("atan2"),           costly, [Some(h("atan2_dy", vec![x(0), x(1)])), Some(h("atan2_dx", vec![x(0), x(1)]))];
+    Asinh:  Method("asinh"),           costly, [Some(div(D::One, m("sqrt", vec![add(mul(x(0), x(0)), D::One)])))];
+    Acosh:  Method("acosh"),           costly, [Some(div(D::One, m("sqrt", vec![sub(mul(x(0), x(0)), D::One)])))];
+    Atanh:  Method("atanh"),           costly, [Some(div(D::One, sub(D::One, mul(x(0), x(0)))))];
+    // 0 at x == 0 (as PyTorch's sign)
+    Abs:    Method("abs"),             costly, [Some(h("sign", vec![x(0)]))];
+    // ½ to each at ties
+    Max:    Method("max"),             costly, [Some(h("max_d", vec![x(0), x(1)])), Some(h("max_d", vec![x(1), x(0)]))];
+    Min:    Method("min"),             costly, [Some(h("min_d", vec![x(0), x(1)])), Some(h("min_d", vec![x(1), x(0)]))];
+    // a/out, 0 at the origin
+    Hypot:  Method("hypot"),           costly, [Some(h("hypot_d", vec![x(0), D::Out])), Some(h("hypot_d", vec![x(1), D::Out]))];
+    Recip:  Method("recip"),           costly, [Some(neg(mul(D::Out, D::Out)))];
+    Exp2:   Method("exp2"),            costly, [Some(mul(D::Out, h("ln2", vec![D::Out])))];
+    Log2:   Method("log2"),            costly, [Some(div(D::One, mul(x(0), h("ln2", vec![x(0)]))))];
+    Log10:  Method("log10"),           costly, [Some(div(D::One, mul(x(0), h("ln10", vec![x(0)]))))];
+    Ln1p:   Method("ln_1p"),           costly, [Some(div(D::One, add(D::One, x(0))))];
+    ExpM1:  Method("exp_m1"),          costly, [Some(add(D::Out, D::One))];
+    // a·b + c
+    MulAdd: Method("mul_add"),         cheap,  [Some(x(1)), Some(x(0)), one()];
+    Signum: Method("signum"),          costly, [None];
+    Floor:  Method("floor"),           costly, [None];
+    Ceil:   Method("ceil"),            costly, [None];
+    Round:  Method("round"),           costly, [None];
+    Trunc:  Method("trunc"),           costly, [None];
 }

@@ -10,8 +10,7 @@ use syn::{Expr, Stmt as SynStmt};
 use super::kinds::Class;
 use super::{block_tail, Lowerer};
 use crate::ir::*;
-
-pub(super) const SUPPORTED_METHODS: &str = "`exp`, `ln`, `log`, `sqrt`, `cbrt`, `powi`, `powf`, `sin`, `cos`, `tan`, `tanh`, `sinh`, `cosh`, `asin`, `acos`, `atan`, `atan2`, `asinh`, `acosh`, `atanh`, `abs`, `max`, `min`, `hypot`, `recip`, `exp2`, `log2`, `log10`, `ln_1p`, `exp_m1`, `mul_add`, `signum`, `floor`, `ceil`, `round`, `trunc`";
+use crate::rules::SUPPORTED_METHODS;
 
 impl Lowerer<'_> {
     /// A passive expression that must not read a float value (an index, a bound): the

@@ -18,65 +18,23 @@ mod types;
 use std::collections::BTreeMap;
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
-use quote::{quote, ToTokens};
+use quote::ToTokens;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
-use syn::{BinOp, Expr, Stmt as SynStmt};
+use syn::{Expr, Stmt as SynStmt};
 
 use crate::attr::Config;
 use crate::diag::Diag;
 use crate::ir::*;
 use crate::rules::Op;
 
+use crate::rules::{binop_tokens, compound_op, compound_tokens, method_op, SUPPORTED_METHODS};
 use crate::simplify::{simplify_copy_assign, simplify_copy_let, simplify_if_copies};
-use check::{unsupported, unsupported_span, SUPPORTED_METHODS};
+use check::{unsupported, unsupported_span};
 use kinds::is_passive_float_method;
 use loops::contains_return;
 use scope::{pat_idents, replace_ident};
 use types::{float_of_return, TyClass};
-
-/// Float methods and the op each lowers to.
-fn method_op(name: &str) -> Option<Op> {
-    Some(match name {
-        "exp" => Op::Exp,
-        "ln" => Op::Ln,
-        "log" => Op::Log,
-        "sqrt" => Op::Sqrt,
-        "cbrt" => Op::Cbrt,
-        "powi" => Op::Powi,
-        "powf" => Op::Powf,
-        "sin" => Op::Sin,
-        "cos" => Op::Cos,
-        "tan" => Op::Tan,
-        "tanh" => Op::Tanh,
-        "sinh" => Op::Sinh,
-        "cosh" => Op::Cosh,
-        "asin" => Op::Asin,
-        "acos" => Op::Acos,
-        "atan" => Op::Atan,
-        "atan2" => Op::Atan2,
-        "asinh" => Op::Asinh,
-        "acosh" => Op::Acosh,
-        "atanh" => Op::Atanh,
-        "abs" => Op::Abs,
-        "max" => Op::Max,
-        "min" => Op::Min,
-        "hypot" => Op::Hypot,
-        "recip" => Op::Recip,
-        "exp2" => Op::Exp2,
-        "log2" => Op::Log2,
-        "log10" => Op::Log10,
-        "ln_1p" => Op::Ln1p,
-        "exp_m1" => Op::ExpM1,
-        "mul_add" => Op::MulAdd,
-        "signum" => Op::Signum,
-        "floor" => Op::Floor,
-        "ceil" => Op::Ceil,
-        "round" => Op::Round,
-        "trunc" => Op::Trunc,
-        _ => return None,
-    })
-}
 
 struct LoopCtx {
     brk: Option<VarId>,
@@ -259,37 +217,6 @@ fn strip_paren(e: &Expr) -> &Expr {
         Expr::Paren(p) => strip_paren(&p.expr),
         Expr::Group(g) => strip_paren(&g.expr),
         e => e,
-    }
-}
-
-fn compound_op(op: &BinOp) -> Option<Op> {
-    Some(match op {
-        BinOp::AddAssign(_) => Op::Add,
-        BinOp::SubAssign(_) => Op::Sub,
-        BinOp::MulAssign(_) => Op::Mul,
-        BinOp::DivAssign(_) => Op::Div,
-        BinOp::RemAssign(_) => Op::Rem,
-        _ => return None,
-    })
-}
-
-fn compound_tokens(op: Op) -> TokenStream {
-    match op {
-        Op::Add => quote!(+=),
-        Op::Sub => quote!(-=),
-        Op::Mul => quote!(*=),
-        Op::Div => quote!(/=),
-        _ => quote!(%=),
-    }
-}
-
-fn binop_tokens(op: Op) -> TokenStream {
-    match op {
-        Op::Add => quote!(+),
-        Op::Sub => quote!(-),
-        Op::Mul => quote!(*),
-        Op::Div => quote!(/),
-        _ => quote!(%),
     }
 }
 
