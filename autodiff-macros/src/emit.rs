@@ -242,6 +242,16 @@ impl<'a> Gen<'a> {
                 array: false,
                 ..
             } => quote!(: ::std::vec::Vec<#f>),
+            // `[0.0; N]`: without the element type a method call on an element may not
+            // resolve (`b[1].ln_1p()` with a user trait of the same name in scope).
+            Rhs::Fill {
+                elem: Operand::Const(_),
+                array: true,
+                len,
+            } => {
+                let n = &len.tokens;
+                quote!(: [#f; #n])
+            }
             _ => quote!(),
         }
     }
