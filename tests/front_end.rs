@@ -5,7 +5,11 @@
 //! checked against central differences, forward-vs-reverse agreement,
 //! accumulation and the primal value (`common::check_all`).
 
-#![allow(clippy::needless_range_loop, clippy::redundant_closure, clippy::let_and_return)]
+#![allow(
+    clippy::needless_range_loop,
+    clippy::redundant_closure,
+    clippy::let_and_return
+)]
 
 #[macro_use]
 mod common;

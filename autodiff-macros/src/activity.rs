@@ -218,7 +218,7 @@ fn rhs_vars(rhs: &Rhs) -> Vec<VarId> {
     v
 }
 
-pub fn walk(b: &Block, f: &mut impl FnMut(&Stmt)) {
+pub fn walk<'a>(b: &'a Block, f: &mut impl FnMut(&'a Stmt)) {
     for s in &b.stmts {
         f(s);
         match s {
@@ -415,9 +415,8 @@ fn find_kills(
     pos: &std::collections::BTreeMap<usize, usize>,
     blocks: &[(usize, (usize, usize))],
 ) -> Vec<Kill> {
-    let norm = |t: &proc_macro2::TokenStream| t.to_string().replace(' ', "");
     // the length each local buffer was created with
-    let mut lens: Vec<Option<String>> = vec![None; f.vars.len()];
+    let mut lens: Vec<Option<&PExpr>> = vec![None; f.vars.len()];
     walk(&f.body, &mut |s| {
         if let Stmt::Let {
             var,
@@ -427,7 +426,7 @@ fn find_kills(
             ..
         } = s
         {
-            lens[*var] = Some(norm(&len.tokens));
+            lens[*var] = Some(len);
         }
     });
     let mut kills = Vec::new();
@@ -454,10 +453,9 @@ fn find_kills(
             else {
                 continue;
             };
-            if norm(&lo.tokens) != "0" {
+            if !lo.is_zero() {
                 continue;
             }
-            let index = f.vars[*var].ident.to_string();
             for t in &body.stmts {
                 if let Stmt::Store { buf, index: ix, .. } = t {
                     // the only store to `buf` in the body, and a direct one (it runs every iteration)
@@ -467,10 +465,7 @@ fn find_kills(
                             stores += 1;
                         }
                     });
-                    if stores == 1
-                        && norm(&ix.tokens) == index
-                        && lens[*buf].as_deref() == Some(norm(&hi.tokens).as_str())
-                    {
+                    if stores == 1 && ix.is_var(*var) && lens[*buf].is_some_and(|l| l.same(hi)) {
                         let start = pos.get(&(s as *const Stmt as usize)).copied().unwrap_or(0);
                         let end = blocks
                             .iter()

@@ -267,10 +267,7 @@ impl<'a> Gen<'a> {
 
     /// `&buf[lo..hi]` for a view of `buf` (or of its shadow).
     pub fn slice_of(&self, buf: impl ToTokens, lo: &PExpr, hi: &PExpr) -> TokenStream {
-        let (l, h) = (
-            crate::forward::bound(&lo.tokens),
-            crate::forward::bound(&hi.tokens),
-        );
+        let (l, h) = (bound(lo), bound(hi));
         quote!(#buf[#l..#h])
     }
 
@@ -291,32 +288,14 @@ impl<'a> Gen<'a> {
             })
             .collect()
     }
-
-    /// The type of a buffer's shadow in `_adjoint`.
-    pub fn adjoint_shadow_ty(&self, v: VarId, ty: &syn::Type) -> TokenStream {
-        let f = self.fty();
-        match self.f.vars[v].buf {
-            Some(BufRepr::SliceParam) => quote!(&mut [#f]),
-            Some(BufRepr::ArrayParam) => quote!(&mut #ty),
-            Some(BufRepr::ArrayRefParam) => match ty {
-                syn::Type::Reference(r) => {
-                    let e = &r.elem;
-                    quote!(&mut #e)
-                }
-                other => quote!(&mut #other),
-            },
-            _ => quote!(&mut #f),
-        }
-    }
 }
 
-/// The element count of an array type `[F; N]` or `&[F; N]`.
-pub fn array_len(ty: &syn::Type) -> Option<&syn::Expr> {
-    match ty {
-        syn::Type::Array(a) => Some(&a.len),
-        syn::Type::Reference(r) => array_len(&r.elem),
-        syn::Type::Paren(p) => array_len(&p.elem),
-        syn::Type::Group(g) => array_len(&g.elem),
-        _ => None,
+/// A range bound, parenthesised unless it is atomic.
+pub fn bound(p: &PExpr) -> TokenStream {
+    let t = &p.tokens;
+    if p.atomic {
+        t.clone()
+    } else {
+        quote!((#t))
     }
 }

@@ -2,12 +2,12 @@
 //! fallback expansion (the original function plus stubs) when the input has errors.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote};
 
 use crate::activity::analyze;
 use crate::attr::parse_config;
 use crate::diag::Diag;
-use crate::emit::{array_len, Gen};
+use crate::emit::Gen;
 use crate::ir::*;
 use crate::lower::lower_fn;
 use crate::reverse::RevState;
@@ -16,59 +16,70 @@ use crate::reverse::RevState;
 ///
 /// Never panics: any problem becomes a spanned `compile_error!`.
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
+    try_expand(attr, item).unwrap_or_else(|fallback| fallback)
+}
+
+/// The stages, one line each; `Err` is the fallback expansion: the errors, the
+/// original item and (when the signature could be lowered) stubs of every
+/// generated function, so callers see no follow-on errors.
+fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, TokenStream> {
     let mut diag = Diag::default();
     let config = parse_config(attr, &mut diag);
-    let func: syn::ItemFn = match syn::parse2::<syn::ItemFn>(item.clone()) {
-        Ok(f) => f,
-        Err(_) => {
-            // An associated function or method parses as ImplItemFn when it has no body tokens
-            // that ItemFn rejects; try that, then give up with a clear message.
-            match syn::parse2::<syn::ImplItemFn>(item.clone()) {
-                Ok(m) => syn::ItemFn {
-                    attrs: m.attrs,
-                    vis: m.vis,
-                    sig: m.sig,
-                    block: Box::new(m.block),
-                },
-                Err(_) => {
-                    let span = item
-                        .clone()
-                        .into_iter()
-                        .next()
-                        .map(|t| t.span())
-                        .unwrap_or_else(Span::call_site);
-                    diag.error(
-                        span,
-                        "`#[differentiate]` can only be applied to a function (`fn`)",
-                    );
-                    let errors = diag.to_compile_errors();
-                    return quote!(#errors #item);
-                }
-            }
-        }
+    let Some(func) = parse_item(&item, &mut diag) else {
+        let errors = diag.check().err().unwrap_or_default();
+        return Err(quote!(#errors #item));
     };
     let lowered = lower_fn(&func.sig, &func.block, &config, &mut diag);
-    if diag.has_errors() {
-        let errors = diag.to_compile_errors();
-        let stubs = lowered.map(|f| emit_stubs(&func, &f)).unwrap_or_default();
-        return quote!(#errors #func #stubs);
-    }
-    let Some(ir) = lowered else {
-        let errors = diag.to_compile_errors();
-        return quote!(#errors #func);
+    let ir = match (diag.check(), lowered) {
+        (Ok(()), Some(ir)) => ir,
+        (checked, lowered) => {
+            let errors = checked.err().unwrap_or_default();
+            let stubs = lowered.map(|f| emit_stubs(&func, &f)).unwrap_or_default();
+            return Err(quote!(#errors #func #stubs));
+        }
     };
     let analysis = analyze(&ir);
     let gen = Gen {
         f: &ir,
         a: &analysis,
     };
-    let tangent = gen.gen_tangent_body();
-    let st = RevState::default();
-    let adjoint = gen.gen_adjoint_body(&st);
-    let sigs = Signatures::new(&func, &ir, &gen);
-    let items = sigs.emit(&func, &gen, tangent, adjoint);
+    let items = emit_items(&func, &gen);
     // Calling only `f_grad` is a use of `f`: do not report the original as dead code.
-    quote!(#[allow(dead_code)] #func #items)
+    Ok(quote!(#[allow(dead_code)] #func #items))
+}
+
+/// The item as a function: a free function, or an associated function or method
+/// (which parses as `ImplItemFn` when `ItemFn` rejects it).
+fn parse_item(item: &TokenStream, diag: &mut Diag) -> Option<syn::ItemFn> {
+    if let Ok(f) = syn::parse2::<syn::ItemFn>(item.clone()) {
+        return Some(f);
+    }
+    if let Ok(m) = syn::parse2::<syn::ImplItemFn>(item.clone()) {
+        return Some(syn::ItemFn {
+            attrs: m.attrs,
+            vis: m.vis,
+            sig: m.sig,
+            block: Box::new(m.block),
+        });
+    }
+    let span = item
+        .clone()
+        .into_iter()
+        .next()
+        .map(|t| t.span())
+        .unwrap_or_else(Span::call_site);
+    diag.error(
+        span,
+        "`#[differentiate]` can only be applied to a function (`fn`)",
+    );
+    None
+}
+
+/// `f_fwd`, `f_adjoint` and `f_grad`.
+fn emit_items(func: &syn::ItemFn, gen: &Gen) -> TokenStream {
+    let tangent = gen.gen_tangent_body();
+    let adjoint = gen.gen_adjoint_body(&RevState::default());
+    Signatures::new(gen.f, gen).emit(func, gen, tangent, adjoint)
 }
 
 struct Signatures {
@@ -82,7 +93,7 @@ struct Signatures {
 }
 
 impl Signatures {
-    fn new(func: &syn::ItemFn, ir: &Func, gen: &Gen) -> Self {
+    fn new(ir: &Func, gen: &Gen) -> Self {
         let f = gen.fty();
         let z = gen.zero();
         let mut s = Signatures {
@@ -93,60 +104,42 @@ impl Signatures {
             grad_out: vec![],
             grad_ty: vec![],
         };
-        for (arg, p) in func.sig.inputs.iter().zip(ir.params.iter()) {
-            let (pat, ty) = match arg {
-                syn::FnArg::Receiver(r) => {
-                    let t = r.to_token_stream();
-                    s.fwd_params.push(t.clone());
-                    s.adj_params.push(t.clone());
-                    s.grad_params.push(t);
-                    continue;
-                }
-                syn::FnArg::Typed(pt) => (&pt.pat, &pt.ty),
-            };
-            let attrs = match arg {
-                syn::FnArg::Typed(pt) => &pt.attrs,
-                _ => continue,
-            };
-            s.fwd_params.push(quote!(#(#attrs)* #pat: #ty));
-            s.adj_params.push(quote!(#(#attrs)* #pat: #ty));
-            s.grad_params.push(quote!(#(#attrs)* #pat: #ty));
+        for p in &ir.params {
+            let (decl, ty) = (&p.decl, &p.ty);
+            s.fwd_params.push(decl.clone());
+            s.adj_params.push(decl.clone());
+            s.grad_params.push(decl.clone());
             let Some(v) = p.var else { continue };
-            let var = &ir.vars[v];
-            if !var.wrt {
+            if !ir.vars[v].wrt {
                 continue;
             }
             let d = format_ident!("d{}", p.ident);
             let g = format_ident!("__grad_{}", p.ident);
             let x = &p.ident;
-            match var.kind {
-                Kind::Float => {
+            match &p.shape {
+                ParamTy::Float => {
                     s.fwd_params.push(quote!(#d: #ty));
                     s.adj_params.push(quote!(#d: &mut #ty));
                     s.grad_init
                         .push(quote!(let mut #g: #f = #z; let #d = &mut #g;));
                     s.grad_ty.push(quote!(#f));
                 }
-                Kind::Buf => {
+                ParamTy::Slice => {
                     s.fwd_params.push(quote!(#d: #ty));
-                    let aty = gen.adjoint_shadow_ty(v, ty);
-                    s.adj_params.push(quote!(#d: #aty));
-                    match var.buf {
-                        Some(BufRepr::SliceParam) => {
-                            s.grad_init.push(quote!(let mut #g = ::std::vec![#z; #x.len()]; let #d = &mut #g[..];));
-                            s.grad_ty.push(quote!(::std::vec::Vec<#f>));
-                        }
-                        _ => {
-                            let n = array_len(ty)
-                                .map(|e| e.to_token_stream())
-                                .unwrap_or_else(|| quote!(#x.len()));
-                            s.grad_init
-                                .push(quote!(let mut #g = [#z; #n]; let #d = &mut #g;));
-                            s.grad_ty.push(quote!([#f; #n]));
-                        }
-                    }
+                    s.adj_params.push(quote!(#d: &mut [#f]));
+                    s.grad_init.push(
+                        quote!(let mut #g = ::std::vec![#z; #x.len()]; let #d = &mut #g[..];),
+                    );
+                    s.grad_ty.push(quote!(::std::vec::Vec<#f>));
                 }
-                Kind::Passive => continue,
+                ParamTy::Array { len, .. } => {
+                    s.fwd_params.push(quote!(#d: #ty));
+                    s.adj_params.push(quote!(#d: &mut [#f; #len]));
+                    s.grad_init
+                        .push(quote!(let mut #g = [#z; #len]; let #d = &mut #g;));
+                    s.grad_ty.push(quote!([#f; #len]));
+                }
+                ParamTy::Receiver | ParamTy::Passive => continue,
             }
             s.grad_out.push(quote!(#g));
         }
@@ -238,7 +231,7 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
         f: ir,
         a: &analysis,
     };
-    let sigs = Signatures::new(func, ir, &gen);
+    let sigs = Signatures::new(ir, &gen);
     let body = quote!(::core::unimplemented!(
         "`#[differentiate]` reported an error"
     ));

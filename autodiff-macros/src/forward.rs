@@ -3,7 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::emit::Gen;
+use crate::emit::{bound, Gen};
 use crate::ir::*;
 use crate::rules::partials;
 
@@ -269,7 +269,7 @@ impl Gen<'_> {
             inclusive,
             rev,
         } = r;
-        let (lo, hi) = (bound(&lo.tokens), bound(&hi.tokens));
+        let (lo, hi) = (bound(lo), bound(hi));
         let base = if *inclusive {
             quote!(#lo..=#hi)
         } else {
@@ -370,20 +370,5 @@ impl Gen<'_> {
             }
         }
         quote!(#callee(#(#args),*))
-    }
-}
-
-/// A range bound, parenthesised unless it is a literal, a name, a call or a method call.
-pub fn bound(t: &TokenStream) -> TokenStream {
-    match syn::parse2::<syn::Expr>(t.clone()) {
-        Ok(
-            syn::Expr::Lit(_)
-            | syn::Expr::Path(_)
-            | syn::Expr::MethodCall(_)
-            | syn::Expr::Call(_)
-            | syn::Expr::Field(_)
-            | syn::Expr::Paren(_),
-        ) => t.clone(),
-        _ => quote!((#t)),
     }
 }

@@ -59,6 +59,8 @@ pub struct Var {
     pub undecided: bool,
     /// A slice element bound by reference in the user's loop (`for e in x.iter()`) but by value here.
     pub by_ref_elem: bool,
+    /// A temporary made by lowering (not a user's binding): copies of it may be folded.
+    pub tmp: bool,
     /// For a view `&base[lo..hi]`: its base and range.
     pub view: Option<(VarId, PExpr, PExpr)>,
 }
@@ -78,6 +80,9 @@ pub enum Operand {
 pub struct PExpr {
     pub tokens: TokenStream,
     pub reads: Vec<VarId>,
+    /// A literal, a name, a call, a field or a parenthesised expression: used as an
+    /// operand (a range bound) without parentheses.
+    pub atomic: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -196,11 +201,32 @@ pub enum FloatTy {
     Generic(Ident),
 }
 
+/// The shape of a parameter's type, which decides its shadows' types.
+#[derive(Clone, Debug)]
+pub enum ParamTy {
+    /// `self`, `&self`: passed through.
+    Receiver,
+    /// The function's float type `F`.
+    Float,
+    /// `&[F]`.
+    Slice,
+    /// `[F; N]` or `&[F; N]`, with `N` as written.
+    Array { len: TokenStream },
+    /// Anything else: passed through, never differentiated.
+    Passive,
+}
+
 #[derive(Clone, Debug)]
 pub struct Param {
     pub var: Option<VarId>,
     /// The parameter's name (`self` for a receiver).
     pub ident: Ident,
+    /// The declaration as written (`#[attr] mut x: f64`, `&self`), repeated in every
+    /// generated signature.
+    pub decl: TokenStream,
+    /// The type as written (empty for a receiver).
+    pub ty: TokenStream,
+    pub shape: ParamTy,
 }
 
 #[derive(Clone, Debug)]
@@ -217,9 +243,63 @@ pub struct Func {
 impl PExpr {
     /// A passive expression that reads no variable.
     pub fn constant(tokens: TokenStream) -> Self {
+        // one token: a literal, a name, a group
+        let atomic = tokens.clone().into_iter().nth(1).is_none();
         PExpr {
             tokens,
             reads: Vec::new(),
+            atomic,
+        }
+    }
+
+    /// A passive expression that is not atomic.
+    pub fn compound(tokens: TokenStream, reads: Vec<VarId>) -> Self {
+        PExpr {
+            tokens,
+            reads,
+            atomic: false,
+        }
+    }
+
+    /// The variable `v` itself (a loop index, a flag).
+    pub fn var(ident: &Ident, v: VarId) -> Self {
+        PExpr {
+            tokens: quote::quote!(#ident),
+            reads: vec![v],
+            atomic: true,
+        }
+    }
+
+    /// Is this exactly the variable `v`?
+    pub fn is_var(&self, v: VarId) -> bool {
+        self.reads == [v] && self.tokens.clone().into_iter().nth(1).is_none()
+    }
+
+    /// Is this the literal `0`?
+    pub fn is_zero(&self) -> bool {
+        let mut it = self.tokens.clone().into_iter();
+        matches!((it.next(), it.next()), (Some(proc_macro2::TokenTree::Literal(l)), None) if l.to_string() == "0")
+    }
+
+    /// The same expression (same tokens, structurally, reading the same variables)?
+    pub fn same(&self, o: &PExpr) -> bool {
+        self.reads == o.reads && tokens_eq(&self.tokens, &o.tokens)
+    }
+}
+
+/// Structural equality of token streams (spans ignored).
+fn tokens_eq(a: &TokenStream, b: &TokenStream) -> bool {
+    use proc_macro2::TokenTree as T;
+    let (mut a, mut b) = (a.clone().into_iter(), b.clone().into_iter());
+    loop {
+        match (a.next(), b.next()) {
+            (None, None) => return true,
+            (Some(T::Ident(x)), Some(T::Ident(y))) if x == y => {}
+            (Some(T::Punct(x)), Some(T::Punct(y))) if x.as_char() == y.as_char() => {}
+            (Some(T::Literal(x)), Some(T::Literal(y))) if x.to_string() == y.to_string() => {}
+            (Some(T::Group(x)), Some(T::Group(y)))
+                if x.delimiter() == y.delimiter() && tokens_eq(&x.stream(), &y.stream()) => {}
+            _ => return false,
         }
     }
 }

@@ -989,10 +989,7 @@ impl Gen<'_> {
                     inclusive,
                     rev,
                 } = range;
-                let (lo, hi) = (
-                    crate::forward::bound(&lo.tokens),
-                    crate::forward::bound(&hi.tokens),
-                );
+                let (lo, hi) = (crate::emit::bound(lo), crate::emit::bound(hi));
                 match last {
                     Some(l) if exit.is_some() => {
                         let l = self.ident(*l);

@@ -25,9 +25,7 @@ pub fn simplify_copy_let(out: &mut Block, vars: &[Var]) {
     else {
         return;
     };
-    if !matches!(args.as_slice(), [Operand::Var(a)] if a == t)
-        || !vars[*t].ident.to_string().starts_with("__t")
-    {
+    if !matches!(args.as_slice(), [Operand::Var(a)] if a == t) || !vars[*t].tmp {
         return;
     }
     let rhs = std::mem::replace(trhs, Rhs::Passive(PExpr::constant(quote!())));
@@ -61,9 +59,7 @@ pub fn simplify_copy_assign(out: &mut Block, vars: &[Var]) {
     else {
         return;
     };
-    if !matches!(args.as_slice(), [Operand::Var(a)] if a == t)
-        || !vars[*t].ident.to_string().starts_with("__t")
-    {
+    if !matches!(args.as_slice(), [Operand::Var(a)] if a == t) || !vars[*t].tmp {
         return;
     }
     let rhs = std::mem::replace(trhs, Rhs::Passive(PExpr::constant(quote!())));

@@ -38,6 +38,7 @@ impl Lowerer<'_> {
                     Operand::Const(PExpr {
                         tokens: quote!((#t)),
                         reads: p.reads,
+                        atomic: true,
                     })
                 }
             };
@@ -219,7 +220,7 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_if_value(&mut self, i: &syn::ExprIf, out: &mut Block) -> Operand {
-        let result = self.new_var("__t", Kind::Float, i.span(), None);
+        let result = self.new_tmp(i.span());
         out.stmts.push(Stmt::Decl { var: result });
         let cond = self.lower_cond(&i.cond);
         let mut then = self.new_block();

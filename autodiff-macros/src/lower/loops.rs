@@ -52,10 +52,7 @@ impl Lowerer<'_> {
         }
         for (name, buf, by_ref, elem_span) in &plan.elems {
             let idx_ident = self.vars[loop_var].ident.clone();
-            let index = PExpr {
-                tokens: quote!(#idx_ident),
-                reads: vec![loop_var],
-            };
+            let index = PExpr::var(&idx_ident, loop_var);
             if self.vars[*buf].kind == Kind::Buf {
                 let id = self.new_var(name, Kind::Float, *elem_span, None);
                 // bound as a value: `*e` in the user's code reads it
@@ -76,10 +73,7 @@ impl Lowerer<'_> {
                 };
                 body.stmts.push(Stmt::Let {
                     var: id,
-                    rhs: Rhs::Passive(PExpr {
-                        tokens,
-                        reads: vec![*buf, loop_var],
-                    }),
+                    rhs: Rhs::Passive(PExpr::compound(tokens, vec![*buf, loop_var])),
                     mutable: false,
                 });
                 self.bind(name, id);
@@ -123,10 +117,7 @@ impl Lowerer<'_> {
             return None;
         }
         let idents: Vec<&Ident> = flags.iter().map(|f| &self.vars[*f].ident).collect();
-        Some(PExpr {
-            tokens: quote!(#(#idents)||*),
-            reads: flags,
-        })
+        Some(PExpr::compound(quote!(#(#idents)||*), flags))
     }
 
     pub(super) fn flag_var(&mut self, name: &str, needed: bool, out: &mut Block) -> Option<VarId> {
@@ -276,6 +267,7 @@ impl Lowerer<'_> {
             hi: PExpr {
                 tokens: hi_tokens,
                 reads: hi_reads,
+                atomic: true,
             },
             inclusive: false,
             rev: false,

@@ -47,6 +47,7 @@ impl Lowerer<'_> {
             poisoned: false,
             undecided: false,
             by_ref_elem: false,
+            tmp: false,
             view: None,
         });
         self.facts.push(Default::default());
@@ -54,7 +55,9 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn new_tmp(&mut self, span: Span) -> VarId {
-        self.new_var("__t", Kind::Float, span, None)
+        let t = self.new_var("__t", Kind::Float, span, None);
+        self.vars[t].tmp = true;
+        t
     }
 
     pub(super) fn bind(&mut self, name: &str, id: VarId) {
@@ -147,9 +150,19 @@ impl Lowerer<'_> {
         r.visit_expr_mut(&mut e);
         reads.sort_unstable();
         reads.dedup();
+        let atomic = matches!(
+            e,
+            Expr::Lit(_)
+                | Expr::Path(_)
+                | Expr::MethodCall(_)
+                | Expr::Call(_)
+                | Expr::Field(_)
+                | Expr::Paren(_)
+        );
         PExpr {
             tokens: e.to_token_stream(),
             reads,
+            atomic,
         }
     }
 
@@ -158,7 +171,7 @@ impl Lowerer<'_> {
         let tokens = self.rename_tokens(ts, &mut reads);
         reads.sort_unstable();
         reads.dedup();
-        PExpr { tokens, reads }
+        PExpr::compound(tokens, reads)
     }
 
     pub(super) fn rename_tokens(&self, ts: TokenStream, reads: &mut Vec<VarId>) -> TokenStream {

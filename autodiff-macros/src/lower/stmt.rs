@@ -103,10 +103,7 @@ impl Lowerer<'_> {
             }
         }
         let idents: Vec<&Ident> = flags.iter().map(|f| &self.vars[*f].ident).collect();
-        PExpr {
-            tokens: quote!(!(#(#idents)||*)),
-            reads: flags,
-        }
+        PExpr::compound(quote!(!(#(#idents)||*)), flags)
     }
 
     pub(super) fn lower_stmt(&mut self, stmt: &SynStmt, out: &mut Block) -> Exits {
@@ -303,10 +300,7 @@ impl Lowerer<'_> {
                     // Keep the annotation: inference may need it.
                     Some(t) => {
                         let tk = p.tokens;
-                        PExpr {
-                            tokens: quote!({ let __v: #t = #tk; __v }),
-                            reads: p.reads,
-                        }
+                        PExpr::compound(quote!({ let __v: #t = #tk; __v }), p.reads)
                     }
                     None => p,
                 };
@@ -668,10 +662,7 @@ impl Lowerer<'_> {
                                 let rt = r.tokens;
                                 let mut reads = r.reads;
                                 reads.push(v);
-                                PExpr {
-                                    tokens: quote!(#id #ot (#rt)),
-                                    reads,
-                                }
+                                PExpr::compound(quote!(#id #ot (#rt)), reads)
                             }
                         };
                         out.stmts.push(Stmt::Assign {

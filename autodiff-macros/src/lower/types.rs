@@ -88,6 +88,21 @@ pub(super) fn is_float_prim(ty: &Type) -> bool {
     matches!(strip_ty(ty), Type::Path(p) if p.path.is_ident("f64") || p.path.is_ident("f32"))
 }
 
+/// `#[attr] pat: ty`, as written.
+fn typed_decl(pt: &syn::PatType) -> TokenStream {
+    let (attrs, pat, ty) = (&pt.attrs, &pt.pat, &pt.ty);
+    quote!(#(#attrs)* #pat: #ty)
+}
+
+/// The element count of an array type `[F; N]` or `&[F; N]`.
+fn array_len(ty: &Type) -> Option<&syn::Expr> {
+    match strip_ty(ty) {
+        Type::Array(a) => Some(&a.len),
+        Type::Reference(r) => array_len(&r.elem),
+        _ => None,
+    }
+}
+
 /// `&[usize]`, `[i32; N]`, `Vec<bool>`, `&Vec<u8>`: a container whose elements are not floats.
 fn int_container(ty: &Type) -> bool {
     match strip_ty(ty) {
@@ -200,6 +215,9 @@ impl Lowerer<'_> {
                     params.push(Param {
                         var: Some(id),
                         ident: Ident::new("self", r.self_token.span),
+                        decl: r.to_token_stream(),
+                        ty: TokenStream::new(),
+                        shape: ParamTy::Receiver,
                     });
                 }
                 FnArg::Typed(pt) => {
@@ -218,6 +236,9 @@ impl Lowerer<'_> {
                             params.push(Param {
                                 var: None,
                                 ident: format_ident!("__arg{}", params.len()),
+                                decl: typed_decl(pt),
+                                ty: pt.ty.to_token_stream(),
+                                shape: ParamTy::Passive,
                             });
                             continue;
                         }
@@ -295,9 +316,22 @@ impl Lowerer<'_> {
                     self.vars[id].wrt = active;
                     self.vars[id].poisoned = rejected_here;
                     self.bind(&ident.to_string(), id);
+                    let shape = match (kind, buf) {
+                        (Kind::Float, _) => ParamTy::Float,
+                        (Kind::Buf, Some(BufRepr::SliceParam)) => ParamTy::Slice,
+                        (Kind::Buf, Some(_)) => ParamTy::Array {
+                            len: array_len(&pt.ty)
+                                .map(|e| e.to_token_stream())
+                                .unwrap_or_default(),
+                        },
+                        _ => ParamTy::Passive,
+                    };
                     params.push(Param {
                         var: Some(id),
                         ident,
+                        decl: typed_decl(pt),
+                        ty: pt.ty.to_token_stream(),
+                        shape,
                     });
                 }
             }
