@@ -28,3 +28,5 @@ pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
 mod fuzz;
 #[cfg(test)]
 mod snapshots;
+#[cfg(test)]
+mod soundness;

@@ -1,0 +1,1686 @@
+//! The `Accept` rows of the soundness table (`autodiff-macros/src/soundness.rs`,
+//! issue 9), compiled for real and checked numerically: `_grad` against central
+//! differences, `_fwd` against `_grad` along every unit vector and, along a
+//! random tangent, against `_adjoint` (dot-product identity), accumulation into
+//! pre-filled shadows, and the primal value of every mode equal to the
+//! function's own.
+//!
+//! Every function here with `#[differentiate]` is a row of the table, token for
+//! token (the unit test `soundness::table_is_well_formed` compares them), except
+//! the helpers at the top. `Either` rows (sound whether accepted or rejected)
+//! are here too. A row the macro rejects today is gated out with
+//! `#[cfg(any())]` together with its check (`#[ignore = "issue 9: .."]`); the
+//! table reports a gate that has become stale. When a `Reject` row of the table
+//! flips to `Accept`, its function goes here with a check line.
+//!
+//! Run: `cargo test -q --test soundness`.
+
+// The functions are written in the forms under test, not as clippy prefers.
+#![allow(
+    unused_assignments,
+    unused_parens,
+    unused_braces,
+    unused_variables,
+    clippy::all,
+    clippy::pedantic
+)]
+
+#[macro_use]
+mod common;
+
+use autodiff::differentiate;
+use autodiff::Float;
+
+// ---------------------------------------------------------------------------
+// Helpers the rows call (not rows themselves)
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn sq(v: f64) -> f64 {
+    v * v
+}
+
+#[differentiate]
+fn mul2(a: f64, b: f64) -> f64 {
+    a * b
+}
+
+#[differentiate]
+fn total(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for e in w.iter() {
+        s += e;
+    }
+    s
+}
+
+/// A function with a hand-written derivative (API.md: `g_fwd` and `g_adjoint` by hand).
+fn opaque(x: f64) -> f64 {
+    x.sin()
+}
+
+fn opaque_fwd(x: f64, dx: f64) -> (f64, f64) {
+    (x.sin(), x.cos() * dx)
+}
+
+fn opaque_adjoint(x: f64, dx: &mut f64, dret: f64) -> f64 {
+    *dx += dret * x.cos();
+    x.sin()
+}
+
+mod helpers {
+    use autodiff::differentiate;
+
+    #[differentiate]
+    pub fn cube(x: f64) -> f64 {
+        x * x * x
+    }
+}
+
+/// A plain function: called with passive arguments only, so left alone.
+fn konst(v: f64) -> f64 {
+    v * 1.5
+}
+
+/// Passive data with float fields.
+#[derive(Clone, Copy, Debug)]
+struct Pt {
+    a: f64,
+    b: f64,
+}
+
+/// A passive receiver with a float field.
+struct Scale {
+    k: f64,
+}
+
+/// A parameter struct (API.md "Parameters as structs"); `Differentiable` does not exist yet.
+#[cfg(any())] // issue 9: rejected by the macro today
+#[derive(Clone, Debug, autodiff::Differentiable)]
+struct Lin {
+    w: Vec<f64>,
+    b: f64,
+}
+
+// ---------------------------------------------------------------------------
+// Check macros: one `#[test]` per row, named after the row, in `mod check`.
+// ---------------------------------------------------------------------------
+
+/// `fn f(x: F) -> F`.
+macro_rules! s1 {
+    ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $x:expr) => {
+        #[test]
+        fn $f() {
+            check_scalar!(super::$f, super::$fwd, super::$adj, super::$grad; [$x]);
+        }
+    };
+}
+
+/// `fn f(w: &[f64]) -> f64`.
+macro_rules! v {
+    ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $w:expr) => {
+        #[test]
+        fn $f() {
+            let w: &[f64] = &$w;
+            common::check_all(
+                stringify!($f),
+                w,
+                |x| super::$f(x),
+                |x, d| super::$fwd(x, d),
+                |x, d, r| super::$adj(x, d, r),
+                |x| super::$grad(x),
+            );
+        }
+    };
+}
+
+/// `fn f(a: [f64; 3]) -> f64`.
+macro_rules! a3 {
+    ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $w:expr) => {
+        #[test]
+        fn $f() {
+            let arr = |x: &[f64]| -> [f64; 3] { x.try_into().unwrap() };
+            let w: &[f64] = &$w;
+            common::check_all(
+                stringify!($f),
+                w,
+                |x| super::$f(arr(x)),
+                |x, d| super::$fwd(arr(x), arr(d)),
+                |x, d, r| {
+                    let mut da = arr(d);
+                    let y = super::$adj(arr(x), &mut da, r);
+                    d.copy_from_slice(&da);
+                    y
+                },
+                |x| {
+                    let (y, g) = super::$grad(arr(x));
+                    (y, g.to_vec())
+                },
+            );
+        }
+    };
+}
+
+/// `fn f(x: f64, w: &[f64]) -> f64`, flattened to `[x, w..]`.
+macro_rules! xv {
+    ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $x:expr, $w:expr) => {
+        #[test]
+        fn $f() {
+            let w: &[f64] = &$w;
+            let mut z = vec![$x];
+            z.extend_from_slice(w);
+            common::check_all(
+                stringify!($f),
+                &z,
+                |z| super::$f(z[0], &z[1..]),
+                |z, d| super::$fwd(z[0], d[0], &z[1..], &d[1..]),
+                |z, d, r| {
+                    let (d0, dw) = d.split_at_mut(1);
+                    let mut dx = d0[0];
+                    let y = super::$adj(z[0], &mut dx, &z[1..], dw, r);
+                    d0[0] = dx;
+                    y
+                },
+                |z| {
+                    let (y, (gx, gw)) = super::$grad(z[0], &z[1..]);
+                    let mut g = vec![gx];
+                    g.extend(gw);
+                    (y, g)
+                },
+            );
+        }
+    };
+}
+
+/// `fn f(x: f64, p: P) -> f64` with `p` passive, checked as a function of `x`.
+macro_rules! x_passive {
+    ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $x:expr, $p:expr) => {
+        #[test]
+        fn $f() {
+            let p = $p;
+            common::check_all(
+                stringify!($f),
+                &[$x],
+                |x| super::$f(x[0], p),
+                |x, d| super::$fwd(x[0], d[0], p),
+                |x, d, r| {
+                    let mut d0 = d[0];
+                    let y = super::$adj(x[0], &mut d0, p, r);
+                    d[0] = d0;
+                    y
+                },
+                |x| {
+                    let (y, g) = super::$grad(x[0], p);
+                    (y, vec![g])
+                },
+            );
+        }
+    };
+}
+
+/// `fn f(&self, x: f64) -> f64` on a passive receiver.
+macro_rules! method {
+    ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $recv:expr, $x:expr) => {
+        #[test]
+        fn $f() {
+            let s = $recv;
+            common::check_all(
+                stringify!($f),
+                &[$x],
+                |x| s.$f(x[0]),
+                |x, d| s.$fwd(x[0], d[0]),
+                |x, d, r| {
+                    let mut d0 = d[0];
+                    let y = s.$adj(x[0], &mut d0, r);
+                    d[0] = d0;
+                    y
+                },
+                |x| {
+                    let (y, g) = s.$grad(x[0]);
+                    (y, vec![g])
+                },
+            );
+        }
+    };
+}
+
+// ---------------------------------------------------------------------------
+// position × known method
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn pos_let_known(x: f64) -> f64 {
+    let y = x.sin();
+    y * x
+}
+
+#[differentiate]
+fn pos_let_typed_known(x: f64) -> f64 {
+    let y: f64 = x.sin();
+    y * x
+}
+
+#[differentiate]
+fn pos_assign_known(x: f64) -> f64 {
+    let mut y = 0.0;
+    y = x.sin();
+    y * x
+}
+
+#[differentiate]
+fn pos_compound_add_known(x: f64) -> f64 {
+    let mut y = x;
+    y += x.sin();
+    y * y
+}
+
+#[differentiate]
+fn pos_compound_mul_known(x: f64) -> f64 {
+    let mut y = x;
+    y *= x.sin();
+    y
+}
+
+#[differentiate]
+fn pos_compound_div_known(x: f64) -> f64 {
+    let mut y = x;
+    y /= 2.0 + x.sin();
+    y
+}
+
+#[differentiate]
+fn pos_call_arg_known(x: f64) -> f64 {
+    sq(x.sin()) + x
+}
+
+#[differentiate]
+fn pos_call_arg_nested_known(x: f64) -> f64 {
+    sq(sq(x.sin()) + x)
+}
+
+#[differentiate]
+fn pos_method_recv_known(x: f64) -> f64 {
+    (x.sin()).exp() * x
+}
+
+#[differentiate]
+fn pos_method_arg_known(x: f64) -> f64 {
+    x.hypot(x.sin())
+}
+
+#[differentiate]
+fn pos_path_arg_known(x: f64) -> f64 {
+    f64::atan2(x.sin(), 0.4) * x
+}
+
+#[differentiate]
+fn pos_binary_known(x: f64) -> f64 {
+    x.sin() * x + 1.0
+}
+
+#[differentiate]
+fn pos_neg_known(x: f64) -> f64 {
+    -(x.sin()) * x
+}
+
+#[differentiate]
+fn pos_paren_known(x: f64) -> f64 {
+    (x.sin()) * x
+}
+
+#[differentiate]
+fn pos_if_then_known(x: f64) -> f64 {
+    if x > 0.0 {
+        x.sin()
+    } else {
+        x
+    }
+}
+
+#[differentiate]
+fn pos_if_else_known(x: f64) -> f64 {
+    if x < 0.0 {
+        x
+    } else {
+        x.sin()
+    }
+}
+
+#[differentiate]
+fn pos_if_stmt_known(x: f64) -> f64 {
+    let mut y = x;
+    if x > 0.0 {
+        y = x.sin();
+    }
+    y * x
+}
+
+#[differentiate]
+fn pos_else_if_known(x: f64) -> f64 {
+    if x < -1.0 {
+        x
+    } else if x < 5.0 {
+        x.sin()
+    } else {
+        2.0 * x
+    }
+}
+
+#[differentiate]
+fn pos_if_cond_known(x: f64) -> f64 {
+    if x.sin() > 0.1 {
+        x * 2.0
+    } else {
+        x * 3.0
+    }
+}
+
+// ---------------------------------------------------------------------------
+// position × unknown method
+// ---------------------------------------------------------------------------
+
+/// Either("method"): sound either way; checked while the macro accepts it.
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn pos_if_cond_unknown(x: f64) -> f64 {
+    if x.clamp(-5.0, 5.0) > 0.1 {
+        x * 2.0
+    } else {
+        x * 3.0
+    }
+}
+
+// ---------------------------------------------------------------------------
+// position × iterator chain
+// ---------------------------------------------------------------------------
+
+/// Either("iterator"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn pos_if_cond_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    if w.iter().map(|v| v * v).sum::<f64>() > 0.1 {
+        x * 2.0
+    } else {
+        x * 3.0
+    }
+}
+
+// ---------------------------------------------------------------------------
+// position × known method
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn pos_while_cond_known(x: f64) -> f64 {
+    let mut s = x;
+    while s < 10.0 * x.sin() {
+        s = s * 2.0;
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// position × unknown method
+// ---------------------------------------------------------------------------
+
+/// Either("method"): sound either way; checked while the macro accepts it.
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn pos_while_cond_unknown(x: f64) -> f64 {
+    let mut s = x;
+    while s < 10.0 * x.clamp(-5.0, 5.0) {
+        s = s * 2.0;
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// position × iterator chain
+// ---------------------------------------------------------------------------
+
+/// Either("iterator"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn pos_while_cond_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut s = x;
+    while s < 10.0 * w.iter().map(|v| v * v).sum::<f64>() {
+        s = s * 2.0;
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// position × known method
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn pos_while_body_known(x: f64) -> f64 {
+    let mut s = x;
+    let mut k = 0;
+    while k < 3 {
+        s = s + x.sin();
+        k += 1;
+    }
+    s
+}
+
+#[differentiate]
+fn pos_for_body_known(x: f64) -> f64 {
+    let mut s = 0.0;
+    for _ in 0..3 {
+        s += x.sin();
+    }
+    s * x
+}
+
+#[differentiate]
+fn pos_for_body_break_known(x: f64) -> f64 {
+    let mut s = x;
+    for i in 0..10 {
+        if i == 3 {
+            break;
+        }
+        s = s * x.sin();
+    }
+    s
+}
+
+#[differentiate]
+fn pos_return_early_known(x: f64) -> f64 {
+    if x > 0.0 {
+        return x.sin() * 2.0;
+    }
+    x
+}
+
+#[differentiate]
+fn pos_return_last_known(x: f64) -> f64 {
+    let y = x * 2.0;
+    return x.sin() * y;
+}
+
+#[differentiate]
+fn pos_tail_known(x: f64) -> f64 {
+    x.sin()
+}
+
+#[differentiate]
+fn pos_block_value_known(x: f64) -> f64 {
+    let y = { x.sin() };
+    y * x
+}
+
+#[differentiate]
+fn pos_block_tail_known(x: f64) -> f64 {
+    {
+        x.sin()
+    }
+}
+
+#[differentiate]
+fn pos_block_let_known(x: f64) -> f64 {
+    let y = {
+        let t = x.sin();
+        t * 2.0
+    };
+    y * x
+}
+
+#[differentiate]
+fn pos_block_stmt_known(x: f64) -> f64 {
+    let mut y = x;
+    {
+        y += x.sin();
+    }
+    y
+}
+
+#[differentiate]
+fn pos_buffer_store_known(x: f64) -> f64 {
+    let mut b = vec![0.0; 2];
+    b[1] = x.sin();
+    b[1] * x
+}
+
+#[differentiate]
+fn pos_array_store_known(x: f64) -> f64 {
+    let mut b = [0.0; 2];
+    b[0] = x.sin();
+    b[0] * x + b[1]
+}
+
+#[differentiate]
+fn pos_vec_fill_known(x: f64) -> f64 {
+    let b = vec![x.sin(); 3];
+    b[2] * x
+}
+
+#[differentiate]
+fn pos_array_fill_known(x: f64) -> f64 {
+    let b = [x.sin(); 3];
+    b[0] * x
+}
+
+#[differentiate]
+fn pos_ref_deref_known(x: f64) -> f64 {
+    let r = &x.sin();
+    *r * x
+}
+
+#[differentiate]
+fn pos_cast_identity_known(x: f64) -> f64 {
+    (x.sin()) as f64 * x
+}
+
+#[differentiate]
+fn pos_shadow_known(x: f64) -> f64 {
+    let x = x.sin();
+    x * 2.0
+}
+
+// ---------------------------------------------------------------------------
+// known float method
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn known_exp(x: f64) -> f64 {
+    x.exp() * x
+}
+
+#[differentiate]
+fn known_ln(x: f64) -> f64 {
+    x.ln() * x
+}
+
+#[differentiate]
+fn known_sqrt(x: f64) -> f64 {
+    x.sqrt() * x
+}
+
+#[differentiate]
+fn known_powi(x: f64) -> f64 {
+    x.powi(3) * x
+}
+
+#[differentiate]
+fn known_powf(x: f64) -> f64 {
+    x.powf(1.7) * x
+}
+
+#[differentiate]
+fn known_sin(x: f64) -> f64 {
+    x.sin() * x
+}
+
+#[differentiate]
+fn known_cos(x: f64) -> f64 {
+    x.cos() * x
+}
+
+#[differentiate]
+fn known_tan(x: f64) -> f64 {
+    x.tan() * x
+}
+
+#[differentiate]
+fn known_tanh(x: f64) -> f64 {
+    x.tanh() * x
+}
+
+#[differentiate]
+fn known_sinh(x: f64) -> f64 {
+    x.sinh() * x
+}
+
+#[differentiate]
+fn known_cosh(x: f64) -> f64 {
+    x.cosh() * x
+}
+
+#[differentiate]
+fn known_asin(x: f64) -> f64 {
+    x.asin() * x
+}
+
+#[differentiate]
+fn known_acos(x: f64) -> f64 {
+    x.acos() * x
+}
+
+#[differentiate]
+fn known_atan(x: f64) -> f64 {
+    x.atan() * x
+}
+
+#[differentiate]
+fn known_atan2(x: f64) -> f64 {
+    x.atan2(0.4) * x
+}
+
+#[differentiate]
+fn known_abs(x: f64) -> f64 {
+    (x - 1.0).abs() * x
+}
+
+#[differentiate]
+fn known_max(x: f64) -> f64 {
+    x.max(0.2) * x
+}
+
+#[differentiate]
+fn known_min(x: f64) -> f64 {
+    x.min(0.9) * x
+}
+
+#[differentiate]
+fn known_hypot(x: f64) -> f64 {
+    x.hypot(0.4) * x
+}
+
+#[differentiate]
+fn known_recip(x: f64) -> f64 {
+    (x + 1.0).recip() * x
+}
+
+#[differentiate]
+fn known_exp2(x: f64) -> f64 {
+    x.exp2() * x
+}
+
+#[differentiate]
+fn known_log2(x: f64) -> f64 {
+    x.log2() * x
+}
+
+#[differentiate]
+fn known_log10(x: f64) -> f64 {
+    x.log10() * x
+}
+
+#[differentiate]
+fn known_ln_1p(x: f64) -> f64 {
+    x.ln_1p() * x
+}
+
+#[differentiate]
+fn known_exp_m1(x: f64) -> f64 {
+    x.exp_m1() * x
+}
+
+#[differentiate]
+fn known_mul_add(x: f64) -> f64 {
+    x.mul_add(x, 0.3) * x
+}
+
+#[differentiate]
+fn known_signum(x: f64) -> f64 {
+    x.signum() * x
+}
+
+#[differentiate]
+fn known_floor(x: f64) -> f64 {
+    (3.0 * x).floor() * x
+}
+
+#[differentiate]
+fn known_ceil(x: f64) -> f64 {
+    (3.0 * x).ceil() * x
+}
+
+#[differentiate]
+fn known_round(x: f64) -> f64 {
+    (3.0 * x).round() * x
+}
+
+// ---------------------------------------------------------------------------
+// known float method (implemented, not in API.md)
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn known_log(x: f64) -> f64 {
+    x.log(3.0) * x
+}
+
+#[differentiate]
+fn known_cbrt(x: f64) -> f64 {
+    x.cbrt() * x
+}
+
+#[differentiate]
+fn known_asinh(x: f64) -> f64 {
+    x.asinh() * x
+}
+
+#[differentiate]
+fn known_acosh(x: f64) -> f64 {
+    (x + 1.0).acosh() * x
+}
+
+#[differentiate]
+fn known_atanh(x: f64) -> f64 {
+    x.atanh() * x
+}
+
+#[differentiate]
+fn known_trunc(x: f64) -> f64 {
+    (3.0 * x).trunc() * x
+}
+
+#[differentiate]
+fn known_rem(x: f64) -> f64 {
+    x % 0.5 * x
+}
+
+// ---------------------------------------------------------------------------
+// known float method
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn known_powf_active(x: f64) -> f64 {
+    x.powf(x)
+}
+
+#[differentiate]
+fn known_atan2_active(x: f64) -> f64 {
+    x.atan2(x * 0.5 + 1.0)
+}
+
+#[differentiate]
+fn known_max_active(x: f64) -> f64 {
+    x.max(x * x)
+}
+
+#[differentiate]
+fn known_min_active(x: f64) -> f64 {
+    x.min(x * x)
+}
+
+#[differentiate]
+fn known_hypot_active(x: f64) -> f64 {
+    x.hypot(2.0 * x)
+}
+
+#[differentiate]
+fn known_mul_add_active(x: f64) -> f64 {
+    x.mul_add(x, x)
+}
+
+#[differentiate]
+fn known_chain(x: f64) -> f64 {
+    x.sin().exp().sqrt() * x.cos().abs()
+}
+
+#[differentiate]
+fn path_exp(x: f64) -> f64 {
+    f64::exp(x) * x
+}
+
+#[differentiate]
+fn path_powi(x: f64) -> f64 {
+    f64::powi(x, 3) + x
+}
+
+#[differentiate]
+fn path_atan2(x: f64) -> f64 {
+    f64::atan2(x, 0.4) * x
+}
+
+#[differentiate]
+fn path_max(x: f64) -> f64 {
+    f64::max(x, 0.2) * x
+}
+
+#[differentiate]
+fn path_mul_add(x: f64) -> f64 {
+    f64::mul_add(x, x, 0.3)
+}
+
+#[differentiate]
+fn path_hypot(x: f64) -> f64 {
+    f64::hypot(x, x * x)
+}
+
+#[differentiate]
+fn path_const_pi(x: f64) -> f64 {
+    std::f64::consts::PI * x * x
+}
+
+#[differentiate]
+fn path_const_e(x: f64) -> f64 {
+    std::f64::consts::E * x + f64::EPSILON
+}
+
+#[differentiate]
+fn path_generic<T: Float>(x: T) -> T {
+    T::sin(x) * x + x.exp()
+}
+
+#[differentiate]
+fn known_f32(x: f32) -> f32 {
+    x.sin() * x + x.sqrt()
+}
+
+// ---------------------------------------------------------------------------
+// iterator chain
+// ---------------------------------------------------------------------------
+
+/// Either("iterator"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn iter_any_passive(w: &[f64]) -> f64 {
+    if w.iter().any(|v| *v > 5.0) {
+        0.0
+    } else {
+        w[0] * w[1]
+    }
+}
+
+/// Either("iterator"): sound either way; checked while the macro accepts it.
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn iter_position_passive(w: &[f64]) -> f64 {
+    let i = w.iter().position(|v| *v > 0.7).unwrap();
+    w[i] * 2.0
+}
+
+// ---------------------------------------------------------------------------
+// for over an iterator
+// ---------------------------------------------------------------------------
+
+/// Either("iterator"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn for_array_by_value(a: [f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for v in a {
+        s += v * v;
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// closure
+// ---------------------------------------------------------------------------
+
+/// Either("closure"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn closure_passive(x: f64) -> f64 {
+    let k = |i: usize| i * 2;
+    x * k(3) as f64
+}
+
+// ---------------------------------------------------------------------------
+// control flow in the subset
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn ctl_if_else(x: f64) -> f64 {
+    if x > 0.5 {
+        x * x
+    } else {
+        x.sin()
+    }
+}
+
+#[differentiate]
+fn ctl_else_if(x: f64) -> f64 {
+    if x > 2.0 {
+        x
+    } else if x > 0.5 {
+        x * x
+    } else {
+        -x
+    }
+}
+
+#[differentiate]
+fn ctl_while(x: f64) -> f64 {
+    let mut s = x;
+    let mut k = 0;
+    while k < 4 {
+        s = s * x + 1.0;
+        k += 1;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_while_float_cond(x: f64) -> f64 {
+    let mut s = x;
+    while s < 5.0 {
+        s = s * 1.5 + 0.1;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_for_range(x: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        s += x.powi(i as i32);
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_for_inclusive(x: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 1..=3 {
+        s += x / i as f64;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_for_rev(x: f64) -> f64 {
+    let mut s = 0.0;
+    for i in (0..3).rev() {
+        s = s * x + i as f64;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_break(x: f64) -> f64 {
+    let mut s = x;
+    for _ in 0..10 {
+        if s > 3.0 {
+            break;
+        }
+        s = s * x + 1.0;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_continue(x: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..4 {
+        if i == 2 {
+            continue;
+        }
+        s += x * i as f64;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_early_return_loop(x: f64) -> f64 {
+    let mut s = x;
+    for _ in 0..10 {
+        s = s * 2.0;
+        if s > 3.0 {
+            return s * x;
+        }
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_shadowing(x: f64) -> f64 {
+    let y = x * 2.0;
+    let y = y.sin() + x;
+    let y = y * y;
+    y
+}
+
+#[differentiate]
+fn ctl_late_init(x: f64) -> f64 {
+    let c: f64;
+    c = x * 3.0;
+    c + x
+}
+
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn ctl_block_let(x: f64) -> f64 {
+    let y = {
+        let t = x * 2.0;
+        t
+    };
+    y * x
+}
+
+#[differentiate]
+fn ctl_for_iter(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for e in w.iter() {
+        s += e * e;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_for_slice(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for e in w {
+        s += e * e;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_for_ref_pat(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for &e in w.iter() {
+        s += e * e;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_for_enumerate(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (i, e) in w.iter().enumerate() {
+        s += e * (i as f64 + 1.0);
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_for_zip(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (p, q) in w.iter().zip(w.iter()) {
+        s += p * q;
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_for_index(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += w[i] * w[i];
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_for_ref_array(a: [f64; 3]) -> f64 {
+    let mut s = 0.0;
+    for e in &a {
+        s += e.sin();
+    }
+    s
+}
+
+// ---------------------------------------------------------------------------
+// struct and field
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn st_passive_literal(x: f64) -> f64 {
+    let p = Pt { a: 1.5, b: 2.0 };
+    p.a * x + p.b
+}
+
+#[differentiate]
+fn st_passive_param(x: f64, p: &Pt) -> f64 {
+    x * p.a + p.b * x.sin()
+}
+
+#[cfg(any())] // issue 9: the macro expands it, rustc rejects the expansion (`self.k.max_fwd(..)`)
+#[cfg_attr(any(), issue9_expansion_does_not_compile)]
+impl Scale {
+    #[differentiate]
+    fn self_field_max(&self, x: f64) -> f64 {
+        self.k.max(x)
+    }
+}
+
+impl Scale {
+    #[differentiate]
+    fn self_field_mul(&self, x: f64) -> f64 {
+        self.k * x * x + self.k.sin()
+    }
+}
+
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate(wrt(p))]
+fn st_param_wrt(p: &Lin, x: f64) -> f64 {
+    p.b * x + p.w[0] * p.w[1]
+}
+
+// ---------------------------------------------------------------------------
+// call
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn call_sq(x: f64) -> f64 {
+    sq(x) * x
+}
+
+#[differentiate]
+fn call_nested(x: f64) -> f64 {
+    sq(sq(x) + x)
+}
+
+#[differentiate]
+fn call_two_args(x: f64) -> f64 {
+    mul2(x, x.sin())
+}
+
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn call_block_arg(x: f64) -> f64 {
+    sq({
+        let t = x * 2.0;
+        t
+    })
+}
+
+#[differentiate]
+fn call_custom_derivative(x: f64) -> f64 {
+    opaque(x) * x
+}
+
+#[differentiate]
+fn call_module_path(x: f64) -> f64 {
+    helpers::cube(x) + x
+}
+
+#[differentiate]
+fn call_passive_args(x: f64) -> f64 {
+    x * konst(2.0)
+}
+
+#[differentiate]
+fn call_slice(w: &[f64]) -> f64 {
+    total(w) * w[0]
+}
+
+#[cfg(any())] // issue 9: the macro expands it, rustc rejects the expansion (borrow of the shadow `dw`)
+#[cfg_attr(any(), issue9_expansion_does_not_compile)]
+#[differentiate]
+fn call_view(w: &[f64]) -> f64 {
+    let u = &w[0..2];
+    total(u) * w[2]
+}
+
+#[differentiate]
+fn call_local_buf(w: &[f64]) -> f64 {
+    let mut b = vec![0.0; 2];
+    b[0] = w[0] * w[1];
+    b[1] = w[2];
+    total(&b)
+}
+
+// ---------------------------------------------------------------------------
+// reference and deref
+// ---------------------------------------------------------------------------
+
+/// Either("`&mut`"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn mut_ref_read(x: f64) -> f64 {
+    let mut y = x;
+    let r = &mut y;
+    *r * 2.0
+}
+
+#[differentiate]
+fn ref_deref_direct(x: f64) -> f64 {
+    *&x * 3.0
+}
+
+#[differentiate]
+fn ref_let(x: f64) -> f64 {
+    let r = &x;
+    *r * x
+}
+
+#[differentiate]
+fn ref_call_arg(x: f64) -> f64 {
+    sq(*&x) + x
+}
+
+#[differentiate]
+fn ref_elem(w: &[f64]) -> f64 {
+    let r = &w[1];
+    *r * w[0]
+}
+
+// ---------------------------------------------------------------------------
+// cast
+// ---------------------------------------------------------------------------
+
+/// Either("cast"): sound either way; checked while the macro accepts it.
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn cast_i64_f64(x: f64) -> f64 {
+    (x * 3.0) as i64 as f64 * x
+}
+
+/// Either("cast"): sound either way; checked while the macro accepts it.
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn cast_bool_f64(x: f64) -> f64 {
+    (x > 0.5) as u8 as f64 * x
+}
+
+/// Either("index"): sound either way; checked while the macro accepts it.
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn cast_usize_index(x: f64, w: &[f64]) -> f64 {
+    w[x as usize] * x
+}
+
+/// Either("index"): sound either way; checked while the macro accepts it.
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn cast_floor_index(x: f64, w: &[f64]) -> f64 {
+    w[x.floor() as usize] * x
+}
+
+#[differentiate]
+fn cast_int_to_float(x: f64) -> f64 {
+    let n = 3;
+    x * n as f64
+}
+
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn cast_len_mean(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += w[i];
+    }
+    s / w.len() as f64
+}
+
+// ---------------------------------------------------------------------------
+// passive use of a float
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn pas_cmp(x: f64) -> f64 {
+    let pos = x > 0.5;
+    if pos {
+        x * x
+    } else {
+        -x
+    }
+}
+
+#[differentiate]
+fn pas_is_nan(x: f64) -> f64 {
+    if x.is_nan() {
+        0.0
+    } else {
+        x * x
+    }
+}
+
+#[differentiate]
+fn pas_is_finite_and(x: f64) -> f64 {
+    if x.is_finite() && x.is_sign_positive() {
+        x.sqrt()
+    } else {
+        x
+    }
+}
+
+#[differentiate]
+fn pas_total_cmp(x: f64) -> f64 {
+    if x.total_cmp(&0.5) == std::cmp::Ordering::Greater {
+        x * x
+    } else {
+        x
+    }
+}
+
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn pas_unused_stmt(x: f64) -> f64 {
+    let _ = x.is_nan();
+    x * 2.0
+}
+
+#[differentiate]
+fn pas_cmp_cast_index(x: f64, w: &[f64]) -> f64 {
+    w[(x > 0.5) as usize] * x
+}
+
+#[differentiate]
+fn pas_len_index(w: &[f64]) -> f64 {
+    w[w.len() - 1] * w[0]
+}
+
+#[differentiate]
+fn pas_buf_contains(w: &[f64]) -> f64 {
+    if w.contains(&0.0) {
+        0.0
+    } else {
+        w[0] * w[1]
+    }
+}
+
+#[differentiate]
+fn pas_buf_is_empty(w: &[f64]) -> f64 {
+    if w.is_empty() {
+        0.0
+    } else {
+        w[0] * w[1]
+    }
+}
+
+#[differentiate(wrt(x))]
+fn pas_wrt_excluded(x: f64, y: f64) -> f64 {
+    x * y.sin() + y
+}
+
+// ---------------------------------------------------------------------------
+// buffer
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn buf_local_vec(w: &[f64]) -> f64 {
+    let mut b = vec![0.0; w.len()];
+    for i in 0..w.len() {
+        b[i] = w[i] * w[i];
+    }
+    let mut s = 0.0;
+    for i in 0..b.len() {
+        s += b[i] * w[i];
+    }
+    s
+}
+
+#[differentiate]
+fn buf_local_array(x: f64) -> f64 {
+    let mut b = [0.0; 3];
+    b[0] = x;
+    b[1] = b[0] * x;
+    b[2] = b[1] * x;
+    b[0] + b[1] + b[2]
+}
+
+#[differentiate]
+fn buf_view(w: &[f64]) -> f64 {
+    let u = &w[1..3];
+    u[0] * u[1]
+}
+
+#[differentiate]
+fn buf_array_param(a: [f64; 3]) -> f64 {
+    a[0] * a[1] + a[2].sin()
+}
+
+// ---------------------------------------------------------------------------
+// macro
+// ---------------------------------------------------------------------------
+
+/// Either("macro"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn mac_println(x: f64) -> f64 {
+    println!("{x}");
+    x * x
+}
+
+/// Either("macro"): sound either way; checked while the macro accepts it.
+#[cfg(any())] // issue 9: rejected by the macro today
+#[differentiate]
+fn mac_println_args(x: f64) -> f64 {
+    println!("{} {}", x, x * 2.0);
+    x * x
+}
+
+/// Either("macro"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn mac_eprintln(x: f64) -> f64 {
+    eprintln!("{x:?}");
+    x * x
+}
+
+/// Either("macro"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn mac_format_len(x: f64) -> f64 {
+    let s = format!("{x:.2}");
+    s.len() as f64 * x
+}
+
+#[differentiate]
+fn mac_println_passive(x: f64) -> f64 {
+    println!("hi");
+    x * x
+}
+
+// ---------------------------------------------------------------------------
+// parameter type
+// ---------------------------------------------------------------------------
+
+/// Either("parameter"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn sig_nested_array(x: f64, m: [[f64; 2]; 2]) -> f64 {
+    m[0][0] * x
+}
+
+/// Either("parameter"): sound either way; checked while the macro accepts it.
+#[differentiate]
+fn sig_slice_of_vec(x: f64, m: &[Vec<f64>]) -> f64 {
+    m[0][0] * x
+}
+
+// ---------------------------------------------------------------------------
+// The checks, one test per row
+// ---------------------------------------------------------------------------
+
+mod check {
+    use super::common;
+
+    s1!(pos_let_known, pos_let_known_fwd, pos_let_known_adjoint, pos_let_known_grad; 0.7);
+    s1!(pos_let_typed_known, pos_let_typed_known_fwd, pos_let_typed_known_adjoint, pos_let_typed_known_grad; 0.7);
+    s1!(pos_assign_known, pos_assign_known_fwd, pos_assign_known_adjoint, pos_assign_known_grad; 0.7);
+    s1!(pos_compound_add_known, pos_compound_add_known_fwd, pos_compound_add_known_adjoint, pos_compound_add_known_grad; 0.7);
+    s1!(pos_compound_mul_known, pos_compound_mul_known_fwd, pos_compound_mul_known_adjoint, pos_compound_mul_known_grad; 0.7);
+    s1!(pos_compound_div_known, pos_compound_div_known_fwd, pos_compound_div_known_adjoint, pos_compound_div_known_grad; 0.7);
+    s1!(pos_call_arg_known, pos_call_arg_known_fwd, pos_call_arg_known_adjoint, pos_call_arg_known_grad; 0.7);
+    s1!(pos_call_arg_nested_known, pos_call_arg_nested_known_fwd, pos_call_arg_nested_known_adjoint, pos_call_arg_nested_known_grad; 0.7);
+    s1!(pos_method_recv_known, pos_method_recv_known_fwd, pos_method_recv_known_adjoint, pos_method_recv_known_grad; 0.7);
+    s1!(pos_method_arg_known, pos_method_arg_known_fwd, pos_method_arg_known_adjoint, pos_method_arg_known_grad; 0.7);
+    s1!(pos_path_arg_known, pos_path_arg_known_fwd, pos_path_arg_known_adjoint, pos_path_arg_known_grad; 0.7);
+    s1!(pos_binary_known, pos_binary_known_fwd, pos_binary_known_adjoint, pos_binary_known_grad; 0.7);
+    s1!(pos_neg_known, pos_neg_known_fwd, pos_neg_known_adjoint, pos_neg_known_grad; 0.7);
+    s1!(pos_paren_known, pos_paren_known_fwd, pos_paren_known_adjoint, pos_paren_known_grad; 0.7);
+    s1!(pos_if_then_known, pos_if_then_known_fwd, pos_if_then_known_adjoint, pos_if_then_known_grad; 0.7);
+    s1!(pos_if_else_known, pos_if_else_known_fwd, pos_if_else_known_adjoint, pos_if_else_known_grad; 0.7);
+    s1!(pos_if_stmt_known, pos_if_stmt_known_fwd, pos_if_stmt_known_adjoint, pos_if_stmt_known_grad; 0.7);
+    s1!(pos_else_if_known, pos_else_if_known_fwd, pos_else_if_known_adjoint, pos_else_if_known_grad; 0.7);
+    s1!(pos_if_cond_known, pos_if_cond_known_fwd, pos_if_cond_known_adjoint, pos_if_cond_known_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    s1!(pos_if_cond_unknown, pos_if_cond_unknown_fwd, pos_if_cond_unknown_adjoint, pos_if_cond_unknown_grad; 0.7);
+    v!(pos_if_cond_chain, pos_if_cond_chain_fwd, pos_if_cond_chain_adjoint, pos_if_cond_chain_grad; [0.6, 0.8, 1.1]);
+    s1!(pos_while_cond_known, pos_while_cond_known_fwd, pos_while_cond_known_adjoint, pos_while_cond_known_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    s1!(pos_while_cond_unknown, pos_while_cond_unknown_fwd, pos_while_cond_unknown_adjoint, pos_while_cond_unknown_grad; 0.7);
+    v!(pos_while_cond_chain, pos_while_cond_chain_fwd, pos_while_cond_chain_adjoint, pos_while_cond_chain_grad; [0.6, 0.8, 1.1]);
+    s1!(pos_while_body_known, pos_while_body_known_fwd, pos_while_body_known_adjoint, pos_while_body_known_grad; 0.7);
+    s1!(pos_for_body_known, pos_for_body_known_fwd, pos_for_body_known_adjoint, pos_for_body_known_grad; 0.7);
+    s1!(pos_for_body_break_known, pos_for_body_break_known_fwd, pos_for_body_break_known_adjoint, pos_for_body_break_known_grad; 0.7);
+    s1!(pos_return_early_known, pos_return_early_known_fwd, pos_return_early_known_adjoint, pos_return_early_known_grad; 0.7);
+    s1!(pos_return_last_known, pos_return_last_known_fwd, pos_return_last_known_adjoint, pos_return_last_known_grad; 0.7);
+    s1!(pos_tail_known, pos_tail_known_fwd, pos_tail_known_adjoint, pos_tail_known_grad; 0.7);
+    s1!(pos_block_value_known, pos_block_value_known_fwd, pos_block_value_known_adjoint, pos_block_value_known_grad; 0.7);
+    s1!(pos_block_tail_known, pos_block_tail_known_fwd, pos_block_tail_known_adjoint, pos_block_tail_known_grad; 0.7);
+    s1!(pos_block_let_known, pos_block_let_known_fwd, pos_block_let_known_adjoint, pos_block_let_known_grad; 0.7);
+    s1!(pos_block_stmt_known, pos_block_stmt_known_fwd, pos_block_stmt_known_adjoint, pos_block_stmt_known_grad; 0.7);
+    s1!(pos_buffer_store_known, pos_buffer_store_known_fwd, pos_buffer_store_known_adjoint, pos_buffer_store_known_grad; 0.7);
+    s1!(pos_array_store_known, pos_array_store_known_fwd, pos_array_store_known_adjoint, pos_array_store_known_grad; 0.7);
+    s1!(pos_vec_fill_known, pos_vec_fill_known_fwd, pos_vec_fill_known_adjoint, pos_vec_fill_known_grad; 0.7);
+    s1!(pos_array_fill_known, pos_array_fill_known_fwd, pos_array_fill_known_adjoint, pos_array_fill_known_grad; 0.7);
+    s1!(pos_ref_deref_known, pos_ref_deref_known_fwd, pos_ref_deref_known_adjoint, pos_ref_deref_known_grad; 0.7);
+    s1!(pos_cast_identity_known, pos_cast_identity_known_fwd, pos_cast_identity_known_adjoint, pos_cast_identity_known_grad; 0.7);
+    s1!(pos_shadow_known, pos_shadow_known_fwd, pos_shadow_known_adjoint, pos_shadow_known_grad; 0.7);
+    s1!(known_exp, known_exp_fwd, known_exp_adjoint, known_exp_grad; 0.7);
+    s1!(known_ln, known_ln_fwd, known_ln_adjoint, known_ln_grad; 0.7);
+    s1!(known_sqrt, known_sqrt_fwd, known_sqrt_adjoint, known_sqrt_grad; 0.7);
+    s1!(known_powi, known_powi_fwd, known_powi_adjoint, known_powi_grad; 0.7);
+    s1!(known_powf, known_powf_fwd, known_powf_adjoint, known_powf_grad; 0.7);
+    s1!(known_sin, known_sin_fwd, known_sin_adjoint, known_sin_grad; 0.7);
+    s1!(known_cos, known_cos_fwd, known_cos_adjoint, known_cos_grad; 0.7);
+    s1!(known_tan, known_tan_fwd, known_tan_adjoint, known_tan_grad; 0.7);
+    s1!(known_tanh, known_tanh_fwd, known_tanh_adjoint, known_tanh_grad; 0.7);
+    s1!(known_sinh, known_sinh_fwd, known_sinh_adjoint, known_sinh_grad; 0.7);
+    s1!(known_cosh, known_cosh_fwd, known_cosh_adjoint, known_cosh_grad; 0.7);
+    s1!(known_asin, known_asin_fwd, known_asin_adjoint, known_asin_grad; 0.7);
+    s1!(known_acos, known_acos_fwd, known_acos_adjoint, known_acos_grad; 0.7);
+    s1!(known_atan, known_atan_fwd, known_atan_adjoint, known_atan_grad; 0.7);
+    s1!(known_atan2, known_atan2_fwd, known_atan2_adjoint, known_atan2_grad; 0.7);
+    s1!(known_abs, known_abs_fwd, known_abs_adjoint, known_abs_grad; 0.7);
+    s1!(known_max, known_max_fwd, known_max_adjoint, known_max_grad; 0.7);
+    s1!(known_min, known_min_fwd, known_min_adjoint, known_min_grad; 0.7);
+    s1!(known_hypot, known_hypot_fwd, known_hypot_adjoint, known_hypot_grad; 0.7);
+    s1!(known_recip, known_recip_fwd, known_recip_adjoint, known_recip_grad; 0.7);
+    s1!(known_exp2, known_exp2_fwd, known_exp2_adjoint, known_exp2_grad; 0.7);
+    s1!(known_log2, known_log2_fwd, known_log2_adjoint, known_log2_grad; 0.7);
+    s1!(known_log10, known_log10_fwd, known_log10_adjoint, known_log10_grad; 0.7);
+    s1!(known_ln_1p, known_ln_1p_fwd, known_ln_1p_adjoint, known_ln_1p_grad; 0.7);
+    s1!(known_exp_m1, known_exp_m1_fwd, known_exp_m1_adjoint, known_exp_m1_grad; 0.7);
+    s1!(known_mul_add, known_mul_add_fwd, known_mul_add_adjoint, known_mul_add_grad; 0.7);
+    s1!(known_signum, known_signum_fwd, known_signum_adjoint, known_signum_grad; 0.7);
+    s1!(known_floor, known_floor_fwd, known_floor_adjoint, known_floor_grad; 0.7);
+    s1!(known_ceil, known_ceil_fwd, known_ceil_adjoint, known_ceil_grad; 0.7);
+    s1!(known_round, known_round_fwd, known_round_adjoint, known_round_grad; 0.7);
+    s1!(known_log, known_log_fwd, known_log_adjoint, known_log_grad; 0.7);
+    s1!(known_cbrt, known_cbrt_fwd, known_cbrt_adjoint, known_cbrt_grad; 0.7);
+    s1!(known_asinh, known_asinh_fwd, known_asinh_adjoint, known_asinh_grad; 0.7);
+    s1!(known_acosh, known_acosh_fwd, known_acosh_adjoint, known_acosh_grad; 0.7);
+    s1!(known_atanh, known_atanh_fwd, known_atanh_adjoint, known_atanh_grad; 0.7);
+    s1!(known_trunc, known_trunc_fwd, known_trunc_adjoint, known_trunc_grad; 0.7);
+    s1!(known_rem, known_rem_fwd, known_rem_adjoint, known_rem_grad; 0.7);
+    s1!(known_powf_active, known_powf_active_fwd, known_powf_active_adjoint, known_powf_active_grad; 0.7);
+    s1!(known_atan2_active, known_atan2_active_fwd, known_atan2_active_adjoint, known_atan2_active_grad; 0.7);
+    s1!(known_max_active, known_max_active_fwd, known_max_active_adjoint, known_max_active_grad; 0.7);
+    s1!(known_min_active, known_min_active_fwd, known_min_active_adjoint, known_min_active_grad; 0.7);
+    s1!(known_hypot_active, known_hypot_active_fwd, known_hypot_active_adjoint, known_hypot_active_grad; 0.7);
+    s1!(known_mul_add_active, known_mul_add_active_fwd, known_mul_add_active_adjoint, known_mul_add_active_grad; 0.7);
+    s1!(known_chain, known_chain_fwd, known_chain_adjoint, known_chain_grad; 0.7);
+    s1!(path_exp, path_exp_fwd, path_exp_adjoint, path_exp_grad; 0.7);
+    s1!(path_powi, path_powi_fwd, path_powi_adjoint, path_powi_grad; 0.7);
+    s1!(path_atan2, path_atan2_fwd, path_atan2_adjoint, path_atan2_grad; 0.7);
+    s1!(path_max, path_max_fwd, path_max_adjoint, path_max_grad; 0.7);
+    s1!(path_mul_add, path_mul_add_fwd, path_mul_add_adjoint, path_mul_add_grad; 0.7);
+    s1!(path_hypot, path_hypot_fwd, path_hypot_adjoint, path_hypot_grad; 0.7);
+    s1!(path_const_pi, path_const_pi_fwd, path_const_pi_adjoint, path_const_pi_grad; 0.7);
+    s1!(path_const_e, path_const_e_fwd, path_const_e_adjoint, path_const_e_grad; 0.7);
+    s1!(path_generic, path_generic_fwd, path_generic_adjoint, path_generic_grad; 0.7);
+    v!(iter_any_passive, iter_any_passive_fwd, iter_any_passive_adjoint, iter_any_passive_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    v!(iter_position_passive, iter_position_passive_fwd, iter_position_passive_adjoint, iter_position_passive_grad; [0.6, 0.8, 1.1]);
+    a3!(for_array_by_value, for_array_by_value_fwd, for_array_by_value_adjoint, for_array_by_value_grad; [0.6, 0.8, 1.1]);
+    s1!(closure_passive, closure_passive_fwd, closure_passive_adjoint, closure_passive_grad; 0.7);
+    s1!(ctl_if_else, ctl_if_else_fwd, ctl_if_else_adjoint, ctl_if_else_grad; 0.7);
+    s1!(ctl_else_if, ctl_else_if_fwd, ctl_else_if_adjoint, ctl_else_if_grad; 0.7);
+    s1!(ctl_while, ctl_while_fwd, ctl_while_adjoint, ctl_while_grad; 0.7);
+    s1!(ctl_while_float_cond, ctl_while_float_cond_fwd, ctl_while_float_cond_adjoint, ctl_while_float_cond_grad; 0.7);
+    s1!(ctl_for_range, ctl_for_range_fwd, ctl_for_range_adjoint, ctl_for_range_grad; 0.7);
+    s1!(ctl_for_inclusive, ctl_for_inclusive_fwd, ctl_for_inclusive_adjoint, ctl_for_inclusive_grad; 0.7);
+    s1!(ctl_for_rev, ctl_for_rev_fwd, ctl_for_rev_adjoint, ctl_for_rev_grad; 0.7);
+    s1!(ctl_break, ctl_break_fwd, ctl_break_adjoint, ctl_break_grad; 0.7);
+    s1!(ctl_continue, ctl_continue_fwd, ctl_continue_adjoint, ctl_continue_grad; 0.7);
+    s1!(ctl_early_return_loop, ctl_early_return_loop_fwd, ctl_early_return_loop_adjoint, ctl_early_return_loop_grad; 0.7);
+    s1!(ctl_shadowing, ctl_shadowing_fwd, ctl_shadowing_adjoint, ctl_shadowing_grad; 0.7);
+    s1!(ctl_late_init, ctl_late_init_fwd, ctl_late_init_adjoint, ctl_late_init_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    s1!(ctl_block_let, ctl_block_let_fwd, ctl_block_let_adjoint, ctl_block_let_grad; 0.7);
+    v!(ctl_for_iter, ctl_for_iter_fwd, ctl_for_iter_adjoint, ctl_for_iter_grad; [0.6, 0.8, 1.1]);
+    v!(ctl_for_slice, ctl_for_slice_fwd, ctl_for_slice_adjoint, ctl_for_slice_grad; [0.6, 0.8, 1.1]);
+    v!(ctl_for_ref_pat, ctl_for_ref_pat_fwd, ctl_for_ref_pat_adjoint, ctl_for_ref_pat_grad; [0.6, 0.8, 1.1]);
+    v!(ctl_for_enumerate, ctl_for_enumerate_fwd, ctl_for_enumerate_adjoint, ctl_for_enumerate_grad; [0.6, 0.8, 1.1]);
+    v!(ctl_for_zip, ctl_for_zip_fwd, ctl_for_zip_adjoint, ctl_for_zip_grad; [0.6, 0.8, 1.1]);
+    v!(ctl_for_index, ctl_for_index_fwd, ctl_for_index_adjoint, ctl_for_index_grad; [0.6, 0.8, 1.1]);
+    a3!(ctl_for_ref_array, ctl_for_ref_array_fwd, ctl_for_ref_array_adjoint, ctl_for_ref_array_grad; [0.6, 0.8, 1.1]);
+    s1!(st_passive_literal, st_passive_literal_fwd, st_passive_literal_adjoint, st_passive_literal_grad; 0.7);
+    s1!(call_sq, call_sq_fwd, call_sq_adjoint, call_sq_grad; 0.7);
+    s1!(call_nested, call_nested_fwd, call_nested_adjoint, call_nested_grad; 0.7);
+    s1!(call_two_args, call_two_args_fwd, call_two_args_adjoint, call_two_args_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    s1!(call_block_arg, call_block_arg_fwd, call_block_arg_adjoint, call_block_arg_grad; 0.7);
+    s1!(call_custom_derivative, call_custom_derivative_fwd, call_custom_derivative_adjoint, call_custom_derivative_grad; 0.7);
+    s1!(call_module_path, call_module_path_fwd, call_module_path_adjoint, call_module_path_grad; 0.7);
+    s1!(call_passive_args, call_passive_args_fwd, call_passive_args_adjoint, call_passive_args_grad; 0.7);
+    v!(call_slice, call_slice_fwd, call_slice_adjoint, call_slice_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "issue 9: the macro expands it, rustc rejects the expansion (borrow of the shadow `dw`)"]
+    v!(call_view, call_view_fwd, call_view_adjoint, call_view_grad; [0.6, 0.8, 1.1]);
+    v!(call_local_buf, call_local_buf_fwd, call_local_buf_adjoint, call_local_buf_grad; [0.6, 0.8, 1.1]);
+    s1!(mut_ref_read, mut_ref_read_fwd, mut_ref_read_adjoint, mut_ref_read_grad; 0.7);
+    s1!(ref_deref_direct, ref_deref_direct_fwd, ref_deref_direct_adjoint, ref_deref_direct_grad; 0.7);
+    s1!(ref_let, ref_let_fwd, ref_let_adjoint, ref_let_grad; 0.7);
+    s1!(ref_call_arg, ref_call_arg_fwd, ref_call_arg_adjoint, ref_call_arg_grad; 0.7);
+    v!(ref_elem, ref_elem_fwd, ref_elem_adjoint, ref_elem_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    s1!(cast_i64_f64, cast_i64_f64_fwd, cast_i64_f64_adjoint, cast_i64_f64_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    s1!(cast_bool_f64, cast_bool_f64_fwd, cast_bool_f64_adjoint, cast_bool_f64_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    xv!(cast_usize_index, cast_usize_index_fwd, cast_usize_index_adjoint, cast_usize_index_grad; 1.4, [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    xv!(cast_floor_index, cast_floor_index_fwd, cast_floor_index_adjoint, cast_floor_index_grad; 1.4, [0.6, 0.8, 1.1]);
+    s1!(cast_int_to_float, cast_int_to_float_fwd, cast_int_to_float_adjoint, cast_int_to_float_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    v!(cast_len_mean, cast_len_mean_fwd, cast_len_mean_adjoint, cast_len_mean_grad; [0.6, 0.8, 1.1]);
+    s1!(pas_cmp, pas_cmp_fwd, pas_cmp_adjoint, pas_cmp_grad; 0.7);
+    s1!(pas_is_nan, pas_is_nan_fwd, pas_is_nan_adjoint, pas_is_nan_grad; 0.7);
+    s1!(pas_is_finite_and, pas_is_finite_and_fwd, pas_is_finite_and_adjoint, pas_is_finite_and_grad; 0.7);
+    s1!(pas_total_cmp, pas_total_cmp_fwd, pas_total_cmp_adjoint, pas_total_cmp_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    s1!(pas_unused_stmt, pas_unused_stmt_fwd, pas_unused_stmt_adjoint, pas_unused_stmt_grad; 0.7);
+    xv!(pas_cmp_cast_index, pas_cmp_cast_index_fwd, pas_cmp_cast_index_adjoint, pas_cmp_cast_index_grad; 1.4, [0.6, 0.8, 1.1]);
+    v!(pas_len_index, pas_len_index_fwd, pas_len_index_adjoint, pas_len_index_grad; [0.6, 0.8, 1.1]);
+    v!(pas_buf_contains, pas_buf_contains_fwd, pas_buf_contains_adjoint, pas_buf_contains_grad; [0.6, 0.8, 1.1]);
+    v!(pas_buf_is_empty, pas_buf_is_empty_fwd, pas_buf_is_empty_adjoint, pas_buf_is_empty_grad; [0.6, 0.8, 1.1]);
+    v!(buf_local_vec, buf_local_vec_fwd, buf_local_vec_adjoint, buf_local_vec_grad; [0.6, 0.8, 1.1]);
+    s1!(buf_local_array, buf_local_array_fwd, buf_local_array_adjoint, buf_local_array_grad; 0.7);
+    v!(buf_view, buf_view_fwd, buf_view_adjoint, buf_view_grad; [0.6, 0.8, 1.1]);
+    a3!(buf_array_param, buf_array_param_fwd, buf_array_param_adjoint, buf_array_param_grad; [0.6, 0.8, 1.1]);
+    s1!(mac_println, mac_println_fwd, mac_println_adjoint, mac_println_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    s1!(mac_println_args, mac_println_args_fwd, mac_println_args_adjoint, mac_println_args_grad; 0.7);
+    s1!(mac_eprintln, mac_eprintln_fwd, mac_eprintln_adjoint, mac_eprintln_grad; 0.7);
+    s1!(mac_format_len, mac_format_len_fwd, mac_format_len_adjoint, mac_format_len_grad; 0.7);
+    s1!(mac_println_passive, mac_println_passive_fwd, mac_println_passive_adjoint, mac_println_passive_grad; 0.7);
+    // rows with their own shapes
+    x_passive!(st_passive_param, st_passive_param_fwd, st_passive_param_adjoint, st_passive_param_grad; 0.7, &super::Pt { a: 1.5, b: -0.4 });
+    x_passive!(pas_wrt_excluded, pas_wrt_excluded_fwd, pas_wrt_excluded_adjoint, pas_wrt_excluded_grad; 0.7, 1.3);
+    x_passive!(sig_nested_array, sig_nested_array_fwd, sig_nested_array_adjoint, sig_nested_array_grad; 0.7, [[1.5, 2.0], [3.0, 4.0]]);
+    x_passive!(sig_slice_of_vec, sig_slice_of_vec_fwd, sig_slice_of_vec_adjoint, sig_slice_of_vec_grad; 0.7, &[vec![1.5, 2.0]][..]);
+    #[cfg(any())]
+    #[ignore = "issue 9: the macro expands it, rustc rejects the expansion (`self.k.max_fwd(..)`)"]
+    method!(self_field_max, self_field_max_fwd, self_field_max_adjoint, self_field_max_grad; super::Scale { k: 0.3 }, 0.7);
+    method!(self_field_mul, self_field_mul_fwd, self_field_mul_adjoint, self_field_mul_grad; super::Scale { k: 0.3 }, 0.7);
+
+    #[test]
+    fn known_f32() {
+        let x = 0.7f32;
+        let want = x.cos() * x + x.sin() + 0.5 / x.sqrt();
+        let (y, g) = super::known_f32_grad(x);
+        assert_eq!(y, super::known_f32(x));
+        common::assert_close_f32(g, want, 1e-5, "known_f32 _grad");
+        let (y, t) = super::known_f32_fwd(x, 1.0);
+        assert_eq!(y, super::known_f32(x));
+        common::assert_close_f32(t, want, 1e-5, "known_f32 _fwd");
+    }
+
+    #[cfg(any())]
+    #[ignore = "issue 9: rejected by the macro today"]
+    #[test]
+    fn st_param_wrt() {
+        let p = super::Lin {
+            w: vec![0.6, 0.8],
+            b: 1.1,
+        };
+        let (y, g) = super::st_param_wrt_grad(&p, 0.7);
+        assert_eq!(y, super::st_param_wrt(&p, 0.7));
+        common::assert_vec_close(&g.w, &[0.8, 0.6], 1e-12, "st_param_wrt dw");
+        common::assert_close(g.b, 0.7, 1e-12, "st_param_wrt db");
+    }
+}
