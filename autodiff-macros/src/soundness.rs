@@ -957,12 +957,8 @@ fn data(t: &mut Table) {
         Accept,
         "impl Scale { #[differentiate] fn self_field_mul(&self, x: f64) -> f64 { self.k * x * x + self.k.sin() } }",
     );
-    // API.md "Parameters as structs"
-    t.add(
-        c,
-        Accept,
-        "#[differentiate(wrt(p))] fn st_param_wrt(p: &Lin, x: f64) -> f64 { p.b * x + p.w[0] * p.w[1] }",
-    );
+    // API.md "Parameters as structs" (`wrt(p)` of a struct) is issue 11's: rejected
+    // by `wrt` until then, and added here when it lands.
 }
 
 fn calls(t: &mut Table) {

@@ -8,7 +8,7 @@ use syn::visit::Visit;
 use syn::{Expr, Stmt as SynStmt};
 
 use super::kinds::Class;
-use super::{block_tail, Lowerer};
+use super::{block_tail, strip_paren, Lowerer};
 use crate::ir::*;
 use crate::rules::SUPPORTED_METHODS;
 
@@ -16,13 +16,28 @@ impl Lowerer<'_> {
     /// A passive expression that must not read a float value (an index, a bound): the
     /// reverse sweep evaluates it again, when float variables may hold other values.
     pub(super) fn index_expr(&mut self, e: &Expr, what: &str) -> PExpr {
-        if self.kinds(e).reads {
+        if self.kinds(e).reads && self.reads_changing_float(e) {
             self.diag.error_spanned(
                 e,
                 format!("`#[differentiate]` cannot use a differentiated value as {what}; indices and loop bounds must be integers computed from passive values"),
             );
         }
         self.passive(e)
+    }
+
+    /// Does `e` name a float variable or buffer whose value may change during the
+    /// function (a local, or a parameter the body assigns)? Unchanging parameters
+    /// hold the same value when the reverse sweep evaluates `e` again.
+    fn reads_changing_float(&self, e: &Expr) -> bool {
+        let mut changing = false;
+        self.for_each_var(e.to_token_stream(), &mut |id| {
+            let v = &self.vars[id];
+            let fixed = v.is_param && !self.assigned_names.contains(&v.ident.to_string());
+            if v.kind != Kind::Passive && !fixed {
+                changing = true;
+            }
+        });
+        changing
     }
 
     /// The soundness check of an expression that is copied through as passive code:
@@ -52,6 +67,9 @@ impl Lowerer<'_> {
                 let name = m.method.to_string();
                 let span = m.method.to_token_stream();
                 let recv = self.kinds(&m.receiver).class;
+                if super::kinds::ITERATOR_METHODS.contains(&name.as_str()) {
+                    return (span, format!("`#[differentiate]` does not differentiate the iterator method `{name}` (yet); write the loop (`for i in 0..x.len()`, `for v in x.iter()`) and index the buffer (`x[i]`)"));
+                }
                 return match recv {
                     Class::Buf => (span, format!("`#[differentiate]` does not support the method `{name}` on a float buffer; write the loop (`for i in 0..x.len()`)")),
                     Class::Float => (span, format!("`#[differentiate]` does not support the method `{name}` on a differentiated value; supported: {SUPPORTED_METHODS}")),
@@ -71,10 +89,17 @@ impl Lowerer<'_> {
                     if self.lookup_path(&c.func).is_some() {
                         return (func, format!("`#[differentiate]` cannot call the closure `{path}` with differentiated values; write a separate `#[differentiate]` function and call it"));
                     }
-                    return (func, format!("`#[differentiate]` cannot differentiate through `{path}(..)` of a differentiated value; bind each float with its own `let`"));
+                    if path.starts_with(char::is_uppercase) && !path.contains("::") {
+                        return (func, format!("`#[differentiate]` cannot differentiate through `{path}(..)` of a differentiated value; bind each float with its own `let`"));
+                    }
+                    return (func, format!("`#[differentiate]` cannot differentiate through the call of `{path}`, which is not a differentiable function; compute the float with supported operations"));
+                }
+                if matches!(strip_paren(&c.func), Expr::Closure(_)) {
+                    return (func, "`#[differentiate]` cannot differentiate through a closure; write a separate `#[differentiate]` function and call it".to_string());
                 }
                 "`#[differentiate]` can only call functions by path (`g(x)`, `m::g(x)`)".to_string()
             }
+            Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => "`#[differentiate]` does not support tuples of differentiated values (`t.0`); bind each float with its own `let`".to_string(),
             Expr::Field(_) => "`#[differentiate]` cannot read a field of a differentiated value; bind each float with its own `let`".to_string(),
             Expr::Closure(c) => {
                 return (c.or1_token.to_token_stream(), "`#[differentiate]` cannot differentiate through a closure; write a separate `#[differentiate]` function and call it".to_string());
@@ -83,7 +108,7 @@ impl Lowerer<'_> {
                 return (m.mac.path.to_token_stream(), format!("`#[differentiate]` cannot differentiate through the macro `{}!`; only `vec![..; n]` may take differentiated values", m.mac.path.to_token_stream()));
             }
             Expr::Array(_) | Expr::Repeat(_) => format!("`#[differentiate]` cannot build an array of differentiated values here; use a local buffer (`let mut v = [0.0; N]; v[0] = ..;`) or a `vec![x; n]` of `{f}`"),
-            Expr::Tuple(_) => "`#[differentiate]` does not support tuples of differentiated values; bind each float with its own `let`".to_string(),
+            Expr::Tuple(_) => "`#[differentiate]` does not support tuples of differentiated values; bind each float with its own `let` (tuples of floats cannot be built or destructured)".to_string(),
             Expr::Struct(_) => "`#[differentiate]` cannot build a struct from differentiated values; pass the floats separately".to_string(),
             Expr::Cast(c) => {
                 return (c.ty.to_token_stream(), format!("`#[differentiate]` cannot cast a differentiated value to `{}`", pretty_tokens(&c.ty.to_token_stream())));
@@ -184,7 +209,9 @@ impl SoundWalk<'_, '_> {
         impl<'ast> Visit<'ast> for Children<'_, '_> {
             fn visit_expr(&mut self, e: &'ast Expr) {
                 // only the direct children: do not descend
-                if self.lw.kinds(e).is_unsound() && !matches!(e, Expr::Path(_)) {
+                let mut_borrow = matches!(e, Expr::Reference(r)
+                    if r.mutability.is_some() && self.lw.kinds(&r.expr).mentions);
+                if mut_borrow || (self.lw.kinds(e).is_unsound() && !matches!(e, Expr::Path(_))) {
                     self.found = true;
                 }
             }
@@ -193,6 +220,20 @@ impl SoundWalk<'_, '_> {
         }
         if matches!(e, Expr::Closure(_) | Expr::Macro(_)) {
             return false;
+        }
+        // An iterator chain is reported at its first iterator method, not at the
+        // closure it is given or the array it iterates.
+        let iter_method = |e: &Expr| match strip_paren(e) {
+            Expr::MethodCall(m) => {
+                super::kinds::ITERATOR_METHODS.contains(&m.method.to_string().as_str())
+            }
+            _ => false,
+        };
+        if let Expr::MethodCall(m) = e {
+            if iter_method(e) {
+                return matches!(strip_paren(&m.receiver), Expr::MethodCall(_))
+                    && self.lw.kinds(&m.receiver).is_unsound();
+            }
         }
         let mut c = Children {
             lw: self.lw,
@@ -218,7 +259,9 @@ fn pretty_tokens(t: &TokenStream) -> String {
     t.to_string()
         .replace(" :: ", "::")
         .replace(":: ", "::")
-        .replace(" < ", "<")
+        .replace(" ::", "::")
+        .replace("< ", "<")
+        .replace(" <", "<")
         .replace(" >", ">")
 }
 

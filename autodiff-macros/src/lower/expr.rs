@@ -222,7 +222,7 @@ impl Lowerer<'_> {
     pub(super) fn lower_if_value(&mut self, i: &syn::ExprIf, out: &mut Block) -> Operand {
         let result = self.new_tmp(i.span());
         out.stmts.push(Stmt::Decl { var: result });
-        let cond = self.lower_cond(&i.cond);
+        let cond = self.lower_cond(&i.cond, false);
         let mut then = self.new_block();
         self.enter(&then);
         let (tail, ex1) = self.lower_stmts(&i.then_branch.stmts, &mut then, true);

@@ -165,12 +165,28 @@ const PASSIVE_FLOAT_METHODS: &[&str] = &[
     "is_subnormal",
     "is_sign_positive",
     "is_sign_negative",
-    "to_bits",
     "partial_cmp",
     "total_cmp",
     "classify",
-    "to_string",
 ];
+
+/// Iterator adapters and consumers, and slice methods that make iterators: not
+/// differentiated (yet), whatever they are called on.
+pub const ITERATOR_METHODS: &[&str] = &[
+    "iter", "iter_mut", "into_iter", "windows", "chunks", "chunks_exact", "rchunks", "map", "sum",
+    "product", "fold", "reduce", "filter", "filter_map", "for_each", "zip", "enumerate", "rev",
+    "skip", "take", "step_by", "chain", "cloned", "copied", "collect", "max_by", "min_by",
+    "max_by_key", "min_by_key", "last", "next", "nth", "scan", "flat_map", "flatten", "any",
+    "all", "position", "find", "try_fold", "inspect", "peekable", "cycle", "skip_while",
+    "take_while", "map_while", "sum_by", "count",
+];
+
+/// Methods of a float buffer that give a non-float and read no element's value
+/// as a float.
+const PASSIVE_BUF_METHODS: &[&str] = &["len", "is_empty"];
+
+/// Methods of a float buffer whose result is a non-float (a comparison of elements).
+const COMPARING_BUF_METHODS: &[&str] = &["contains", "starts_with", "ends_with"];
 
 /// Methods on a float that give a non-float result.
 pub fn is_passive_float_method(name: &str) -> bool {
@@ -369,7 +385,7 @@ impl Lowerer<'_> {
                         // A temporary tree: classified without memoising its nodes.
                         let k = self.kinds_unmemoised(&r.expr);
                         let len = self.kinds_unmemoised(&r.len);
-                        let class = if k.class == Float { Buf } else { Unknown };
+                        let class = if k.class == Float || k.is_unsound() { Buf } else { Unknown };
                         k.merge(len).as_class(class)
                     }
                     Err(_) => self.token_kinds(tokens.clone()),
@@ -386,6 +402,7 @@ impl Lowerer<'_> {
             Expr::Repeat(r) => {
                 let k = self.kinds(&r.expr);
                 let class = match k.class {
+                    _ if k.is_unsound() => Buf,
                     Float => Buf,
                     NonFloat => NonFloat,
                     _ => Unknown,
@@ -395,6 +412,16 @@ impl Lowerer<'_> {
             Expr::Array(a) => self.all_kinds(a.elems.iter()),
             Expr::Tuple(t) => self.all_kinds(t.elems.iter()),
             Expr::Field(f) => self.kinds(&f.base).as_class(Unknown),
+            Expr::Struct(s) => {
+                let mut k = Kinds::of(Unknown);
+                for f in &s.fields {
+                    k = k.merge(self.kinds(&f.expr));
+                }
+                if let Some(rest) = &s.rest {
+                    k = k.merge(self.kinds(rest));
+                }
+                k.as_class(Unknown)
+            }
             Expr::Closure(c) => {
                 let n = self.kcache.push_closure(c);
                 let body = self.kinds(&c.body);
@@ -527,7 +554,7 @@ impl Lowerer<'_> {
             args = args.merge(k);
         }
         let all = recv.merge(args);
-        if (name == "len" || name == "is_empty") && m.args.is_empty() && recv.class == Buf {
+        if PASSIVE_BUF_METHODS.contains(&name.as_str()) && m.args.is_empty() && recv.class == Buf {
             return Kinds {
                 class: NonFloat,
                 mentions: true,
@@ -537,6 +564,15 @@ impl Lowerer<'_> {
         }
         if recv.class == Float && is_passive_float_method(&name) {
             return all.as_class(NonFloat);
+        }
+        if recv.class == Buf && COMPARING_BUF_METHODS.contains(&name.as_str()) {
+            return all.as_class(NonFloat);
+        }
+        // `(0..n).map(|i| w[i]).sum()`: an iterator, unless it is a method of a
+        // passive value (`self.sum(x)`, a differentiable call).
+        let method_of_value = recv.class == NonFloat && matches!(strip_paren(&m.receiver), Expr::Path(_));
+        if ITERATOR_METHODS.contains(&name.as_str()) && !method_of_value {
+            return all.as_class(Unknown);
         }
         if method_op(&name).is_some() {
             match recv.class {
@@ -548,7 +584,8 @@ impl Lowerer<'_> {
             }
         }
         if matches!(name.as_str(), "unwrap" | "expect") && self.is_float_from(&m.receiver) {
-            return recv.as_class(Float);
+            // `T::from(n).unwrap()` of a non-float is a constant; of a float, unknown.
+            return recv.as_class(if recv.varied { Unknown } else { Float });
         }
         match recv.class {
             // iterators, `first`, `get`, … of a buffer; unknown methods of a float
@@ -556,7 +593,7 @@ impl Lowerer<'_> {
             // `self.g(x)`: a method of a passive value with float arguments is a
             // differentiable call (`self.g_fwd(..)`), which fails to compile unless
             // `g` is differentiable.
-            NonFloat | Unknown if float_arg => all.as_class(Float),
+            NonFloat | Unknown if float_arg && !recv.varied => all.as_class(Float),
             NonFloat | Unknown => all.as_class(Unknown),
         }
     }
@@ -622,7 +659,7 @@ impl Lowerer<'_> {
             .segments
             .last()
             .is_some_and(|s| s.ident.to_string().starts_with(char::is_uppercase));
-        if constructor {
+        if constructor || is_std_path(&p.path) {
             return args.as_class(Unknown);
         }
         // A call of a plain function with an argument that may carry a derivative is a
@@ -639,6 +676,16 @@ impl Lowerer<'_> {
         self.lookup_path(e)
             .is_some_and(|id| self.facts[id].int_elems)
     }
+}
+
+/// `std::..`, `core::..`, `Box::new`, `Into::into`: library code, not differentiable calls.
+fn is_std_path(p: &syn::Path) -> bool {
+    let first = p.segments.first().map(|s| s.ident.to_string()).unwrap_or_default();
+    matches!(
+        first.as_str(),
+        "std" | "core" | "alloc" | "Box" | "Vec" | "Option" | "Result" | "String" | "Into"
+            | "From" | "Default" | "Clone" | "Iterator" | "IntoIterator" | "drop"
+    )
 }
 
 fn closure_params(c: &syn::ExprClosure) -> Vec<String> {

@@ -147,7 +147,7 @@ impl Lowerer<'_> {
                 "`#[differentiate]` does not support labelled loops",
             );
         }
-        let cond = self.lower_cond(&w.cond);
+        let cond = self.lower_cond(&w.cond, true);
         let (brk, cont) = loop_exits(&w.body);
         let brk_flag = self.flag_var(
             "__brk",

@@ -169,6 +169,13 @@ impl Lowerer<'_> {
                 return;
             }
             other => {
+                if let Some((_, els)) = local.init.as_ref().and_then(|i| i.diverge.as_ref()) {
+                    self.diag.error(
+                        els.span(),
+                        "`#[differentiate]` does not support `let .. else`",
+                    );
+                    return;
+                }
                 if local
                     .init
                     .as_ref()
@@ -179,6 +186,12 @@ impl Lowerer<'_> {
                         other.span(),
                         "`#[differentiate]` cannot destructure a differentiated value; bind each float with its own `let`",
                     );
+                    // and say why the value itself is not differentiated (`x.split_at(1)`)
+                    if let Some(i) = &local.init {
+                        if !matches!(strip_paren(&i.expr), Expr::Tuple(_) | Expr::Array(_)) {
+                            self.check_sound(&i.expr);
+                        }
+                    }
                 } else {
                     // A passive destructuring binding: copy through, binding the names.
                     let init = local.init.as_ref().map(|i| self.passive(&i.expr));
@@ -250,6 +263,13 @@ impl Lowerer<'_> {
                     mutable,
                 });
                 simplify_copy_let(out, &self.vars);
+                self.bind(&name, id);
+            }
+            (Some(init), Kind::Buf) if self.kinds(&init.expr).is_unsound() => {
+                // `let v: Vec<f64> = x.iter().map(..).collect();`
+                self.check_sound(&init.expr);
+                let id = self.new_var(&name, Kind::Passive, ident.span(), None);
+                self.vars[id].poisoned = true;
                 self.bind(&name, id);
             }
             (Some(init), Kind::Buf) => {
@@ -694,7 +714,7 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_if_stmt(&mut self, i: &syn::ExprIf, out: &mut Block) -> Exits {
-        let cond = self.lower_cond(&i.cond);
+        let cond = self.lower_cond(&i.cond, false);
         let mut then = self.new_block();
         self.enter(&then);
         let (_, e1) = self.lower_stmts(&i.then_branch.stmts, &mut then, false);
@@ -714,12 +734,15 @@ impl Lowerer<'_> {
         e1.or(e2)
     }
 
-    pub(super) fn lower_cond(&mut self, c: &Expr) -> PExpr {
+    /// The condition of an `if` (`looping: false`) or a `while`.
+    pub(super) fn lower_cond(&mut self, c: &Expr, looping: bool) -> PExpr {
         if let Expr::Let(l) = c {
-            self.diag.error(
-                l.span(),
-                "`#[differentiate]` does not support `if let`; use `if`/`else` on a boolean",
-            );
+            let msg = if looping {
+                "`#[differentiate]` does not support `while let`; use `while` on a boolean"
+            } else {
+                "`#[differentiate]` does not support `if let`; use `if`/`else` on a boolean"
+            };
+            self.diag.error(l.span(), msg);
         }
         if !self.check_sound(c) && self.kind_of(c) != Kind::Passive {
             self.diag.error(c.span(), "expected a boolean condition");
