@@ -1253,12 +1253,14 @@ fn cast_bool_f64(x: f64) -> f64 {
     (x > 0.5) as u8 as f64 * x
 }
 
+#[cfg(any())] // rejected: a differentiated value used as an index (documented)
 /// Either("index"): sound either way; checked while the macro accepts it.
 #[differentiate]
 fn cast_usize_index(x: f64, w: &[f64]) -> f64 {
     w[x as usize] * x
 }
 
+#[cfg(any())] // rejected: a differentiated value used as an index (documented)
 /// Either("index"): sound either way; checked while the macro accepts it.
 #[differentiate]
 fn cast_floor_index(x: f64, w: &[f64]) -> f64 {
@@ -1327,6 +1329,7 @@ fn pas_unused_stmt(x: f64) -> f64 {
     x * 2.0
 }
 
+#[cfg(any())] // rejected: a differentiated value used as an index (documented)
 #[differentiate]
 fn pas_cmp_cast_index(x: f64, w: &[f64]) -> f64 {
     w[(x > 0.5) as usize] * x
@@ -1613,7 +1616,11 @@ mod check {
     #[cfg(any())]
     #[ignore = "issue 9: rejected by the macro today"]
     s1!(cast_bool_f64, cast_bool_f64_fwd, cast_bool_f64_adjoint, cast_bool_f64_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "rejected: a differentiated value used as an index (documented)"]
     xv!(cast_usize_index, cast_usize_index_fwd, cast_usize_index_adjoint, cast_usize_index_grad; 1.4, [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: a differentiated value used as an index (documented)"]
     xv!(cast_floor_index, cast_floor_index_fwd, cast_floor_index_adjoint, cast_floor_index_grad; 1.4, [0.6, 0.8, 1.1]);
     s1!(cast_int_to_float, cast_int_to_float_fwd, cast_int_to_float_adjoint, cast_int_to_float_grad; 0.7);
     v!(cast_len_mean, cast_len_mean_fwd, cast_len_mean_adjoint, cast_len_mean_grad; [0.6, 0.8, 1.1]);
@@ -1622,6 +1629,8 @@ mod check {
     s1!(pas_is_finite_and, pas_is_finite_and_fwd, pas_is_finite_and_adjoint, pas_is_finite_and_grad; 0.7);
     s1!(pas_total_cmp, pas_total_cmp_fwd, pas_total_cmp_adjoint, pas_total_cmp_grad; 0.7);
     s1!(pas_unused_stmt, pas_unused_stmt_fwd, pas_unused_stmt_adjoint, pas_unused_stmt_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "rejected: a differentiated value used as an index"]
     xv!(pas_cmp_cast_index, pas_cmp_cast_index_fwd, pas_cmp_cast_index_adjoint, pas_cmp_cast_index_grad; 1.4, [0.6, 0.8, 1.1]);
     v!(pas_len_index, pas_len_index_fwd, pas_len_index_adjoint, pas_len_index_grad; [0.6, 0.8, 1.1]);
     v!(pas_buf_contains, pas_buf_contains_fwd, pas_buf_contains_adjoint, pas_buf_contains_grad; [0.6, 0.8, 1.1]);

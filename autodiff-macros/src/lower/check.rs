@@ -16,28 +16,13 @@ impl Lowerer<'_> {
     /// A passive expression that must not read a float value (an index, a bound): the
     /// reverse sweep evaluates it again, when float variables may hold other values.
     pub(super) fn index_expr(&mut self, e: &Expr, what: &str) -> PExpr {
-        if self.kinds(e).reads && self.reads_changing_float(e) {
+        if self.kinds(e).reads {
             self.diag.error_spanned(
                 e,
                 format!("`#[differentiate]` cannot use a differentiated value as {what}; indices and loop bounds must be integers computed from passive values"),
             );
         }
         self.passive(e)
-    }
-
-    /// Does `e` name a float variable or buffer whose value may change during the
-    /// function (a local, or a parameter the body assigns)? Unchanging parameters
-    /// hold the same value when the reverse sweep evaluates `e` again.
-    fn reads_changing_float(&self, e: &Expr) -> bool {
-        let mut changing = false;
-        self.for_each_var(e.to_token_stream(), &mut |id| {
-            let v = &self.vars[id];
-            let fixed = v.is_param && !self.assigned_names.contains(&v.ident.to_string());
-            if v.kind != Kind::Passive && !fixed {
-                changing = true;
-            }
-        });
-        changing
     }
 
     /// The soundness check of an expression that is copied through as passive code:
@@ -72,8 +57,7 @@ impl Lowerer<'_> {
                 }
                 return match recv {
                     Class::Buf => (span, format!("`#[differentiate]` does not support the method `{name}` on a float buffer; write the loop (`for i in 0..x.len()`)")),
-                    Class::Float => (span, format!("`#[differentiate]` does not support the method `{name}` on a differentiated value; supported: {SUPPORTED_METHODS}")),
-                    _ => (span, format!("`#[differentiate]` cannot tell what `.{name}(..)` gives when it reads differentiated values; compute the float with supported operations and bind it with a `let`")),
+                    _ => (span, format!("`#[differentiate]` does not support the method `{name}` on a differentiated value; supported: {SUPPORTED_METHODS}")),
                 };
             }
             Expr::Call(c) => {
@@ -116,7 +100,6 @@ impl Lowerer<'_> {
             Expr::Reference(_) => "`#[differentiate]` cannot differentiate through a `&mut` borrow of a differentiated value; return the new value instead".to_string(),
             Expr::Range(_) => "`#[differentiate]` cannot make a range of differentiated values; ranges are of integers".to_string(),
             Expr::Index(_) => "`#[differentiate]` can index float slices, arrays and local buffers by name only (`x[i]`)".to_string(),
-            Expr::Path(_) => format!("`#[differentiate]` cannot tell the type of this value; bind it with its type (`let v: {f} = ..;`)"),
             other => match unsupported(other) {
                 Some(m) => return (span_tokens(unsupported_span(other)), m),
                 None => "`#[differentiate]` cannot tell what this expression of differentiated values is; compute floats with the supported operations (see the `#[differentiate]` documentation)".to_string(),

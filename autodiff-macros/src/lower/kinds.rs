@@ -173,12 +173,54 @@ const PASSIVE_FLOAT_METHODS: &[&str] = &[
 /// Iterator adapters and consumers, and slice methods that make iterators: not
 /// differentiated (yet), whatever they are called on.
 pub const ITERATOR_METHODS: &[&str] = &[
-    "iter", "iter_mut", "into_iter", "windows", "chunks", "chunks_exact", "rchunks", "map", "sum",
-    "product", "fold", "reduce", "filter", "filter_map", "for_each", "zip", "enumerate", "rev",
-    "skip", "take", "step_by", "chain", "cloned", "copied", "collect", "max_by", "min_by",
-    "max_by_key", "min_by_key", "last", "next", "nth", "scan", "flat_map", "flatten", "any",
-    "all", "position", "find", "try_fold", "inspect", "peekable", "cycle", "skip_while",
-    "take_while", "map_while", "sum_by", "count",
+    "iter",
+    "iter_mut",
+    "into_iter",
+    "windows",
+    "chunks",
+    "chunks_exact",
+    "rchunks",
+    "map",
+    "sum",
+    "product",
+    "fold",
+    "reduce",
+    "filter",
+    "filter_map",
+    "for_each",
+    "zip",
+    "enumerate",
+    "rev",
+    "skip",
+    "take",
+    "step_by",
+    "chain",
+    "cloned",
+    "copied",
+    "collect",
+    "max_by",
+    "min_by",
+    "max_by_key",
+    "min_by_key",
+    "last",
+    "next",
+    "nth",
+    "scan",
+    "flat_map",
+    "flatten",
+    "any",
+    "all",
+    "position",
+    "find",
+    "try_fold",
+    "inspect",
+    "peekable",
+    "cycle",
+    "skip_while",
+    "take_while",
+    "map_while",
+    "sum_by",
+    "count",
 ];
 
 /// Methods of a float buffer that give a non-float and read no element's value
@@ -265,6 +307,10 @@ impl Lowerer<'_> {
 
     pub(super) fn var_kinds(&self, id: VarId) -> Kinds {
         let v = &self.vars[id];
+        // A rejected binding: its uses are follow-on errors.
+        if v.poisoned && !v.is_param {
+            return Kinds::of(Class::Unknown);
+        }
         match v.kind {
             Kind::Float | Kind::Buf => Kinds {
                 class: if v.kind == Kind::Float {
@@ -385,7 +431,11 @@ impl Lowerer<'_> {
                         // A temporary tree: classified without memoising its nodes.
                         let k = self.kinds_unmemoised(&r.expr);
                         let len = self.kinds_unmemoised(&r.len);
-                        let class = if k.class == Float || k.is_unsound() { Buf } else { Unknown };
+                        let class = if k.class == Float || k.is_unsound() {
+                            Buf
+                        } else {
+                            Unknown
+                        };
                         k.merge(len).as_class(class)
                     }
                     Err(_) => self.token_kinds(tokens.clone()),
@@ -570,7 +620,8 @@ impl Lowerer<'_> {
         }
         // `(0..n).map(|i| w[i]).sum()`: an iterator, unless it is a method of a
         // passive value (`self.sum(x)`, a differentiable call).
-        let method_of_value = recv.class == NonFloat && matches!(strip_paren(&m.receiver), Expr::Path(_));
+        let method_of_value =
+            recv.class == NonFloat && matches!(strip_paren(&m.receiver), Expr::Path(_));
         if ITERATOR_METHODS.contains(&name.as_str()) && !method_of_value {
             return all.as_class(Unknown);
         }
@@ -680,11 +731,28 @@ impl Lowerer<'_> {
 
 /// `std::..`, `core::..`, `Box::new`, `Into::into`: library code, not differentiable calls.
 fn is_std_path(p: &syn::Path) -> bool {
-    let first = p.segments.first().map(|s| s.ident.to_string()).unwrap_or_default();
+    let first = p
+        .segments
+        .first()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default();
     matches!(
         first.as_str(),
-        "std" | "core" | "alloc" | "Box" | "Vec" | "Option" | "Result" | "String" | "Into"
-            | "From" | "Default" | "Clone" | "Iterator" | "IntoIterator" | "drop"
+        "std"
+            | "core"
+            | "alloc"
+            | "Box"
+            | "Vec"
+            | "Option"
+            | "Result"
+            | "String"
+            | "Into"
+            | "From"
+            | "Default"
+            | "Clone"
+            | "Iterator"
+            | "IntoIterator"
+            | "drop"
     )
 }
 
