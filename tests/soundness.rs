@@ -162,6 +162,7 @@ macro_rules! a3 {
 }
 
 /// `fn f(x: f64, w: &[f64]) -> f64`, flattened to `[x, w..]`.
+#[allow(unused_macros)] // its rows are gated while the macro rejects them
 macro_rules! xv {
     ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $x:expr, $w:expr) => {
         #[test]
