@@ -20,9 +20,15 @@ impl Lowerer<'_> {
         }
         // A loop that names no float variable is passive code (unless it returns the
         // function's value).
+        // It must not change a variable declared outside it either: the reverse sweep
+        // could not replay that change (`for _ in 0..m { k += 1; }` inside a float loop).
+        let changes_outer = super::assigned_names(&f.body)
+            .iter()
+            .any(|n| self.lookup(n).is_some());
         if !self.block_kinds(&f.body).mentions
             && !self.touches_float(&f.expr)
             && !contains_return(&f.body)
+            && !changes_outer
         {
             return self.lower_passive_loop(f, out);
         }
