@@ -1,7 +1,7 @@
-//! Issue 16: views whose range moves with a counter, and views next to other uses
-//! of the buffer they view. Each function is checked in all three modes against
-//! known values, central differences, the dot-product identity and accumulation
-//! (`dret ≠ 1`).
+//! Issue 16: views whose range moves with a counter, views next to other uses of
+//! the buffer they view, and `mut` parameters outside `wrt(..)` made active by an
+//! assignment. Each function is checked in all three modes against known values,
+//! central differences, the dot-product identity and accumulation (`dret ≠ 1`).
 // The bodies are the issue's repros as written.
 #![allow(
     clippy::needless_range_loop,
@@ -10,7 +10,7 @@
     clippy::type_complexity,
     clippy::explicit_counter_loop
 )]
-use autodiff::differentiate;
+use autodiff::{differentiate, Float};
 
 #[macro_use]
 mod common;
@@ -503,4 +503,135 @@ fn views_of_array_parameters() {
     // a0·a2 + a1²
     let (_, g) = array_two_views_grad(a);
     assert_vec_close(&g, &[a[2], 2.0 * a[1], a[0]], 1e-15, "array_two_views_grad");
+}
+
+// ---------------------------------------------------------------------------
+// 3. a `mut` parameter outside `wrt(..)` assigned a differentiated value
+
+#[differentiate(wrt(x))]
+fn pw(x: f64, mut p: f64) -> f64 {
+    p = p + x;
+    p * x
+}
+
+#[differentiate(wrt(x))]
+fn pw_mul(x: f64, mut p: f64) -> f64 {
+    p = x * p;
+    p * x
+}
+
+#[differentiate(wrt(x))]
+fn pw_add_assign(x: f64, mut p: f64) -> f64 {
+    p += x;
+    p * x
+}
+
+#[differentiate(wrt(x))]
+fn pw_generic<T: Float>(x: T, mut p: T) -> T {
+    p = p + x;
+    p * x
+}
+
+/// The passive parameter before the active one, reassigned in a loop.
+#[differentiate(wrt(x))]
+fn pw_loop(mut p: f64, x: f64, n: usize) -> f64 {
+    for _ in 0..n {
+        p = p * x + 1.0;
+    }
+    p
+}
+
+fn check_wrt_x(
+    name: &str,
+    x: f64,
+    want: f64,
+    f: impl Fn(f64) -> f64,
+    fwd: impl Fn(f64, f64) -> (f64, f64),
+    adj: impl Fn(f64, &mut f64, f64) -> f64,
+    grad: impl Fn(f64) -> (f64, f64),
+) {
+    check_all(
+        name,
+        &[x],
+        |v| f(v[0]),
+        |v, t| fwd(v[0], t[0]),
+        |v, d, r| adj(v[0], &mut d[0], r),
+        |v| {
+            let (y, g) = grad(v[0]);
+            (y, vec![g])
+        },
+    );
+    assert_close(grad(x).1, want, 1e-15, name);
+    assert_close(fwd(x, 1.0).1, want, 1e-15, name);
+}
+
+#[test]
+fn passive_mut_parameter_made_active() {
+    let (x, p) = (1.25, -0.6);
+    // (p + x)·x
+    check_wrt_x(
+        "pw",
+        x,
+        p + 2.0 * x,
+        |x| pw(x, p),
+        |x, dx| pw_fwd(x, dx, p),
+        |x, dx, r| pw_adjoint(x, dx, p, r),
+        |x| pw_grad(x, p),
+    );
+    // x²·p
+    check_wrt_x(
+        "pw_mul",
+        x,
+        2.0 * x * p,
+        |x| pw_mul(x, p),
+        |x, dx| pw_mul_fwd(x, dx, p),
+        |x, dx, r| pw_mul_adjoint(x, dx, p, r),
+        |x| pw_mul_grad(x, p),
+    );
+    check_wrt_x(
+        "pw_add_assign",
+        x,
+        p + 2.0 * x,
+        |x| pw_add_assign(x, p),
+        |x, dx| pw_add_assign_fwd(x, dx, p),
+        |x, dx, r| pw_add_assign_adjoint(x, dx, p, r),
+        |x| pw_add_assign_grad(x, p),
+    );
+    check_wrt_x(
+        "pw_generic",
+        x,
+        p + 2.0 * x,
+        |x| pw_generic(x, p),
+        |x, dx| pw_generic_fwd(x, dx, p),
+        |x, dx, r| pw_generic_adjoint(x, dx, p, r),
+        |x| pw_generic_grad(x, p),
+    );
+    // ((p·x + 1)·x + 1)·x + 1
+    check_wrt_x(
+        "pw_loop",
+        x,
+        3.0 * p * x * x + 2.0 * x + 1.0,
+        |x| pw_loop(p, x, 3),
+        |x, dx| pw_loop_fwd(p, x, dx, 3),
+        |x, dx, r| pw_loop_adjoint(p, x, dx, 3, r),
+        |x| pw_loop_grad(p, x, 3),
+    );
+}
+
+#[test]
+fn passive_mut_parameter_in_f32() {
+    let (x, p) = (1.25f32, -0.6f32);
+    let (y, g) = pw_generic_grad(x, p);
+    assert_eq!(y, pw_generic(x, p));
+    common::assert_close_f32(g, p + 2.0 * x, 1e-6, "pw_generic::<f32>");
+    let (_, t) = pw_generic_fwd(x, 1.0, p);
+    common::assert_close_f32(t, p + 2.0 * x, 1e-6, "pw_generic_fwd::<f32>");
+    let mut dx = 0.5f32;
+    pw_generic_adjoint(x, &mut dx, p, 2.0);
+    common::assert_close_f32(
+        dx,
+        0.5 + 2.0 * (p + 2.0 * x),
+        1e-6,
+        "pw_generic_adjoint::<f32>",
+    );
 }

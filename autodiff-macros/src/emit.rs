@@ -68,10 +68,11 @@ impl<'a> Gen<'a> {
         &self.f.vars[v].ident
     }
 
-    /// The tangent of `v` in `_fwd` (parameters: the documented `dx`).
+    /// The tangent of `v` in `_fwd` (active parameters: the documented `dx`; a passive
+    /// parameter that an assignment makes active has a local one).
     pub fn tangent_ident(&self, v: VarId) -> Ident {
         let var = &self.f.vars[v];
-        if var.is_param {
+        if var.is_param && var.wrt {
             format_ident!("d{}", var.ident)
         } else {
             format_ident!("__d_{}", var.ident.to_string().trim_start_matches('_'))

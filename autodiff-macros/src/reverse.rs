@@ -124,7 +124,8 @@ impl Gen<'_> {
         let mut finish = Vec::new();
         for p in &self.f.params {
             let Some(v) = p.var else { continue };
-            if self.a.active[v] && self.f.vars[v].kind == Kind::Float {
+            // A parameter outside `wrt(..)` made active by an assignment has no shadow.
+            if self.a.active[v] && self.f.vars[v].kind == Kind::Float && self.f.vars[v].wrt {
                 let b = self.adjoint_ident(v);
                 let d = format_ident!("d{}", p.ident);
                 finish.push(self.accumulate(&quote!(*#d), false, &quote!(#b)));
