@@ -505,6 +505,63 @@ fn views_of_array_parameters() {
     assert_vec_close(&g, &[a[2], 2.0 * a[1], a[0]], 1e-15, "array_two_views_grad");
 }
 
+/// A moving view of a local array whose base is rewritten after each use.
+#[differentiate]
+fn moving_view_of_local_array(w: &[f64]) -> f64 {
+    let mut b = [0.0; 4];
+    for i in 0..4 {
+        b[i] = w[i] * w[i];
+    }
+    let mut s = 0.0;
+    let mut k = 0;
+    for _i in 0..3 {
+        let v = &b[k..k + 2];
+        s = s * v[1] + b[3] * v[0];
+        k += 1;
+        b[3] = s;
+    }
+    s
+}
+
+/// An element of a view stored into its own base.
+#[differentiate]
+fn store_from_view(w: &[f64]) -> f64 {
+    let mut b = vec![0.0; 3];
+    for i in 0..3 {
+        b[i] = w[i] * w[i];
+    }
+    let v = &b[0..2];
+    let y = v[0] * w[2];
+    b[1] = v[0];
+    b[1] * y + b[0]
+}
+
+#[test]
+fn views_of_rewritten_local_buffers() {
+    let w = [0.3, -0.4, 0.7, 0.2];
+    check_slice_fn(
+        "moving_view_of_local_array",
+        &w,
+        moving_view_of_local_array,
+        moving_view_of_local_array_fwd,
+        moving_view_of_local_array_adjoint,
+        moving_view_of_local_array_grad,
+    );
+    // w0⁴·w2 + w0²
+    let (v, g) = store_from_view_grad(&w[..3]);
+    assert_close(v, w[0].powi(4) * w[2] + w[0] * w[0], 1e-15, "value");
+    let want = [4.0 * w[0].powi(3) * w[2] + 2.0 * w[0], 0.0, w[0].powi(4)];
+    assert_vec_close(&g, &want, 1e-14, "store_from_view_grad");
+    check_slice_fn(
+        "store_from_view",
+        &w[..3],
+        store_from_view,
+        store_from_view_fwd,
+        store_from_view_adjoint,
+        store_from_view_grad,
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 3. a `mut` parameter outside `wrt(..)` assigned a differentiated value
 
