@@ -562,6 +562,40 @@ fn views_of_rewritten_local_buffers() {
     );
 }
 
+/// A moving view of a view of passive data whose own bounds change after it is made.
+#[differentiate(wrt(w))]
+fn view_of_a_moved_view(w: &[f64], x: &[f64]) -> f64 {
+    let mut k2 = 1;
+    let v = &x[k2..k2 + 3];
+    k2 += 1;
+    let mut s = 1.0;
+    let mut k = 0;
+    for _i in 0..2 {
+        let u = &v[k..k + 2];
+        s = s * u[0] + w[k] * s;
+        k += k2 - 1;
+    }
+    s
+}
+
+#[test]
+fn a_view_of_a_view_with_kept_bounds() {
+    let x = [0.3, -0.4, 0.7, 0.2, 0.9];
+    let w = [0.5, 1.5, -0.5];
+    // s1 = x1 + w0, s2 = s1·(x2 + w1)
+    let (v, g) = view_of_a_moved_view_grad(&w, &x);
+    assert_close(v, (x[1] + w[0]) * (x[2] + w[1]), 1e-15, "value");
+    assert_vec_close(&g, &[x[2] + w[1], x[1] + w[0], 0.0], 1e-15, "grad");
+    check_all(
+        "view_of_a_moved_view",
+        &w,
+        |w| view_of_a_moved_view(w, &x),
+        |w, t| view_of_a_moved_view_fwd(w, t, &x),
+        |w, d, r| view_of_a_moved_view_adjoint(w, d, &x, r),
+        |w| view_of_a_moved_view_grad(w, &x),
+    );
+}
+
 // ---------------------------------------------------------------------------
 // 3. a `mut` parameter outside `wrt(..)` assigned a differentiated value
 

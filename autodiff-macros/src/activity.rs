@@ -176,31 +176,34 @@ pub fn analyze(f: &Func) -> Analysis {
             at: 0,
         };
         collect_needed(&f.body, &a, &mut u);
-        // Recomputed passive lets read their inputs in the reverse sweep.
-        // (And so do cheap float lets recomputed from unchanging values, and views.)
+        // Recomputed passive lets read their inputs in the reverse sweep (and so do
+        // cheap float lets recomputed from unchanging values, and views).
         walk(&f.body, &mut |s| {
             let Stmt::Let { var, rhs, .. } = s else {
                 return;
             };
-            let view = matches!(rhs, Rhs::View { .. });
-            let wanted = a.needed[*var] || (view && a.active[*var]);
-            if !wanted || !a.recomputable_let(*var, rhs) {
+            u.at = a.pos_of(s);
+            if let Rhs::View { base, lo, hi } = rhs {
+                if !a.needed[*var] && !a.active[*var] {
+                    return;
+                }
+                // The reverse slices the base again: a read of it for a needed view,
+                // and the base's own bounds for a view of a view.
+                if a.needed[*var] || a.root[*base] != *base {
+                    u.mark(*base);
+                }
+                // The bounds are evaluated again, unless the forward sweep kept them.
+                if a.views[*var].is_some_and(|p| !p.saved) {
+                    mark_reads(lo, &mut u);
+                    mark_reads(hi, &mut u);
+                }
                 return;
             }
-            u.at = a.pos_of(s);
+            if !a.needed[*var] || !a.recomputable_let(*var, rhs) {
+                return;
+            }
             match rhs {
                 Rhs::Passive(p) => mark_reads(p, &mut u),
-                Rhs::View { base, lo, hi } => {
-                    // The reverse slices the base (a needed view) and evaluates the
-                    // bounds again, unless the forward sweep kept them.
-                    if a.needed[*var] {
-                        u.mark(*base);
-                    }
-                    if a.views[*var].is_some_and(|p| !p.saved) {
-                        mark_reads(lo, &mut u);
-                        mark_reads(hi, &mut u);
-                    }
-                }
                 Rhs::Op(_, args) => args.iter().for_each(|o| mark_operand(o, &mut u)),
                 _ => {}
             }
