@@ -1186,8 +1186,6 @@ fn call_slice(w: &[f64]) -> f64 {
     total(w) * w[0]
 }
 
-#[cfg(any())] // issue 9: the macro expands it, rustc rejects the expansion (borrow of the shadow `dw`)
-#[cfg_attr(any(), issue9_expansion_does_not_compile)]
 #[differentiate]
 fn call_view(w: &[f64]) -> f64 {
     let u = &w[0..2];
@@ -1602,8 +1600,6 @@ mod check {
     s1!(call_module_path, call_module_path_fwd, call_module_path_adjoint, call_module_path_grad; 0.7);
     s1!(call_passive_args, call_passive_args_fwd, call_passive_args_adjoint, call_passive_args_grad; 0.7);
     v!(call_slice, call_slice_fwd, call_slice_adjoint, call_slice_grad; [0.6, 0.8, 1.1]);
-    #[cfg(any())]
-    #[ignore = "issue 9: the macro expands it, rustc rejects the expansion (borrow of the shadow `dw`)"]
     v!(call_view, call_view_fwd, call_view_adjoint, call_view_grad; [0.6, 0.8, 1.1]);
     v!(call_local_buf, call_local_buf_fwd, call_local_buf_adjoint, call_local_buf_grad; [0.6, 0.8, 1.1]);
     s1!(mut_ref_read, mut_ref_read_fwd, mut_ref_read_adjoint, mut_ref_read_grad; 0.7);

@@ -29,6 +29,28 @@ pub struct Analysis {
     pub has_rev: Vec<bool>,
     /// Loop variables of `for` loops (rebound by the reversed loop).
     pub loop_var: Vec<bool>,
+    /// The buffer each variable finally refers to: itself, or for a view (of a view ..)
+    /// the buffer it views. Reading a view reads its root.
+    pub root: Vec<VarId>,
+    /// How the reverse sweep reaches each view.
+    pub views: Vec<Option<ViewPlan>>,
+}
+
+/// How the reverse sweep reaches a view `&base[lo..hi]`. It never stores the view
+/// (a borrow of the base): only its integer bounds, when they change later.
+#[derive(Clone, Copy, Debug)]
+pub struct ViewPlan {
+    /// Its bounds read values that change (a counter `k` of `&w[k..k + 2]`): the forward
+    /// sweep keeps them in locals, pushed when the view's block ends.
+    pub saved: bool,
+    /// Nothing after the view writes its root: the reverse reads it through a slice
+    /// `&root[lo..hi]` made where its block's reverse begins. Otherwise the reverse
+    /// reads `root[lo + i]`, after the restores of the writes.
+    pub primal_slice: bool,
+    /// Nothing after the view touches the root's adjoint other than through the view:
+    /// its adjoint is a slice `&mut droot[lo..hi]` held over its block's reverse.
+    /// Otherwise each access is `droot[lo + i]`, so no borrow outlives one statement.
+    pub shadow_slice: bool,
 }
 
 /// `for i in 0..n { ..; buf[i] = ..; }` over a `vec![..; n]` buffer: after it, no
@@ -44,6 +66,7 @@ pub struct Kill {
 
 pub fn analyze(f: &Func) -> Analysis {
     let n = f.vars.len();
+    let root = view_roots(f);
     let mut varied = vec![false; n];
     let mut useful = vec![false; n];
     let mut assigned = vec![false; n];
@@ -125,6 +148,7 @@ pub fn analyze(f: &Func) -> Analysis {
             _ => {}
         }
     });
+    let views = plan_views(f, &assigned, &root);
     let mut a = Analysis {
         active,
         needed: vec![false; n],
@@ -136,6 +160,8 @@ pub fn analyze(f: &Func) -> Analysis {
         assigned,
         has_rev: Vec::new(),
         loop_var,
+        views,
+        root,
     };
     mark_rev(&f.body, &a, &mut has_rev);
     a.has_rev = has_rev.clone();
@@ -146,43 +172,40 @@ pub fn analyze(f: &Func) -> Analysis {
         let mut uses = vec![Vec::new(); n];
         let mut u = Uses {
             uses: &mut uses,
+            root: &a.root,
             at: 0,
         };
         collect_needed(&f.body, &a, &mut u);
-        // Recomputed passive lets read their inputs in the reverse sweep.
-        // (And so do cheap float lets recomputed from unchanging values.)
+        // Recomputed passive lets read their inputs in the reverse sweep (and so do
+        // cheap float lets recomputed from unchanging values, and views).
         walk(&f.body, &mut |s| {
             let Stmt::Let { var, rhs, .. } = s else {
                 return;
             };
+            u.at = a.pos_of(s);
+            if let Rhs::View { base, lo, hi } = rhs {
+                if !a.needed[*var] && !a.active[*var] {
+                    return;
+                }
+                // The reverse slices the base again: a read of it for a needed view,
+                // and the base's own bounds for a view of a view.
+                if a.needed[*var] || a.root[*base] != *base {
+                    u.mark(*base);
+                }
+                // The bounds are evaluated again, unless the forward sweep kept them.
+                if a.views[*var].is_some_and(|p| !p.saved) {
+                    mark_reads(lo, &mut u);
+                    mark_reads(hi, &mut u);
+                }
+                return;
+            }
             if !a.needed[*var] || !a.recomputable_let(*var, rhs) {
                 return;
             }
-            let at = a.pos_of(s);
-            let mut read: Vec<VarId> = Vec::new();
             match rhs {
-                Rhs::Passive(p) => read.extend(&p.reads),
-                Rhs::View { base, lo, hi } => {
-                    read.push(*base);
-                    read.extend(&lo.reads);
-                    read.extend(&hi.reads);
-                }
-                Rhs::Op(_, args) => {
-                    for o in args {
-                        match o {
-                            Operand::Var(v) => read.push(*v),
-                            Operand::Load(b, i) => {
-                                read.push(*b);
-                                read.extend(&i.reads);
-                            }
-                            Operand::Const(p) => read.extend(&p.reads),
-                        }
-                    }
-                }
+                Rhs::Passive(p) => mark_reads(p, &mut u),
+                Rhs::Op(_, args) => args.iter().for_each(|o| mark_operand(o, &mut u)),
                 _ => {}
-            }
-            for r in read {
-                uses[r].push(at);
             }
         });
         for u in uses.iter_mut() {
@@ -219,7 +242,12 @@ fn rhs_vars(rhs: &Rhs) -> Vec<VarId> {
 }
 
 pub fn walk<'a>(b: &'a Block, f: &mut impl FnMut(&'a Stmt)) {
-    for s in &b.stmts {
+    walk_stmts(&b.stmts, f)
+}
+
+/// [`walk`] over some statements of a block.
+pub fn walk_stmts<'a>(stmts: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for s in stmts {
         f(s);
         match s {
             Stmt::If { then, els, .. } => {
@@ -256,18 +284,25 @@ impl Analysis {
         if self.assigned[v] {
             return false;
         }
-        let stable = |p: &PExpr| p.reads.iter().all(|r| !self.assigned[*r]);
+        let stable = |p: &PExpr| p.reads.iter().all(|r| !self.changes(*r));
         let operand = |o: &Operand| match o {
             Operand::Var(u) => !self.assigned[*u],
-            Operand::Load(b, i) => !self.assigned[*b] && stable(i),
+            Operand::Load(b, i) => !self.changes(*b) && stable(i),
             Operand::Const(p) => stable(p),
         };
         match rhs {
             Rhs::Passive(p) => stable(p),
-            Rhs::View { base, lo, hi } => !self.assigned[*base] && stable(lo) && stable(hi),
+            // A view is its bounds: the reverse slices its base again, which the
+            // analysis keeps as it was (a read of the view is a read of its base).
+            Rhs::View { .. } => self.views[v].is_some_and(|p| !p.saved),
             Rhs::Op(op, args) => op.cheap() && args.iter().all(operand),
             _ => false,
         }
+    }
+
+    /// Is `v` (or, for a view, the buffer it views) reassigned somewhere?
+    pub fn changes(&self, v: VarId) -> bool {
+        self.assigned[v] || self.root.get(v).is_some_and(|r| self.assigned[*r])
     }
 
     pub fn pos_of(&self, s: &Stmt) -> usize {
@@ -355,6 +390,8 @@ fn mark_rev(b: &Block, a: &Analysis, has_rev: &mut Vec<bool>) -> bool {
 /// Where each variable's value is read by the reverse sweep.
 struct Uses<'a> {
     uses: &'a mut Vec<Vec<usize>>,
+    /// A read of a view is a read of the buffer it views.
+    root: &'a [VarId],
     /// Position of the statement being scanned.
     at: usize,
 }
@@ -362,6 +399,10 @@ struct Uses<'a> {
 impl Uses<'_> {
     fn mark(&mut self, v: VarId) {
         self.uses[v].push(self.at);
+        let r = self.root.get(v).copied().unwrap_or(v);
+        if r != v {
+            self.uses[r].push(self.at);
+        }
     }
 }
 
@@ -483,19 +524,6 @@ fn find_kills(
             }
         }
     };
-    fn all_blocks<'a>(b: &'a Block, out: &mut Vec<&'a Block>) {
-        out.push(b);
-        for s in &b.stmts {
-            match s {
-                Stmt::If { then, els, .. } => {
-                    all_blocks(then, out);
-                    all_blocks(els, out);
-                }
-                Stmt::For { body, .. } | Stmt::While { body, .. } => all_blocks(body, out),
-                _ => {}
-            }
-        }
-    }
     let mut bs = Vec::new();
     all_blocks(&f.body, &mut bs);
     for b in bs {
@@ -544,10 +572,12 @@ fn collect_needed(b: &Block, a: &Analysis, needed: &mut Uses) {
                         }
                     }
                     Rhs::Fill { len, .. } => mark_reads(len, needed),
-                    Rhs::View { lo, hi, .. } => {
+                    // The adjoint's range: evaluated again unless the forward sweep kept it.
+                    Rhs::View { lo, hi, .. } if a.views[*var].is_some_and(|p| !p.saved) => {
                         mark_reads(lo, needed);
                         mark_reads(hi, needed);
                     }
+                    Rhs::View { .. } => {}
                     Rhs::Passive(_) | Rhs::Step { .. } => {}
                 }
             }
@@ -587,5 +617,95 @@ fn collect_needed(b: &Block, a: &Analysis, needed: &mut Uses) {
 /// A branch condition can be re-evaluated in the reverse sweep when everything it
 /// reads is never reassigned; otherwise the decision is recorded.
 pub fn recomputable_cond(cond: &PExpr, a: &Analysis) -> bool {
-    cond.reads.iter().all(|r| !a.assigned[*r])
+    cond.reads.iter().all(|r| !a.changes(*r))
+}
+
+fn all_blocks<'a>(b: &'a Block, out: &mut Vec<&'a Block>) {
+    out.push(b);
+    for s in &b.stmts {
+        match s {
+            Stmt::If { then, els, .. } => {
+                all_blocks(then, out);
+                all_blocks(els, out);
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } => all_blocks(body, out),
+            _ => {}
+        }
+    }
+}
+
+/// The buffer each variable finally refers to: itself, or what a view (of a view ..) views.
+fn view_roots(f: &Func) -> Vec<VarId> {
+    (0..f.vars.len())
+        .map(|v| {
+            let mut r = v;
+            // bounded: a view's base is an earlier binding, but never loop on bad input
+            for _ in 0..f.vars.len() {
+                match &f.vars[r].view {
+                    Some((b, _, _)) if *b != r && *b < f.vars.len() => r = *b,
+                    _ => break,
+                }
+            }
+            r
+        })
+        .collect()
+}
+
+/// Buffers whose elements or adjoint a statement reaches (not counting nested blocks).
+fn buffers_reached(s: &Stmt) -> Vec<VarId> {
+    let mut v = Vec::new();
+    match s {
+        Stmt::Let { rhs, .. } | Stmt::Assign { rhs, .. } => {
+            for o in rhs.operands() {
+                if let Operand::Load(b, _) = o {
+                    v.push(*b);
+                }
+            }
+            // making a view reaches nothing; its uses do
+            if !matches!(rhs, Rhs::View { .. }) {
+                v.extend(rhs.buffers());
+            }
+        }
+        Stmt::Store { buf, value, .. } => {
+            v.push(*buf);
+            if let Operand::Load(b, _) = value {
+                v.push(*b);
+            }
+        }
+        _ => {}
+    }
+    v
+}
+
+/// How the reverse sweep reaches each view, from what follows it in its block (the
+/// only statements that can use it).
+fn plan_views(f: &Func, assigned: &[bool], root: &[VarId]) -> Vec<Option<ViewPlan>> {
+    let mut plans = vec![None; f.vars.len()];
+    let changes = |r: &VarId| assigned[*r] || assigned[root[*r]];
+    let mut blocks = Vec::new();
+    all_blocks(&f.body, &mut blocks);
+    for b in blocks {
+        for (k, s) in b.stmts.iter().enumerate() {
+            let Stmt::Let {
+                var,
+                rhs: Rhs::View { lo, hi, .. },
+                ..
+            } = s
+            else {
+                continue;
+            };
+            let r = root[*var];
+            let (mut writes, mut shares) = (false, false);
+            walk_stmts(&b.stmts[k + 1..], &mut |t| {
+                writes |= matches!(t, Stmt::Store { buf, .. } if root[*buf] == r);
+                shares |= buffers_reached(t).iter().any(|u| u != var && root[*u] == r);
+            });
+            plans[*var] = Some(ViewPlan {
+                saved: lo.reads.iter().chain(&hi.reads).any(changes),
+                primal_slice: !writes,
+                shadow_slice: !shares,
+            });
+        }
+    }
+    plans
 }

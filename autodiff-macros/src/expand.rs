@@ -226,6 +226,8 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
         assigned: vec![false; ir.vars.len()],
         has_rev: vec![false; ir.n_blocks],
         loop_var: vec![false; ir.vars.len()],
+        root: (0..ir.vars.len()).collect(),
+        views: vec![None; ir.vars.len()],
     };
     let gen = Gen {
         f: ir,

@@ -9,7 +9,8 @@ use crate::rules::partials;
 
 impl Gen<'_> {
     pub fn gen_tangent_body(&self) -> TokenStream {
-        // A reassigned (`mut`) float parameter has a reassigned tangent.
+        // A reassigned (`mut`) float parameter has a reassigned tangent; one outside
+        // `wrt(..)` has none passed in, and starts from zero.
         let rebind: Vec<TokenStream> = self
             .f
             .vars
@@ -18,9 +19,15 @@ impl Gen<'_> {
             .filter(|(i, v)| {
                 v.is_param && v.kind == Kind::Float && self.a.active[*i] && self.a.assigned[*i]
             })
-            .map(|(i, _)| {
+            .map(|(i, v)| {
                 let d = self.tangent_ident(i);
-                quote!(let mut #d = #d;)
+                if v.wrt {
+                    quote!(let mut #d = #d;)
+                } else {
+                    let f = self.fty();
+                    let z = self.zero();
+                    quote!(let mut #d: #f = #z;)
+                }
             })
             .collect();
         let body = self.gen_tangent_block(&self.f.body);

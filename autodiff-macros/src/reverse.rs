@@ -24,6 +24,16 @@
 //! - Variables bound inside a loop body or branch are out of scope in the
 //!   reverse sweep: the needed ones that cannot be recomputed are pushed when the
 //!   block ends and popped when its reverse begins.
+//! - A view `&w[lo..hi]` is never stored (it borrows `w`): the reverse sweep slices
+//!   `w` and its adjoint again where the view's block reverses, with the bounds as
+//!   they were when the view was made (evaluated again when they read only
+//!   unchanging values, else kept in locals `__lo_v`/`__hi_v` and pushed with the
+//!   block's other values). When something after the view touches the adjoint of
+//!   `w` otherwise (`w[0]`, a second view, `g(w[0], v)`), the view's adjoint is
+//!   reached as `dw[lo + i]` instead of through a long-lived `&mut dw[lo..hi]`; when
+//!   something after it writes `w`, its elements are read as `w[lo + i]` after the
+//!   restores, and a statement that names the view (`v.len()`) gets a short borrow
+//!   of its own. Reading a view counts as reading `w` for what must be saved.
 //! - A branch whose condition reads only unchanging values is re-evaluated;
 //!   otherwise its decision goes on `__flags: Vec<bool>`, pushed after the branch
 //!   runs so that the reverse pops it before anything the branch pushed. A
@@ -114,7 +124,8 @@ impl Gen<'_> {
         let mut finish = Vec::new();
         for p in &self.f.params {
             let Some(v) = p.var else { continue };
-            if self.a.active[v] && self.f.vars[v].kind == Kind::Float {
+            // A parameter outside `wrt(..)` made active by an assignment has no shadow.
+            if self.a.active[v] && self.f.vars[v].kind == Kind::Float && self.f.vars[v].wrt {
                 let b = self.adjoint_ident(v);
                 let d = format_ident!("d{}", p.ident);
                 finish.push(self.accumulate(&quote!(*#d), false, &quote!(#b)));
@@ -374,9 +385,14 @@ impl Gen<'_> {
         match self.f.vars[v].kind {
             Kind::Buf => {
                 let x = self.ident(v);
-                if let Some((base, lo, hi)) = self.view_of(v) {
-                    let view = self.slice_of(self.adjoint_ident(base), lo, hi);
-                    return quote!(let #b = &mut #view;);
+                if self.f.vars[v].view.is_some() {
+                    // Reached at an offset of the base's adjoint instead when something
+                    // else touches that adjoint meanwhile.
+                    if !self.view_plan(v).shadow_slice {
+                        return quote!();
+                    }
+                    let view = self.view_slice(v, true);
+                    return quote!(let #b = #view;);
                 }
                 match self.f.vars[v].buf {
                     Some(BufRepr::LocalArray) => {
@@ -387,11 +403,6 @@ impl Gen<'_> {
             }
             _ => quote!(let mut #b: #f = #z;),
         }
-    }
-
-    /// The base buffer and range of a view variable.
-    fn view_of(&self, v: VarId) -> Option<(VarId, &PExpr, &PExpr)> {
-        self.f.vars[v].view.as_ref().map(|(b, lo, hi)| (*b, lo, hi))
     }
 
     fn pop(&self, what: TokenStream) -> TokenStream {
@@ -457,6 +468,20 @@ impl Gen<'_> {
         // the statements after it (hoisted in front of it).
         let mut fused_at = None;
         let mut tail_rev: Vec<Vec<TokenStream>> = Vec::new();
+        // Views of this block read at offsets of a base that is written after them: the
+        // reverse of a statement that names one (`v.len()`) gets its own short borrow.
+        let loose: Vec<VarId> = b
+            .stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Let {
+                    var,
+                    rhs: Rhs::View { .. },
+                    ..
+                } if self.a.needed[*var] && !self.view_plan(*var).primal_slice => Some(*var),
+                _ => None,
+            })
+            .collect();
         for (k, s) in b.stmts.iter().enumerate() {
             if let Some((at, pre)) = fuse {
                 if at == k {
@@ -468,11 +493,12 @@ impl Gen<'_> {
             }
             let p = self.gen_adjoint_stmt(s, st, top);
             fwd.extend(p.fwd);
+            let r = self.bind_views(&loose, p.rev);
             if fused_at.is_some() {
-                tail_rev.push(p.rev);
+                tail_rev.push(r);
                 continue;
             }
-            rev_parts.push(p.rev);
+            rev_parts.push(r);
             tape_pushes += p.tape_pushes;
             flag_pushes += p.flag_pushes;
             if top || !has_rev {
@@ -502,17 +528,36 @@ impl Gen<'_> {
                     continue;
                 }
                 let x = self.ident(v);
+                if self.f.vars[v].view.is_some() {
+                    // Its bounds as they were when it was made, never the view itself.
+                    let plan = self.view_plan(v);
+                    if plan.saved {
+                        let s = self.stack_ident(v);
+                        {
+                            let mut stacks = st.stacks.borrow_mut();
+                            if !stacks.contains(&v) {
+                                stacks.push(v);
+                            }
+                        }
+                        let (l, h) = self.bound_idents(v);
+                        block_end_push.push(quote!(#s.push((#l, #h));));
+                        block_start
+                            .push(quote!(let (#l, #h) = ::autodiff::__private::pop(&mut #s);));
+                    }
+                    if self.a.needed[v] && plan.primal_slice {
+                        let view = self.view_slice(v, false);
+                        recompute.push(quote!(let #x = #view;));
+                    }
+                    continue;
+                }
                 if let Some(rhs) = rhs {
                     if self.recomputed(v, rhs) {
                         let t = match rhs {
                             Rhs::Passive(p) => p.tokens.clone(),
-                            Rhs::View { base, lo, hi } => {
-                                let view = self.slice_of(self.ident(*base), lo, hi);
-                                quote!(&#view)
-                            }
-                            Rhs::Op(op, args) => self.primal_op(*op, args),
+                            Rhs::Op(op, args) => self.rev_primal_op(*op, args),
                             _ => TokenStream::new(),
                         };
+                        let t = self.bind_views_expr(&loose, t);
                         recompute.push(quote!(let #x = #t;));
                         continue;
                     }
@@ -560,6 +605,39 @@ impl Gen<'_> {
         }
     }
 
+    /// `{ let v = &base[lo..hi]; rev }` for each of `views` that `rev` names.
+    fn bind_views(&self, views: &[VarId], rev: Vec<TokenStream>) -> Vec<TokenStream> {
+        let all: TokenStream = rev.iter().cloned().collect();
+        let binds = self.view_bindings(views, &all);
+        if binds.is_empty() {
+            rev
+        } else {
+            vec![quote!({ #(#binds)* #all })]
+        }
+    }
+
+    /// An expression `e` with the views it names bound around it.
+    fn bind_views_expr(&self, views: &[VarId], e: TokenStream) -> TokenStream {
+        let binds = self.view_bindings(views, &e);
+        if binds.is_empty() {
+            e
+        } else {
+            quote!({ #(#binds)* #e })
+        }
+    }
+
+    fn view_bindings(&self, views: &[VarId], code: &TokenStream) -> Vec<TokenStream> {
+        views
+            .iter()
+            .filter(|v| crate::emit::mentions(code, self.ident(**v)))
+            .map(|v| {
+                let x = self.ident(*v);
+                let view = self.view_slice(*v, false);
+                quote!(let #x = #view;)
+            })
+            .collect()
+    }
+
     /// Reverse-sweep contributions `x̄ᵢ += ∂ᵢ·g` of `op(args)`.
     fn contributions(
         &self,
@@ -573,7 +651,7 @@ impl Gen<'_> {
             .iter()
             .map(|o| match (o, old) {
                 (Operand::Var(v), Some((dst, old))) if *v == dst => old.clone(),
-                _ => self.primal(o),
+                _ => self.rev_primal(o),
             })
             .collect();
         // Contributions to one target (`x * x`) are summed first: one update, not two.
@@ -616,21 +694,23 @@ impl Gen<'_> {
     fn gen_adjoint_call(&self, c: &Call, g: &TokenStream) -> TokenStream {
         let callee = self.callee_tokens(c, "_adjoint");
         let mut args = Vec::new();
-        // An adjoint passed twice (`g(x, x)`) cannot be borrowed mutably twice: the
-        // repeats accumulate into temporaries that are added in after the call.
-        let mut seen: Vec<String> = Vec::new();
+        // An adjoint passed twice (`g(x, x)`, `g(b[0], &b[1..3])`) cannot be borrowed
+        // mutably twice: the repeats accumulate into temporaries that are added in after
+        // the call. Buffers count by the buffer they view.
+        let mut seen: Vec<VarId> = Vec::new();
         let mut temps = Vec::new();
         let mut merge = Vec::new();
         for a in &c.args {
             match a {
                 CallArg::Float(o) => {
-                    args.push(self.primal(o));
-                    let base = match o {
-                        Operand::Var(v) | Operand::Load(v, _) => self.adjoint_ident(*v).to_string(),
-                        Operand::Const(_) => String::new(),
+                    args.push(self.rev_primal(o));
+                    let key = match o {
+                        Operand::Var(v) => Some(*v),
+                        Operand::Load(v, _) => Some(self.a.root[*v]),
+                        Operand::Const(_) => None,
                     };
                     match self.adjoint(o) {
-                        Some(t) if seen.contains(&base) => {
+                        Some(t) if key.is_some_and(|k| seen.contains(&k)) => {
                             let tmp = format_ident!("__dup{}", temps.len());
                             let z = self.zero();
                             temps.push(quote!(let mut #tmp = #z;));
@@ -638,7 +718,7 @@ impl Gen<'_> {
                             merge.push(self.accumulate(&t, false, &quote!(#tmp)));
                         }
                         Some(t) => {
-                            seen.push(base);
+                            seen.extend(key);
                             args.push(quote!(&mut #t));
                         }
                         None => {
@@ -650,26 +730,40 @@ impl Gen<'_> {
                 CallArg::Buf { var, by_ref } => {
                     args.push(self.buf_arg(*var, *by_ref));
                     if self.a.active[*var] {
-                        let d = self.adjoint_ident(*var);
-                        if seen.contains(&d.to_string()) {
+                        let key = self.a.root[*var];
+                        // the shadow as a value to accumulate into, and as the argument
+                        let (whole, arg) = match self.view_span(*var) {
+                            Some((root, start, end)) if !self.view_plan(*var).shadow_slice => {
+                                let d = self.adjoint_ident(root);
+                                (quote!(#d[#start..#end]), quote!(&mut #d[#start..#end]))
+                            }
+                            _ => {
+                                let d = self.adjoint_ident(*var);
+                                let by_place = self.f.vars[*var].is_param
+                                    || self.f.vars[*var].buf == Some(BufRepr::View);
+                                (
+                                    quote!(#d),
+                                    if by_place {
+                                        quote!(&mut *#d)
+                                    } else {
+                                        quote!(&mut #d)
+                                    },
+                                )
+                            }
+                        };
+                        if seen.contains(&key) {
                             let tmp = format_ident!("__dup{}", temps.len());
                             let z = self.zero_buffer(*var);
                             temps.push(quote!(let mut #tmp = #z;));
                             args.push(quote!(&mut #tmp));
                             let acc = self.accumulate(&quote!(*__t), false, &quote!(*__a));
                             merge.push(
-                                quote!(for (__t, __a) in #d.iter_mut().zip(#tmp.iter()) { #acc }),
+                                quote!(for (__t, __a) in #whole.iter_mut().zip(#tmp.iter()) { #acc }),
                             );
                             continue;
                         }
-                        seen.push(d.to_string());
-                        if self.f.vars[*var].is_param
-                            || self.f.vars[*var].buf == Some(BufRepr::View)
-                        {
-                            args.push(quote!(&mut *#d));
-                        } else {
-                            args.push(quote!(&mut #d));
-                        }
+                        seen.push(key);
+                        args.push(arg);
                     } else {
                         let z = self.zero_buffer(*var);
                         args.push(quote!(&mut #z));
@@ -726,8 +820,18 @@ impl Gen<'_> {
                     }
                     Rhs::Step { .. } => {}
                     Rhs::View { base, lo, hi } => {
-                        let view = self.slice_of(self.ident(*base), lo, hi);
-                        part.fwd.push(quote!(let #v = &#view;));
+                        let reversed = self.a.needed[*var] || active;
+                        if reversed && self.view_plan(*var).saved {
+                            // The reverse sweep needs the bounds as they are now.
+                            let (l, h) = self.bound_idents(*var);
+                            let (lo, hi) = (crate::emit::bound(lo), crate::emit::bound(hi));
+                            let b = self.ident(*base);
+                            part.fwd
+                                .push(quote!(let #l: usize = #lo; let #h: usize = #hi; let #v = &#b[#l..#h];));
+                        } else {
+                            let view = self.slice_of(self.ident(*base), lo, hi);
+                            part.fwd.push(quote!(let #v = &#view;));
+                        }
                     }
                     Rhs::Fill { elem, len, array } => {
                         let e = self.primal(elem);
@@ -766,7 +870,7 @@ impl Gen<'_> {
                 // A counter step over unchanging amounts is undone, not stored.
                 let inverse = match rhs {
                     Rhs::Step { add, amount }
-                        if amount.reads.iter().all(|r| !self.a.assigned[*r]) =>
+                        if amount.reads.iter().all(|r| !self.a.changes(*r)) =>
                     {
                         let t = &amount.tokens;
                         Some(if *add {

@@ -266,3 +266,75 @@ fn gmm_objective() {
                 },
     );
 }
+
+#[test]
+fn softmax_with_row_views() {
+    check(
+        "softmax_views",
+        quote!(wrt(w, b)),
+        quote! {
+            pub fn softmax_loss(w: &[f64], b: &[f64], x: &[f64], labels: &[usize], d: usize, k: usize) -> f64 {
+                let batch = labels.len();
+                let mut z = vec![0.0; k];
+                let mut total = 0.0;
+                for s in 0..batch {
+                    let xs = &x[s * d..(s + 1) * d];
+                    for j in 0..k {
+                        let wj = &w[j * d..(j + 1) * d];
+                        let mut acc = b[j];
+                        for (wt, xt) in wj.iter().zip(xs.iter()) {
+                            acc += wt * xt;
+                        }
+                        z[j] = acc;
+                    }
+                    let mut m = z[0];
+                    for &zj in z.iter() {
+                        m = m.max(zj);
+                    }
+                    let mut se = 0.0;
+                    for &zj in z.iter() {
+                        se += (zj - m).exp();
+                    }
+                    total += se.ln() + m - z[labels[s]];
+                }
+                total / batch as f64
+            }
+        },
+    );
+}
+
+#[test]
+fn view_moving_with_a_counter_keeps_its_bounds() {
+    check(
+        "moving_view",
+        quote!(),
+        quote! {
+            fn moving(w: &[f64]) -> f64 {
+                let mut s = 1.0;
+                let mut k = 0;
+                while k + 1 < w.len() {
+                    let v = &w[k..k + 2];
+                    s = s * v[0] + v[1];
+                    k += 1;
+                }
+                s
+            }
+        },
+    );
+}
+
+#[test]
+fn views_beside_their_base_use_offsets() {
+    check(
+        "view_offsets",
+        quote!(),
+        quote! {
+            fn two_views(x: f64, w: &[f64]) -> f64 {
+                let a = &w[0..2];
+                let b = &w[1..3];
+                let y = x * a[1];
+                w[0] * y + a[0] * b[1]
+            }
+        },
+    );
+}
