@@ -271,3 +271,41 @@ fn early_return_from_a_loop_without_float_code() {
         assert_eq!(early_return_passive_fwd(x, 1.0, 2), (x * x, 2.0 * x));
     }
 }
+
+// ---- a passive loop that changes a counter declared outside it ----
+
+/// The inner loop names no float, but it changes `k`, which the enclosing loop's
+/// reverse sweep reads: it used to be copied through as passive code, so the reverse
+/// replayed every iteration with the final `k` (a silent wrong gradient).
+#[differentiate]
+fn counter_in_passive_loop(w: &[f64]) -> f64 {
+    let mut s = 1.0;
+    let mut k = 0;
+    for _i in 0..2 {
+        for _j in 0..1 {
+            k += 1;
+        }
+        s = s * w[k] * w[k];
+    }
+    let t = s * 2.0;
+    t * s
+}
+
+#[test]
+fn passive_loop_changing_an_outer_counter() {
+    let w = [1.1, 1.3, 0.7, 0.9];
+    common::check_all(
+        "counter_in_passive_loop",
+        &w,
+        counter_in_passive_loop,
+        counter_in_passive_loop_fwd,
+        counter_in_passive_loop_adjoint,
+        counter_in_passive_loop_grad,
+    );
+    // s = w1² w2², value 2 s²: ∂/∂w1 = 8 s² / w1
+    let s = 1.3f64 * 1.3 * 0.7 * 0.7;
+    let (_, g) = counter_in_passive_loop_grad(&w);
+    assert!((g[1] - 8.0 * s * s / 1.3).abs() < 1e-12, "{g:?}");
+    assert_eq!(g[0], 0.0);
+    assert_eq!(g[3], 0.0);
+}
