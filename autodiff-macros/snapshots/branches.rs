@@ -48,10 +48,8 @@ fn g_fwd<T: Float>(x: T, dx: T, y: T, dy: T) -> (T, T) {
         __returned_1 = true;
     }
     if !(__returned_1) {
-        let __t_6 = <T as ::autodiff::__private::Float>::sqrt(r);
-        let __d_t_6 = (::autodiff::__private::lit::<T>(0.5) / __t_6) * __d_r;
-        __ret_1 = __t_6;
-        __d_ret_1 = __d_t_6;
+        __ret_1 = <T as ::autodiff::__private::Float>::sqrt(r);
+        __d_ret_1 = (::autodiff::__private::lit::<T>(0.5) / __ret_1) * __d_r;
     }
     (__ret_1, __d_ret_1)
 }
@@ -88,9 +86,8 @@ fn g_adjoint<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, dret: T) -> T {
     }
     let __c0 = !(__returned_1);
     if __c0 {
-        let __t_6 = <T as ::autodiff::__private::Float>::sqrt(r);
-        __ret_1 = __t_6;
-        __tape.push(__t_6);
+        __tape.push(__ret_1);
+        __ret_1 = <T as ::autodiff::__private::Float>::sqrt(r);
     }
     let __value = __ret_1;
     let mut __b_x: T = -<T as ::autodiff::__private::Zero>::zero();
@@ -100,14 +97,13 @@ fn g_adjoint<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, dret: T) -> T {
     let mut __b_r: T = -<T as ::autodiff::__private::Zero>::zero();
     __b_ret_1 = __b_ret_1 + dret;
     if __c0 {
-        let mut __t_6 = ::autodiff::__private::pop(&mut __tape);
-        let mut __b_t_6: T = -<T as ::autodiff::__private::Zero>::zero();
         {
             let __g = __b_ret_1;
             __b_ret_1 = -<T as ::autodiff::__private::Zero>::zero();
-            __b_t_6 = __b_t_6 + __g;
+            let __old = ::autodiff::__private::pop(&mut __tape);
+            __b_r = __b_r + (::autodiff::__private::lit::<T>(0.5) / __ret_1) * __g;
+            __ret_1 = __old;
         }
-        __b_r = __b_r + (::autodiff::__private::lit::<T>(0.5) / __t_6) * __b_t_6;
     }
     if r < T::one() {
         {
@@ -181,9 +177,8 @@ fn g_grad<T: Float>(x: T, y: T) -> (T, (T, T)) {
         }
         let __c0 = !(__returned_1);
         if __c0 {
-            let __t_6 = <T as ::autodiff::__private::Float>::sqrt(r);
-            __ret_1 = __t_6;
-            __tape.push(__t_6);
+            __tape.push(__ret_1);
+            __ret_1 = <T as ::autodiff::__private::Float>::sqrt(r);
         }
         let __value = __ret_1;
         let mut __b_x: T = -<T as ::autodiff::__private::Zero>::zero();
@@ -193,14 +188,13 @@ fn g_grad<T: Float>(x: T, y: T) -> (T, (T, T)) {
         let mut __b_r: T = -<T as ::autodiff::__private::Zero>::zero();
         __b_ret_1 = __b_ret_1 + dret;
         if __c0 {
-            let mut __t_6 = ::autodiff::__private::pop(&mut __tape);
-            let mut __b_t_6: T = -<T as ::autodiff::__private::Zero>::zero();
             {
                 let __g = __b_ret_1;
                 __b_ret_1 = -<T as ::autodiff::__private::Zero>::zero();
-                __b_t_6 = __b_t_6 + __g;
+                let __old = ::autodiff::__private::pop(&mut __tape);
+                __b_r = __b_r + (::autodiff::__private::lit::<T>(0.5) / __ret_1) * __g;
+                __ret_1 = __old;
             }
-            __b_r = __b_r + (::autodiff::__private::lit::<T>(0.5) / __t_6) * __b_t_6;
         }
         if r < T::one() {
             {

@@ -11,6 +11,7 @@ use crate::emit::Gen;
 use crate::ir::*;
 use crate::lower::lower_fn;
 use crate::reverse::RevState;
+use crate::simplify::fold_copies;
 
 /// The whole expansion of `#[differentiate(attr)] item`, on `proc_macro2` tokens.
 ///
@@ -31,7 +32,7 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
     };
     let lowered = lower_fn(&func.sig, &func.block, &config, &mut diag);
     let ir = match (diag.check(), lowered) {
-        (Ok(()), Some(ir)) => ir,
+        (Ok(()), Some(ir)) => fold_copies(ir),
         (checked, lowered) => {
             let errors = checked.err().unwrap_or_default();
             let stubs = lowered.map(|f| emit_stubs(&func, &f)).unwrap_or_default();

@@ -272,7 +272,6 @@ impl Lowerer<'_> {
         if ex1.any() || ex2.any() {
             self.diag.error(i.span(), "`#[differentiate]` does not support `break`, `continue` or `return` inside an `if` used as a value; use an `if` statement");
         }
-        simplify_if_copies(&mut then, &mut els, result, &self.vars);
         out.stmts.push(Stmt::If { cond, then, els });
         Operand::Var(result)
     }

@@ -18,18 +18,7 @@ impl Lowerer<'_> {
                 "`#[differentiate]` does not support labelled loops",
             );
         }
-        // A loop that names no float variable is passive code (unless it returns the
-        // function's value).
-        // It must not change a variable declared outside it either: the reverse sweep
-        // could not replay that change (`for _ in 0..m { k += 1; }` inside a float loop).
-        let changes_outer = super::assigned_names(&f.body)
-            .iter()
-            .any(|n| self.lookup(n).is_some());
-        if !self.block_kinds(&f.body).mentions
-            && !self.touches_float(&f.expr)
-            && !contains_return(&f.body)
-            && !changes_outer
-        {
+        if self.is_passive_loop(f) {
             return self.lower_passive_loop(f, out);
         }
         let Some(plan) = self.plan_for(f) else {
@@ -56,35 +45,7 @@ impl Lowerer<'_> {
         if let Some(c) = cont_flag {
             body.stmts.push(Stmt::set_flag(c, false));
         }
-        for (name, buf, by_ref, elem_span) in &plan.elems {
-            let idx_ident = self.vars[loop_var].ident.clone();
-            let index = PExpr::var(&idx_ident, loop_var);
-            if self.vars[*buf].kind == Kind::Buf {
-                let id = self.new_var(name, Kind::Float, *elem_span, None);
-                // bound as a value: `*e` in the user's code reads it
-                self.vars[id].by_ref_elem = *by_ref;
-                body.stmts.push(Stmt::Let {
-                    var: id,
-                    rhs: Rhs::Op(Op::Copy, vec![Operand::Load(*buf, index)]),
-                    mutable: false,
-                });
-                self.bind(name, id);
-            } else {
-                let id = self.new_var(name, Kind::Passive, *elem_span, None);
-                let b = self.vars[*buf].ident.clone();
-                let tokens = if *by_ref {
-                    quote!(&#b[#idx_ident])
-                } else {
-                    quote!(#b[#idx_ident])
-                };
-                body.stmts.push(Stmt::Let {
-                    var: id,
-                    rhs: Rhs::Passive(PExpr::compound(tokens, vec![*buf, loop_var])),
-                    mutable: false,
-                });
-                self.bind(name, id);
-            }
-        }
+        self.bind_loop_elems(&plan, loop_var, &mut body);
         let (_, ex) = self.lower_stmts(&f.body.stmts, &mut body, false);
         self.loops.pop();
         self.leave();
@@ -106,6 +67,55 @@ impl Lowerer<'_> {
         Exits {
             ret: ex.ret,
             ..Default::default()
+        }
+    }
+
+    /// A loop that names no float variable is copied through as passive code, unless
+    /// it returns the function's value or changes a variable declared outside it (the
+    /// reverse sweep could not replay that change: `for _ in 0..m { k += 1; }` inside
+    /// a float loop).
+    fn is_passive_loop(&self, f: &syn::ExprForLoop) -> bool {
+        let changes_outer = super::assigned_names(&f.body)
+            .iter()
+            .any(|n| self.lookup(n).is_some());
+        !self.block_kinds(&f.body).mentions
+            && !self.touches_float(&f.expr)
+            && !contains_return(&f.body)
+            && !changes_outer
+    }
+
+    /// `let x = w[i];` for each element a slice loop binds.
+    fn bind_loop_elems(&mut self, plan: &ForPlan, loop_var: VarId, body: &mut Block) {
+        let idx_ident = self.vars[loop_var].ident.clone();
+        for (name, buf, by_ref, elem_span) in &plan.elems {
+            let index = PExpr::var(&idx_ident, loop_var);
+            if self.vars[*buf].kind == Kind::Buf {
+                let id = self.new_var(name, Kind::Float, *elem_span, None);
+                // bound as a value: `*e` in the user's code reads it
+                self.vars[id].by_ref_elem = *by_ref;
+                body.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Op(Op::Copy, vec![Operand::Load(*buf, index)]),
+                    mutable: false,
+                });
+                self.bind(name, id);
+            } else {
+                let id = self.new_var(name, Kind::Passive, *elem_span, None);
+                // an element of a passive container: a non-float only if its type says so
+                self.facts[id].opaque = !self.facts[*buf].int_elems;
+                let b = self.vars[*buf].ident.clone();
+                let tokens = if *by_ref {
+                    quote!(&#b[#idx_ident])
+                } else {
+                    quote!(#b[#idx_ident])
+                };
+                body.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Passive(PExpr::compound(tokens, vec![*buf, loop_var])),
+                    mutable: false,
+                });
+                self.bind(name, id);
+            }
         }
     }
 
@@ -191,7 +201,6 @@ impl Lowerer<'_> {
 
     /// Ranges and the slice iterators of the contract become index loops.
     pub(super) fn plan_for(&mut self, f: &syn::ExprForLoop) -> Option<ForPlan> {
-        let span = f.pat.span();
         let mut expr = strip_paren(&f.expr);
         let mut rev = false;
         if let Expr::MethodCall(m) = expr {
@@ -204,37 +213,54 @@ impl Lowerer<'_> {
             }
         }
         if let Expr::Range(r) = expr {
-            let name = match &*f.pat {
-                Pat::Ident(pi) => pi.ident.to_string(),
-                Pat::Wild(_) => "__i".to_string(),
-                other => {
-                    self.diag
-                        .error(other.span(), "expected a loop variable name");
-                    return None;
-                }
-            };
-            let (Some(lo), Some(hi)) = (&r.start, &r.end) else {
-                self.diag.error(
-                    r.span(),
-                    "`#[differentiate]` needs a bounded range (`a..b` or `a..=b`) in a `for` loop",
-                );
-                return None;
-            };
-            let lo = self.index_expr(lo, "a loop bound");
-            let hi = self.index_expr(hi, "a loop bound");
-            let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
-            return Some(ForPlan {
-                index_name: name,
-                span,
-                range: Range::Range {
-                    lo,
-                    hi,
-                    inclusive,
-                    rev,
-                },
-                elems: vec![],
-            });
+            return self.plan_range_for(f, r, rev);
         }
+        self.plan_slice_for(f, expr)
+    }
+
+    /// `for i in a..b`, `a..=b`, `(a..b).rev()`.
+    fn plan_range_for(
+        &mut self,
+        f: &syn::ExprForLoop,
+        r: &syn::ExprRange,
+        rev: bool,
+    ) -> Option<ForPlan> {
+        let span = f.pat.span();
+        let name = match &*f.pat {
+            Pat::Ident(pi) => pi.ident.to_string(),
+            Pat::Wild(_) => "__i".to_string(),
+            other => {
+                self.diag
+                    .error(other.span(), "expected a loop variable name");
+                return None;
+            }
+        };
+        let (Some(lo), Some(hi)) = (&r.start, &r.end) else {
+            self.diag.error(
+                r.span(),
+                "`#[differentiate]` needs a bounded range (`a..b` or `a..=b`) in a `for` loop",
+            );
+            return None;
+        };
+        let lo = self.index_expr(lo, "a loop bound");
+        let hi = self.index_expr(hi, "a loop bound");
+        let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
+        Some(ForPlan {
+            index_name: name,
+            span,
+            range: Range::Range {
+                lo,
+                hi,
+                inclusive,
+                rev,
+            },
+            elems: vec![],
+        })
+    }
+
+    /// `for x in w.iter()`, `&w`, `.enumerate()`, `.zip(..)`: index loops over slices.
+    fn plan_slice_for(&mut self, f: &syn::ExprForLoop, expr: &Expr) -> Option<ForPlan> {
+        let span = f.pat.span();
         // Slice iteration forms.
         let mut enumerate = false;
         let mut zip_with: Option<&Expr> = None;
@@ -278,24 +304,12 @@ impl Lowerer<'_> {
             inclusive: false,
             rev: false,
         };
-        let mut elems = Vec::new();
-        let index_name;
-        if enumerate {
-            let Pat::Tuple(t) = &*f.pat else {
-                self.diag.error(
-                    f.pat.span(),
-                    "expected `(i, x)` as the pattern of an `enumerate()` loop",
-                );
-                return None;
-            };
-            if t.elems.len() != 2 {
-                self.diag.error(
-                    f.pat.span(),
-                    "expected `(i, x)` as the pattern of an `enumerate()` loop",
-                );
-                return None;
-            }
-            index_name = match &t.elems[0] {
+        let (index_name, elems) = if enumerate {
+            let [i, x] = self.pair_pat(
+                &f.pat,
+                "expected `(i, x)` as the pattern of an `enumerate()` loop",
+            )?;
+            let index_name = match i {
                 Pat::Ident(pi) => pi.ident.to_string(),
                 Pat::Wild(_) => "__i".to_string(),
                 other => {
@@ -303,39 +317,36 @@ impl Lowerer<'_> {
                     return None;
                 }
             };
-            let (n, by_ref) = self.elem_pat(&t.elems[1])?;
-            elems.push((n, first, by_ref, t.elems[1].span()));
+            let (n, by_ref) = self.elem_pat(x)?;
+            (index_name, vec![(n, first, by_ref, x.span())])
         } else if let Some(s) = second {
-            let Pat::Tuple(t) = &*f.pat else {
-                self.diag.error(
-                    f.pat.span(),
-                    "expected `(a, b)` as the pattern of a `zip` loop",
-                );
-                return None;
-            };
-            if t.elems.len() != 2 {
-                self.diag.error(
-                    f.pat.span(),
-                    "expected `(a, b)` as the pattern of a `zip` loop",
-                );
-                return None;
-            }
-            index_name = "__i".to_string();
-            let (n1, r1) = self.elem_pat(&t.elems[0])?;
-            let (n2, r2) = self.elem_pat(&t.elems[1])?;
-            elems.push((n1, first, r1, t.elems[0].span()));
-            elems.push((n2, s, r2, t.elems[1].span()));
+            let [a, b] =
+                self.pair_pat(&f.pat, "expected `(a, b)` as the pattern of a `zip` loop")?;
+            let (n1, r1) = self.elem_pat(a)?;
+            let (n2, r2) = self.elem_pat(b)?;
+            let elems = vec![(n1, first, r1, a.span()), (n2, s, r2, b.span())];
+            ("__i".to_string(), elems)
         } else {
-            index_name = "__i".to_string();
             let (n, by_ref) = self.elem_pat(&f.pat)?;
-            elems.push((n, first, by_ref, f.pat.span()));
-        }
+            ("__i".to_string(), vec![(n, first, by_ref, f.pat.span())])
+        };
         Some(ForPlan {
             index_name,
             span,
             range,
             elems,
         })
+    }
+
+    /// The two patterns of `(a, b)`, or an error.
+    fn pair_pat<'p>(&mut self, p: &'p Pat, msg: &str) -> Option<[&'p Pat; 2]> {
+        match p {
+            Pat::Tuple(t) if t.elems.len() == 2 => Some([&t.elems[0], &t.elems[1]]),
+            _ => {
+                self.diag.error(p.span(), msg);
+                None
+            }
+        }
     }
 
     /// `x` → (name, by_ref = true); `&x` → (name, false).

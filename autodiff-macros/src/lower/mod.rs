@@ -29,7 +29,6 @@ use crate::ir::*;
 use crate::rules::Op;
 
 use crate::rules::{binop_tokens, compound_op, compound_tokens, method_op, SUPPORTED_METHODS};
-use crate::simplify::{simplify_copy_assign, simplify_copy_let, simplify_if_copies};
 use check::{unsupported, unsupported_span};
 use kinds::is_passive_float_method;
 use loops::contains_return;
@@ -92,99 +91,27 @@ pub fn lower_fn(
     diag: &mut Diag,
 ) -> Option<Func> {
     let float = float_of_return(sig, diag)?;
-    let generic_float = match &float {
-        FloatTy::Generic(i) => Some(i.to_string()),
-        _ => None,
-    };
-    let mut lw = Lowerer {
-        diag,
-        vars: Vec::new(),
-        scopes: vec![Vec::new()],
-        used_names: BTreeMap::new(),
-        float,
-        generic_float,
-        blocks: 1,
-        block_stack: vec![0],
-        loop_depth: 0,
-        loops: Vec::new(),
-        early_ret: None,
-        kcache: kinds::KindCache::default(),
-        facts: Vec::new(),
-        assigned_names: assigned_names(block),
-    };
-    if sig.asyncness.is_some() {
-        lw.diag.error(
-            sig.asyncness.span(),
-            "`#[differentiate]` cannot differentiate an `async fn`; remove `async`",
-        );
-    }
-    if let Some(c) = &sig.constness {
-        lw.diag.error(
-            c.span(),
-            "`#[differentiate]` cannot differentiate a `const fn`; remove `const`",
-        );
-    }
+    let mut lw = Lowerer::new(diag, float, block);
+    lw.check_signature(sig);
     let params = lw.lower_params(sig, config);
-    let mut body = Block {
-        id: 0,
-        stmts: Vec::new(),
-    };
     // Reserve the names users see first, so that generated names never clash with them.
     let mut names = Vec::new();
     collect_idents(block.to_token_stream(), &mut names);
     for n in names {
         lw.used_names.entry(n).or_insert(0);
     }
-    let has_return = contains_return(block);
-    if has_return {
-        let ret = lw.new_var("__ret", Kind::Float, Span::call_site(), None);
-        let flag = lw.new_var("__returned", Kind::Passive, Span::call_site(), None);
-        let zero = lw.zero_tokens();
-        body.stmts.push(Stmt::Let {
-            var: ret,
-            rhs: Rhs::Op(Op::Copy, vec![Operand::Const(PExpr::constant(zero))]),
-            mutable: true,
-        });
-        body.stmts.push(Stmt::new_flag(flag));
-        lw.early_ret = Some((ret, flag));
+    let mut body = Block {
+        id: 0,
+        stmts: Vec::new(),
+    };
+    if contains_return(block) {
+        lw.declare_early_return(&mut body);
     }
     for p in &params {
         lw.used_names.insert(format!("d{}", p.ident), 1);
     }
     let tail = lw.lower_block_into(&block.stmts, &mut body, true);
-    let ret = match (lw.early_ret, tail) {
-        (Some((ret, _)), Some(op)) => {
-            body.stmts.push(Stmt::Assign {
-                var: ret,
-                rhs: Rhs::Op(Op::Copy, vec![op]),
-                init: false,
-            });
-            ret
-        }
-        (Some((ret, _)), None) => ret,
-        (None, Some(Operand::Var(v))) if lw.vars[v].kind == Kind::Float => v,
-        (None, Some(op)) => {
-            let v = lw.new_var("__ret", Kind::Float, block.span(), None);
-            body.stmts.push(Stmt::Let {
-                var: v,
-                rhs: Rhs::Op(Op::Copy, vec![op]),
-                mutable: false,
-            });
-            v
-        }
-        (None, None) => {
-            let span = block
-                .stmts
-                .last()
-                .map(|s| s.span())
-                .unwrap_or_else(|| block.span());
-            lw.diag.error(
-                span,
-                "expected the function body to end in a float expression (or `return`)",
-            );
-            return None;
-        }
-    };
+    let ret = lw.lower_return_value(block, tail, &mut body)?;
     Some(Func {
         vars: lw.vars,
         params,
@@ -193,6 +120,105 @@ pub fn lower_fn(
         float: lw.float,
         n_blocks: lw.blocks,
     })
+}
+
+impl<'d> Lowerer<'d> {
+    fn new(diag: &'d mut Diag, float: FloatTy, block: &syn::Block) -> Self {
+        let generic_float = match &float {
+            FloatTy::Generic(i) => Some(i.to_string()),
+            _ => None,
+        };
+        Lowerer {
+            diag,
+            vars: Vec::new(),
+            scopes: vec![Vec::new()],
+            used_names: BTreeMap::new(),
+            float,
+            generic_float,
+            blocks: 1,
+            block_stack: vec![0],
+            loop_depth: 0,
+            loops: Vec::new(),
+            early_ret: None,
+            kcache: kinds::KindCache::default(),
+            facts: Vec::new(),
+            assigned_names: assigned_names(block),
+        }
+    }
+}
+
+impl Lowerer<'_> {
+    /// `async fn` and `const fn` cannot be differentiated.
+    fn check_signature(&mut self, sig: &syn::Signature) {
+        if sig.asyncness.is_some() {
+            self.diag.error(
+                sig.asyncness.span(),
+                "`#[differentiate]` cannot differentiate an `async fn`; remove `async`",
+            );
+        }
+        if let Some(c) = &sig.constness {
+            self.diag.error(
+                c.span(),
+                "`#[differentiate]` cannot differentiate a `const fn`; remove `const`",
+            );
+        }
+    }
+
+    /// `let mut __ret = 0.0; let mut __returned = false;` for a body with `return`.
+    fn declare_early_return(&mut self, body: &mut Block) {
+        let ret = self.new_var("__ret", Kind::Float, Span::call_site(), None);
+        let flag = self.new_var("__returned", Kind::Passive, Span::call_site(), None);
+        let zero = self.zero_tokens();
+        body.stmts.push(Stmt::Let {
+            var: ret,
+            rhs: Rhs::Op(Op::Copy, vec![Operand::Const(PExpr::constant(zero))]),
+            mutable: true,
+        });
+        body.stmts.push(Stmt::new_flag(flag));
+        self.early_ret = Some((ret, flag));
+    }
+
+    /// The variable holding the returned value: the tail's, or `__ret`.
+    fn lower_return_value(
+        &mut self,
+        block: &syn::Block,
+        tail: Option<Operand>,
+        body: &mut Block,
+    ) -> Option<VarId> {
+        Some(match (self.early_ret, tail) {
+            (Some((ret, _)), Some(op)) => {
+                body.stmts.push(Stmt::Assign {
+                    var: ret,
+                    rhs: Rhs::Op(Op::Copy, vec![op]),
+                    init: false,
+                });
+                ret
+            }
+            (Some((ret, _)), None) => ret,
+            (None, Some(Operand::Var(v))) if self.vars[v].kind == Kind::Float => v,
+            (None, Some(op)) => {
+                let v = self.new_var("__ret", Kind::Float, block.span(), None);
+                body.stmts.push(Stmt::Let {
+                    var: v,
+                    rhs: Rhs::Op(Op::Copy, vec![op]),
+                    mutable: false,
+                });
+                v
+            }
+            (None, None) => {
+                let span = block
+                    .stmts
+                    .last()
+                    .map(|s| s.span())
+                    .unwrap_or_else(|| block.span());
+                self.diag.error(
+                    span,
+                    "expected the function body to end in a float expression (or `return`)",
+                );
+                return None;
+            }
+        })
+    }
 }
 
 fn collect_idents(ts: TokenStream, out: &mut Vec<String>) {

@@ -155,182 +155,201 @@ impl Lowerer<'_> {
             Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
                 (pi.ident.clone(), pi.mutability.is_some())
             }
-            Pat::Wild(_) => {
-                if let Some(init) = &local.init {
-                    if self.kinds(&init.expr).class == Class::Float {
-                        let _ = self.lower_value(&init.expr, out);
-                    } else {
-                        self.check_sound(&init.expr);
-                        let p = self.passive(&init.expr);
-                        let t = p.tokens;
-                        out.stmts.push(Stmt::Passive(quote!(let _ = #t;)));
-                    }
-                }
-                return;
-            }
-            other => {
-                if let Some((_, els)) = local.init.as_ref().and_then(|i| i.diverge.as_ref()) {
-                    self.diag.error(
-                        els.span(),
-                        "`#[differentiate]` does not support `let .. else`",
-                    );
-                    return;
-                }
-                if local
-                    .init
-                    .as_ref()
-                    .map(|i| self.touches_float(&i.expr))
-                    .unwrap_or(false)
-                {
-                    self.diag.error(
-                        other.span(),
-                        "`#[differentiate]` cannot destructure a differentiated value; bind each float with its own `let`",
-                    );
-                    // and say why the value itself is not differentiated (`x.split_at(1)`)
-                    if let Some(i) = &local.init {
-                        if !matches!(strip_paren(&i.expr), Expr::Tuple(_) | Expr::Array(_)) {
-                            self.check_sound(&i.expr);
-                        }
-                    }
-                } else {
-                    // A passive destructuring binding: copy through, binding the names.
-                    let init = local.init.as_ref().map(|i| self.passive(&i.expr));
-                    let mut names = Vec::new();
-                    pat_idents(other, &mut names);
-                    let mut pat_ts = other.to_token_stream();
-                    for n in &names {
-                        let id = self.new_var(&n.to_string(), Kind::Passive, n.span(), None);
-                        let new = self.vars[id].ident.clone();
-                        pat_ts = replace_ident(pat_ts, n, &new);
-                        self.bind(&n.to_string(), id);
-                    }
-                    let ty_ts = ty.map(|t| quote!(: #t));
-                    let init_ts = init.map(|p| {
-                        let t = p.tokens;
-                        quote!(= #t)
-                    });
-                    out.stmts
-                        .push(Stmt::Passive(quote!(let #pat_ts #ty_ts #init_ts;)));
-                }
-                return;
-            }
+            Pat::Wild(_) => return self.lower_let_wild(local, out),
+            other => return self.lower_let_pattern(local, other, ty, out),
         };
-        if let Some(init) = &local.init {
-            if let Some((_, els)) = &init.diverge {
-                self.diag.error(
-                    els.span(),
-                    "`#[differentiate]` does not support `let .. else`",
-                );
-            }
+        let binding = Binding { ident, mutable, ty };
+        let Some(init) = &local.init else {
+            return self.lower_let_deferred(&binding, out);
+        };
+        if let Some((_, els)) = &init.diverge {
+            self.diag.error(
+                els.span(),
+                "`#[differentiate]` does not support `let .. else`",
+            );
         }
-        let name = ident.to_string();
         // The kind: an annotation wins, then the initialiser's kind.
         let annotated = ty.map(|t| match self.classify_ty(t) {
             TyClass::Float => Kind::Float,
             TyClass::Buf(_) => Kind::Buf,
             _ => Kind::Passive,
         });
-        let init_kind = local.init.as_ref().map(|i| self.kind_of(&i.expr));
-        let kind = annotated.or(init_kind).unwrap_or(Kind::Passive);
-        match (&local.init, kind) {
-            (None, Kind::Float) => {
-                let id = self.new_var(&name, Kind::Float, ident.span(), None);
+        match annotated.unwrap_or_else(|| self.kind_of(&init.expr)) {
+            Kind::Float => self.lower_let_float(&binding, &init.expr, out),
+            Kind::Buf => self.lower_let_buffer(&binding, &init.expr, out),
+            Kind::Passive => self.lower_let_passive(&binding, &init.expr, out),
+        }
+    }
+
+    /// `let _ = e;`
+    fn lower_let_wild(&mut self, local: &syn::Local, out: &mut Block) {
+        let Some(init) = &local.init else { return };
+        if self.kinds(&init.expr).class == Class::Float {
+            let _ = self.lower_value(&init.expr, out);
+        } else {
+            self.check_sound(&init.expr);
+            let p = self.passive(&init.expr);
+            let t = p.tokens;
+            out.stmts.push(Stmt::Passive(quote!(let _ = #t;)));
+        }
+    }
+
+    /// `let (a, b) = ..;` and other patterns: passive code only.
+    fn lower_let_pattern(
+        &mut self,
+        local: &syn::Local,
+        pat: &Pat,
+        ty: Option<&syn::Type>,
+        out: &mut Block,
+    ) {
+        if let Some((_, els)) = local.init.as_ref().and_then(|i| i.diverge.as_ref()) {
+            self.diag.error(
+                els.span(),
+                "`#[differentiate]` does not support `let .. else`",
+            );
+            return;
+        }
+        if let Some(i) = local.init.as_ref().filter(|i| self.touches_float(&i.expr)) {
+            self.diag.error(
+                pat.span(),
+                "`#[differentiate]` cannot destructure a differentiated value; bind each float with its own `let`",
+            );
+            // and say why the value itself is not differentiated (`x.split_at(1)`)
+            if !matches!(strip_paren(&i.expr), Expr::Tuple(_) | Expr::Array(_)) {
+                self.check_sound(&i.expr);
+            }
+            return;
+        }
+        // A passive destructuring binding: copy through, binding the names.
+        let init = local.init.as_ref().map(|i| self.passive(&i.expr));
+        let mut names = Vec::new();
+        pat_idents(pat, &mut names);
+        let mut pat_ts = pat.to_token_stream();
+        for n in &names {
+            let id = self.new_var(&n.to_string(), Kind::Passive, n.span(), None);
+            let new = self.vars[id].ident.clone();
+            pat_ts = replace_ident(pat_ts, n, &new);
+            self.bind(&n.to_string(), id);
+        }
+        let ty_ts = ty.map(|t| quote!(: #t));
+        let init_ts = init.map(|p| {
+            let t = p.tokens;
+            quote!(= #t)
+        });
+        out.stmts
+            .push(Stmt::Passive(quote!(let #pat_ts #ty_ts #init_ts;)));
+    }
+
+    /// `let v;` / `let v: T;`, assigned later.
+    fn lower_let_deferred(&mut self, b: &Binding, out: &mut Block) {
+        let name = b.ident.to_string();
+        let span = b.ident.span();
+        match b.ty.map(|t| self.classify_ty(t)) {
+            Some(TyClass::Float) => {
+                let id = self.new_var(&name, Kind::Float, span, None);
                 self.bind(&name, id);
                 out.stmts.push(Stmt::Decl { var: id });
             }
-            (None, _) if ty.is_none() => {
+            None => {
                 // `let c;`: the first assignment decides whether it is a float.
-                let id = self.new_var(&name, Kind::Passive, ident.span(), None);
+                let id = self.new_var(&name, Kind::Passive, span, None);
                 self.vars[id].undecided = true;
                 self.bind(&name, id);
                 out.stmts.push(Stmt::Decl { var: id });
             }
-            (None, _) => {
-                let id = self.new_var(&name, Kind::Passive, ident.span(), None);
+            Some(_) => {
+                let id = self.new_var(&name, Kind::Passive, span, None);
                 self.bind(&name, id);
                 let new = self.vars[id].ident.clone();
-                let ty_ts = ty.map(|t| quote!(: #t));
-                let m = if mutable { quote!(mut) } else { quote!() };
+                let ty_ts = b.ty.map(|t| quote!(: #t));
+                let m = if b.mutable { quote!(mut) } else { quote!() };
                 // Deferred passive binding: emitted as written.
                 out.stmts.push(Stmt::Passive(quote!(let #m #new #ty_ts;)));
             }
-            (Some(init), Kind::Float) => {
-                let op = self.lower_value(&init.expr, out);
-                let id = self.new_var(&name, Kind::Float, ident.span(), None);
-                out.stmts.push(Stmt::Let {
-                    var: id,
-                    rhs: Rhs::Op(Op::Copy, vec![op]),
-                    mutable,
-                });
-                simplify_copy_let(out, &self.vars);
-                self.bind(&name, id);
-            }
-            (Some(init), Kind::Buf) if self.kinds(&init.expr).is_unsound() => {
-                // `let v: Vec<f64> = x.iter().map(..).collect();`
-                self.check_sound(&init.expr);
-                let id = self.new_var(&name, Kind::Passive, ident.span(), None);
-                self.vars[id].poisoned = true;
-                self.bind(&name, id);
-            }
-            (Some(init), Kind::Buf) => {
-                let rhs = self.lower_buffer_init(&init.expr, out);
-                match rhs {
-                    Some((rhs, repr)) => {
-                        let id = self.new_var(&name, Kind::Buf, ident.span(), Some(repr));
-                        if let Rhs::View { base, lo, hi } = &rhs {
-                            self.vars[id].view = Some((*base, lo.clone(), hi.clone()));
-                        };
-                        out.stmts.push(Stmt::Let {
-                            var: id,
-                            rhs,
-                            mutable,
-                        });
-                        self.bind(&name, id);
-                    }
-                    None => {
-                        let id = self.new_var(&name, Kind::Passive, ident.span(), None);
-                        self.bind(&name, id);
-                    }
-                }
-            }
-            (Some(init), _) => {
-                let k = self.kinds(&init.expr);
-                if k.is_unsound() || k.class == Class::Buf {
-                    if !self.check_sound(&init.expr) {
-                        self.diag.error_spanned(
-                            &init.expr,
-                            format!(
-                                "`#[differentiate]` cannot tell the type of `{name}`; annotate it (`let {name}: {} = ..;`) or compute it with supported operations",
-                                self.float_ty_tokens()
-                            ),
-                        );
-                    }
-                    // Bound as a float, so that later uses of it are checked as such.
-                    let id = self.new_var(&name, Kind::Float, ident.span(), None);
-                    self.vars[id].poisoned = true;
-                    self.bind(&name, id);
-                    return;
-                }
-                self.check_sound(&init.expr);
-                let p = self.passive(&init.expr);
-                let id = self.new_var(&name, Kind::Passive, ident.span(), None);
-                self.facts[id].opaque = ty.is_none() && k.class == Class::Unknown;
-                self.bind(&name, id);
-                let p = match ty {
-                    // Keep the annotation: inference may need it.
-                    Some(t) => {
-                        let tk = p.tokens;
-                        PExpr::compound(quote!({ let __v: #t = #tk; __v }), p.reads)
-                    }
-                    None => p,
-                };
-                out.stmts.push(Stmt::Let {
-                    var: id,
-                    rhs: Rhs::Passive(p),
-                    mutable,
-                });
-            }
         }
+    }
+
+    /// `let v = <float expression>;`
+    fn lower_let_float(&mut self, b: &Binding, init: &Expr, out: &mut Block) {
+        let name = b.ident.to_string();
+        let op = self.lower_value(init, out);
+        let id = self.new_var(&name, Kind::Float, b.ident.span(), None);
+        out.stmts.push(Stmt::Let {
+            var: id,
+            rhs: Rhs::Op(Op::Copy, vec![op]),
+            mutable: b.mutable,
+        });
+        self.bind(&name, id);
+    }
+
+    /// `let v = vec![..; n];`, `[..; N]`, `&w[a..b]`.
+    fn lower_let_buffer(&mut self, b: &Binding, init: &Expr, out: &mut Block) {
+        let name = b.ident.to_string();
+        let span = b.ident.span();
+        if self.kinds(init).is_unsound() {
+            // `let v: Vec<f64> = x.iter().map(..).collect();`
+            self.check_sound(init);
+            let id = self.new_var(&name, Kind::Passive, span, None);
+            self.vars[id].poisoned = true;
+            self.bind(&name, id);
+            return;
+        }
+        let Some((rhs, repr)) = self.lower_buffer_init(init, out) else {
+            let id = self.new_var(&name, Kind::Passive, span, None);
+            self.bind(&name, id);
+            return;
+        };
+        let id = self.new_var(&name, Kind::Buf, span, Some(repr));
+        if let Rhs::View { base, lo, hi } = &rhs {
+            self.vars[id].view = Some((*base, lo.clone(), hi.clone()));
+        };
+        out.stmts.push(Stmt::Let {
+            var: id,
+            rhs,
+            mutable: b.mutable,
+        });
+        self.bind(&name, id);
+    }
+
+    /// `let n = <passive expression>;`: copied through once it is shown sound.
+    fn lower_let_passive(&mut self, b: &Binding, init: &Expr, out: &mut Block) {
+        let name = b.ident.to_string();
+        let span = b.ident.span();
+        let k = self.kinds(init);
+        if k.is_unsound() || k.class == Class::Buf {
+            if !self.check_sound(init) {
+                self.diag.error_spanned(
+                    init,
+                    format!(
+                        "`#[differentiate]` cannot tell the type of `{name}`; annotate it (`let {name}: {} = ..;`) or compute it with supported operations",
+                        self.float_ty_tokens()
+                    ),
+                );
+            }
+            // Bound, poisoned, so that its uses are not reported again.
+            let id = self.new_var(&name, Kind::Float, span, None);
+            self.vars[id].poisoned = true;
+            self.bind(&name, id);
+            return;
+        }
+        self.check_sound(init);
+        let p = self.passive(init);
+        let id = self.new_var(&name, Kind::Passive, span, None);
+        self.facts[id].opaque = b.ty.is_none() && k.class == Class::Unknown;
+        self.bind(&name, id);
+        let p = match b.ty {
+            // Keep the annotation: inference may need it.
+            Some(t) => {
+                let tk = p.tokens;
+                PExpr::compound(quote!({ let __v: #t = #tk; __v }), p.reads)
+            }
+            None => p,
+        };
+        out.stmts.push(Stmt::Let {
+            var: id,
+            rhs: Rhs::Passive(p),
+            mutable: b.mutable,
+        });
     }
 
     pub(super) fn lower_buffer_init(
@@ -557,87 +576,13 @@ impl Lowerer<'_> {
     ) {
         let left = strip_paren(left);
         match left {
-            Expr::Index(ix) => {
-                if self
-                    .lookup_path(&ix.expr)
-                    .map(|b| self.vars[b].poisoned)
-                    .unwrap_or(false)
-                {
-                    return;
-                }
-                let Some(buf) = self.lookup_path(&ix.expr) else {
-                    if self.touches_float(right) {
-                        self.diag.error(ix.expr.span(), "`#[differentiate]` can only store differentiated values into a local buffer (`vec![..]` or `[..; N]`) by index");
-                    } else {
-                        let l = self.passive(left);
-                        let r = self.passive(right);
-                        let (lt, rt) = (l.tokens, r.tokens);
-                        let opt = op.map(compound_tokens).unwrap_or(quote!(=));
-                        out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
-                    }
-                    return;
-                };
-                if self.vars[buf].kind != Kind::Buf {
-                    if self.touches_float(right) && self.kind_of(right) == Kind::Float {
-                        self.diag.error(ix.expr.span(), format!("`#[differentiate]` cannot store a differentiated value into `{}`, which is not a float buffer", self.vars[buf].ident));
-                        return;
-                    }
-                    if self.check_sound(right) || self.check_sound(&ix.index) {
-                        return;
-                    }
-                    let l = self.passive(left);
-                    let r = self.passive(right);
-                    let (lt, rt) = (l.tokens, r.tokens);
-                    let opt = op.map(compound_tokens).unwrap_or(quote!(=));
-                    out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
-                    return;
-                }
-                if self.vars[buf].buf == Some(BufRepr::View) {
-                    self.diag.error_spanned(left, format!("`#[differentiate]` cannot assign through the view `{}`; assign to the buffer it views", self.vars[buf].ident));
-                    return;
-                }
-                if self.vars[buf].is_param {
-                    self.diag.error_spanned(left, format!("`#[differentiate]` cannot assign to an element of the parameter `{}`; copy it into a local buffer (`let mut b = vec![0.0; n];`) first", self.vars[buf].ident));
-                    return;
-                }
-                let index = self.index_expr(&ix.index, "an index");
-                let value = self.lower_value(right, out);
-                let value = match op {
-                    None => value,
-                    Some(o) => {
-                        let cur = Operand::Load(buf, index.clone());
-                        let t = self.new_tmp(span);
-                        out.stmts.push(Stmt::Let {
-                            var: t,
-                            rhs: Rhs::Op(o, vec![cur, value]),
-                            mutable: false,
-                        });
-                        Operand::Var(t)
-                    }
-                };
-                out.stmts.push(Stmt::Store { buf, index, value });
-            }
+            Expr::Index(ix) => self.lower_assign_index(ix, op, right, span, out),
             Expr::Path(_) if self.lookup_path(left).is_some() => {
                 let Some(v) = self.lookup_path(left) else {
                     return;
                 };
                 match self.vars[v].kind {
-                    Kind::Float => {
-                        if self.vars[v].is_param && self.vars[v].wrt {
-                            // allowed for `mut x: f64` parameters; rustc checks mutability
-                        }
-                        let value = self.lower_value(right, out);
-                        let rhs = match op {
-                            None => Rhs::Op(Op::Copy, vec![value]),
-                            Some(o) => Rhs::Op(o, vec![Operand::Var(v), value]),
-                        };
-                        out.stmts.push(Stmt::Assign {
-                            var: v,
-                            rhs,
-                            init: false,
-                        });
-                        simplify_copy_assign(out, &self.vars);
-                    }
+                    Kind::Float => self.lower_assign_float(v, op, right, out),
                     Kind::Buf => {
                         self.diag.error(left.span(), "`#[differentiate]` cannot reassign a whole buffer; assign its elements by index");
                     }
@@ -649,48 +594,7 @@ impl Lowerer<'_> {
                         self.kcache.clear();
                         self.lower_assign(left, op, right, span, out);
                     }
-                    Kind::Passive => {
-                        self.vars[v].undecided = false;
-                        if self.touches_float(right) && self.kind_of(right) == Kind::Float {
-                            self.diag.error(
-                                left.span(),
-                                format!(
-                                    "`#[differentiate]` cannot tell that `{}` holds a float; annotate its `let` with the float type (`let mut {}: {} = ..;`)",
-                                    self.vars[v].ident, self.vars[v].ident, self.float_ty_tokens()
-                                ),
-                            );
-                            return;
-                        }
-                        if self.check_sound(right) {
-                            return;
-                        }
-                        let r = self.passive(right);
-                        if matches!(op, Some(Op::Add | Op::Sub)) && !r.reads.contains(&v) {
-                            let add = op == Some(Op::Add);
-                            out.stmts.push(Stmt::Assign {
-                                var: v,
-                                rhs: Rhs::Step { add, amount: r },
-                                init: false,
-                            });
-                            return;
-                        }
-                        let rhs = match op {
-                            None => r,
-                            Some(o) => {
-                                let id = &self.vars[v].ident;
-                                let ot = binop_tokens(o);
-                                let rt = r.tokens;
-                                let mut reads = r.reads;
-                                reads.push(v);
-                                PExpr::compound(quote!(#id #ot (#rt)), reads)
-                            }
-                        };
-                        out.stmts.push(Stmt::Assign {
-                            var: v,
-                            rhs: Rhs::Passive(rhs),
-                            init: false,
-                        });
-                    }
+                    Kind::Passive => self.lower_assign_passive(v, left, op, right, out),
                 }
             }
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) && self.touches_float(&u.expr) => {
@@ -701,16 +605,143 @@ impl Lowerer<'_> {
                     self.diag.error(other.span(), "`#[differentiate]` can only assign differentiated values to local variables and local buffer elements");
                     return;
                 }
-                if self.check_sound(right) {
-                    return;
+                if !self.check_sound(right) {
+                    self.copy_assign(other, op, right, out);
                 }
-                let l = self.passive(other);
-                let r = self.passive(right);
-                let (lt, rt) = (l.tokens, r.tokens);
-                let opt = op.map(compound_tokens).unwrap_or(quote!(=));
-                out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
             }
         }
+    }
+
+    /// `left op= right` copied through as passive code.
+    fn copy_assign(&mut self, left: &Expr, op: Option<Op>, right: &Expr, out: &mut Block) {
+        let l = self.passive(left);
+        let r = self.passive(right);
+        let (lt, rt) = (l.tokens, r.tokens);
+        let opt = op.map(compound_tokens).unwrap_or(quote!(=));
+        out.stmts.push(Stmt::Passive(quote!(#lt #opt #rt;)));
+    }
+
+    /// `b[i] op= right`: a store into a local float buffer, or passive code.
+    fn lower_assign_index(
+        &mut self,
+        ix: &syn::ExprIndex,
+        op: Option<Op>,
+        right: &Expr,
+        span: Span,
+        out: &mut Block,
+    ) {
+        let left = Expr::Index(ix.clone());
+        let Some(buf) = self.lookup_path(&ix.expr) else {
+            if self.touches_float(right) {
+                self.diag.error(ix.expr.span(), "`#[differentiate]` can only store differentiated values into a local buffer (`vec![..]` or `[..; N]`) by index");
+            } else {
+                self.copy_assign(&left, op, right, out);
+            }
+            return;
+        };
+        let var = &self.vars[buf];
+        if var.poisoned {
+            return;
+        }
+        if var.kind != Kind::Buf {
+            if self.touches_float(right) && self.kind_of(right) == Kind::Float {
+                self.diag.error(ix.expr.span(), format!("`#[differentiate]` cannot store a differentiated value into `{}`, which is not a float buffer", var.ident));
+            } else if !self.check_sound(right) && !self.check_sound(&ix.index) {
+                self.copy_assign(&left, op, right, out);
+            }
+            return;
+        }
+        if var.buf == Some(BufRepr::View) {
+            self.diag.error_spanned(ix, format!("`#[differentiate]` cannot assign through the view `{}`; assign to the buffer it views", var.ident));
+            return;
+        }
+        if var.is_param {
+            self.diag.error_spanned(ix, format!("`#[differentiate]` cannot assign to an element of the parameter `{}`; copy it into a local buffer (`let mut b = vec![0.0; n];`) first", var.ident));
+            return;
+        }
+        let index = self.index_expr(&ix.index, "an index");
+        let value = self.lower_value(right, out);
+        let value = match op {
+            None => value,
+            Some(o) => {
+                let cur = Operand::Load(buf, index.clone());
+                let t = self.new_tmp(span);
+                out.stmts.push(Stmt::Let {
+                    var: t,
+                    rhs: Rhs::Op(o, vec![cur, value]),
+                    mutable: false,
+                });
+                Operand::Var(t)
+            }
+        };
+        out.stmts.push(Stmt::Store { buf, index, value });
+    }
+
+    /// `v op= right` for a float variable (also a `mut` parameter).
+    fn lower_assign_float(&mut self, v: VarId, op: Option<Op>, right: &Expr, out: &mut Block) {
+        let value = self.lower_value(right, out);
+        let rhs = match op {
+            None => Rhs::Op(Op::Copy, vec![value]),
+            Some(o) => Rhs::Op(o, vec![Operand::Var(v), value]),
+        };
+        out.stmts.push(Stmt::Assign {
+            var: v,
+            rhs,
+            init: false,
+        });
+    }
+
+    /// `n op= right` for a passive variable: a counter step (undone in the reverse
+    /// sweep) or a passive assignment.
+    fn lower_assign_passive(
+        &mut self,
+        v: VarId,
+        left: &Expr,
+        op: Option<Op>,
+        right: &Expr,
+        out: &mut Block,
+    ) {
+        self.vars[v].undecided = false;
+        if self.touches_float(right) && self.kind_of(right) == Kind::Float {
+            let name = &self.vars[v].ident;
+            self.diag.error(
+                left.span(),
+                format!(
+                    "`#[differentiate]` cannot tell that `{name}` holds a float; annotate its `let` with the float type (`let mut {name}: {} = ..;`)",
+                    self.float_ty_tokens()
+                ),
+            );
+            return;
+        }
+        if self.check_sound(right) {
+            return;
+        }
+        let r = self.passive(right);
+        if matches!(op, Some(Op::Add | Op::Sub)) && !r.reads.contains(&v) {
+            let add = op == Some(Op::Add);
+            out.stmts.push(Stmt::Assign {
+                var: v,
+                rhs: Rhs::Step { add, amount: r },
+                init: false,
+            });
+            return;
+        }
+        let rhs = match op {
+            None => r,
+            Some(o) => {
+                let id = &self.vars[v].ident;
+                let ot = binop_tokens(o);
+                let rt = r.tokens;
+                let mut reads = r.reads;
+                reads.push(v);
+                PExpr::compound(quote!(#id #ot (#rt)), reads)
+            }
+        };
+        out.stmts.push(Stmt::Assign {
+            var: v,
+            rhs: Rhs::Passive(rhs),
+            init: false,
+        });
     }
 
     pub(super) fn lower_if_stmt(&mut self, i: &syn::ExprIf, out: &mut Block) -> Exits {
@@ -749,4 +780,11 @@ impl Lowerer<'_> {
         }
         self.passive(c)
     }
+}
+
+/// The name a simple `let` binds, and how.
+struct Binding<'a> {
+    ident: Ident,
+    mutable: bool,
+    ty: Option<&'a syn::Type>,
 }

@@ -194,167 +194,34 @@ impl Lowerer<'_> {
     pub(super) fn lower_params(&mut self, sig: &syn::Signature, config: &Config) -> Vec<Param> {
         let mut params = Vec::new();
         let mut rejected = false;
-        let mut wrt_found: Vec<bool> = config
-            .wrt
-            .as_ref()
-            .map(|w| vec![false; w.len()])
-            .unwrap_or_default();
+        let mut wrt_found = vec![false; config.wrt.as_ref().map_or(0, |w| w.len())];
         for arg in &sig.inputs {
-            match arg {
-                FnArg::Receiver(r) => {
-                    if r.mutability.is_some() && r.reference.is_some() {
-                        self.diag.error_spanned(
-                            r,
-                            "`#[differentiate]` does not support `&mut self` methods; take `&self` and return the new value",
-                        );
+            let p = match arg {
+                FnArg::Receiver(r) => self.lower_receiver(r),
+                FnArg::Typed(pt) => match &*pt.pat {
+                    Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                        let listed = config
+                            .wrt
+                            .as_ref()
+                            .and_then(|w| w.iter().position(|n| *n == pi.ident));
+                        if let Some(i) = listed {
+                            wrt_found[i] = true;
+                        }
+                        let wrt = config.wrt.is_none() || listed.is_some();
+                        let (p, bad) = self.lower_typed_param(pt, &pi.ident, wrt, listed, config);
+                        rejected |= bad;
+                        p
                     }
-                    let id = self.new_var("self", Kind::Passive, r.span(), None);
-                    self.vars[id].is_param = true;
-                    self.vars[id].ident = Ident::new("self", r.self_token.span);
-                    self.bind("self", id);
-                    params.push(Param {
-                        var: Some(id),
-                        ident: Ident::new("self", r.self_token.span),
-                        decl: r.to_token_stream(),
-                        ty: TokenStream::new(),
-                        shape: ParamTy::Receiver,
-                    });
-                }
-                FnArg::Typed(pt) => {
-                    let (ident, _mutable) = match &*pt.pat {
-                        Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
-                            (pi.ident.clone(), pi.mutability.is_some())
-                        }
-                        other => {
-                            let class = self.classify_ty(&pt.ty);
-                            if !matches!(class, TyClass::Passive) {
-                                self.diag.error(
-                                    other.span(),
-                                    "`#[differentiate]` needs a plain name for a float parameter; destructure it in the body",
-                                );
-                            }
-                            params.push(Param {
-                                var: None,
-                                ident: format_ident!("__arg{}", params.len()),
-                                decl: typed_decl(pt),
-                                ty: pt.ty.to_token_stream(),
-                                shape: ParamTy::Passive,
-                            });
-                            continue;
-                        }
-                    };
-                    let listed = config
-                        .wrt
-                        .as_ref()
-                        .and_then(|w| w.iter().position(|n| *n == ident));
-                    if let Some(i) = listed {
-                        wrt_found[i] = true;
-                    }
-                    let class = self.classify_ty(&pt.ty);
-                    let rejected_before = rejected;
-                    let (kind, buf) = match class {
-                        TyClass::Float => (Kind::Float, None),
-                        TyClass::Buf(r) => (Kind::Buf, Some(r)),
-                        TyClass::OtherFloat => {
-                            rejected = true;
-                            if listed.is_some() || config.wrt.is_none() {
-                                self.diag.error_spanned(
-                                    &pt.ty,
-                                    format!(
-                                        "parameter `{ident}` has type `{}` but the function returns `{}`; `#[differentiate]` needs one float type per function",
-                                        pretty(&pt.ty),
-                                        self.float_ty_tokens()
-                                    ),
-                                );
-                            }
-                            (Kind::Passive, None)
-                        }
-                        TyClass::UnsupportedFloatContainer => {
-                            rejected = true;
-                            if listed.is_some() || config.wrt.is_none() {
-                                self.diag.error_spanned(
-                                    &pt.ty,
-                                    format!(
-                                        "`#[differentiate]` does not support a parameter of type `{}`; use `&[{f}]`, `[{f}; N]` or `&[{f}; N]`",
-                                        pretty(&pt.ty),
-                                        f = self.float_ty_tokens()
-                                    ),
-                                );
-                            }
-                            (Kind::Passive, None)
-                        }
-                        TyClass::Passive => {
-                            if let Some(i) = listed {
-                                let name = &config.wrt.as_ref().map(|w| w[i].clone());
-                                if let Some(name) = name {
-                                    self.diag.error(
-                                        name.span(),
-                                        format!(
-                                            "`wrt` names `{name}`, which is not a float parameter; only `{f}`, `&[{f}]` and `[{f}; N]` parameters can be differentiated",
-                                            f = self.float_ty_tokens()
-                                        ),
-                                    );
-                                }
-                            }
-                            (Kind::Passive, None)
-                        }
-                    };
-                    let rejected_here = rejected && !rejected_before;
-                    let buf = if kind == Kind::Buf { buf } else { None };
-                    let active =
-                        kind != Kind::Passive && (config.wrt.is_none() || listed.is_some());
-                    // A float parameter left out of `wrt` is data: passive.
-                    let kind = if kind == Kind::Float && !active {
-                        Kind::Float
-                    } else {
-                        kind
-                    };
-                    let id = self.new_var(&ident.to_string(), kind, ident.span(), buf);
-                    self.facts[id].int_elems = kind == Kind::Passive && int_container(&pt.ty);
-                    self.vars[id].ident = ident.clone();
-                    self.vars[id].is_param = true;
-                    self.vars[id].wrt = active;
-                    self.vars[id].poisoned = rejected_here;
-                    self.bind(&ident.to_string(), id);
-                    let shape = match (kind, buf) {
-                        (Kind::Float, _) => ParamTy::Float,
-                        (Kind::Buf, Some(BufRepr::SliceParam)) => ParamTy::Slice,
-                        (Kind::Buf, Some(_)) => ParamTy::Array {
-                            len: array_len(&pt.ty)
-                                .map(|e| e.to_token_stream())
-                                .unwrap_or_default(),
-                        },
-                        _ => ParamTy::Passive,
-                    };
-                    params.push(Param {
-                        var: Some(id),
-                        ident,
-                        decl: typed_decl(pt),
-                        ty: pt.ty.to_token_stream(),
-                        shape,
-                    });
-                }
-            }
+                    other => self.lower_pattern_param(pt, other, params.len()),
+                },
+            };
+            params.push(p);
         }
-        if let Some(w) = &config.wrt {
-            for (i, found) in wrt_found.iter().enumerate() {
-                if !found {
-                    self.diag.error(
-                        w[i].span(),
-                        format!(
-                            "`wrt` names `{}`, which is not a parameter of `{}`",
-                            w[i], sig.ident
-                        ),
-                    );
-                }
-            }
-        }
-        if !rejected
-            && !params
-                .iter()
-                .any(|p| p.var.map(|v| self.vars[v].wrt).unwrap_or(false))
-            && config.wrt.is_none()
-        {
+        self.check_wrt_names(sig, config, &wrt_found);
+        let any_active = params
+            .iter()
+            .any(|p| p.var.is_some_and(|v| self.vars[v].wrt));
+        if !rejected && !any_active && config.wrt.is_none() {
             self.diag.error(
                 sig.ident.span(),
                 format!(
@@ -365,6 +232,141 @@ impl Lowerer<'_> {
             );
         }
         params
+    }
+
+    /// `self`, `&self` (passive).
+    fn lower_receiver(&mut self, r: &syn::Receiver) -> Param {
+        if r.mutability.is_some() && r.reference.is_some() {
+            self.diag.error_spanned(
+                r,
+                "`#[differentiate]` does not support `&mut self` methods; take `&self` and return the new value",
+            );
+        }
+        let id = self.new_var("self", Kind::Passive, r.span(), None);
+        self.vars[id].is_param = true;
+        self.vars[id].ident = Ident::new("self", r.self_token.span);
+        self.bind("self", id);
+        Param {
+            var: Some(id),
+            ident: Ident::new("self", r.self_token.span),
+            decl: r.to_token_stream(),
+            ty: TokenStream::new(),
+            shape: ParamTy::Receiver,
+        }
+    }
+
+    /// A parameter bound by a pattern (`(a, b): (usize, usize)`): passive only.
+    fn lower_pattern_param(&mut self, pt: &syn::PatType, pat: &Pat, index: usize) -> Param {
+        if !matches!(self.classify_ty(&pt.ty), TyClass::Passive) {
+            self.diag.error(
+                pat.span(),
+                "`#[differentiate]` needs a plain name for a float parameter; destructure it in the body",
+            );
+        }
+        Param {
+            var: None,
+            ident: format_ident!("__arg{}", index),
+            decl: typed_decl(pt),
+            ty: pt.ty.to_token_stream(),
+            shape: ParamTy::Passive,
+        }
+    }
+
+    /// `x: T`: a float, a float buffer or passive, active when `wrt`; also whether it
+    /// was rejected (a float type the function cannot take).
+    fn lower_typed_param(
+        &mut self,
+        pt: &syn::PatType,
+        ident: &Ident,
+        wrt: bool,
+        listed: Option<usize>,
+        config: &Config,
+    ) -> (Param, bool) {
+        let (kind, buf, rejected) = match self.classify_ty(&pt.ty) {
+            TyClass::Float => (Kind::Float, None, false),
+            TyClass::Buf(r) => (Kind::Buf, Some(r), false),
+            TyClass::OtherFloat => {
+                if wrt {
+                    self.diag.error_spanned(
+                        &pt.ty,
+                        format!(
+                            "parameter `{ident}` has type `{}` but the function returns `{}`; `#[differentiate]` needs one float type per function",
+                            pretty(&pt.ty),
+                            self.float_ty_tokens()
+                        ),
+                    );
+                }
+                (Kind::Passive, None, true)
+            }
+            TyClass::UnsupportedFloatContainer => {
+                if wrt {
+                    self.diag.error_spanned(
+                        &pt.ty,
+                        format!(
+                            "`#[differentiate]` does not support a parameter of type `{}`; use `&[{f}]`, `[{f}; N]` or `&[{f}; N]`",
+                            pretty(&pt.ty),
+                            f = self.float_ty_tokens()
+                        ),
+                    );
+                }
+                (Kind::Passive, None, true)
+            }
+            TyClass::Passive => {
+                if let Some(name) = listed.and_then(|i| config.wrt.as_ref().map(|w| w[i].clone())) {
+                    self.diag.error(
+                        name.span(),
+                        format!(
+                            "`wrt` names `{name}`, which is not a float parameter; only `{f}`, `&[{f}]` and `[{f}; N]` parameters can be differentiated",
+                            f = self.float_ty_tokens()
+                        ),
+                    );
+                }
+                (Kind::Passive, None, false)
+            }
+        };
+        // A float parameter left out of `wrt` is data: a float that is not active.
+        let active = kind != Kind::Passive && wrt;
+        let id = self.new_var(&ident.to_string(), kind, ident.span(), buf);
+        self.facts[id].int_elems = kind == Kind::Passive && int_container(&pt.ty);
+        self.vars[id].ident = ident.clone();
+        self.vars[id].is_param = true;
+        self.vars[id].wrt = active;
+        self.vars[id].poisoned = rejected;
+        self.bind(&ident.to_string(), id);
+        let shape = match (kind, buf) {
+            (Kind::Float, _) => ParamTy::Float,
+            (Kind::Buf, Some(BufRepr::SliceParam)) => ParamTy::Slice,
+            (Kind::Buf, Some(_)) => ParamTy::Array {
+                len: array_len(&pt.ty)
+                    .map(|e| e.to_token_stream())
+                    .unwrap_or_default(),
+            },
+            _ => ParamTy::Passive,
+        };
+        let param = Param {
+            var: Some(id),
+            ident: ident.clone(),
+            decl: typed_decl(pt),
+            ty: pt.ty.to_token_stream(),
+            shape,
+        };
+        (param, rejected)
+    }
+
+    /// Every name in `wrt(..)` must be a parameter.
+    fn check_wrt_names(&mut self, sig: &syn::Signature, config: &Config, found: &[bool]) {
+        let Some(w) = &config.wrt else { return };
+        for (name, found) in w.iter().zip(found) {
+            if !found {
+                self.diag.error(
+                    name.span(),
+                    format!(
+                        "`wrt` names `{}`, which is not a parameter of `{}`",
+                        name, sig.ident
+                    ),
+                );
+            }
+        }
     }
 
     pub fn float_ty_tokens(&self) -> TokenStream {
