@@ -1,7 +1,9 @@
 //! The `#[differentiate]` attribute of the [`autodiff`](https://docs.rs/autodiff) crate.
 //!
 //! This crate is the procedural-macro shim; the documentation, with examples,
-//! lives on `autodiff::differentiate`, which re-exports it.
+//! lives on `autodiff::differentiate`, which re-exports it. How the macro is built
+//! (its phases and the file that owns each) is in `docs/architecture.md` at the
+//! repository root.
 
 mod activity;
 mod attr;
