@@ -592,17 +592,23 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The merged facts of call arguments, and whether one is a float or a buffer.
+    fn args_kinds<'a>(&self, args: impl Iterator<Item = &'a Expr>) -> (Kinds, bool) {
+        let mut all = Kinds::of(Class::NonFloat);
+        let mut float_arg = false;
+        for a in args {
+            let k = self.kinds(a);
+            float_arg |= matches!(k.class, Class::Float | Class::Buf);
+            all = all.merge(k);
+        }
+        (all, float_arg)
+    }
+
     pub(super) fn method_kinds(&self, m: &syn::ExprMethodCall) -> Kinds {
         use Class::*;
         let name = m.method.to_string();
         let recv = self.kinds(&m.receiver);
-        let mut args = Kinds::of(NonFloat);
-        let mut float_arg = false;
-        for a in &m.args {
-            let k = self.kinds(a);
-            float_arg |= matches!(k.class, Float | Buf);
-            args = args.merge(k);
-        }
+        let (args, float_arg) = self.args_kinds(m.args.iter());
         let all = recv.merge(args);
         if PASSIVE_BUF_METHODS.contains(&name.as_str()) && m.args.is_empty() && recv.class == Buf {
             return Kinds {
@@ -669,13 +675,7 @@ impl Lowerer<'_> {
 
     pub(super) fn call_kinds(&self, c: &syn::ExprCall) -> Kinds {
         use Class::*;
-        let mut args = Kinds::of(NonFloat);
-        let mut float_arg = false;
-        for a in &c.args {
-            let k = self.kinds(a);
-            float_arg |= matches!(k.class, Float | Buf);
-            args = args.merge(k);
-        }
+        let (args, float_arg) = self.args_kinds(c.args.iter());
         let Expr::Path(p) = &*c.func else {
             return self.kinds(&c.func).merge(args).as_class(Unknown);
         };

@@ -24,20 +24,8 @@ impl Lowerer<'_> {
         let Some(plan) = self.plan_for(f) else {
             return Exits::default();
         };
-        let (brk, cont) = loop_exits(&f.body);
-        let brk_flag = self.flag_var(
-            "__brk",
-            brk || (self.early_ret.is_some() && contains_return(&f.body)),
-            out,
-        );
-        let cont_flag = self.flag_var("__cont", cont, out);
-        let mut body = self.new_block();
-        self.loop_depth += 1;
-        self.enter(&body);
-        self.loops.push(LoopCtx {
-            brk: brk_flag,
-            cont: cont_flag,
-        });
+        let (brk_flag, cont_flag) = self.loop_flags(&f.body, out);
+        let mut body = self.enter_loop(brk_flag, cont_flag);
         let loop_var = self.new_var(&plan.index_name, Kind::Passive, plan.span, None);
         if !plan.index_name.starts_with("__") {
             self.bind(&plan.index_name, loop_var);
@@ -46,10 +34,7 @@ impl Lowerer<'_> {
             body.stmts.push(Stmt::set_flag(c, false));
         }
         self.bind_loop_elems(&plan, loop_var, &mut body);
-        let (_, ex) = self.lower_stmts(&f.body.stmts, &mut body, false);
-        self.loops.pop();
-        self.leave();
-        self.loop_depth -= 1;
+        let ex = self.end_loop(&f.body, &mut body);
         let exit = self.exit_cond(brk_flag, ex.ret);
         let last = if exit.is_some() {
             let l = self.new_var("__last", Kind::Passive, plan.span, None);
@@ -119,6 +104,33 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The flags a loop's `break` and `continue` set, declared before it in `out`.
+    fn loop_flags(&mut self, body: &syn::Block, out: &mut Block) -> (Option<VarId>, Option<VarId>) {
+        let (brk, cont) = loop_exits(body);
+        let returns = self.early_ret.is_some() && contains_return(body);
+        let brk_flag = self.flag_var("__brk", brk || returns, out);
+        let cont_flag = self.flag_var("__cont", cont, out);
+        (brk_flag, cont_flag)
+    }
+
+    /// A new loop body, entered.
+    fn enter_loop(&mut self, brk: Option<VarId>, cont: Option<VarId>) -> Block {
+        let block = self.new_block();
+        self.loop_depth += 1;
+        self.enter(&block);
+        self.loops.push(LoopCtx { brk, cont });
+        block
+    }
+
+    /// Lowers the loop's statements into its body and leaves it.
+    fn end_loop(&mut self, body: &syn::Block, block: &mut Block) -> Exits {
+        let (_, ex) = self.lower_stmts(&body.stmts, block, false);
+        self.loops.pop();
+        self.leave();
+        self.loop_depth -= 1;
+        ex
+    }
+
     pub(super) fn exit_cond(&mut self, brk: Option<VarId>, ret: bool) -> Option<PExpr> {
         let mut flags = Vec::new();
         if let Some(b) = brk {
@@ -164,28 +176,13 @@ impl Lowerer<'_> {
             );
         }
         let cond = self.lower_cond(&w.cond, true);
-        let (brk, cont) = loop_exits(&w.body);
-        let brk_flag = self.flag_var(
-            "__brk",
-            brk || (self.early_ret.is_some() && contains_return(&w.body)),
-            out,
-        );
-        let cont_flag = self.flag_var("__cont", cont, out);
+        let (brk_flag, cont_flag) = self.loop_flags(&w.body, out);
         let count = self.new_var("__trips", Kind::Passive, w.span(), None);
-        let mut body = self.new_block();
-        self.loop_depth += 1;
-        self.enter(&body);
-        self.loops.push(LoopCtx {
-            brk: brk_flag,
-            cont: cont_flag,
-        });
+        let mut body = self.enter_loop(brk_flag, cont_flag);
         if let Some(c) = cont_flag {
             body.stmts.push(Stmt::set_flag(c, false));
         }
-        let (_, ex) = self.lower_stmts(&w.body.stmts, &mut body, false);
-        self.loops.pop();
-        self.leave();
-        self.loop_depth -= 1;
+        let ex = self.end_loop(&w.body, &mut body);
         let exit = self.exit_cond(brk_flag, ex.ret);
         out.stmts.push(Stmt::While {
             cond,
