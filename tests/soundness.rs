@@ -1458,6 +1458,489 @@ fn sig_slice_of_vec(x: f64, m: &[Vec<f64>]) -> f64 {
 // The checks, one test per row
 // ---------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------
+// iterator chains (Either: differentiated, or rejected while a form is not supported)
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn pos_let_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let y = w.iter().map(|v| v * v).sum::<f64>();
+    y * x
+}
+
+#[differentiate]
+fn pos_let_typed_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let y: f64 = w.iter().map(|v| v * v).sum::<f64>();
+    y * x
+}
+
+#[differentiate]
+fn pos_assign_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut y = 0.0;
+    y = w.iter().map(|v| v * v).sum::<f64>();
+    y * x
+}
+
+#[differentiate]
+fn pos_compound_add_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut y = x;
+    y += w.iter().map(|v| v * v).sum::<f64>();
+    y * y
+}
+
+#[differentiate]
+fn pos_compound_mul_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut y = x;
+    y *= w.iter().map(|v| v * v).sum::<f64>();
+    y
+}
+
+#[differentiate]
+fn pos_compound_div_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut y = x;
+    y /= 2.0 + w.iter().map(|v| v * v).sum::<f64>();
+    y
+}
+
+#[differentiate]
+fn pos_call_arg_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    sq(w.iter().map(|v| v * v).sum::<f64>()) + x
+}
+
+#[differentiate]
+fn pos_call_arg_nested_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    sq(sq(w.iter().map(|v| v * v).sum::<f64>()) + x)
+}
+
+#[differentiate]
+fn pos_method_recv_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    (w.iter().map(|v| v * v).sum::<f64>()).exp() * x
+}
+
+#[differentiate]
+fn pos_method_arg_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    x.hypot(w.iter().map(|v| v * v).sum::<f64>())
+}
+
+#[differentiate]
+fn pos_path_arg_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    f64::atan2(w.iter().map(|v| v * v).sum::<f64>(), 0.4) * x
+}
+
+#[differentiate]
+fn pos_binary_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    w.iter().map(|v| v * v).sum::<f64>() * x + 1.0
+}
+
+#[differentiate]
+fn pos_neg_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    -(w.iter().map(|v| v * v).sum::<f64>()) * x
+}
+
+#[differentiate]
+fn pos_paren_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    (w.iter().map(|v| v * v).sum::<f64>()) * x
+}
+
+#[differentiate]
+fn pos_if_then_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    if x > 0.0 {
+        w.iter().map(|v| v * v).sum::<f64>()
+    } else {
+        x
+    }
+}
+
+#[differentiate]
+fn pos_if_else_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    if x < 0.0 {
+        x
+    } else {
+        w.iter().map(|v| v * v).sum::<f64>()
+    }
+}
+
+#[differentiate]
+fn pos_if_stmt_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut y = x;
+    if x > 0.0 {
+        y = w.iter().map(|v| v * v).sum::<f64>();
+    }
+    y * x
+}
+
+#[differentiate]
+fn pos_else_if_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    if x < -1.0 {
+        x
+    } else if x < 5.0 {
+        w.iter().map(|v| v * v).sum::<f64>()
+    } else {
+        2.0 * x
+    }
+}
+
+#[differentiate]
+fn pos_while_body_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut s = x;
+    let mut k = 0;
+    while k < 3 {
+        s = s + w.iter().map(|v| v * v).sum::<f64>();
+        k += 1;
+    }
+    s
+}
+
+#[differentiate]
+fn pos_for_body_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut s = 0.0;
+    for _ in 0..3 {
+        s += w.iter().map(|v| v * v).sum::<f64>();
+    }
+    s * x
+}
+
+#[differentiate]
+fn pos_for_body_break_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut s = x;
+    for i in 0..10 {
+        if i == 3 {
+            break;
+        }
+        s = s * w.iter().map(|v| v * v).sum::<f64>();
+    }
+    s
+}
+
+#[differentiate]
+fn pos_return_early_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    if x > 0.0 {
+        return w.iter().map(|v| v * v).sum::<f64>() * 2.0;
+    }
+    x
+}
+
+#[differentiate]
+fn pos_return_last_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let y = x * 2.0;
+    return w.iter().map(|v| v * v).sum::<f64>() * y;
+}
+
+#[differentiate]
+fn pos_tail_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    w.iter().map(|v| v * v).sum::<f64>()
+}
+
+#[differentiate]
+fn pos_block_value_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let y = { w.iter().map(|v| v * v).sum::<f64>() };
+    y * x
+}
+
+#[differentiate]
+fn pos_block_tail_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    {
+        w.iter().map(|v| v * v).sum::<f64>()
+    }
+}
+
+#[differentiate]
+fn pos_block_let_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let y = {
+        let t = w.iter().map(|v| v * v).sum::<f64>();
+        t * 2.0
+    };
+    y * x
+}
+
+#[differentiate]
+fn pos_block_stmt_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut y = x;
+    {
+        y += w.iter().map(|v| v * v).sum::<f64>();
+    }
+    y
+}
+
+#[differentiate]
+fn pos_buffer_store_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut b = vec![0.0; 2];
+    b[1] = w.iter().map(|v| v * v).sum::<f64>();
+    b[1] * x
+}
+
+#[differentiate]
+fn pos_array_store_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let mut b = [0.0; 2];
+    b[0] = w.iter().map(|v| v * v).sum::<f64>();
+    b[0] * x + b[1]
+}
+
+#[differentiate]
+fn pos_vec_fill_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let b = vec![w.iter().map(|v| v * v).sum::<f64>(); 3];
+    b[2] * x
+}
+
+#[differentiate]
+fn pos_array_fill_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let b = [w.iter().map(|v| v * v).sum::<f64>(); 3];
+    b[0] * x
+}
+
+#[differentiate]
+fn pos_ref_deref_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let r = &w.iter().map(|v| v * v).sum::<f64>();
+    *r * x
+}
+
+#[differentiate]
+fn pos_cast_identity_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    (w.iter().map(|v| v * v).sum::<f64>()) as f64 * x
+}
+
+#[differentiate]
+fn pos_shadow_chain(w: &[f64]) -> f64 {
+    let x = w[1];
+    let x = w.iter().map(|v| v * v).sum::<f64>();
+    x * 2.0
+}
+
+#[differentiate]
+fn iter_sum(w: &[f64]) -> f64 {
+    w.iter().sum::<f64>()
+}
+
+#[differentiate]
+fn iter_sum_let_typed(w: &[f64]) -> f64 {
+    let s: f64 = w.iter().sum();
+    s
+}
+
+#[differentiate]
+fn iter_copied_sum(w: &[f64]) -> f64 {
+    w.iter().copied().sum::<f64>()
+}
+
+#[differentiate]
+fn iter_cloned_sum(w: &[f64]) -> f64 {
+    w.iter().cloned().sum::<f64>()
+}
+
+#[differentiate]
+fn iter_product(w: &[f64]) -> f64 {
+    w.iter().product::<f64>()
+}
+
+#[differentiate]
+fn iter_map_sum(w: &[f64]) -> f64 {
+    w.iter().map(|v| v * v).sum::<f64>()
+}
+
+#[differentiate]
+fn iter_map_product(w: &[f64]) -> f64 {
+    w.iter().map(|v| v + 1.0).product::<f64>()
+}
+
+#[differentiate]
+fn iter_map_sum_sqrt(w: &[f64]) -> f64 {
+    w.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+#[differentiate]
+fn iter_fold(w: &[f64]) -> f64 {
+    w.iter().fold(0.0, |a, v| a + v * v)
+}
+
+#[differentiate]
+fn iter_fold_max(w: &[f64]) -> f64 {
+    w.iter().fold(f64::NEG_INFINITY, |m, &v| m.max(v))
+}
+
+#[differentiate]
+fn iter_enumerate_map(w: &[f64]) -> f64 {
+    w.iter().enumerate().map(|(i, v)| v * i as f64).sum::<f64>()
+}
+
+#[differentiate]
+fn iter_rev_enumerate(w: &[f64]) -> f64 {
+    w.iter()
+        .rev()
+        .enumerate()
+        .map(|(i, v)| v * (i as f64 + 1.0))
+        .sum::<f64>()
+}
+
+#[differentiate]
+fn range_map_index(w: &[f64]) -> f64 {
+    (0..w.len()).map(|i| w[i] * w[i]).sum::<f64>()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_zip_map(w: &[f64]) -> f64 {
+    w.iter()
+        .zip(w.iter().skip(1))
+        .map(|(a, b)| a * b)
+        .sum::<f64>()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn windows_map(w: &[f64]) -> f64 {
+    w.windows(2).map(|p| p[1] * p[0]).sum::<f64>()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn chunks_map(w: &[f64]) -> f64 {
+    w.chunks(2).map(|c| c[0] * c[0]).sum::<f64>()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn chunks_exact_map(w: &[f64]) -> f64 {
+    w.chunks_exact(2).map(|c| c[0] * c[1]).sum::<f64>()
+}
+
+#[differentiate]
+fn iter_skip_sum(w: &[f64]) -> f64 {
+    w.iter().skip(1).sum::<f64>()
+}
+
+#[differentiate]
+fn iter_take_sum(w: &[f64]) -> f64 {
+    w.iter().take(2).sum::<f64>()
+}
+
+#[differentiate]
+fn iter_step_by_sum(w: &[f64]) -> f64 {
+    w.iter().step_by(2).sum::<f64>()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_filter_sum(w: &[f64]) -> f64 {
+    w.iter().filter(|v| **v > 0.0).sum::<f64>()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_chain_sum(w: &[f64]) -> f64 {
+    w.iter().chain(w.iter()).sum::<f64>()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_max_by(w: &[f64]) -> f64 {
+    *w.iter().max_by(|a, b| a.total_cmp(b)).unwrap()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_min_by(w: &[f64]) -> f64 {
+    w.iter().copied().min_by(|a, b| a.total_cmp(b)).unwrap()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_reduce(w: &[f64]) -> f64 {
+    w.iter().copied().reduce(|a, b| a * b).unwrap()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_last(w: &[f64]) -> f64 {
+    *w.iter().last().unwrap() * 2.0
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_next(w: &[f64]) -> f64 {
+    *w.iter().next().unwrap() * 2.0
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_nth(w: &[f64]) -> f64 {
+    *w.iter().nth(1).unwrap() * 2.0
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_collect(w: &[f64]) -> f64 {
+    let c: Vec<f64> = w.iter().map(|v| v * 2.0).collect();
+    c[0] * c[1]
+}
+
+#[differentiate]
+fn local_iter_sum(w: &[f64]) -> f64 {
+    let mut b = vec![0.0; 2];
+    b[0] = w[0] * w[1];
+    b.iter().sum::<f64>()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn iter_sum_path(w: &[f64]) -> f64 {
+    Iterator::sum::<f64>(w.iter())
+}
+
+#[differentiate]
+fn array_into_iter_sum(a: [f64; 3]) -> f64 {
+    a.into_iter().sum::<f64>()
+}
+
+#[differentiate]
+fn array_iter_map(a: [f64; 3]) -> f64 {
+    a.iter().map(|v| v.sin()).sum::<f64>()
+}
+
+#[differentiate]
+fn range_map_scalar(x: f64) -> f64 {
+    (0..3).map(|i| x * i as f64).sum::<f64>()
+}
+
+#[cfg(any())] // rejected: this iterator form is not differentiated yet
+#[differentiate]
+fn array_lit_iter_sum(x: f64) -> f64 {
+    [x, 2.0 * x].iter().sum::<f64>()
+}
+
 mod check {
     use super::common;
 
@@ -1676,4 +2159,106 @@ mod check {
         common::assert_vec_close(&g.w, &[0.8, 0.6], 1e-12, "st_param_wrt dw");
         common::assert_close(g.b, 0.7, 1e-12, "st_param_wrt db");
     }
+
+    // iterator chains
+    v!(pos_let_chain, pos_let_chain_fwd, pos_let_chain_adjoint, pos_let_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_let_typed_chain, pos_let_typed_chain_fwd, pos_let_typed_chain_adjoint, pos_let_typed_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_assign_chain, pos_assign_chain_fwd, pos_assign_chain_adjoint, pos_assign_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_compound_add_chain, pos_compound_add_chain_fwd, pos_compound_add_chain_adjoint, pos_compound_add_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_compound_mul_chain, pos_compound_mul_chain_fwd, pos_compound_mul_chain_adjoint, pos_compound_mul_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_compound_div_chain, pos_compound_div_chain_fwd, pos_compound_div_chain_adjoint, pos_compound_div_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_call_arg_chain, pos_call_arg_chain_fwd, pos_call_arg_chain_adjoint, pos_call_arg_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_call_arg_nested_chain, pos_call_arg_nested_chain_fwd, pos_call_arg_nested_chain_adjoint, pos_call_arg_nested_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_method_recv_chain, pos_method_recv_chain_fwd, pos_method_recv_chain_adjoint, pos_method_recv_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_method_arg_chain, pos_method_arg_chain_fwd, pos_method_arg_chain_adjoint, pos_method_arg_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_path_arg_chain, pos_path_arg_chain_fwd, pos_path_arg_chain_adjoint, pos_path_arg_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_binary_chain, pos_binary_chain_fwd, pos_binary_chain_adjoint, pos_binary_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_neg_chain, pos_neg_chain_fwd, pos_neg_chain_adjoint, pos_neg_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_paren_chain, pos_paren_chain_fwd, pos_paren_chain_adjoint, pos_paren_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_if_then_chain, pos_if_then_chain_fwd, pos_if_then_chain_adjoint, pos_if_then_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_if_else_chain, pos_if_else_chain_fwd, pos_if_else_chain_adjoint, pos_if_else_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_if_stmt_chain, pos_if_stmt_chain_fwd, pos_if_stmt_chain_adjoint, pos_if_stmt_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_else_if_chain, pos_else_if_chain_fwd, pos_else_if_chain_adjoint, pos_else_if_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_while_body_chain, pos_while_body_chain_fwd, pos_while_body_chain_adjoint, pos_while_body_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_for_body_chain, pos_for_body_chain_fwd, pos_for_body_chain_adjoint, pos_for_body_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_for_body_break_chain, pos_for_body_break_chain_fwd, pos_for_body_break_chain_adjoint, pos_for_body_break_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_return_early_chain, pos_return_early_chain_fwd, pos_return_early_chain_adjoint, pos_return_early_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_return_last_chain, pos_return_last_chain_fwd, pos_return_last_chain_adjoint, pos_return_last_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_tail_chain, pos_tail_chain_fwd, pos_tail_chain_adjoint, pos_tail_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_block_value_chain, pos_block_value_chain_fwd, pos_block_value_chain_adjoint, pos_block_value_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_block_tail_chain, pos_block_tail_chain_fwd, pos_block_tail_chain_adjoint, pos_block_tail_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_block_let_chain, pos_block_let_chain_fwd, pos_block_let_chain_adjoint, pos_block_let_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_block_stmt_chain, pos_block_stmt_chain_fwd, pos_block_stmt_chain_adjoint, pos_block_stmt_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_buffer_store_chain, pos_buffer_store_chain_fwd, pos_buffer_store_chain_adjoint, pos_buffer_store_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_array_store_chain, pos_array_store_chain_fwd, pos_array_store_chain_adjoint, pos_array_store_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_vec_fill_chain, pos_vec_fill_chain_fwd, pos_vec_fill_chain_adjoint, pos_vec_fill_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_array_fill_chain, pos_array_fill_chain_fwd, pos_array_fill_chain_adjoint, pos_array_fill_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_ref_deref_chain, pos_ref_deref_chain_fwd, pos_ref_deref_chain_adjoint, pos_ref_deref_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_cast_identity_chain, pos_cast_identity_chain_fwd, pos_cast_identity_chain_adjoint, pos_cast_identity_chain_grad; [0.6, 0.8, 1.1]);
+    v!(pos_shadow_chain, pos_shadow_chain_fwd, pos_shadow_chain_adjoint, pos_shadow_chain_grad; [0.6, 0.8, 1.1]);
+    v!(iter_sum, iter_sum_fwd, iter_sum_adjoint, iter_sum_grad; [0.6, 0.8, 1.1]);
+    v!(iter_sum_let_typed, iter_sum_let_typed_fwd, iter_sum_let_typed_adjoint, iter_sum_let_typed_grad; [0.6, 0.8, 1.1]);
+    v!(iter_copied_sum, iter_copied_sum_fwd, iter_copied_sum_adjoint, iter_copied_sum_grad; [0.6, 0.8, 1.1]);
+    v!(iter_cloned_sum, iter_cloned_sum_fwd, iter_cloned_sum_adjoint, iter_cloned_sum_grad; [0.6, 0.8, 1.1]);
+    v!(iter_product, iter_product_fwd, iter_product_adjoint, iter_product_grad; [0.6, 0.8, 1.1]);
+    v!(iter_map_sum, iter_map_sum_fwd, iter_map_sum_adjoint, iter_map_sum_grad; [0.6, 0.8, 1.1]);
+    v!(iter_map_product, iter_map_product_fwd, iter_map_product_adjoint, iter_map_product_grad; [0.6, 0.8, 1.1]);
+    v!(iter_map_sum_sqrt, iter_map_sum_sqrt_fwd, iter_map_sum_sqrt_adjoint, iter_map_sum_sqrt_grad; [0.6, 0.8, 1.1]);
+    v!(iter_fold, iter_fold_fwd, iter_fold_adjoint, iter_fold_grad; [0.6, 0.8, 1.1]);
+    v!(iter_fold_max, iter_fold_max_fwd, iter_fold_max_adjoint, iter_fold_max_grad; [0.6, 0.8, 1.1]);
+    v!(iter_enumerate_map, iter_enumerate_map_fwd, iter_enumerate_map_adjoint, iter_enumerate_map_grad; [0.6, 0.8, 1.1]);
+    v!(iter_rev_enumerate, iter_rev_enumerate_fwd, iter_rev_enumerate_adjoint, iter_rev_enumerate_grad; [0.6, 0.8, 1.1]);
+    v!(range_map_index, range_map_index_fwd, range_map_index_adjoint, range_map_index_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_zip_map, iter_zip_map_fwd, iter_zip_map_adjoint, iter_zip_map_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(windows_map, windows_map_fwd, windows_map_adjoint, windows_map_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(chunks_map, chunks_map_fwd, chunks_map_adjoint, chunks_map_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(chunks_exact_map, chunks_exact_map_fwd, chunks_exact_map_adjoint, chunks_exact_map_grad; [0.6, 0.8, 1.1]);
+    v!(iter_skip_sum, iter_skip_sum_fwd, iter_skip_sum_adjoint, iter_skip_sum_grad; [0.6, 0.8, 1.1]);
+    v!(iter_take_sum, iter_take_sum_fwd, iter_take_sum_adjoint, iter_take_sum_grad; [0.6, 0.8, 1.1]);
+    v!(iter_step_by_sum, iter_step_by_sum_fwd, iter_step_by_sum_adjoint, iter_step_by_sum_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_filter_sum, iter_filter_sum_fwd, iter_filter_sum_adjoint, iter_filter_sum_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_chain_sum, iter_chain_sum_fwd, iter_chain_sum_adjoint, iter_chain_sum_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_max_by, iter_max_by_fwd, iter_max_by_adjoint, iter_max_by_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_min_by, iter_min_by_fwd, iter_min_by_adjoint, iter_min_by_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_reduce, iter_reduce_fwd, iter_reduce_adjoint, iter_reduce_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_last, iter_last_fwd, iter_last_adjoint, iter_last_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_next, iter_next_fwd, iter_next_adjoint, iter_next_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_nth, iter_nth_fwd, iter_nth_adjoint, iter_nth_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_collect, iter_collect_fwd, iter_collect_adjoint, iter_collect_grad; [0.6, 0.8, 1.1]);
+    v!(local_iter_sum, local_iter_sum_fwd, local_iter_sum_adjoint, local_iter_sum_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    v!(iter_sum_path, iter_sum_path_fwd, iter_sum_path_adjoint, iter_sum_path_grad; [0.6, 0.8, 1.1]);
+    a3!(array_into_iter_sum, array_into_iter_sum_fwd, array_into_iter_sum_adjoint, array_into_iter_sum_grad; [0.6, 0.8, 1.1]);
+    a3!(array_iter_map, array_iter_map_fwd, array_iter_map_adjoint, array_iter_map_grad; [0.6, 0.8, 1.1]);
+    s1!(range_map_scalar, range_map_scalar_fwd, range_map_scalar_adjoint, range_map_scalar_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "rejected: this iterator form is not differentiated yet"]
+    s1!(array_lit_iter_sum, array_lit_iter_sum_fwd, array_lit_iter_sum_adjoint, array_lit_iter_sum_grad; 0.7);
 }

@@ -53,7 +53,7 @@ impl Lowerer<'_> {
                 let span = m.method.to_token_stream();
                 let recv = self.kinds(&m.receiver).class;
                 if super::kinds::ITERATOR_METHODS.contains(&name.as_str()) {
-                    return (span, format!("`#[differentiate]` does not differentiate the iterator method `{name}` (yet); write the loop (`for i in 0..x.len()`, `for v in x.iter()`) and index the buffer (`x[i]`)"));
+                    return (span, format!("`#[differentiate]` does not differentiate the iterator method `{name}` here; chains of `iter`, `copied`, `cloned`, `enumerate`, `zip`, `rev`, `skip`, `take`, `step_by` and `map` ending in `sum`, `product` or `fold` are differentiated, anything else needs the loop (`for i in 0..x.len()`)"));
                 }
                 return match recv {
                     Class::Buf => (span, format!("`#[differentiate]` does not support the method `{name}` on a float buffer; write the loop (`for i in 0..x.len()`)")),
@@ -214,6 +214,10 @@ impl SoundWalk<'_, '_> {
         };
         if let Expr::MethodCall(m) = e {
             if iter_method(e) {
+                // the first method the chain does not support is where it stops
+                if super::iter::is_supported_iter(&m.receiver) {
+                    return false;
+                }
                 return matches!(strip_paren(&m.receiver), Expr::MethodCall(_))
                     && self.lw.kinds(&m.receiver).is_unsound();
             }

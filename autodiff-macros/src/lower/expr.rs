@@ -162,6 +162,9 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_method(&mut self, m: &syn::ExprMethodCall, out: &mut Block) -> Operand {
+        if let Some(chain) = super::iter::parse_chain(m) {
+            return self.lower_chain(&chain, out);
+        }
         let name = m.method.to_string();
         let recv_kind = self.kind_of(&m.receiver);
         // `self.k.max(x)`: a float method of a value of unknown type with float arguments.

@@ -624,6 +624,9 @@ impl Lowerer<'_> {
         if recv.class == Buf && COMPARING_BUF_METHODS.contains(&name.as_str()) {
             return all.as_class(NonFloat);
         }
+        if self.is_float_chain(m) {
+            return all.as_class(Float);
+        }
         // `(0..n).map(|i| w[i]).sum()`: an iterator, unless it is a method of a
         // passive value (`self.sum(x)`, a differentiable call).
         let method_of_value =
@@ -653,6 +656,45 @@ impl Lowerer<'_> {
             NonFloat | Unknown if float_arg && !recv.varied => all.as_class(Float),
             NonFloat | Unknown => all.as_class(Unknown),
         }
+    }
+
+    /// A chain `lower/iter.rs` desugars whose elements are floats: a float buffer as
+    /// its source, a closure computing a float, or a float `fold` seed.
+    fn is_float_chain(&self, m: &syn::ExprMethodCall) -> bool {
+        if super::iter::parse_chain(m).is_none() {
+            return false;
+        }
+        let mut e = &m.receiver;
+        let mut float = m
+            .args
+            .iter()
+            .take(1)
+            .any(|init| m.method == "fold" && self.kinds(init).class == Class::Float);
+        if let Some(syn::GenericArgument::Type(t)) =
+            m.turbofish.as_ref().and_then(|t| t.args.first())
+        {
+            return self.float.matches(t);
+        }
+        while let Expr::MethodCall(inner) = strip_paren(e) {
+            for a in &inner.args {
+                let k = match strip_paren(a) {
+                    Expr::Closure(c) => {
+                        let n = self.kcache.push_closure(c);
+                        let k = self.kinds(&c.body);
+                        self.kcache.pop(n);
+                        k
+                    }
+                    // `.zip(w.iter())`
+                    Expr::MethodCall(z) if z.method == "iter" => self.kinds(&z.receiver),
+                    other => self.kinds(other),
+                };
+                float |= matches!(k.class, Class::Float | Class::Buf);
+            }
+            float |= self.kinds(&inner.receiver).class == Class::Buf;
+            e = &inner.receiver;
+        }
+        float
+            || matches!(strip_paren(e), Expr::Reference(r) if self.kinds(&r.expr).class == Class::Buf)
     }
 
     /// `T::from(..)`, `f64::from(..)`, `NumCast::from(..)`: a conversion into the float type.

@@ -9,6 +9,7 @@
 mod call;
 mod check;
 mod expr;
+mod iter;
 mod kinds;
 mod loops;
 mod scope;
