@@ -132,3 +132,58 @@ pub fn ln2<F: Float>(_: F) -> F {
 pub fn ln10<F: Float>(_: F) -> F {
     lit(core::f64::consts::LN_10)
 }
+
+/// d(x.to_degrees())/dx = 180/π.
+#[inline(always)]
+pub fn deg_per_rad<F: Float>(_: F) -> F {
+    lit(180.0 / core::f64::consts::PI)
+}
+
+/// d(x.to_radians())/dx = π/180.
+#[inline(always)]
+pub fn rad_per_deg<F: Float>(_: F) -> F {
+    lit(core::f64::consts::PI / 180.0)
+}
+
+/// ∂copysign(x, y)/∂x = sgn(x)·sgn(y), by the sign bits (0 at x == 0, as `abs`).
+#[inline(always)]
+pub fn copysign_d<F: Float>(x: F, y: F) -> F {
+    let s = sign(x);
+    if y.is_sign_negative() {
+        -s
+    } else {
+        s
+    }
+}
+
+/// ∂clamp(x, lo, hi)/∂x: 1 inside `[lo, hi]` (bounds included), else 0.
+#[inline(always)]
+pub fn clamp_dx<F: Float>(x: F, lo: F, hi: F) -> F {
+    if x >= lo && x <= hi {
+        F::one()
+    } else if x < lo || x > hi {
+        F::zero()
+    } else {
+        x // NaN propagates
+    }
+}
+
+/// ∂clamp(x, lo, hi)/∂lo: 1 where `x < lo`.
+#[inline(always)]
+pub fn clamp_dlo<F: Float>(x: F, lo: F) -> F {
+    if x < lo {
+        F::one()
+    } else {
+        F::zero()
+    }
+}
+
+/// ∂clamp(x, lo, hi)/∂hi: 1 where `x > hi`.
+#[inline(always)]
+pub fn clamp_dhi<F: Float>(x: F, hi: F) -> F {
+    if x > hi {
+        F::one()
+    } else {
+        F::zero()
+    }
+}

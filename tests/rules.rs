@@ -299,6 +299,11 @@ op1!(ceil: f64, |x| x.ceil());
 op1!(round: f64, |x| x.round());
 op1!(trunc: f64, |x| x.trunc());
 op1!(floor_plus: f64, |x| x.floor() + x);
+op1!(to_degrees: f64, |x| x.to_degrees());
+op1!(to_radians: f64, |x| x.to_radians());
+op2!(copysign: f64, |a, b| a.copysign(b));
+op2!(clamp_x: f64, |x, lo| x.clamp(lo, 2.0));
+op2!(clamp_hi: f64, |x, hi| x.clamp(-1.0, hi));
 
 mod mul_add {
     #[autodiff::differentiate]
@@ -627,6 +632,52 @@ fn rule_mul_add() {
     }
     let (v, g) = mul_add::f_grad(2.0, 3.0, 4.0);
     assert_eq!((v, g), (10.0, (3.0, 2.0, 1.0)));
+}
+
+#[test]
+fn rule_angles_copysign_clamp() {
+    check_unary(
+        "to_degrees",
+        ops!(to_degrees),
+        |_| 180.0 / std::f64::consts::PI,
+        PTS,
+        true,
+    );
+    check_unary(
+        "to_radians",
+        ops!(to_radians),
+        |_| std::f64::consts::PI / 180.0,
+        PTS,
+        true,
+    );
+    // |a|·sgn(b): ∂a = sgn(a)·sgn(b), ∂b = 0
+    check_binary(
+        "copysign",
+        ops!(copysign),
+        |a, b| a.signum() * b.signum(),
+        |_, _| 0.0,
+        PAIRS,
+        true,
+    );
+    // clamp(x, lo, 2): 1 to x inside, 1 to lo below it
+    let inside_below = &[(0.5, -1.0), (1.5, 0.0), (-2.0, -1.0), (3.0, -1.0)];
+    check_binary(
+        "clamp(x, lo, 2)",
+        ops!(clamp_x),
+        |x, lo| if x >= lo && x <= 2.0 { 1.0 } else { 0.0 },
+        |x, lo| if x < lo { 1.0 } else { 0.0 },
+        inside_below,
+        true,
+    );
+    let above = &[(0.5, 1.0), (3.0, 2.5), (-0.5, 0.0)];
+    check_binary(
+        "clamp(x, -1, hi)",
+        ops!(clamp_hi),
+        |x, hi| if x >= -1.0 && x <= hi { 1.0 } else { 0.0 },
+        |x, hi| if x > hi { 1.0 } else { 0.0 },
+        above,
+        true,
+    );
 }
 
 #[test]

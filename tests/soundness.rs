@@ -384,7 +384,7 @@ fn pos_if_cond_known(x: f64) -> f64 {
 #[cfg(any())] // issue 9: rejected by the macro today
 #[differentiate]
 fn pos_if_cond_unknown(x: f64) -> f64 {
-    if x.clamp(-5.0, 5.0) > 0.1 {
+    if x.fract() > 0.1 {
         x * 2.0
     } else {
         x * 3.0
@@ -429,7 +429,7 @@ fn pos_while_cond_known(x: f64) -> f64 {
 #[differentiate]
 fn pos_while_cond_unknown(x: f64) -> f64 {
     let mut s = x;
-    while s < 10.0 * x.clamp(-5.0, 5.0) {
+    while s < 10.0 * x.fract() {
         s = s * 2.0;
     }
     s
@@ -1941,6 +1941,55 @@ fn array_lit_iter_sum(x: f64) -> f64 {
     [x, 2.0 * x].iter().sum::<f64>()
 }
 
+// ---------------------------------------------------------------------------
+// float methods of the idiomatic-bodies issue
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn known_clamp(x: f64) -> f64 {
+    x.clamp(-5.0, 5.0) * x
+}
+
+#[differentiate]
+fn known_clamp_active_bounds(x: f64) -> f64 {
+    0.1_f64.clamp(x, x + 5.0) * x
+}
+
+#[differentiate]
+fn known_clamp_computed(x: f64) -> f64 {
+    (x * 2.0).exp().clamp(0.0, 9.0) * x
+}
+
+#[differentiate]
+fn known_to_radians(x: f64) -> f64 {
+    x.to_radians() * x
+}
+
+#[differentiate]
+fn known_to_degrees(x: f64) -> f64 {
+    x.to_degrees() * x
+}
+
+#[differentiate]
+fn known_copysign(x: f64) -> f64 {
+    x.copysign(-1.0) * x
+}
+
+#[differentiate]
+fn known_path_clamp(x: f64) -> f64 {
+    f64::clamp(x, -5.0, 5.0) * x
+}
+
+#[differentiate]
+fn known_path_to_radians(x: f64) -> f64 {
+    f64::to_radians(x) * x
+}
+
+#[differentiate]
+fn known_path_copysign(x: f64) -> f64 {
+    f64::copysign(x, -1.0) * x
+}
+
 mod check {
     use super::common;
 
@@ -2261,4 +2310,15 @@ mod check {
     #[cfg(any())]
     #[ignore = "rejected: this iterator form is not differentiated yet"]
     s1!(array_lit_iter_sum, array_lit_iter_sum_fwd, array_lit_iter_sum_adjoint, array_lit_iter_sum_grad; 0.7);
+
+    // float methods of the idiomatic-bodies issue
+    s1!(known_clamp, known_clamp_fwd, known_clamp_adjoint, known_clamp_grad; 0.7);
+    s1!(known_clamp_active_bounds, known_clamp_active_bounds_fwd, known_clamp_active_bounds_adjoint, known_clamp_active_bounds_grad; 0.7);
+    s1!(known_clamp_computed, known_clamp_computed_fwd, known_clamp_computed_adjoint, known_clamp_computed_grad; 0.7);
+    s1!(known_to_radians, known_to_radians_fwd, known_to_radians_adjoint, known_to_radians_grad; 0.7);
+    s1!(known_to_degrees, known_to_degrees_fwd, known_to_degrees_adjoint, known_to_degrees_grad; 0.7);
+    s1!(known_copysign, known_copysign_fwd, known_copysign_adjoint, known_copysign_grad; 0.7);
+    s1!(known_path_clamp, known_path_clamp_fwd, known_path_clamp_adjoint, known_path_clamp_grad; 0.7);
+    s1!(known_path_to_radians, known_path_to_radians_fwd, known_path_to_radians_adjoint, known_path_to_radians_grad; 0.7);
+    s1!(known_path_copysign, known_path_copysign_fwd, known_path_copysign_adjoint, known_path_copysign_grad; 0.7);
 }

@@ -21,7 +21,9 @@
 //! `abs` has derivative 0 at 0; `max`/`min` split the derivative evenly (½ each)
 //! at ties; `sqrt` and `ln` at 0 give an infinite derivative; `powf` with a zero
 //! base gives 0 with respect to the exponent; `floor`, `ceil`, `round`, `trunc`
-//! and `signum` have derivative 0 everywhere. NaN and infinity propagate.
+//! and `signum` have derivative 0 everywhere; `clamp` passes the derivative to
+//! `x` inside `[lo, hi]` (bounds included, as PyTorch) and to the bound it clamps
+//! to outside. NaN and infinity propagate.
 
 use std::fmt;
 
@@ -312,4 +314,11 @@ ops! {
     Ceil:   Method("ceil"),            costly, [None];
     Round:  Method("round"),           costly, [None];
     Trunc:  Method("trunc"),           costly, [None];
+    // constant factors 180/π and π/180
+    ToDegrees: Method("to_degrees"),   cheap,  [Some(h("deg_per_rad", vec![x(0)]))];
+    ToRadians: Method("to_radians"),   cheap,  [Some(h("rad_per_deg", vec![x(0)]))];
+    // |x|·sgn(y): sgn(x)·sgn(y) (0 at x == 0, as abs); the sign of y carries no derivative
+    Copysign: Method("copysign"),      costly, [Some(h("copysign_d", vec![x(0), x(1)])), None];
+    // 1 to x inside [lo, hi] (bounds included, as PyTorch), else 1 to the bound it is clamped to
+    Clamp:  Method("clamp"),           costly, [Some(h("clamp_dx", vec![x(0), x(1), x(2)])), Some(h("clamp_dlo", vec![x(0), x(1)])), Some(h("clamp_dhi", vec![x(0), x(2)]))];
 }

@@ -251,7 +251,7 @@ const POSITIONS: &[(&str, Option<&str>, &str)] = &[
 fn positions(t: &mut Table) {
     // (suffix, expression, signature prefix)
     let known = "x.sin()";
-    let unknown = "x.clamp(-5.0, 5.0)";
+    let unknown = "x.fract()";
     let chain = "w.iter().map(|v| v * v).sum::<f64>()";
     for &(pos, outside, body) in POSITIONS {
         let name = format!("pos_{pos}_known");
@@ -270,14 +270,14 @@ fn positions(t: &mut Table) {
             t.naming(
                 "position × unknown method",
                 Either(K_FLOAT_METHOD),
-                "clamp",
+                "fract",
                 src,
             );
         } else {
             t.naming(
                 "position × unknown method",
                 Reject(K_FLOAT_METHOD),
-                "clamp",
+                "fract",
                 src,
             );
         }
@@ -335,14 +335,23 @@ const UNDOCUMENTED_METHODS: &[(&str, &str)] = &[
     ("rem", "x % 0.5"),
 ];
 
+/// Float methods added by the idiomatic-bodies issue (API.md "Idiomatic bodies").
+const IDIOM_METHODS: &[(&str, &str)] = &[
+    ("clamp", "x.clamp(-5.0, 5.0)"),
+    ("clamp_active_bounds", "0.1_f64.clamp(x, x + 5.0)"),
+    ("clamp_computed", "(x * 2.0).exp().clamp(0.0, 9.0)"),
+    ("to_radians", "x.to_radians()"),
+    ("to_degrees", "x.to_degrees()"),
+    ("copysign", "x.copysign(-1.0)"),
+    ("path_clamp", "f64::clamp(x, -5.0, 5.0)"),
+    ("path_to_radians", "f64::to_radians(x)"),
+    ("path_copysign", "f64::copysign(x, -1.0)"),
+];
+
 /// Float methods outside the subset: `(row suffix, method name, expression)`.
 const UNKNOWN_METHODS: &[(&str, &str, &str)] = &[
-    ("clamp", "clamp", "x.clamp(-5.0, 5.0)"),
-    ("to_radians", "to_radians", "x.to_radians()"),
-    ("to_degrees", "to_degrees", "x.to_degrees()"),
     ("sin_cos_0", "sin_cos", "x.sin_cos().0"),
     ("sin_cos_1", "sin_cos", "x.sin_cos().1"),
-    ("copysign", "copysign", "x.copysign(-1.0)"),
     ("fract", "fract", "x.fract()"),
     ("rem_euclid", "rem_euclid", "x.rem_euclid(5.0)"),
     ("div_euclid", "div_euclid", "x.div_euclid(0.25)"),
@@ -355,16 +364,11 @@ const UNKNOWN_METHODS: &[(&str, &str, &str)] = &[
     ("to_owned", "to_owned", "x.to_owned()"),
     ("midpoint", "midpoint", "x.midpoint(1.0)"),
     ("next_up", "next_up", "x.next_up()"),
-    ("on_computed", "clamp", "(x * 2.0).exp().clamp(0.0, 9.0)"),
     ("on_local", "fract", "{ let y = x * 2.0; y.fract() }"),
-    ("active_arg", "clamp", "0.1_f64.clamp(x, 5.0)"),
 ];
 
 /// The same in path form.
 const UNKNOWN_FLOAT_FNS: &[(&str, &str, &str)] = &[
-    ("path_clamp", "clamp", "f64::clamp(x, -5.0, 5.0)"),
-    ("path_to_radians", "to_radians", "f64::to_radians(x)"),
-    ("path_copysign", "copysign", "f64::copysign(x, -1.0)"),
     ("path_fract", "fract", "f64::fract(x)"),
     ("path_from", "from", "f64::from(x)"),
 ];
@@ -373,6 +377,14 @@ fn methods(t: &mut Table) {
     for &(m, e) in KNOWN_METHODS {
         let name = format!("known_{m}");
         t.add("known float method", Accept, s1(&name, &format!("{e} * x")));
+    }
+    for &(m, e) in IDIOM_METHODS {
+        let name = format!("known_{m}");
+        t.add(
+            "known float method (idiomatic bodies)",
+            Accept,
+            s1(&name, &format!("{e} * x")),
+        );
     }
     for &(m, e) in UNDOCUMENTED_METHODS {
         let name = format!("known_{m}");

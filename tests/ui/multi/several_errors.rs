@@ -3,7 +3,7 @@ use autodiff::differentiate;
 
 #[differentiate]
 fn f(x: f64, n: usize) -> f64 {
-    let b = x.clamp(0.0, 1.0);
+    let b = x.fract();
     println!("{}", b);
     let mut s = x;
     loop {
