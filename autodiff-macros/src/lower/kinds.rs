@@ -236,7 +236,7 @@ pub fn is_passive_float_method(name: &str) -> bool {
 }
 
 /// Macros that produce `()` and only read their arguments.
-fn is_assert_macro(path: &syn::Path) -> bool {
+pub(super) fn is_assert_macro(path: &syn::Path) -> bool {
     path.get_ident().is_some_and(|i| {
         matches!(
             i.to_string().as_str(),

@@ -112,6 +112,17 @@ impl Lowerer<'_> {
                 self.lower_let(local, out);
                 Exits::default()
             }
+            // A `const` at the top of the body is visible to both sweeps.
+            SynStmt::Item(syn::Item::Const(c))
+                if self.block_stack.len() == 1 && self.loop_depth == 0 =>
+            {
+                out.stmts.push(Stmt::Passive(c.to_token_stream()));
+                Exits::default()
+            }
+            SynStmt::Item(syn::Item::Const(c)) => {
+                self.diag.error(c.const_token.span, "`#[differentiate]` supports `const` items at the top of the function body; move this one there");
+                Exits::default()
+            }
             SynStmt::Item(item) => {
                 self.diag.error(item.span(), "`#[differentiate]` does not support items inside the function body; move them outside");
                 Exits::default()
@@ -125,6 +136,9 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_macro_stmt(&mut self, mac: &syn::Macro, out: &mut Block) {
+        if super::kinds::is_assert_macro(&mac.path) {
+            return self.lower_assert(mac, out);
+        }
         let mut touches = false;
         self.for_each_var(mac.tokens.clone(), &mut |id| {
             if self.vars[id].kind != Kind::Passive {
@@ -144,6 +158,27 @@ impl Lowerer<'_> {
         let p = self.passive_tokens(mac.to_token_stream());
         let t = p.tokens;
         out.stmts.push(Stmt::Passive(quote!(#t;)));
+    }
+
+    /// `assert!(..)`, `assert_eq!(..)`, `debug_assert!(..)` and friends only read
+    /// their arguments: copied through (forward sweep only) once each is sound.
+    fn lower_assert(&mut self, mac: &syn::Macro, out: &mut Block) {
+        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        let Ok(args) = syn::parse::Parser::parse2(parser, mac.tokens.clone()) else {
+            self.diag
+                .error_spanned(&mac.path, "expected the arguments of an assertion");
+            return;
+        };
+        let mut renamed = Vec::new();
+        for a in &args {
+            if self.check_sound(a) {
+                return;
+            }
+            renamed.push(self.passive(a).tokens);
+        }
+        let path = &mac.path;
+        out.stmts
+            .push(Stmt::Passive(quote!(#path!(#(#renamed),*);)));
     }
 
     pub(super) fn lower_let(&mut self, local: &syn::Local, out: &mut Block) {

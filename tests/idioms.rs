@@ -1,0 +1,245 @@
+//! Idiomatic bodies (issue 10): iterator chains, assertions, `const` items, the
+//! new float methods. Every function is checked against central differences,
+//! forward-vs-reverse agreement (`⟨ȳ, J·v⟩ = ⟨Jᵀȳ, v⟩`), accumulation with
+//! `dret ≠ 1` and the primal value (`common::check_all`), plus exact values
+//! where they are easy to state.
+
+#![allow(clippy::needless_range_loop, clippy::redundant_closure)]
+
+#[macro_use]
+mod common;
+
+use autodiff::differentiate;
+
+/// `check_all` for `fn(&[f64]) -> f64`.
+fn check_slice(
+    name: &str,
+    w: &[f64],
+    f: impl Fn(&[f64]) -> f64,
+    fwd: impl Fn(&[f64], &[f64]) -> (f64, f64),
+    adj: impl Fn(&[f64], &mut [f64], f64) -> f64,
+    grad: impl Fn(&[f64]) -> (f64, Vec<f64>),
+) {
+    common::check_all(name, w, f, fwd, adj, grad);
+}
+
+const W: [f64; 6] = [0.7, -1.2, 0.4, 1.9, -0.3, 0.8];
+
+// ---- iterator chains ----
+
+#[differentiate]
+fn sum_of_squares(x: &[f64]) -> f64 {
+    x.iter().map(|v| v * v).sum::<f64>()
+}
+
+#[differentiate]
+fn dot_zip(x: &[f64]) -> f64 {
+    let a = &x[0..3];
+    let b = &x[3..x.len()];
+    a.iter().zip(b.iter()).map(|(p, q)| p * q).sum()
+}
+
+#[differentiate]
+fn weighted(x: &[f64]) -> f64 {
+    x.iter()
+        .enumerate()
+        .map(|(i, &v)| (i as f64 + 1.0) * v.sin())
+        .sum()
+}
+
+#[differentiate]
+fn folded(x: &[f64]) -> f64 {
+    x.iter().copied().fold(0.5, |acc, v| acc * v + v.exp())
+}
+
+#[differentiate]
+fn product_of_tail(x: &[f64]) -> f64 {
+    x.iter().skip(1).take(3).product::<f64>()
+}
+
+#[differentiate]
+fn strided_reversed(x: &[f64]) -> f64 {
+    x.iter().rev().step_by(2).map(|v| v.tanh()).sum()
+}
+
+#[differentiate]
+fn over_a_range(w: &[f64]) -> f64 {
+    let n = w.len();
+    (0..n).map(|i| w[i] * w[n - 1 - i]).sum::<f64>() + (1..=2).rev().map(|i| w[i]).sum::<f64>()
+}
+
+#[differentiate]
+fn chain_in_a_loop(w: &[f64]) -> f64 {
+    let mut total = 0.0;
+    for r in 0..2 {
+        let s: f64 = w.iter().map(|v| v * (r as f64 + 1.0)).sum();
+        total += s * s;
+    }
+    total
+}
+
+#[differentiate]
+fn mean(w: &[f64]) -> f64 {
+    w.iter().sum::<f64>() / w.len() as f64
+}
+
+#[differentiate]
+fn generic_sum<T: autodiff::Float>(w: &[T]) -> T {
+    // `T: Float` has no `Sum`: the generic form is a fold
+    w.iter().fold(T::zero(), |acc, &v| acc + v * v * v)
+}
+
+#[test]
+fn iterator_chains_differentiate() {
+    check_slice(
+        "sum_of_squares",
+        &W,
+        sum_of_squares,
+        |x, v| sum_of_squares_fwd(x, v),
+        |x, d, r| sum_of_squares_adjoint(x, d, r),
+        |x| sum_of_squares_grad(x),
+    );
+    check_slice(
+        "weighted",
+        &W,
+        weighted,
+        |x, v| weighted_fwd(x, v),
+        |x, d, r| weighted_adjoint(x, d, r),
+        |x| weighted_grad(x),
+    );
+    check_slice(
+        "folded",
+        &W,
+        folded,
+        |x, v| folded_fwd(x, v),
+        |x, d, r| folded_adjoint(x, d, r),
+        |x| folded_grad(x),
+    );
+    check_slice(
+        "product_of_tail",
+        &W,
+        product_of_tail,
+        |x, v| product_of_tail_fwd(x, v),
+        |x, d, r| product_of_tail_adjoint(x, d, r),
+        |x| product_of_tail_grad(x),
+    );
+    check_slice(
+        "strided_reversed",
+        &W,
+        strided_reversed,
+        |x, v| strided_reversed_fwd(x, v),
+        |x, d, r| strided_reversed_adjoint(x, d, r),
+        |x| strided_reversed_grad(x),
+    );
+    check_slice(
+        "over_a_range",
+        &W,
+        over_a_range,
+        |x, v| over_a_range_fwd(x, v),
+        |x, d, r| over_a_range_adjoint(x, d, r),
+        |x| over_a_range_grad(x),
+    );
+    check_slice(
+        "chain_in_a_loop",
+        &W,
+        chain_in_a_loop,
+        |x, v| chain_in_a_loop_fwd(x, v),
+        |x, d, r| chain_in_a_loop_adjoint(x, d, r),
+        |x| chain_in_a_loop_grad(x),
+    );
+    check_slice(
+        "mean",
+        &W,
+        mean,
+        |x, v| mean_fwd(x, v),
+        |x, d, r| mean_adjoint(x, d, r),
+        |x| mean_grad(x),
+    );
+    check_slice(
+        "generic_sum",
+        &W,
+        generic_sum::<f64>,
+        |x, v| generic_sum_fwd(x, v),
+        |x, d, r| generic_sum_adjoint(x, d, r),
+        |x| generic_sum_grad(x),
+    );
+    // exact values
+    assert_eq!(sum_of_squares_grad(&[1.0, 2.0, 3.0]).1, vec![2.0, 4.0, 6.0]);
+    assert_eq!(
+        product_of_tail_grad(&[9.0, 2.0, 3.0, 4.0, 9.0]).1,
+        vec![0.0, 12.0, 8.0, 6.0, 0.0]
+    );
+    assert_eq!(mean_grad(&[1.0, 2.0, 3.0, 4.0]).1, vec![0.25; 4]);
+}
+
+#[test]
+fn empty_chains_are_their_identity() {
+    assert_eq!(sum_of_squares_grad(&[]), (0.0, vec![]));
+    assert_eq!(product_of_tail_grad(&[1.0]), (1.0, vec![0.0]));
+}
+
+#[test]
+fn zip_stops_at_the_shorter_slice() {
+    // a = x[..3], b = x[3..]: Σ a_i b_i
+    let x = [1.0, 2.0, 3.0, 4.0, 5.0];
+    assert_eq!(
+        dot_zip_grad(&x),
+        (1.0 * 4.0 + 2.0 * 5.0, vec![4.0, 5.0, 0.0, 1.0, 2.0])
+    );
+}
+
+// ---- assertions and `const` items ----
+
+#[differentiate]
+fn asserted(w: &[f64], scale: f64) -> f64 {
+    const HALF: f64 = 0.5;
+    assert!(!w.is_empty(), "needs at least one weight");
+    assert_eq!(w.len() % 2, 0);
+    debug_assert!(scale.is_finite() && w[0] > -10.0);
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += HALF * scale * w[i] * w[i];
+    }
+    s
+}
+
+#[test]
+fn assertions_and_consts_pass_through() {
+    let w = [0.3, -0.9, 1.4, 0.2];
+    common::check_all(
+        "asserted",
+        &[0.3, -0.9, 1.4, 0.2, 1.7],
+        |x| asserted(&x[..4], x[4]),
+        |x, v| asserted_fwd(&x[..4], &v[..4], x[4], v[4]),
+        |x, d, r| {
+            let (dw, ds) = d.split_at_mut(4);
+            asserted_adjoint(&x[..4], dw, x[4], &mut ds[0], r)
+        },
+        |x| {
+            let (y, (gw, gs)) = asserted_grad(&x[..4], x[4]);
+            let mut g = gw;
+            g.push(gs);
+            (y, g)
+        },
+    );
+    assert_eq!(asserted_grad(&w, 2.0).1 .0, vec![0.6, -1.8, 2.8, 0.4]);
+    let failed = std::panic::catch_unwind(|| asserted_grad(&[1.0, 2.0, 3.0], 1.0));
+    assert!(
+        failed.is_err(),
+        "the assertion runs in the generated code too"
+    );
+}
+
+// ---- the float methods of the idiomatic-bodies issue ----
+
+#[differentiate]
+fn angles(x: f64) -> f64 {
+    x.to_radians().sin() * x.to_degrees() + x.copysign(-2.0) + x.clamp(-0.5, 0.5)
+}
+
+#[test]
+fn angle_sign_and_clamp_methods() {
+    for x in [0.3, -1.1, 2.0] {
+        check_scalar!(angles, angles_fwd, angles_adjoint, angles_grad; [x]);
+    }
+}
