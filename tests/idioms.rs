@@ -243,3 +243,37 @@ fn angle_sign_and_clamp_methods() {
         check_scalar!(angles, angles_fwd, angles_adjoint, angles_grad; [x]);
     }
 }
+
+// ---- local closures, inlined where they are called ----
+
+#[differentiate]
+fn closures(x: f64, w: &[f64]) -> f64 {
+    let sq = |v: f64| v * v;
+    let scaled = |v: f64, k: usize| v * w[k] * x; // captures `w` and `x`
+    let idx = |i: usize| i % 2; // passive: also used in an index
+    let mut s = sq(x) + sq(w[0] + 1.0);
+    for i in 0..w.len() {
+        s += scaled(w[i], idx(i));
+    }
+    s + w[idx(3)]
+}
+
+#[test]
+fn local_closures_are_inlined() {
+    common::check_all(
+        "closures",
+        &[0.7, 0.3, -1.1, 0.6, 1.4],
+        |x| closures(x[0], &x[1..]),
+        |x, v| closures_fwd(x[0], v[0], &x[1..], &v[1..]),
+        |x, d, r| {
+            let (d0, rest) = d.split_at_mut(1);
+            closures_adjoint(x[0], &mut d0[0], &x[1..], rest, r)
+        },
+        |x| {
+            let (y, (g0, g1)) = closures_grad(x[0], &x[1..]);
+            let mut g = vec![g0];
+            g.extend(g1);
+            (y, g)
+        },
+    );
+}

@@ -1990,6 +1990,83 @@ fn known_path_copysign(x: f64) -> f64 {
     f64::copysign(x, -1.0) * x
 }
 
+// ---------------------------------------------------------------------------
+// closures, const items and assertions (issue 10)
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn pos_closure_body_known(x: f64) -> f64 {
+    let c = |v: f64| v * x.sin();
+    c(2.0)
+}
+
+#[differentiate]
+fn closure_capture(x: f64) -> f64 {
+    let c = |v: f64| v * x;
+    c(2.0)
+}
+
+#[differentiate]
+fn closure_param(x: f64) -> f64 {
+    let f = |v: f64| v * v;
+    f(x)
+}
+
+#[differentiate]
+fn closure_untyped(x: f64) -> f64 {
+    let f = |v| v;
+    f(x) * 2.0
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn closure_immediate(x: f64) -> f64 {
+    (|v: f64| v * 2.0)(x)
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn closure_move(x: f64) -> f64 {
+    let c = move || x * 2.0;
+    c()
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn closure_arg(x: f64) -> f64 {
+    apply(|v| v * x, 2.0)
+}
+
+#[differentiate]
+fn closure_buffer(w: &[f64]) -> f64 {
+    let g = |i: usize| w[i] * 2.0;
+    g(1)
+}
+
+#[differentiate]
+fn ctl_const_item(x: f64) -> f64 {
+    const K: f64 = 2.0;
+    x * K
+}
+
+#[differentiate]
+fn mac_assert(x: f64) -> f64 {
+    assert!(x > 0.0);
+    x * x
+}
+
+#[differentiate]
+fn mac_assert_eq(x: f64) -> f64 {
+    assert_eq!(x, x);
+    x * x
+}
+
+#[differentiate]
+fn mac_debug_assert(x: f64) -> f64 {
+    debug_assert!(x.is_finite());
+    x * x
+}
+
 mod check {
     use super::common;
 
@@ -2321,4 +2398,24 @@ mod check {
     s1!(known_path_clamp, known_path_clamp_fwd, known_path_clamp_adjoint, known_path_clamp_grad; 0.7);
     s1!(known_path_to_radians, known_path_to_radians_fwd, known_path_to_radians_adjoint, known_path_to_radians_grad; 0.7);
     s1!(known_path_copysign, known_path_copysign_fwd, known_path_copysign_adjoint, known_path_copysign_grad; 0.7);
+
+    // closures, const items and assertions
+    s1!(pos_closure_body_known, pos_closure_body_known_fwd, pos_closure_body_known_adjoint, pos_closure_body_known_grad; 0.7);
+    s1!(closure_capture, closure_capture_fwd, closure_capture_adjoint, closure_capture_grad; 0.7);
+    s1!(closure_param, closure_param_fwd, closure_param_adjoint, closure_param_grad; 0.7);
+    s1!(closure_untyped, closure_untyped_fwd, closure_untyped_adjoint, closure_untyped_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    s1!(closure_immediate, closure_immediate_fwd, closure_immediate_adjoint, closure_immediate_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    s1!(closure_move, closure_move_fwd, closure_move_adjoint, closure_move_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    s1!(closure_arg, closure_arg_fwd, closure_arg_adjoint, closure_arg_grad; 0.7);
+    v!(closure_buffer, closure_buffer_fwd, closure_buffer_adjoint, closure_buffer_grad; [0.6, 0.8, 1.1]);
+    s1!(ctl_const_item, ctl_const_item_fwd, ctl_const_item_adjoint, ctl_const_item_grad; 0.7);
+    s1!(mac_assert, mac_assert_fwd, mac_assert_adjoint, mac_assert_grad; 0.7);
+    s1!(mac_assert_eq, mac_assert_eq_fwd, mac_assert_eq_adjoint, mac_assert_eq_grad; 0.7);
+    s1!(mac_debug_assert, mac_debug_assert_fwd, mac_debug_assert_adjoint, mac_debug_assert_grad; 0.7);
 }

@@ -37,6 +37,9 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_call(&mut self, c: &syn::ExprCall, out: &mut Block) -> Operand {
+        if let Some(idx) = self.closure_of(&c.func) {
+            return self.lower_closure_call(idx, c, out);
+        }
         if let Some((name, span)) = self.float_method_path(&c.func) {
             let Some(op) = method_op(&name) else {
                 return Operand::Const(self.zero_pexpr());

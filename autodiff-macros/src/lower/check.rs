@@ -79,14 +79,14 @@ impl Lowerer<'_> {
                     return (func, format!("`#[differentiate]` cannot differentiate through the call of `{path}`, which is not a differentiable function; compute the float with supported operations"));
                 }
                 if matches!(strip_paren(&c.func), Expr::Closure(_)) {
-                    return (func, "`#[differentiate]` cannot differentiate through a closure; write a separate `#[differentiate]` function and call it".to_string());
+                    return (func, "`#[differentiate]` cannot differentiate through a closure used as a value; bind it with `let` and call it (`let f = |v: f64| ..; f(x)`), or write a separate `#[differentiate]` function".to_string());
                 }
                 "`#[differentiate]` can only call functions by path (`g(x)`, `m::g(x)`)".to_string()
             }
             Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => "`#[differentiate]` does not support tuples of differentiated values (`t.0`); bind each float with its own `let`".to_string(),
             Expr::Field(_) => "`#[differentiate]` cannot read a field of a differentiated value; bind each float with its own `let`".to_string(),
             Expr::Closure(c) => {
-                return (c.or1_token.to_token_stream(), "`#[differentiate]` cannot differentiate through a closure; write a separate `#[differentiate]` function and call it".to_string());
+                return (c.or1_token.to_token_stream(), "`#[differentiate]` cannot differentiate through a closure used as a value; bind it with `let` and call it (`let f = |v: f64| ..; f(x)`), or write a separate `#[differentiate]` function".to_string());
             }
             Expr::Macro(m) => {
                 return (m.mac.path.to_token_stream(), format!("`#[differentiate]` cannot differentiate through the macro `{}!`; only `vec![..; n]` may take differentiated values", m.mac.path.to_token_stream()));
@@ -257,7 +257,7 @@ pub(super) fn unsupported(e: &Expr) -> Option<String> {
     let what = match e {
         Expr::Match(_) => return Some("`#[differentiate]` cannot differentiate through `match`; use `if`/`else`".into()),
         Expr::Loop(_) => return Some("`#[differentiate]` cannot differentiate through `loop`; use `while` or `for`".into()),
-        Expr::Closure(_) => return Some("`#[differentiate]` cannot differentiate through a closure; write a separate `#[differentiate]` function and call it".into()),
+        Expr::Closure(_) => return Some("`#[differentiate]` cannot differentiate through a closure used as a value; bind it with `let` and call it (`let f = |v: f64| ..; f(x)`), or write a separate `#[differentiate]` function".into()),
         Expr::Unsafe(_) => return Some("`#[differentiate]` cannot differentiate through `unsafe` code".into()),
         Expr::Async(_) | Expr::Await(_) => "`async`/`.await`",
         Expr::TryBlock(_) | Expr::Try(_) => "`?`",

@@ -131,6 +131,14 @@ impl KindCache {
         n
     }
 
+    /// Binds names to given kinds for a walk; returns how many.
+    pub fn push_names(&self, names: impl Iterator<Item = (String, Kinds)>) -> usize {
+        let mut ov = self.overlay.borrow_mut();
+        let before = ov.len();
+        ov.extend(names);
+        ov.len() - before
+    }
+
     /// Binds a closure's parameters (values of unknown type) for a walk of its body.
     pub fn push_closure(&self, c: &syn::ExprClosure) -> usize {
         let names = closure_params(c);
@@ -155,6 +163,8 @@ pub struct VarFacts {
     pub opaque: bool,
     /// A container of integers or booleans (`&[usize]`): its elements are non-floats.
     pub int_elems: bool,
+    /// A local closure (`lower/closure.rs`), inlined where it is called.
+    pub closure: Option<usize>,
 }
 
 const PASSIVE_FLOAT_METHODS: &[&str] = &[
@@ -743,8 +753,13 @@ impl Lowerer<'_> {
                 Float
             });
         }
+        if let Some(idx) = self.closure_of(&c.func) {
+            // a local closure, inlined: its body's kind
+            let each: Vec<Kinds> = c.args.iter().map(|a| self.kinds(a)).collect();
+            let body = self.closure_call_kinds(idx, &each);
+            return args.merge(body).as_class(body.class);
+        }
         if self.lookup_path(&c.func).is_some() {
-            // a local closure
             return args.as_class(Unknown);
         }
         let constructor = p

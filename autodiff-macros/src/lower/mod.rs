@@ -8,6 +8,7 @@
 
 mod call;
 mod check;
+mod closure;
 mod expr;
 mod iter;
 mod kinds;
@@ -79,6 +80,8 @@ pub struct Lowerer<'d> {
     kcache: kinds::KindCache,
     /// Per variable: what lowering knows beyond its IR kind.
     facts: Vec<kinds::VarFacts>,
+    /// Local closures, inlined where they are called.
+    closures: Vec<closure::ClosureDef>,
     /// Names assigned anywhere in the body (`x = ..`, `x += ..`, `&mut x`): a float
     /// parameter left out of `wrt` that is assigned may still carry a derivative.
     assigned_names: Vec<String>,
@@ -143,6 +146,7 @@ impl<'d> Lowerer<'d> {
             early_ret: None,
             kcache: kinds::KindCache::default(),
             facts: Vec::new(),
+            closures: Vec::new(),
             assigned_names: assigned_names(block),
         }
     }

@@ -197,6 +197,9 @@ impl Lowerer<'_> {
         let Some(init) = &local.init else {
             return self.lower_let_deferred(&binding, out);
         };
+        if let Expr::Closure(c) = strip_paren(&init.expr) {
+            return self.lower_let_closure(&binding.ident, c, out);
+        }
         if let Some((_, els)) = &init.diverge {
             self.diag.error(
                 els.span(),

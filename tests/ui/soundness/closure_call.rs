@@ -1,10 +1,10 @@
-//! Calling a local closure with a differentiated value is rejected.
+//! Calling a local closure that computes something other than a float (a tuple) from differentiated values is rejected.
 use autodiff::differentiate;
 
 #[differentiate]
 fn f(x: f64) -> f64 {
-    let c = |v: f64| v * 2.0;
-    c(x)
+    let c = |v: f64| (v, 2.0 * v);
+    c(x).1
 }
 
 fn main() {}
