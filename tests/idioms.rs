@@ -277,3 +277,121 @@ fn local_closures_are_inlined() {
         },
     );
 }
+
+// ---- `match` and `loop` ----
+
+#[derive(Clone, Copy)]
+pub enum Act {
+    Relu,
+    Tanh,
+    Scaled(usize),
+}
+
+#[differentiate]
+fn activate(x: f64, act: Act) -> f64 {
+    match act {
+        Act::Relu => x.max(0.0),
+        Act::Tanh => x.tanh(),
+        Act::Scaled(k) => x * k as f64,
+    }
+}
+
+#[differentiate]
+fn piecewise(x: f64, n: usize) -> f64 {
+    let base = match x {
+        a if a <= -1.0 => -1.0 - 0.5 * (a + 1.0),
+        a if a <= 1.0 => a * a * a,
+        a => 1.0 + 3.0 * (a - 1.0),
+    };
+    let mut s = base;
+    match n {
+        0 => s *= 2.0,
+        1 | 2 => {
+            s += x.sin();
+        }
+        _ => {}
+    }
+    match n > 1 {
+        true => s * x,
+        false => s,
+    }
+}
+
+#[differentiate]
+fn newton_sqrt(a: f64) -> f64 {
+    // sqrt(a) by Newton's iteration, stopped by a tolerance: a `loop` with `break value`
+    let mut x = a.max(1.0);
+    let mut steps = 0;
+    loop {
+        let next = 0.5 * (x + a / x);
+        steps += 1;
+        if (next - x).abs() < 1e-15 || steps > 50 {
+            break next;
+        }
+        x = next;
+    }
+}
+
+#[differentiate]
+fn loop_statement(x: f64) -> f64 {
+    let mut s = x;
+    let mut k = 0;
+    loop {
+        s = s * 0.5 + x;
+        k += 1;
+        if k == 4 {
+            break;
+        }
+    }
+    s
+}
+
+#[test]
+fn match_on_enums_integers_bools_and_float_guards() {
+    for x in [-2.5f64, -0.4, 0.7, 1.8] {
+        for act in [Act::Relu, Act::Tanh, Act::Scaled(3)] {
+            if matches!(act, Act::Relu) && x.abs() < 1e-9 {
+                continue;
+            }
+            common::check_all(
+                "activate",
+                &[x],
+                |v| activate(v[0], act),
+                |v, d| activate_fwd(v[0], d[0], act),
+                |v, d, r| activate_adjoint(v[0], &mut d[0], act, r),
+                |v| {
+                    let (y, g) = activate_grad(v[0], act);
+                    (y, vec![g])
+                },
+            );
+        }
+        for n in 0..4 {
+            common::check_all(
+                "piecewise",
+                &[x],
+                |v| piecewise(v[0], n),
+                |v, d| piecewise_fwd(v[0], d[0], n),
+                |v, d, r| piecewise_adjoint(v[0], &mut d[0], n, r),
+                |v| {
+                    let (y, g) = piecewise_grad(v[0], n);
+                    (y, vec![g])
+                },
+            );
+        }
+    }
+    assert_eq!(activate_grad(2.0, Act::Scaled(3)), (6.0, 3.0));
+    assert_eq!(piecewise_grad(0.5, 5).1, 3.0 * 0.25 * 0.5 + 0.125);
+}
+
+#[test]
+fn loop_with_break_value() {
+    for a in [0.3, 2.0, 9.0] {
+        check_scalar!(newton_sqrt, newton_sqrt_fwd, newton_sqrt_adjoint, newton_sqrt_grad; [a]);
+        let (y, d) = newton_sqrt_grad(a);
+        assert!((y - a.sqrt()).abs() < 1e-12);
+        assert!((d - 0.5 / a.sqrt()).abs() < 1e-9, "{d}");
+    }
+    for x in [0.3, -1.2] {
+        check_scalar!(loop_statement, loop_statement_fwd, loop_statement_adjoint, loop_statement_grad; [x]);
+    }
+}

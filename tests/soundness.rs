@@ -116,6 +116,28 @@ macro_rules! s1 {
     };
 }
 
+/// `fn f(x: f64, n: usize) -> f64`, for `n` in `0..3`.
+macro_rules! xn {
+    ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $x:expr) => {
+        #[test]
+        fn $f() {
+            for n in 0..3 {
+                common::check_all(
+                    stringify!($f),
+                    &[$x],
+                    |x| super::$f(x[0], n),
+                    |x, v| super::$fwd(x[0], v[0], n),
+                    |x, d, r| super::$adj(x[0], &mut d[0], n, r),
+                    |x| {
+                        let (y, g) = super::$grad(x[0], n);
+                        (y, vec![g])
+                    },
+                );
+            }
+        }
+    };
+}
+
 /// `fn f(w: &[f64]) -> f64`.
 macro_rules! v {
     ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $w:expr) => {
@@ -2067,6 +2089,89 @@ fn mac_debug_assert(x: f64) -> f64 {
     x * x
 }
 
+// ---------------------------------------------------------------------------
+// match and loop (issue 10)
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn pos_match_arm_known(x: f64) -> f64 {
+    match 1 {
+        0 => x,
+        _ => x.sin(),
+    }
+}
+
+#[differentiate]
+fn pos_loop_break_value_known(x: f64) -> f64 {
+    let y = loop {
+        break x.sin();
+    };
+    y * x
+}
+
+#[differentiate]
+fn ctl_match_bool(x: f64) -> f64 {
+    match x > 0.0 {
+        true => x,
+        false => -x,
+    }
+}
+
+#[differentiate]
+fn ctl_match_guard(x: f64) -> f64 {
+    match 1 {
+        _ if x > 0.0 => x * x,
+        _ => -x,
+    }
+}
+
+#[differentiate]
+fn ctl_loop_break(x: f64) -> f64 {
+    let mut s = x;
+    loop {
+        s *= 2.0;
+        if s > 10.0 {
+            break;
+        }
+    }
+    s
+}
+
+#[differentiate]
+fn ctl_loop_break_value(x: f64) -> f64 {
+    let y = loop {
+        break x * 2.0;
+    };
+    y
+}
+
+#[differentiate]
+fn ctl_match_value(x: f64, n: usize) -> f64 {
+    match n {
+        0 => x,
+        _ => x * 2.0,
+    }
+}
+
+#[differentiate]
+fn ctl_match_let(x: f64, n: usize) -> f64 {
+    let y = match n {
+        0 => x * x,
+        _ => x,
+    };
+    y
+}
+
+#[differentiate]
+fn ctl_match_stmt(x: f64, n: usize) -> f64 {
+    let mut y = x;
+    match n {
+        0 => y = x * x,
+        _ => {}
+    }
+    y
+}
+
 mod check {
     use super::common;
 
@@ -2418,4 +2523,15 @@ mod check {
     s1!(mac_assert, mac_assert_fwd, mac_assert_adjoint, mac_assert_grad; 0.7);
     s1!(mac_assert_eq, mac_assert_eq_fwd, mac_assert_eq_adjoint, mac_assert_eq_grad; 0.7);
     s1!(mac_debug_assert, mac_debug_assert_fwd, mac_debug_assert_adjoint, mac_debug_assert_grad; 0.7);
+
+    // match and loop
+    s1!(pos_match_arm_known, pos_match_arm_known_fwd, pos_match_arm_known_adjoint, pos_match_arm_known_grad; 0.7);
+    s1!(pos_loop_break_value_known, pos_loop_break_value_known_fwd, pos_loop_break_value_known_adjoint, pos_loop_break_value_known_grad; 0.7);
+    s1!(ctl_match_bool, ctl_match_bool_fwd, ctl_match_bool_adjoint, ctl_match_bool_grad; 0.7);
+    s1!(ctl_match_guard, ctl_match_guard_fwd, ctl_match_guard_adjoint, ctl_match_guard_grad; 0.7);
+    s1!(ctl_loop_break, ctl_loop_break_fwd, ctl_loop_break_adjoint, ctl_loop_break_grad; 0.7);
+    s1!(ctl_loop_break_value, ctl_loop_break_value_fwd, ctl_loop_break_value_adjoint, ctl_loop_break_value_grad; 0.7);
+    xn!(ctl_match_value, ctl_match_value_fwd, ctl_match_value_adjoint, ctl_match_value_grad; 0.7);
+    xn!(ctl_match_let, ctl_match_let_fwd, ctl_match_let_adjoint, ctl_match_let_grad; 0.7);
+    xn!(ctl_match_stmt, ctl_match_stmt_fwd, ctl_match_stmt_adjoint, ctl_match_stmt_grad; 0.7);
 }

@@ -15,6 +15,7 @@ fn g<T: Float>(x: T, y: T) -> T {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -62,6 +63,7 @@ fn g_fwd<T: Float>(x: T, dx: T, y: T, dy: T) -> (T, T) {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -147,6 +149,7 @@ fn g_adjoint<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, dret: T) -> T {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -15,6 +15,7 @@ fn dot(w: &[f64], x: &[f64]) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -42,6 +43,7 @@ fn dot_fwd(w: &[f64], dw: &[f64], x: &[f64], dx: &[f64]) -> (f64, f64) {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -73,6 +75,7 @@ fn dot_adjoint(w: &[f64], dw: &mut [f64], x: &[f64], dx: &mut [f64], dret: f64) 
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -61,6 +61,7 @@ pub fn gmm_objective(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -201,6 +202,7 @@ pub fn gmm_objective_fwd(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -431,6 +433,7 @@ pub fn gmm_objective_adjoint(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -18,6 +18,7 @@ fn moving(w: &[f64]) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -48,6 +49,7 @@ fn moving_fwd(w: &[f64], dw: &[f64]) -> (f64, f64) {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -101,6 +103,7 @@ fn moving_adjoint(w: &[f64], dw: &mut [f64], dret: f64) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -15,6 +15,7 @@ fn power(x: f64, n: usize) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -38,6 +39,7 @@ fn power_fwd(x: f64, dx: f64, n: usize) -> (f64, f64) {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -77,6 +79,7 @@ fn power_adjoint(x: f64, dx: &mut f64, n: usize, dret: f64) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -18,6 +18,7 @@ pub fn rosenbrock(x: &[f64]) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -57,6 +58,7 @@ pub fn rosenbrock_fwd(x: &[f64], dx: &[f64]) -> (f64, f64) {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -108,6 +110,7 @@ pub fn rosenbrock_adjoint(x: &[f64], dx: &mut [f64], dret: f64) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

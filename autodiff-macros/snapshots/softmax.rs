@@ -28,6 +28,7 @@ pub fn loss(w: &[f64], x: &[f64], label: usize, k: usize) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -83,6 +84,7 @@ pub fn loss_fwd(w: &[f64], dw: &[f64], x: &[f64], label: usize, k: usize) -> (f6
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -180,6 +182,7 @@ pub fn loss_adjoint(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

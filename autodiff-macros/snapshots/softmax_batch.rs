@@ -39,6 +39,7 @@ pub fn softmax_loss(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -113,6 +114,7 @@ pub fn softmax_loss_fwd(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -226,6 +228,7 @@ pub fn softmax_loss_adjoint(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

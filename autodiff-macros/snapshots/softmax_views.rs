@@ -41,6 +41,7 @@ pub fn softmax_loss(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -125,6 +126,7 @@ pub fn softmax_loss_fwd(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -255,6 +257,7 @@ pub fn softmax_loss_adjoint(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -12,6 +12,7 @@ fn f(x: f64, y: f64) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -39,6 +40,7 @@ fn f_fwd(x: f64, dx: f64, y: f64, dy: f64) -> (f64, f64) {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -80,6 +82,7 @@ fn f_adjoint(x: f64, dx: &mut f64, y: f64, dy: &mut f64, dret: f64) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -14,6 +14,7 @@ fn two_views(x: f64, w: &[f64]) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -44,6 +45,7 @@ fn two_views_fwd(x: f64, dx: f64, w: &[f64], dw: &[f64]) -> (f64, f64) {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -84,6 +86,7 @@ fn two_views_adjoint(x: f64, dx: &mut f64, w: &[f64], dw: &mut [f64], dret: f64)
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

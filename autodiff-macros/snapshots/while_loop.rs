@@ -21,6 +21,7 @@ fn fixed_point(a: f64, tol: f64) -> f64 {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -60,6 +61,7 @@ fn fixed_point_fwd(a: f64, da: f64, tol: f64, dtol: f64) -> (f64, f64) {
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery
@@ -128,6 +130,7 @@ fn fixed_point_adjoint(
     unused_parens,
     unused_braces,
     non_snake_case,
+    while_true,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

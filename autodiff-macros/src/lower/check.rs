@@ -255,8 +255,6 @@ fn pretty_tokens(t: &TokenStream) -> String {
 /// Constructs outside the contract, with the message saying what to use instead.
 pub(super) fn unsupported(e: &Expr) -> Option<String> {
     let what = match e {
-        Expr::Match(_) => return Some("`#[differentiate]` cannot differentiate through `match`; use `if`/`else`".into()),
-        Expr::Loop(_) => return Some("`#[differentiate]` cannot differentiate through `loop`; use `while` or `for`".into()),
         Expr::Closure(_) => return Some("`#[differentiate]` cannot differentiate through a closure used as a value; bind it with `let` and call it (`let f = |v: f64| ..; f(x)`), or write a separate `#[differentiate]` function".into()),
         Expr::Unsafe(_) => return Some("`#[differentiate]` cannot differentiate through `unsafe` code".into()),
         Expr::Async(_) | Expr::Await(_) => "`async`/`.await`",

@@ -118,6 +118,8 @@ impl Lowerer<'_> {
             Expr::MethodCall(m) => self.lower_method(m, out),
             Expr::Call(c) => self.lower_call(c, out),
             Expr::If(i) => self.lower_if_value(i, out),
+            Expr::Match(m) => self.lower_match_value(m, out),
+            Expr::Loop(l) => self.lower_loop_value(l, out),
             Expr::Block(b) => {
                 self.check_block_label(b);
                 self.scopes.push(Vec::new());

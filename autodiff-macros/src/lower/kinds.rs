@@ -434,6 +434,17 @@ impl Lowerer<'_> {
                 then.merge(els).merge(cond).as_class(class)
             }
             Expr::Block(b) => self.block_kinds(&b.block),
+            Expr::Match(m) => self.match_kinds(m),
+            // a `loop` that breaks with a value computes it from what its body reads
+            Expr::Loop(l) => {
+                let body = self.block_kinds(&l.body);
+                let class = if body.mentions { Float } else { Unknown };
+                Kinds {
+                    varied: body.varied || body.mentions,
+                    ..body
+                }
+                .as_class(class)
+            }
             Expr::Macro(m) if m.mac.path.is_ident("vec") => {
                 let tokens = &m.mac.tokens;
                 match syn::parse2::<syn::ExprRepeat>(quote::quote!([#tokens])) {
@@ -587,6 +598,47 @@ impl Lowerer<'_> {
             .unwrap_or(Kinds::of(Class::NonFloat));
         self.kcache.pop(pushed);
         tail.merge(side).as_class(tail.class)
+    }
+
+    /// Like an `if` chain: the arms' values, with a name for the whole value bound
+    /// to the scrutinee's kinds.
+    fn match_kinds(&self, m: &syn::ExprMatch) -> Kinds {
+        use Class::*;
+        let scrut = self.kinds(&m.expr);
+        let mut all = Kinds {
+            varied: false,
+            ..scrut
+        };
+        let mut classes = Vec::new();
+        for arm in &m.arms {
+            let mut names = Vec::new();
+            super::scope::pat_idents(&arm.pat, &mut names);
+            let whole = matches!(&arm.pat, Pat::Ident(pi) if pi.subpat.is_none());
+            let k = if whole { scrut } else { Kinds::of(Unknown) };
+            let n = self
+                .kcache
+                .push_names(names.into_iter().map(|i| (i.to_string(), k)));
+            if let Some((_, g)) = &arm.guard {
+                all = all.merge(Kinds {
+                    varied: false,
+                    ..self.kinds(g)
+                });
+            }
+            let body = self.kinds(&arm.body);
+            self.kcache.pop(n);
+            classes.push(body.class);
+            all = all.merge(body);
+        }
+        let class = if classes.contains(&Float) {
+            Float
+        } else if classes.contains(&Buf) {
+            Buf
+        } else if classes.iter().all(|c| *c == NonFloat) {
+            NonFloat
+        } else {
+            Unknown
+        };
+        all.as_class(class)
     }
 
     /// The class a `let` gives the name it binds.

@@ -9,6 +9,7 @@
 mod call;
 mod check;
 mod closure;
+mod control;
 mod expr;
 mod iter;
 mod kinds;

@@ -33,11 +33,20 @@ impl Lowerer<'_> {
             let last = i + 1 == stmts.len();
             if last && want_tail {
                 if let SynStmt::Expr(e, None) = stmt {
-                    if !matches!(
+                    let k = self.kinds(e);
+                    let control = matches!(
                         e,
-                        Expr::If(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Block(_)
-                    ) || self.kind_of(e) != Kind::Passive
-                    {
+                        Expr::If(_)
+                            | Expr::ForLoop(_)
+                            | Expr::While(_)
+                            | Expr::Block(_)
+                            | Expr::Match(_)
+                            | Expr::Loop(_)
+                    );
+                    // a block that is a constant (`{ self.k }`) is a value too
+                    let constant_block =
+                        matches!(e, Expr::Block(_)) && !k.mentions && k.class == Class::Unknown;
+                    if !control || k.kind() != Kind::Passive || constant_block {
                         let k = self.kinds(e);
                         if k.kind() == Kind::Passive && !k.reads && !k.is_unsound() {
                             if let Expr::Return(_) = e {
@@ -480,6 +489,8 @@ impl Lowerer<'_> {
                 Exits::default()
             }
             Expr::If(i) => self.lower_if_stmt(i, out),
+            Expr::Match(m) => self.lower_match_stmt(m, out),
+            Expr::Loop(l) => self.lower_loop_stmt(l, out),
             Expr::ForLoop(f) => self.lower_for(f, out),
             Expr::While(w) => self.lower_while(w, out),
             Expr::Block(b) => {

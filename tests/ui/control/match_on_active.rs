@@ -1,11 +1,12 @@
-//! `match` on a differentiated value is rejected; the error points at `match`.
+//! A `match` on a differentiated float with a literal pattern is rejected: a float is matched with `_`, a name and guards.
 use autodiff::differentiate;
 
 #[differentiate]
-fn f(x: f64, n: usize) -> f64 {
-    match n {
-        0 => x,
-        _ => 2.0 * x,
+fn f(x: f64) -> f64 {
+    match x {
+        0.0 => 1.0,
+        a if a > 1.0 => a * a,
+        a => a,
     }
 }
 
