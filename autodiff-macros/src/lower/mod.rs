@@ -128,6 +128,7 @@ pub fn lower_fn(
     let mut body = Block {
         id: 0,
         stmts: Vec::new(),
+        ids: Vec::new(),
     };
     // Reserve the names users see first, so that generated names never clash with them.
     let mut names = Vec::new();
