@@ -6,6 +6,10 @@
 //! variables whose primal value the reverse sweep reads (operands of nonlinear
 //! rules, indices, loop bounds, call arguments): only those are saved when the
 //! forward sweep overwrites them (Tapenade's to-be-recorded analysis).
+//!
+//! Facts about statements are keyed by [`StmtId`], which orders statements as the
+//! program runs them once: a use and an overwrite, a loop body, a binding are
+//! compared as ids and [`Extent`]s.
 
 use crate::ir::*;
 use crate::rules::partials;

@@ -1,4 +1,5 @@
-//! Names, rendering of operands and rule partials, and the generated signatures.
+//! What forward and reverse generation share: names, rendering of operands, rule
+//! partials, ranges and calls.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -277,6 +278,95 @@ impl<'a> Gen<'a> {
             })
             .collect()
     }
+
+    pub fn range_tokens(&self, r: &Range) -> TokenStream {
+        let Range::Range {
+            lo,
+            hi,
+            inclusive,
+            rev,
+        } = r;
+        let (lo, hi) = (bound(lo), bound(hi));
+        let base = if *inclusive {
+            quote!(#lo..=#hi)
+        } else {
+            quote!(#lo..#hi)
+        };
+        if *rev {
+            quote!((#base).rev())
+        } else {
+            base
+        }
+    }
+
+    pub fn callee_tokens(&self, c: &Call, suffix: &str) -> TokenStream {
+        match &c.callee {
+            Callee::Path {
+                prefix,
+                name,
+                generics,
+            } => {
+                let n = if suffix.is_empty() {
+                    name.clone()
+                } else {
+                    format_ident!("{}{}", name, suffix)
+                };
+                quote!(#prefix #n #generics)
+            }
+            Callee::Method { recv, name } => {
+                let n = if suffix.is_empty() {
+                    name.clone()
+                } else {
+                    format_ident!("{}{}", name, suffix)
+                };
+                let r = &recv.tokens;
+                quote!(#r.#n)
+            }
+        }
+    }
+
+    pub fn gen_primal_call(&self, c: &Call) -> TokenStream {
+        let callee = self.callee_tokens(c, "");
+        let args: Vec<TokenStream> = c
+            .args
+            .iter()
+            .map(|a| match a {
+                CallArg::Float(o) => self.primal(o),
+                CallArg::Buf { var, by_ref } => self.buf_arg(*var, *by_ref),
+                CallArg::Passive(p) => p.tokens.clone(),
+            })
+            .collect();
+        quote!(#callee(#(#args),*))
+    }
+
+    pub fn buf_arg(&self, var: VarId, by_ref: bool) -> TokenStream {
+        let b = self.ident(var);
+        if by_ref {
+            quote!(&#b)
+        } else {
+            quote!(#b)
+        }
+    }
+
+    /// A zero shadow for a buffer that carries no derivative (the callee still takes one).
+    pub fn zero_buffer(&self, var: VarId) -> TokenStream {
+        let b = self.ident(var);
+        match self.f.vars[var].buf {
+            Some(BufRepr::ArrayParam) | Some(BufRepr::LocalArray) => {
+                quote!(::autodiff::__private::zeros_like_array(&#b))
+            }
+            Some(BufRepr::ArrayRefParam) => quote!(::autodiff::__private::zeros_like_array(#b)),
+            _ => quote!(::autodiff::__private::zeros_like(&#b[..])),
+        }
+    }
+}
+
+/// `if exit { break; }` after each iteration of a loop that can leave early.
+pub fn exit_check(exit: Option<&PExpr>) -> Option<TokenStream> {
+    exit.map(|e| {
+        let e = &e.tokens;
+        quote!(if #e { break; })
+    })
 }
 
 /// A range bound, parenthesised unless it is atomic.

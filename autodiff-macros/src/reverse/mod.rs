@@ -3,8 +3,10 @@
 //!
 //! Two steps: [`plan`] decides, once, from the IR and the analysis, what is stored,
 //! recomputed, undone and fused (keyed by statement id and variable); emission
-//! ([`block`], [`stmt`], [`call`], [`places`]) writes the code the plan describes
-//! and decides nothing of its own.
+//! ([`block`], [`stmt`], [`call`], [`places`]) writes the code the plan describes.
+//! What emission still chooses is local to the code it writes: the form of an
+//! update (`s += e` passes `s̄` through), the names of locals, and which views a
+//! statement's reverse names and so must bind.
 //!
 //! # What is stored, and why
 //!
@@ -70,7 +72,9 @@
 //!   execution; per variable bound in a nested block, how its value comes back
 //!   (`Keep`).
 //! - `fuse.rs`: which loop runs fused, and its per-iteration scratch buffers.
-//! - `stmt.rs`, `block.rs`, `call.rs`, `places.rs`: the code, from the plan.
+//! - `stmt.rs` (one statement), `block.rs` (a block: its statements, the values
+//!   its bindings keep, the fused loop), `call.rs` (adjoint calls), `places.rs`
+//!   (where values and adjoints are found, contributions): the code, from the plan.
 
 mod block;
 mod call;

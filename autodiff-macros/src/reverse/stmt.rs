@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::plan::{Branch, Save};
 use super::{Part, Rev};
-use crate::emit::bound;
+use crate::emit::{bound, exit_check};
 use crate::ir::*;
 use crate::rules::Op;
 
@@ -445,12 +445,4 @@ impl Rev<'_> {
             _ => quote!(),
         }
     }
-}
-
-/// `if exit { break; }` after each iteration of a loop that can leave early.
-fn exit_check(exit: Option<&PExpr>) -> Option<TokenStream> {
-    exit.map(|e| {
-        let e = &e.tokens;
-        quote!(if #e { break; })
-    })
 }
