@@ -17,6 +17,8 @@ pub struct Plan {
     /// By variable: how the reverse reaches a view (decided by the analysis, whose
     /// reads depend on it).
     views: Vec<Option<ViewPlan>>,
+    /// By variable: a view whose bounds the forward sweep keeps in locals.
+    kept_bounds: Vec<bool>,
     pub fused: Option<Fusion>,
 }
 
@@ -109,8 +111,13 @@ impl Plan {
             blocks: vec![BlockPlan::default(); f.n_blocks],
             keeps: vec![Keep::Nothing; f.vars.len()],
             views: a.views.clone(),
+            kept_bounds: Vec::new(),
             fused: plan_fusion(f, a),
         };
+        // The reverse reaches the view, and its bounds change after it is made.
+        p.kept_bounds = (0..f.vars.len())
+            .map(|v| (a.needed[v] || a.active[v]) && p.view(v).saved)
+            .collect();
         Planner { f, a, p: &mut p }.plan_block(&f.body, Scope::Function);
         p
     }
@@ -143,10 +150,9 @@ impl Plan {
         })
     }
 
-    /// Does the forward sweep keep the bounds of view `v` in locals (the reverse reaches
-    /// it, and they change after it is made)?
-    pub fn keeps_bounds(&self, a: &Analysis, v: VarId) -> bool {
-        (a.needed[v] || a.active[v]) && self.view(v).saved
+    /// Does the forward sweep keep the bounds of view `v` in locals?
+    pub fn keeps_bounds(&self, v: VarId) -> bool {
+        self.kept_bounds[v]
     }
 }
 

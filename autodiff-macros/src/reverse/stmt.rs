@@ -89,7 +89,7 @@ impl Rev<'_> {
     /// `let v = &base[lo..hi];`, keeping the bounds in locals when the plan says so.
     fn gen_let_view(&self, var: VarId, base: VarId, lo: &PExpr, hi: &PExpr) -> TokenStream {
         let v = self.g.ident(var);
-        if self.plan.keeps_bounds(self.g.a, var) {
+        if self.plan.keeps_bounds(var) {
             // The reverse sweep needs the bounds as they are now.
             let (l, h) = self.bound_idents(var);
             let (lo, hi) = (bound(lo), bound(hi));
