@@ -6,6 +6,10 @@
 //! variables whose primal value the reverse sweep reads (operands of nonlinear
 //! rules, indices, loop bounds, call arguments): only those are saved when the
 //! forward sweep overwrites them (Tapenade's to-be-recorded analysis).
+//!
+//! Facts about statements are keyed by [`StmtId`], which orders statements as the
+//! program runs them once: a use and an overwrite, a loop body, a binding are
+//! compared as ids and [`Extent`]s.
 
 use crate::ir::*;
 use crate::rules::partials;
@@ -13,14 +17,13 @@ use crate::rules::partials;
 pub struct Analysis {
     pub active: Vec<bool>,
     pub needed: Vec<bool>,
-    /// Pre-order positions of the statements whose reverse reads each variable's value.
-    pub uses: Vec<Vec<usize>>,
-    /// Pre-order position of every statement, keyed by address.
-    pub pos: std::collections::BTreeMap<usize, usize>,
-    /// `(first, last)` positions inside each loop body.
-    pub loops: Vec<(usize, usize)>,
-    /// Position of each variable's binding (`None` for parameters).
-    pub decl: Vec<Option<usize>>,
+    /// The statements whose reverse reads each variable's value.
+    pub uses: Vec<Vec<StmtId>>,
+    /// The statements of each loop body.
+    pub loops: Vec<Extent>,
+    /// Where each variable is bound (`None` for parameters); a loop's variable is bound
+    /// where its body starts.
+    pub decl: Vec<Option<StmtId>>,
     /// Loops that overwrite a whole local buffer.
     pub kills: Vec<Kill>,
     /// Reassigned somewhere after its binding (by `Assign` or `Store`).
@@ -57,157 +60,152 @@ pub struct ViewPlan {
 /// element holds an older value.
 pub struct Kill {
     pub buf: VarId,
-    /// Position of the loop statement, and the end of its body.
-    pub start: usize,
-    pub end: usize,
-    /// Positions spanned by the block the loop stands in (it runs whenever that block does).
-    pub parent: (usize, usize),
+    /// The loop statement, and the end of its body.
+    pub start: StmtId,
+    pub end: StmtId,
+    /// The block the loop stands in (it runs whenever that block does).
+    pub parent: Extent,
 }
 
 pub fn analyze(f: &Func) -> Analysis {
     let n = f.vars.len();
+    let (assigned, loop_var) = find_writes(f);
+    let layout = Layout::of(f);
     let root = view_roots(f);
-    let mut varied = vec![false; n];
-    let mut useful = vec![false; n];
-    let mut assigned = vec![false; n];
-    let mut loop_var = vec![false; n];
-    for (i, v) in f.vars.iter().enumerate() {
-        if v.is_param && v.wrt {
-            varied[i] = true;
-        }
-    }
-    walk(&f.body, &mut |s| match s {
-        Stmt::Assign {
-            var, init: false, ..
-        } => assigned[*var] = true,
-        Stmt::Store { buf, .. } => assigned[*buf] = true,
-        Stmt::For { var, .. } => loop_var[*var] = true,
-        _ => {}
-    });
-    // varied: forward to a fixed point
-    loop {
-        let mut changed = false;
-        walk(&f.body, &mut |s| {
-            let Some((dst, src)) = def_use(s) else {
-                return;
-            };
-            if !varied[dst] && f.vars[dst].kind != Kind::Passive && src.iter().any(|v| varied[*v]) {
-                varied[dst] = true;
-                changed = true;
-            }
-        });
-        if !changed {
-            break;
-        }
-    }
-    // useful: backward to a fixed point
-    useful[f.ret] = true;
-    loop {
-        let mut changed = false;
-        walk(&f.body, &mut |s| {
-            let Some((dst, src)) = def_use(s) else {
-                return;
-            };
-            if useful[dst] {
-                for v in src {
-                    if !useful[v] && f.vars[v].kind != Kind::Passive {
-                        useful[v] = true;
-                        changed = true;
-                    }
-                }
-            }
-        });
-        if !changed {
-            break;
-        }
-    }
-    let active: Vec<bool> = (0..n)
-        .map(|i| varied[i] && useful[i] && f.vars[i].kind != Kind::Passive)
-        .collect();
-
-    // has_rev: blocks whose reverse sweep does something (bottom-up).
-    let mut has_rev = vec![false; f.n_blocks];
-    let mut pos = std::collections::BTreeMap::new();
-    let mut loops = Vec::new();
-    let mut blocks = Vec::new();
-    number(&f.body, &mut 0, &mut pos, &mut loops, &mut blocks);
-    let kills = find_kills(f, &pos, &blocks);
-    let mut decl = vec![None; n];
-    walk(&f.body, &mut |s| {
-        let at = pos.get(&(s as *const Stmt as usize)).copied();
-        match s {
-            Stmt::Let { var, .. } | Stmt::Decl { var } => decl[*var] = at,
-            // the loop variable is bound inside the body; the records before the loop
-            Stmt::For { var, last, .. } => {
-                decl[*var] = at.map(|p| p + 1);
-                if let Some(l) = last {
-                    decl[*l] = at;
-                }
-            }
-            Stmt::While { count, .. } => decl[*count] = at,
-            _ => {}
-        }
-    });
     let views = plan_views(f, &assigned, &root);
     let mut a = Analysis {
-        active,
+        active: analyze_active(f),
         needed: vec![false; n],
         uses: vec![Vec::new(); n],
-        pos,
-        loops,
-        decl,
-        kills,
+        loops: layout.loops,
+        decl: layout.decl,
+        kills: find_kills(f, &layout.blocks),
         assigned,
         has_rev: Vec::new(),
         loop_var,
-        views,
         root,
+        views,
     };
-    mark_rev(&f.body, &a, &mut has_rev);
-    a.has_rev = has_rev.clone();
+    a.has_rev = mark_rev(f, &a);
+    analyze_needed(f, &mut a);
+    a
+}
 
-    // needed: iterate, since saving a value makes its own inputs needed in turn.
+/// Which variables are reassigned after their binding, and which are `for` loop variables.
+fn find_writes(f: &Func) -> (Vec<bool>, Vec<bool>) {
+    let n = f.vars.len();
+    let (mut assigned, mut loop_var) = (vec![false; n], vec![false; n]);
+    f.body.walk(&mut |_, s| {
+        if let Some(v) = s.overwrites() {
+            assigned[v] = true;
+        }
+        for b in s.binds() {
+            loop_var[b.var] |= b.in_body;
+        }
+    });
+    (assigned, loop_var)
+}
+
+/// Active: varied (depends on an active parameter, propagated forward) and useful
+/// (reaches the returned value, propagated backward), both to a fixed point.
+fn analyze_active(f: &Func) -> Vec<bool> {
+    let n = f.vars.len();
+    let float = |v: VarId| f.vars[v].kind != Kind::Passive;
+    let mut varied: Vec<bool> = f.vars.iter().map(|v| v.is_param && v.wrt).collect();
+    fixed_point(f, &mut |dst, src| {
+        let reached = !varied[dst] && float(dst) && src.iter().any(|v| varied[*v]);
+        varied[dst] |= reached;
+        reached
+    });
+    let mut useful = vec![false; n];
+    useful[f.ret] = true;
+    fixed_point(f, &mut |dst, src| {
+        let mut changed = false;
+        if useful[dst] {
+            for v in src {
+                if !useful[*v] && float(*v) {
+                    useful[*v] = true;
+                    changed = true;
+                }
+            }
+        }
+        changed
+    });
+    (0..n).map(|i| varied[i] && useful[i] && float(i)).collect()
+}
+
+/// Applies `step` to every statement's data flow until no step changes anything.
+fn fixed_point(f: &Func, step: &mut impl FnMut(VarId, &[VarId]) -> bool) {
+    loop {
+        let mut changed = false;
+        f.body.walk(&mut |_, s| {
+            if let Some((dst, src)) = s.flow() {
+                changed |= step(dst, &src);
+            }
+        });
+        if !changed {
+            break;
+        }
+    }
+}
+
+/// Where blocks, loop bodies and bindings lie in statement order.
+struct Layout {
+    /// Per block id.
+    blocks: Vec<Extent>,
+    loops: Vec<Extent>,
+    decl: Vec<Option<StmtId>>,
+}
+
+impl Layout {
+    fn of(f: &Func) -> Layout {
+        let mut l = Layout {
+            blocks: vec![Extent::default(); f.n_blocks],
+            loops: Vec::new(),
+            decl: vec![None; f.vars.len()],
+        };
+        l.visit(&f.body, &mut StmtId::default());
+        l
+    }
+
+    /// `next`: the id after the last statement seen.
+    fn visit(&mut self, b: &Block, next: &mut StmtId) {
+        let start = *next;
+        for (id, s) in b.iter() {
+            *next = id.next();
+            for bind in s.binds() {
+                self.decl[bind.var] = Some(if bind.in_body { id.next() } else { id });
+            }
+            for nested in s.blocks() {
+                let first = *next;
+                self.visit(nested, next);
+                if matches!(s, Stmt::For { .. } | Stmt::While { .. }) {
+                    self.loops.push(Extent {
+                        start: first,
+                        end: *next,
+                    });
+                }
+            }
+        }
+        if self.blocks.len() <= b.id {
+            self.blocks.resize(b.id + 1, Extent::default());
+        }
+        self.blocks[b.id] = Extent { start, end: *next };
+    }
+}
+
+/// Needed, to a fixed point: saving a value makes its own inputs needed in turn.
+fn analyze_needed(f: &Func, a: &mut Analysis) {
     loop {
         let before = a.needed.clone();
-        let mut uses = vec![Vec::new(); n];
+        let mut uses = vec![Vec::new(); f.vars.len()];
         let mut u = Uses {
             uses: &mut uses,
             root: &a.root,
-            at: 0,
+            at: StmtId::default(),
         };
-        collect_needed(&f.body, &a, &mut u);
-        // Recomputed passive lets read their inputs in the reverse sweep (and so do
-        // cheap float lets recomputed from unchanging values, and views).
-        walk(&f.body, &mut |s| {
-            let Stmt::Let { var, rhs, .. } = s else {
-                return;
-            };
-            u.at = a.pos_of(s);
-            if let Rhs::View { base, lo, hi } = rhs {
-                if !a.needed[*var] && !a.active[*var] {
-                    return;
-                }
-                // The reverse slices the base again: a read of it for a needed view,
-                // and the base's own bounds for a view of a view.
-                if a.needed[*var] || a.root[*base] != *base {
-                    u.mark(*base);
-                }
-                // The bounds are evaluated again, unless the forward sweep kept them.
-                if a.views[*var].is_some_and(|p| !p.saved) {
-                    mark_reads(lo, &mut u);
-                    mark_reads(hi, &mut u);
-                }
-                return;
-            }
-            if !a.needed[*var] || !a.recomputable_let(*var, rhs) {
-                return;
-            }
-            match rhs {
-                Rhs::Passive(p) => mark_reads(p, &mut u),
-                Rhs::Op(_, args) => args.iter().for_each(|o| mark_operand(o, &mut u)),
-                _ => {}
-            }
-        });
+        collect_needed(&f.body, a, &mut u);
+        mark_recomputed_reads(f, a, &mut u);
         for u in uses.iter_mut() {
             u.sort_unstable();
             u.dedup();
@@ -215,64 +213,67 @@ pub fn analyze(f: &Func) -> Analysis {
         a.needed = uses.iter().map(|u| !u.is_empty()).collect();
         a.uses = uses;
         // A needed variable that is overwritten makes its block's reverse non-empty.
-        let mut has_rev = vec![false; f.n_blocks];
-        mark_rev(&f.body, &a, &mut has_rev);
-        a.has_rev = has_rev;
+        a.has_rev = mark_rev(f, a);
         if a.needed == before {
             break;
         }
     }
-    a
 }
 
-/// The variable a statement defines and the float variables its value comes from.
-fn def_use(s: &Stmt) -> Option<(VarId, Vec<VarId>)> {
-    match s {
-        Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } => Some((*var, rhs_vars(rhs))),
-        Stmt::Store { buf, value, .. } => Some((*buf, value.var().into_iter().collect())),
-        _ => None,
-    }
-}
-
-/// Float variables read by a right-hand side (operands, loaded buffers, buffer arguments).
-fn rhs_vars(rhs: &Rhs) -> Vec<VarId> {
-    let mut v: Vec<VarId> = rhs.operands().iter().filter_map(|o| o.var()).collect();
-    v.extend(rhs.buffers());
-    v
-}
-
-pub fn walk<'a>(b: &'a Block, f: &mut impl FnMut(&'a Stmt)) {
-    walk_stmts(&b.stmts, f)
-}
-
-/// [`walk`] over some statements of a block.
-pub fn walk_stmts<'a>(stmts: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
-    for s in stmts {
-        f(s);
-        match s {
-            Stmt::If { then, els, .. } => {
-                walk(then, f);
-                walk(els, f);
+/// Recomputed passive lets read their inputs in the reverse sweep (and so do cheap
+/// float lets recomputed from unchanging values, and views).
+fn mark_recomputed_reads(f: &Func, a: &Analysis, u: &mut Uses) {
+    f.body.walk(&mut |id, s| {
+        let Stmt::Let { var, rhs, .. } = s else {
+            return;
+        };
+        u.at = id;
+        if let Rhs::View { base, lo, hi } = rhs {
+            if !a.needed[*var] && !a.active[*var] {
+                return;
             }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => walk(body, f),
+            // The reverse slices the base again: a read of it for a needed view,
+            // and the base's own bounds for a view of a view.
+            if a.needed[*var] || a.root[*base] != *base {
+                u.mark(*base);
+            }
+            // The bounds are evaluated again, unless the forward sweep kept them.
+            if a.views[*var].is_some_and(|p| !p.saved) {
+                u.mark_reads(lo);
+                u.mark_reads(hi);
+            }
+            return;
+        }
+        if !a.needed[*var] || !a.recomputable_let(*var, rhs) {
+            return;
+        }
+        match rhs {
+            Rhs::Passive(p) => u.mark_reads(p),
+            Rhs::Op(_, args) => args.iter().for_each(|o| u.mark_operand(o)),
             _ => {}
         }
-    }
+    });
 }
 
 impl Analysis {
-    /// Does this statement have reverse-sweep work of its own (not counting nested blocks)?
-    pub fn stmt_has_rev(&self, s: &Stmt) -> bool {
+    /// Does the statement's own code (not its nested blocks) have reverse-sweep work?
+    fn own_rev(&self, id: StmtId, s: &Stmt) -> bool {
         match s {
             Stmt::Let { var, .. } => self.active[*var],
-            Stmt::Assign { var, init, .. } => {
-                self.active[*var] || (!*init && self.save_before(*var, s))
+            Stmt::Assign { var, .. } | Stmt::Store { buf: var, .. } => {
+                self.active[*var] || s.overwrites().is_some_and(|v| self.save_before(v, id))
             }
-            Stmt::Store { buf, .. } => self.active[*buf] || self.save_before(*buf, s),
-            Stmt::If { then, els, .. } => self.has_rev[then.id] || self.has_rev[els.id],
-            Stmt::For { body, .. } | Stmt::While { body, .. } => self.has_rev[body.id],
-            Stmt::Decl { .. } | Stmt::Passive(_) => false,
+            _ => false,
         }
+    }
+
+    /// Does this statement have reverse-sweep work, its own or in its nested blocks?
+    pub fn stmt_has_rev(&self, id: StmtId, s: &Stmt) -> bool {
+        self.own_rev(id, s) || s.blocks().iter().any(|b| self.block_has_rev(b))
+    }
+
+    pub fn block_has_rev(&self, b: &Block) -> bool {
+        self.has_rev.get(b.id).copied().unwrap_or(false)
     }
 
     /// Can a `let` inside a loop or branch be re-evaluated at the start of its block's
@@ -305,54 +306,40 @@ impl Analysis {
         self.assigned[v] || self.root.get(v).is_some_and(|r| self.assigned[*r])
     }
 
-    pub fn pos_of(&self, s: &Stmt) -> usize {
-        self.pos
-            .get(&(s as *const Stmt as usize))
-            .copied()
-            .unwrap_or(0)
-    }
-
     /// Must the forward sweep save `v` before statement `s` overwrites it? Only when
     /// the reverse sweep reads a value of `v` that `s` destroys: a use before `s`, or a
     /// use in a loop that also contains `s` (the next iteration overwrites it).
-    pub fn save_before(&self, v: VarId, s: &Stmt) -> bool {
+    pub fn save_before(&self, v: VarId, s: StmtId) -> bool {
         self.save_before_within(v, s, None)
     }
 
-    /// As [`Analysis::save_before`], counting only uses inside `outer` (a loop body's
-    /// positions) and not that loop's repetition: for per-iteration scratch of a
-    /// fused loop, whose previous iterations' values are dead.
-    pub fn save_before_within(&self, v: VarId, s: &Stmt, outer: Option<(usize, usize)>) -> bool {
-        let p = self.pos_of(s);
+    /// As [`Analysis::save_before`], counting only uses inside `outer` (a loop body)
+    /// and not that loop's repetition: for per-iteration scratch of a fused loop,
+    /// whose previous iterations' values are dead.
+    pub fn save_before_within(&self, v: VarId, p: StmtId, outer: Option<Extent>) -> bool {
         // Only loops around the binding repeat it: a variable bound inside a loop body
         // is a fresh variable in each iteration.
         let decl = self.decl[v];
         // A loop that overwrites every element of a buffer (`for i in 0..n { b[i] = .. }`
         // over `vec![..; n]`) and surely runs between a use and `s` makes the use read
         // other values than the ones `s` destroys.
-        let killed_between = |from: usize, to: usize| {
-            self.kills.iter().any(|k| {
-                k.buf == v && from < k.start && k.end <= to && k.parent.0 <= p && p < k.parent.1
-            })
+        let killed_between = |from: StmtId, to: StmtId| {
+            self.kills
+                .iter()
+                .any(|k| k.buf == v && from < k.start && k.end <= to && k.parent.contains(p))
         };
-        let inside = |u: usize| match outer {
-            Some((lo, hi)) => lo <= u && u < hi,
+        let inside = |u: StmtId| match outer {
+            Some(o) => o.contains(u),
             None => true,
         };
         self.uses[v].iter().filter(|&&u| inside(u)).any(|&u| {
             (u <= p && !killed_between(u, p))
-                || self
-                    .loops
-                    .iter()
-                    .filter(|&&l| Some(l) != outer)
-                    .any(|&(lo, hi)| {
-                        lo <= u
-                            && u < hi
-                            && lo <= p
-                            && p < hi
-                            && !decl.is_some_and(|d| lo <= d && d < hi)
-                            && !killed_between(lo.saturating_sub(1), p)
-                    })
+                || self.loops.iter().filter(|&&l| Some(l) != outer).any(|l| {
+                    l.contains(u)
+                        && l.contains(p)
+                        && !decl.is_some_and(|d| l.contains(d))
+                        && !killed_between(l.start.prev(), p)
+                })
         })
     }
 
@@ -364,22 +351,21 @@ impl Analysis {
     }
 }
 
-fn mark_rev(b: &Block, a: &Analysis, has_rev: &mut Vec<bool>) -> bool {
+/// Per block id: does its reverse sweep do anything (bottom-up)?
+fn mark_rev(f: &Func, a: &Analysis) -> Vec<bool> {
+    let mut has_rev = vec![false; f.n_blocks];
+    mark_block_rev(&f.body, a, &mut has_rev);
+    has_rev
+}
+
+fn mark_block_rev(b: &Block, a: &Analysis, has_rev: &mut Vec<bool>) -> bool {
     let mut any = false;
-    for s in &b.stmts {
-        let r = match s {
-            Stmt::If { then, els, .. } => {
-                let t = mark_rev(then, a, has_rev);
-                let e = mark_rev(els, a, has_rev);
-                t || e
-            }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => mark_rev(body, a, has_rev),
-            Stmt::Let { var, .. } => a.active[*var],
-            Stmt::Assign { var, init, .. } => a.active[*var] || (!*init && a.save_before(*var, s)),
-            Stmt::Store { buf, .. } => a.active[*buf] || a.save_before(*buf, s),
-            _ => false,
-        };
-        any |= r;
+    for (id, s) in b.iter() {
+        let nested = s
+            .blocks()
+            .into_iter()
+            .fold(false, |r, nb| mark_block_rev(nb, a, has_rev) | r);
+        any |= nested || a.own_rev(id, s);
     }
     if let Some(h) = has_rev.get_mut(b.id) {
         *h = any;
@@ -389,11 +375,11 @@ fn mark_rev(b: &Block, a: &Analysis, has_rev: &mut Vec<bool>) -> bool {
 
 /// Where each variable's value is read by the reverse sweep.
 struct Uses<'a> {
-    uses: &'a mut Vec<Vec<usize>>,
+    uses: &'a mut Vec<Vec<StmtId>>,
     /// A read of a view is a read of the buffer it views.
     root: &'a [VarId],
-    /// Position of the statement being scanned.
-    at: usize,
+    /// The statement being scanned.
+    at: StmtId,
 }
 
 impl Uses<'_> {
@@ -404,61 +390,29 @@ impl Uses<'_> {
             self.uses[r].push(self.at);
         }
     }
-}
 
-fn mark_reads(p: &PExpr, needed: &mut Uses) {
-    for r in &p.reads {
-        needed.mark(*r);
-    }
-}
-
-fn mark_operand(o: &Operand, needed: &mut Uses) {
-    match o {
-        Operand::Var(v) => needed.mark(*v),
-        Operand::Load(b, i) => {
-            needed.mark(*b);
-            mark_reads(i, needed);
-        }
-        Operand::Const(p) => mark_reads(p, needed),
-    }
-}
-
-/// Numbers statements in pre-order and records each loop body's span.
-fn number(
-    b: &Block,
-    next: &mut usize,
-    pos: &mut std::collections::BTreeMap<usize, usize>,
-    loops: &mut Vec<(usize, usize)>,
-    blocks: &mut Vec<(usize, (usize, usize))>,
-) {
-    let start = *next;
-    for s in &b.stmts {
-        pos.insert(s as *const Stmt as usize, *next);
-        *next += 1;
-        match s {
-            Stmt::If { then, els, .. } => {
-                number(then, next, pos, loops, blocks);
-                number(els, next, pos, loops, blocks);
-            }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => {
-                let first = *next;
-                number(body, next, pos, loops, blocks);
-                loops.push((first, *next));
-            }
-            _ => {}
+    fn mark_reads(&mut self, p: &PExpr) {
+        for r in &p.reads {
+            self.mark(*r);
         }
     }
-    blocks.push((b.id, (start, *next)));
+
+    fn mark_operand(&mut self, o: &Operand) {
+        match o {
+            Operand::Var(v) => self.mark(*v),
+            Operand::Load(b, i) => {
+                self.mark(*b);
+                self.mark_reads(i);
+            }
+            Operand::Const(p) => self.mark_reads(p),
+        }
+    }
 }
 
-fn find_kills(
-    f: &Func,
-    pos: &std::collections::BTreeMap<usize, usize>,
-    blocks: &[(usize, (usize, usize))],
-) -> Vec<Kill> {
-    // the length each local buffer was created with
-    let mut lens: Vec<Option<&PExpr>> = vec![None; f.vars.len()];
-    walk(&f.body, &mut |s| {
+/// The length each local `vec!` buffer was created with.
+fn fill_lengths(f: &Func) -> Vec<Option<&PExpr>> {
+    let mut lens = vec![None; f.vars.len()];
+    f.body.walk(&mut |_, s| {
         if let Stmt::Let {
             var,
             rhs: Rhs::Fill {
@@ -470,147 +424,154 @@ fn find_kills(
             lens[*var] = Some(len);
         }
     });
+    lens
+}
+
+fn find_kills(f: &Func, extents: &[Extent]) -> Vec<Kill> {
+    let lens = fill_lengths(f);
     let mut kills = Vec::new();
-    let visit = |b: &Block, kills: &mut Vec<Kill>| {
-        let parent = blocks
-            .iter()
-            .find(|(id, _)| *id == b.id)
-            .map(|(_, r)| *r)
-            .unwrap_or((0, 0));
-        for s in &b.stmts {
-            let Stmt::For {
-                var,
-                range:
-                    Range::Range {
-                        lo,
-                        hi,
-                        inclusive: false,
-                        rev: false,
-                    },
-                body,
-                exit: None,
-                ..
-            } = s
-            else {
-                continue;
-            };
-            if !lo.is_zero() {
-                continue;
-            }
-            for t in &body.stmts {
-                if let Stmt::Store { buf, index: ix, .. } = t {
-                    // the only store to `buf` in the body, and a direct one (it runs every iteration)
-                    let mut stores = 0;
-                    walk(body, &mut |s| {
-                        if matches!(s, Stmt::Store { buf: b2, .. } if b2 == buf) {
-                            stores += 1;
-                        }
-                    });
-                    if stores == 1 && ix.is_var(*var) && lens[*buf].is_some_and(|l| l.same(hi)) {
-                        let start = pos.get(&(s as *const Stmt as usize)).copied().unwrap_or(0);
-                        let end = blocks
-                            .iter()
-                            .find(|(id, _)| *id == body.id)
-                            .map(|(_, r)| r.1)
-                            .unwrap_or(start);
-                        kills.push(Kill {
-                            buf: *buf,
-                            start,
-                            end,
-                            parent,
-                        });
-                    }
-                }
-            }
+    for b in f.body.all_blocks() {
+        let parent = extents.get(b.id).copied().unwrap_or_default();
+        for (id, s) in b.iter() {
+            kills.extend(loop_kills(id, s, &lens, extents, parent));
         }
-    };
-    let mut bs = Vec::new();
-    all_blocks(&f.body, &mut bs);
-    for b in bs {
-        visit(b, &mut kills);
     }
     kills
 }
 
-fn collect_needed(b: &Block, a: &Analysis, needed: &mut Uses) {
-    for s in &b.stmts {
-        needed.at = a.pos_of(s);
+/// The buffers a loop `for i in 0..n` rewrites whole: a `vec![..; n]` stored to at
+/// `[i]` once, directly in the body (so every iteration stores).
+fn loop_kills(
+    id: StmtId,
+    s: &Stmt,
+    lens: &[Option<&PExpr>],
+    extents: &[Extent],
+    parent: Extent,
+) -> Vec<Kill> {
+    let Stmt::For {
+        var,
+        range:
+            Range::Range {
+                lo,
+                hi,
+                inclusive: false,
+                rev: false,
+            },
+        body,
+        exit: None,
+        ..
+    } = s
+    else {
+        return Vec::new();
+    };
+    if !lo.is_zero() {
+        return Vec::new();
+    }
+    let mut kills = Vec::new();
+    for t in &body.stmts {
+        let Stmt::Store { buf, index: ix, .. } = t else {
+            continue;
+        };
+        let mut stores = 0;
+        body.walk(&mut |_, s| {
+            stores += usize::from(matches!(s, Stmt::Store { buf: b2, .. } if b2 == buf))
+        });
+        if stores == 1 && ix.is_var(*var) && lens[*buf].is_some_and(|l| l.same(hi)) {
+            kills.push(Kill {
+                buf: *buf,
+                start: id,
+                end: extents.get(body.id).map_or(id, |e| e.end),
+                parent,
+            });
+        }
+    }
+    kills
+}
+
+/// What the reverse sweep of the statements of `b` reads (see [`Analysis::needed`]).
+fn collect_needed(b: &Block, a: &Analysis, u: &mut Uses) {
+    for (id, s) in b.iter() {
+        u.at = id;
         match s {
             Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } if a.active[*var] => {
-                match rhs {
-                    Rhs::Op(op, args) => {
-                        for (i, d) in partials(*op).iter().enumerate() {
-                            let Some(arg) = args.get(i) else { continue };
-                            if !a.is_active_operand(arg) {
-                                continue;
-                            }
-                            if let Operand::Load(_, idx) = arg {
-                                mark_reads(idx, needed);
-                            }
-                            if let Some(d) = d {
-                                d.reads(&mut |r| match r {
-                                    Some(j) => {
-                                        if let Some(o) = args.get(j) {
-                                            mark_operand(o, needed);
-                                        }
-                                    }
-                                    None => needed.mark(*var),
-                                });
-                            }
-                        }
-                    }
-                    Rhs::Call(c) => {
-                        if let Callee::Method { recv, .. } = &c.callee {
-                            mark_reads(recv, needed);
-                        }
-                        for arg in &c.args {
-                            match arg {
-                                CallArg::Float(o) => mark_operand(o, needed),
-                                CallArg::Buf { var, .. } => needed.mark(*var),
-                                CallArg::Passive(p) => mark_reads(p, needed),
-                            }
-                        }
-                    }
-                    Rhs::Fill { len, .. } => mark_reads(len, needed),
-                    // The adjoint's range: evaluated again unless the forward sweep kept it.
-                    Rhs::View { lo, hi, .. } if a.views[*var].is_some_and(|p| !p.saved) => {
-                        mark_reads(lo, needed);
-                        mark_reads(hi, needed);
-                    }
-                    Rhs::View { .. } => {}
-                    Rhs::Passive(_) | Rhs::Step { .. } => {}
-                }
+                needed_by_rhs(*var, rhs, a, u)
             }
-            Stmt::Store { buf, index, value } if a.active[*buf] || a.save_before(*buf, s) => {
-                mark_reads(index, needed);
+            Stmt::Store { buf, index, value } if a.active[*buf] || a.save_before(*buf, id) => {
+                u.mark_reads(index);
                 if let Operand::Load(..) = value {
-                    mark_operand(value, needed);
+                    u.mark_operand(value);
                 }
             }
-            Stmt::If { cond, then, els } if a.has_rev[then.id] || a.has_rev[els.id] => {
+            Stmt::If { cond, then, els } if a.block_has_rev(then) || a.block_has_rev(els) => {
                 if recomputable_cond(cond, a) {
-                    mark_reads(cond, needed);
+                    u.mark_reads(cond);
                 }
-                collect_needed(then, a, needed);
-                collect_needed(els, a, needed);
+                collect_needed(then, a, u);
+                collect_needed(els, a, u);
             }
             Stmt::For {
                 range, body, last, ..
-            } if a.has_rev[body.id] => {
+            } if a.block_has_rev(body) => {
                 let Range::Range { lo, hi, .. } = range;
-                mark_reads(lo, needed);
-                mark_reads(hi, needed);
+                u.mark_reads(lo);
+                u.mark_reads(hi);
                 if let Some(l) = last {
-                    needed.mark(*l);
+                    u.mark(*l);
                 }
-                collect_needed(body, a, needed);
+                collect_needed(body, a, u);
             }
-            Stmt::While { body, count, .. } if a.has_rev[body.id] => {
-                needed.mark(*count);
-                collect_needed(body, a, needed);
+            Stmt::While { body, count, .. } if a.block_has_rev(body) => {
+                u.mark(*count);
+                collect_needed(body, a, u);
             }
             _ => {}
         }
+    }
+}
+
+/// What the adjoint of an active `var = rhs` reads.
+fn needed_by_rhs(var: VarId, rhs: &Rhs, a: &Analysis, u: &mut Uses) {
+    match rhs {
+        Rhs::Op(op, args) => {
+            for (i, d) in partials(*op).iter().enumerate() {
+                let Some(arg) = args.get(i) else { continue };
+                if !a.is_active_operand(arg) {
+                    continue;
+                }
+                if let Operand::Load(_, idx) = arg {
+                    u.mark_reads(idx);
+                }
+                if let Some(d) = d {
+                    d.reads(&mut |r| match r {
+                        Some(j) => {
+                            if let Some(o) = args.get(j) {
+                                u.mark_operand(o);
+                            }
+                        }
+                        None => u.mark(var),
+                    });
+                }
+            }
+        }
+        Rhs::Call(c) => {
+            if let Callee::Method { recv, .. } = &c.callee {
+                u.mark_reads(recv);
+            }
+            for arg in &c.args {
+                match arg {
+                    CallArg::Float(o) => u.mark_operand(o),
+                    CallArg::Buf { var, .. } => u.mark(*var),
+                    CallArg::Passive(p) => u.mark_reads(p),
+                }
+            }
+        }
+        Rhs::Fill { len, .. } => u.mark_reads(len),
+        // The adjoint's range: evaluated again unless the forward sweep kept it.
+        Rhs::View { lo, hi, .. } if a.views[var].is_some_and(|p| !p.saved) => {
+            u.mark_reads(lo);
+            u.mark_reads(hi);
+        }
+        Rhs::View { .. } | Rhs::Passive(_) | Rhs::Step { .. } => {}
     }
 }
 
@@ -618,20 +579,6 @@ fn collect_needed(b: &Block, a: &Analysis, needed: &mut Uses) {
 /// reads is never reassigned; otherwise the decision is recorded.
 pub fn recomputable_cond(cond: &PExpr, a: &Analysis) -> bool {
     cond.reads.iter().all(|r| !a.changes(*r))
-}
-
-fn all_blocks<'a>(b: &'a Block, out: &mut Vec<&'a Block>) {
-    out.push(b);
-    for s in &b.stmts {
-        match s {
-            Stmt::If { then, els, .. } => {
-                all_blocks(then, out);
-                all_blocks(els, out);
-            }
-            Stmt::For { body, .. } | Stmt::While { body, .. } => all_blocks(body, out),
-            _ => {}
-        }
-    }
 }
 
 /// The buffer each variable finally refers to: itself, or what a view (of a view ..) views.
@@ -651,40 +598,12 @@ fn view_roots(f: &Func) -> Vec<VarId> {
         .collect()
 }
 
-/// Buffers whose elements or adjoint a statement reaches (not counting nested blocks).
-fn buffers_reached(s: &Stmt) -> Vec<VarId> {
-    let mut v = Vec::new();
-    match s {
-        Stmt::Let { rhs, .. } | Stmt::Assign { rhs, .. } => {
-            for o in rhs.operands() {
-                if let Operand::Load(b, _) = o {
-                    v.push(*b);
-                }
-            }
-            // making a view reaches nothing; its uses do
-            if !matches!(rhs, Rhs::View { .. }) {
-                v.extend(rhs.buffers());
-            }
-        }
-        Stmt::Store { buf, value, .. } => {
-            v.push(*buf);
-            if let Operand::Load(b, _) = value {
-                v.push(*b);
-            }
-        }
-        _ => {}
-    }
-    v
-}
-
 /// How the reverse sweep reaches each view, from what follows it in its block (the
 /// only statements that can use it).
 fn plan_views(f: &Func, assigned: &[bool], root: &[VarId]) -> Vec<Option<ViewPlan>> {
     let mut plans = vec![None; f.vars.len()];
     let changes = |r: &VarId| assigned[*r] || assigned[root[*r]];
-    let mut blocks = Vec::new();
-    all_blocks(&f.body, &mut blocks);
-    for b in blocks {
+    for b in f.body.all_blocks() {
         for (k, s) in b.stmts.iter().enumerate() {
             let Stmt::Let {
                 var,
@@ -696,9 +615,9 @@ fn plan_views(f: &Func, assigned: &[bool], root: &[VarId]) -> Vec<Option<ViewPla
             };
             let r = root[*var];
             let (mut writes, mut shares) = (false, false);
-            walk_stmts(&b.stmts[k + 1..], &mut |t| {
+            b.walk_from(k + 1, &mut |_, t| {
                 writes |= matches!(t, Stmt::Store { buf, .. } if root[*buf] == r);
-                shares |= buffers_reached(t).iter().any(|u| u != var && root[*u] == r);
+                shares |= t.buffers().iter().any(|u| u != var && root[*u] == r);
             });
             plans[*var] = Some(ViewPlan {
                 saved: lo.reads.iter().chain(&hi.reads).any(changes),

@@ -1,4 +1,5 @@
-//! Names, rendering of operands and rule partials, and the generated signatures.
+//! What forward and reverse generation share: names, rendering of operands, rule
+//! partials, ranges and calls.
 
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
@@ -124,107 +125,13 @@ impl<'a> Gen<'a> {
         })
     }
 
-    /// The place an operand's adjoint accumulates into (in the reverse sweep).
-    pub fn adjoint(&self, o: &Operand) -> Option<TokenStream> {
-        if !self.a.is_active_operand(o) {
-            return None;
-        }
-        Some(match o {
-            Operand::Var(v) => self.adjoint_ident(*v).to_token_stream(),
-            Operand::Load(b, i) => {
-                let i = &i.tokens;
-                match self.view_span(*b) {
-                    Some((root, start, _)) if !self.view_plan(*b).shadow_slice => {
-                        let d = self.adjoint_ident(root);
-                        let at = offset(&start, i);
-                        quote!(#d[#at])
-                    }
-                    _ => {
-                        let d = self.adjoint_ident(*b);
-                        quote!(#d[#i])
-                    }
-                }
-            }
-            Operand::Const(_) => return None,
-        })
-    }
-
-    /// The primal value of an operand as the reverse sweep reads it: an element of a
-    /// view whose base is written later is read from the base, after its restores.
-    pub fn rev_primal(&self, o: &Operand) -> TokenStream {
-        match o {
-            Operand::Load(b, i) => match self.view_span(*b) {
-                Some((root, start, _)) if !self.view_plan(*b).primal_slice => {
-                    let r = self.ident(root);
-                    let at = offset(&start, &i.tokens);
-                    quote!(#r[#at])
-                }
-                _ => self.primal(o),
-            },
-            _ => self.primal(o),
-        }
-    }
-
-    /// [`Gen::primal_op`] as the reverse sweep reads it.
-    pub fn rev_primal_op(&self, op: Op, args: &[Operand]) -> TokenStream {
-        let a: Vec<TokenStream> = args.iter().map(|o| self.rev_primal(o)).collect();
-        self.op_of(op, &a)
-    }
-
-    /// How the reverse sweep reaches view `v` (a view always has a plan).
-    pub fn view_plan(&self, v: VarId) -> crate::activity::ViewPlan {
-        self.a.views[v].unwrap_or(crate::activity::ViewPlan {
-            saved: false,
-            primal_slice: false,
-            shadow_slice: false,
-        })
-    }
-
-    /// The locals that keep a view's bounds when they change after it is made.
-    pub fn bound_idents(&self, v: VarId) -> (Ident, Ident) {
-        let n = self.f.vars[v].ident.to_string();
-        let n = n.trim_start_matches('_');
-        (format_ident!("__lo_{}", n), format_ident!("__hi_{}", n))
-    }
-
-    /// A view's buffer and range within it (through views of views), as the reverse
-    /// sweep computes them: its bounds again, or the kept ones.
-    pub fn view_span(&self, v: VarId) -> Option<(VarId, TokenStream, TokenStream)> {
-        let (base, lo, hi) = self.f.vars[v].view.as_ref()?;
-        let (lo, hi) = if self.view_plan(v).saved {
-            let (l, h) = self.bound_idents(v);
-            (quote!(#l), quote!(#h))
-        } else {
-            (bound(lo), bound(hi))
-        };
-        // a chain of views is finite (each base is an earlier binding)
-        if *base < v {
-            if let Some((root, start, _)) = self.view_span(*base) {
-                return Some((root, offset(&start, &lo), offset(&start, &hi)));
-            }
-        }
-        Some((*base, lo, hi))
-    }
-
-    /// `&buf[start..end]` of a view's buffer in the reverse sweep (`shadow`: of its adjoint).
-    pub fn view_slice(&self, v: VarId, shadow: bool) -> Option<TokenStream> {
-        let (root, start, end) = self.view_span(v)?;
-        Some(if shadow {
-            let d = self.adjoint_ident(root);
-            quote!(&mut #d[#start..#end])
-        } else {
-            let r = self.ident(root);
-            quote!(&#r[#start..#end])
-        })
-    }
-
     /// The primal value of `op(args)`.
     pub fn primal_op(&self, op: Op, args: &[Operand]) -> TokenStream {
         let a: Vec<TokenStream> = args.iter().map(|o| self.primal(o)).collect();
         self.op_of(op, &a)
     }
 
-    fn op_of(&self, op: Op, a: &[TokenStream]) -> TokenStream {
+    pub fn op_of(&self, op: Op, a: &[TokenStream]) -> TokenStream {
         match op.form() {
             Form::Identity => a[0].clone(),
             Form::Neg => {
@@ -371,6 +278,95 @@ impl<'a> Gen<'a> {
             })
             .collect()
     }
+
+    pub fn range_tokens(&self, r: &Range) -> TokenStream {
+        let Range::Range {
+            lo,
+            hi,
+            inclusive,
+            rev,
+        } = r;
+        let (lo, hi) = (bound(lo), bound(hi));
+        let base = if *inclusive {
+            quote!(#lo..=#hi)
+        } else {
+            quote!(#lo..#hi)
+        };
+        if *rev {
+            quote!((#base).rev())
+        } else {
+            base
+        }
+    }
+
+    pub fn callee_tokens(&self, c: &Call, suffix: &str) -> TokenStream {
+        match &c.callee {
+            Callee::Path {
+                prefix,
+                name,
+                generics,
+            } => {
+                let n = if suffix.is_empty() {
+                    name.clone()
+                } else {
+                    format_ident!("{}{}", name, suffix)
+                };
+                quote!(#prefix #n #generics)
+            }
+            Callee::Method { recv, name } => {
+                let n = if suffix.is_empty() {
+                    name.clone()
+                } else {
+                    format_ident!("{}{}", name, suffix)
+                };
+                let r = &recv.tokens;
+                quote!(#r.#n)
+            }
+        }
+    }
+
+    pub fn gen_primal_call(&self, c: &Call) -> TokenStream {
+        let callee = self.callee_tokens(c, "");
+        let args: Vec<TokenStream> = c
+            .args
+            .iter()
+            .map(|a| match a {
+                CallArg::Float(o) => self.primal(o),
+                CallArg::Buf { var, by_ref } => self.buf_arg(*var, *by_ref),
+                CallArg::Passive(p) => p.tokens.clone(),
+            })
+            .collect();
+        quote!(#callee(#(#args),*))
+    }
+
+    pub fn buf_arg(&self, var: VarId, by_ref: bool) -> TokenStream {
+        let b = self.ident(var);
+        if by_ref {
+            quote!(&#b)
+        } else {
+            quote!(#b)
+        }
+    }
+
+    /// A zero shadow for a buffer that carries no derivative (the callee still takes one).
+    pub fn zero_buffer(&self, var: VarId) -> TokenStream {
+        let b = self.ident(var);
+        match self.f.vars[var].buf {
+            Some(BufRepr::ArrayParam) | Some(BufRepr::LocalArray) => {
+                quote!(::autodiff::__private::zeros_like_array(&#b))
+            }
+            Some(BufRepr::ArrayRefParam) => quote!(::autodiff::__private::zeros_like_array(#b)),
+            _ => quote!(::autodiff::__private::zeros_like(&#b[..])),
+        }
+    }
+}
+
+/// `if exit { break; }` after each iteration of a loop that can leave early.
+pub fn exit_check(exit: Option<&PExpr>) -> Option<TokenStream> {
+    exit.map(|e| {
+        let e = &e.tokens;
+        quote!(if #e { break; })
+    })
 }
 
 /// A range bound, parenthesised unless it is atomic.
@@ -380,48 +376,5 @@ pub fn bound(p: &PExpr) -> TokenStream {
         t.clone()
     } else {
         quote!((#t))
-    }
-}
-
-/// `start + i` as an index, folded when both are plain integers (`dw[2]`, not `dw[1 + 1]`).
-fn offset(start: &TokenStream, i: &TokenStream) -> TokenStream {
-    let int = |t: &TokenStream| match syn::parse2::<syn::LitInt>(t.clone()) {
-        Ok(l) if l.suffix().is_empty() || l.suffix() == "usize" => l.base10_parse::<usize>().ok(),
-        _ => None,
-    };
-    let i = bound_tokens(i);
-    match (int(start), int(&i)) {
-        (Some(a), Some(b)) => match a.checked_add(b) {
-            Some(n) => proc_macro2::Literal::usize_unsuffixed(n).to_token_stream(),
-            None => quote!(#start + #i),
-        },
-        (Some(0), _) => i,
-        (_, Some(0)) => start.clone(),
-        _ => quote!(#start + #i),
-    }
-}
-
-/// Does generated code name `id` anywhere?
-pub fn mentions(ts: &TokenStream, id: &Ident) -> bool {
-    ts.clone().into_iter().any(|t| match t {
-        proc_macro2::TokenTree::Ident(i) => i == *id,
-        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), id),
-        _ => false,
-    })
-}
-
-/// [`bound`] for tokens made here (an index): parenthesised unless it parses as
-/// a literal, a name, a call, a field or a parenthesised expression.
-fn bound_tokens(t: &TokenStream) -> TokenStream {
-    match syn::parse2::<syn::Expr>(t.clone()) {
-        Ok(
-            syn::Expr::Lit(_)
-            | syn::Expr::Path(_)
-            | syn::Expr::MethodCall(_)
-            | syn::Expr::Call(_)
-            | syn::Expr::Field(_)
-            | syn::Expr::Paren(_),
-        ) => t.clone(),
-        _ => quote!((#t)),
     }
 }

@@ -32,7 +32,7 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
     };
     let lowered = lower_fn(&func.sig, &func.block, &config, &mut diag);
     let ir = match (diag.check(), lowered) {
-        (Ok(()), Some(ir)) => fold_copies(ir),
+        (Ok(()), Some(ir)) => fold_copies(ir).numbered(),
         (checked, lowered) => {
             let errors = checked.err().unwrap_or_default();
             let stubs = lowered.map(|f| emit_stubs(&func, &f)).unwrap_or_default();
@@ -220,7 +220,6 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
         active: ir.vars.iter().map(|v| v.wrt).collect(),
         needed: vec![false; ir.vars.len()],
         uses: vec![Vec::new(); ir.vars.len()],
-        pos: Default::default(),
         loops: Vec::new(),
         decl: vec![None; ir.vars.len()],
         kills: Vec::new(),

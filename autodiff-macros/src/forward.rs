@@ -1,9 +1,9 @@
 //! IR → the body of `f_fwd`: the primal code with a tangent beside every active value.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
-use crate::emit::{bound, Gen};
+use crate::emit::{exit_check, Gen};
 use crate::ir::*;
 use crate::rules::partials;
 
@@ -84,138 +84,9 @@ impl Gen<'_> {
 
     fn gen_tangent_stmt(&self, s: &Stmt) -> TokenStream {
         match s {
-            Stmt::Let { var, rhs, mutable } => {
-                let v = self.ident(*var);
-                let m = self.let_mut(*var, *mutable);
-                let active = self.a.active[*var];
-                let dv = self.tangent_ident(*var);
-                match rhs {
-                    Rhs::Op(op, args) => {
-                        let p = self.primal_op(*op, args);
-                        if active {
-                            let t = self.gen_tangent_sum(*op, args, &quote!(#v));
-                            let ty = self.let_ty(rhs);
-                            quote! { let #m #v #ty = #p; let #m #dv #ty = #t; }
-                        } else {
-                            let ty = self.let_ty(rhs);
-                            quote! { let #m #v #ty = #p; }
-                        }
-                    }
-                    Rhs::Call(c) => {
-                        if active {
-                            let call = self.gen_fwd_call(c);
-                            quote! { let (#m #v, #m #dv) = #call; }
-                        } else {
-                            let call = self.gen_primal_call(c);
-                            quote! { let #m #v = #call; }
-                        }
-                    }
-                    Rhs::Passive(p) => {
-                        let t = &p.tokens;
-                        quote! { let #m #v = #t; }
-                    }
-                    Rhs::Step { .. } => quote! {},
-                    Rhs::View { base, lo, hi } => {
-                        let view = self.slice_of(self.ident(*base), lo, hi);
-                        if active {
-                            let dview = self.slice_of(self.tangent_ident(*base), lo, hi);
-                            quote! { let #v = &#view; let #dv = &#dview; }
-                        } else {
-                            quote! { let #v = &#view; }
-                        }
-                    }
-                    Rhs::Fill { elem, len, array } => {
-                        let e = self.primal(elem);
-                        let l = &len.tokens;
-                        let (pv, tv) = if *array {
-                            let te = self.tangent(elem).unwrap_or_else(|| self.zero());
-                            (quote!([#e; #l]), quote!([#te; #l]))
-                        } else {
-                            let te = self.tangent(elem).unwrap_or_else(|| self.zero());
-                            (
-                                quote!(::std::vec![#e; #l]),
-                                quote!(::std::vec![#te; #v.len()]),
-                            )
-                        };
-                        if active {
-                            let ty = self.let_ty(rhs);
-                            quote! { let mut #v #ty = #pv; let mut #dv #ty = #tv; }
-                        } else {
-                            let ty = self.let_ty(rhs);
-                            quote! { let mut #v #ty = #pv; }
-                        }
-                    }
-                }
-            }
-            Stmt::Decl { var } if self.f.vars[*var].kind == Kind::Passive => {
-                let v = self.ident(*var);
-                quote! { let mut #v; }
-            }
-            Stmt::Decl { var } => {
-                let v = self.ident(*var);
-                let z = self.zero();
-                let f = self.fty();
-                if self.a.active[*var] {
-                    let dv = self.tangent_ident(*var);
-                    quote! { let mut #v: #f = #z; let mut #dv: #f = #z; }
-                } else {
-                    quote! { let mut #v: #f = #z; }
-                }
-            }
-            Stmt::Assign { var, rhs, .. } => {
-                let v = self.ident(*var);
-                let dv = self.tangent_ident(*var);
-                let active = self.a.active[*var];
-                match rhs {
-                    Rhs::Op(op, args) => {
-                        let p = self.primal_op(*op, args);
-                        if !active {
-                            return quote! { #v = #p; };
-                        }
-                        let reads_self = args
-                            .iter()
-                            .any(|o| matches!(o, Operand::Var(x) if x == var));
-                        let reads_out = partials(*op).iter().flatten().any(|d| {
-                            let mut out = false;
-                            d.reads(&mut |r| out |= r.is_none());
-                            out
-                        });
-                        if reads_self && !reads_out {
-                            // The tangent reads the old value: update it before the primal.
-                            let t = self.gen_tangent_sum(*op, args, &quote!(#v));
-                            quote! { #dv = #t; #v = #p; }
-                        } else if reads_self {
-                            let t = self.gen_tangent_sum(*op, args, &quote!(__p));
-                            quote! { { let __p = #p; let __dp = #t; #v = __p; #dv = __dp; } }
-                        } else {
-                            let t = self.gen_tangent_sum(*op, args, &quote!(#v));
-                            quote! { #v = #p; #dv = #t; }
-                        }
-                    }
-                    Rhs::Call(c) => {
-                        if active {
-                            let call = self.gen_fwd_call(c);
-                            quote! { { let (__p, __dp) = #call; #v = __p; #dv = __dp; } }
-                        } else {
-                            let call = self.gen_primal_call(c);
-                            quote! { #v = #call; }
-                        }
-                    }
-                    Rhs::Passive(p) => {
-                        let t = &p.tokens;
-                        quote! { #v = #t; }
-                    }
-                    Rhs::Step { add, amount } => {
-                        let t = &amount.tokens;
-                        if *add {
-                            quote! { #v += #t; }
-                        } else {
-                            quote! { #v -= #t; }
-                        }
-                    }
-                    Rhs::Fill { .. } | Rhs::View { .. } => quote! {},
-                }
-            }
+            Stmt::Let { var, rhs, mutable } => self.gen_tangent_let(*var, rhs, *mutable),
+            Stmt::Decl { var } => self.gen_tangent_decl(*var),
+            Stmt::Assign { var, rhs, .. } => self.gen_tangent_assign(s, *var, rhs),
             Stmt::Store { buf, index, value } => {
                 let b = self.ident(*buf);
                 let i = &index.tokens;
@@ -248,10 +119,7 @@ impl Gen<'_> {
                 let i = self.ident(*var);
                 let r = self.range_tokens(range);
                 let b = self.gen_tangent_block(body);
-                let ex = exit.as_ref().map(|e| {
-                    let e = &e.tokens;
-                    quote!(if #e { break; })
-                });
+                let ex = exit_check(exit.as_ref());
                 quote! { for #i in #r { #(#b)* #ex } }
             }
             Stmt::While {
@@ -259,94 +127,149 @@ impl Gen<'_> {
             } => {
                 let c = &cond.tokens;
                 let b = self.gen_tangent_block(body);
-                let ex = exit.as_ref().map(|e| {
-                    let e = &e.tokens;
-                    quote!(if #e { break; })
-                });
+                let ex = exit_check(exit.as_ref());
                 quote! { while #c { #(#b)* #ex } }
             }
             Stmt::Passive(t) => t.clone(),
         }
     }
 
-    pub fn range_tokens(&self, r: &Range) -> TokenStream {
-        let Range::Range {
-            lo,
-            hi,
-            inclusive,
-            rev,
-        } = r;
-        let (lo, hi) = (bound(lo), bound(hi));
-        let base = if *inclusive {
-            quote!(#lo..=#hi)
-        } else {
-            quote!(#lo..#hi)
-        };
-        if *rev {
-            quote!((#base).rev())
-        } else {
-            base
-        }
-    }
-
-    pub fn callee_tokens(&self, c: &Call, suffix: &str) -> TokenStream {
-        match &c.callee {
-            Callee::Path {
-                prefix,
-                name,
-                generics,
-            } => {
-                let n = if suffix.is_empty() {
-                    name.clone()
+    fn gen_tangent_let(&self, var: VarId, rhs: &Rhs, mutable: bool) -> TokenStream {
+        let v = self.ident(var);
+        let m = self.let_mut(var, mutable);
+        let active = self.a.active[var];
+        let dv = self.tangent_ident(var);
+        let ty = self.let_ty(rhs);
+        match rhs {
+            Rhs::Op(op, args) => {
+                let p = self.primal_op(*op, args);
+                if active {
+                    let t = self.gen_tangent_sum(*op, args, &quote!(#v));
+                    quote! { let #m #v #ty = #p; let #m #dv #ty = #t; }
                 } else {
-                    format_ident!("{}{}", name, suffix)
-                };
-                quote!(#prefix #n #generics)
+                    quote! { let #m #v #ty = #p; }
+                }
             }
-            Callee::Method { recv, name } => {
-                let n = if suffix.is_empty() {
-                    name.clone()
+            Rhs::Call(c) if active => {
+                let call = self.gen_fwd_call(c);
+                quote! { let (#m #v, #m #dv) = #call; }
+            }
+            Rhs::Call(c) => {
+                let call = self.gen_primal_call(c);
+                quote! { let #m #v = #call; }
+            }
+            Rhs::Passive(p) => {
+                let t = &p.tokens;
+                quote! { let #m #v = #t; }
+            }
+            Rhs::Step { .. } => quote! {},
+            Rhs::View { base, lo, hi } => {
+                let view = self.slice_of(self.ident(*base), lo, hi);
+                if active {
+                    let dview = self.slice_of(self.tangent_ident(*base), lo, hi);
+                    quote! { let #v = &#view; let #dv = &#dview; }
                 } else {
-                    format_ident!("{}{}", name, suffix)
+                    quote! { let #v = &#view; }
+                }
+            }
+            Rhs::Fill { elem, len, array } => {
+                let e = self.primal(elem);
+                let l = &len.tokens;
+                let te = self.tangent(elem).unwrap_or_else(|| self.zero());
+                let (pv, tv) = if *array {
+                    (quote!([#e; #l]), quote!([#te; #l]))
+                } else {
+                    (
+                        quote!(::std::vec![#e; #l]),
+                        quote!(::std::vec![#te; #v.len()]),
+                    )
                 };
-                let r = &recv.tokens;
-                quote!(#r.#n)
+                if active {
+                    quote! { let mut #v #ty = #pv; let mut #dv #ty = #tv; }
+                } else {
+                    quote! { let mut #v #ty = #pv; }
+                }
             }
         }
     }
 
-    pub fn gen_primal_call(&self, c: &Call) -> TokenStream {
-        let callee = self.callee_tokens(c, "");
-        let args: Vec<TokenStream> = c
-            .args
-            .iter()
-            .map(|a| match a {
-                CallArg::Float(o) => self.primal(o),
-                CallArg::Buf { var, by_ref } => self.buf_arg(*var, *by_ref),
-                CallArg::Passive(p) => p.tokens.clone(),
-            })
-            .collect();
-        quote!(#callee(#(#args),*))
-    }
-
-    pub fn buf_arg(&self, var: VarId, by_ref: bool) -> TokenStream {
-        let b = self.ident(var);
-        if by_ref {
-            quote!(&#b)
+    fn gen_tangent_decl(&self, var: VarId) -> TokenStream {
+        let v = self.ident(var);
+        if self.f.vars[var].kind == Kind::Passive {
+            return quote! { let mut #v; };
+        }
+        let z = self.zero();
+        let f = self.fty();
+        if self.a.active[var] {
+            let dv = self.tangent_ident(var);
+            quote! { let mut #v: #f = #z; let mut #dv: #f = #z; }
         } else {
-            quote!(#b)
+            quote! { let mut #v: #f = #z; }
         }
     }
 
-    /// A zero shadow for a buffer that carries no derivative (the callee still takes one).
-    pub fn zero_buffer(&self, var: VarId) -> TokenStream {
-        let b = self.ident(var);
-        match self.f.vars[var].buf {
-            Some(BufRepr::ArrayParam) | Some(BufRepr::LocalArray) => {
-                quote!(::autodiff::__private::zeros_like_array(&#b))
+    fn gen_tangent_assign(&self, s: &Stmt, var: VarId, rhs: &Rhs) -> TokenStream {
+        let v = self.ident(var);
+        let dv = self.tangent_ident(var);
+        let active = self.a.active[var];
+        match rhs {
+            Rhs::Op(op, args) if active => self.gen_tangent_update(s, var, *op, args),
+            Rhs::Op(op, args) => {
+                let p = self.primal_op(*op, args);
+                quote! { #v = #p; }
             }
-            Some(BufRepr::ArrayRefParam) => quote!(::autodiff::__private::zeros_like_array(#b)),
-            _ => quote!(::autodiff::__private::zeros_like(&#b[..])),
+            Rhs::Call(c) if active => {
+                let call = self.gen_fwd_call(c);
+                quote! { { let (__p, __dp) = #call; #v = __p; #dv = __dp; } }
+            }
+            Rhs::Call(c) => {
+                let call = self.gen_primal_call(c);
+                quote! { #v = #call; }
+            }
+            Rhs::Passive(p) => {
+                let t = &p.tokens;
+                quote! { #v = #t; }
+            }
+            Rhs::Step { add, amount } => {
+                let t = &amount.tokens;
+                if *add {
+                    quote! { #v += #t; }
+                } else {
+                    quote! { #v -= #t; }
+                }
+            }
+            Rhs::Fill { .. } | Rhs::View { .. } => quote! {},
+        }
+    }
+
+    /// `v = op(args)` for an active `v`, with its tangent: in an order that reads the
+    /// old value of `v` where the tangent needs it.
+    fn gen_tangent_update(
+        &self,
+        s: &Stmt,
+        var: VarId,
+        op: crate::rules::Op,
+        args: &[Operand],
+    ) -> TokenStream {
+        let v = self.ident(var);
+        let dv = self.tangent_ident(var);
+        let p = self.primal_op(op, args);
+        let reads_self = s.reads().contains(&var);
+        let reads_out = partials(op).iter().flatten().any(|d| {
+            let mut out = false;
+            d.reads(&mut |r| out |= r.is_none());
+            out
+        });
+        if reads_self && !reads_out {
+            // The tangent reads the old value: update it before the primal.
+            let t = self.gen_tangent_sum(op, args, &quote!(#v));
+            quote! { #dv = #t; #v = #p; }
+        } else if reads_self {
+            let t = self.gen_tangent_sum(op, args, &quote!(__p));
+            quote! { { let __p = #p; let __dp = #t; #v = __p; #dv = __dp; } }
+        } else {
+            let t = self.gen_tangent_sum(op, args, &quote!(#v));
+            quote! { #v = #p; #dv = #t; }
         }
     }
 

@@ -5,6 +5,11 @@
 //! code (integers, booleans, comparisons, anything that carries no derivative)
 //! is kept as syn expressions whose variable references are already renamed to
 //! their unique emitted names.
+//!
+//! After lowering, [`Func::numbered`] gives every statement a [`StmtId`], and the
+//! later stages key what they know about a statement by it. What a statement
+//! binds, writes and reads is answered here ([`Stmt::binds`], [`Stmt::writes`],
+//! [`Stmt::reads`], [`Stmt::flow`]), once for the analysis and both generators.
 
 use proc_macro2::{Ident, TokenStream};
 
@@ -12,6 +17,20 @@ use crate::rules::Op;
 
 /// Index into [`Func::vars`].
 pub type VarId = usize;
+
+/// A statement's position in a pre-order walk of the function body (a statement
+/// comes before the statements of its nested blocks), assigned once after lowering
+/// by [`Func::numbered`]. Ids compare in program order, and the statements of a
+/// block and of its nested blocks form one contiguous [`Extent`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StmtId(pub usize);
+
+/// The half-open range of statement ids `start..end`: a block with its nested blocks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extent {
+    pub start: StmtId,
+    pub end: StmtId,
+}
 
 /// What a value is, as far as differentiation is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -190,6 +209,17 @@ pub enum Stmt {
 pub struct Block {
     pub id: usize,
     pub stmts: Vec<Stmt>,
+    /// The id of each statement of `stmts` (empty until [`Func::numbered`]).
+    pub ids: Vec<StmtId>,
+}
+
+/// A variable a statement binds.
+#[derive(Clone, Copy, Debug)]
+pub struct Binding {
+    pub var: VarId,
+    /// A `for` loop's variable: bound inside the loop body (and bound again by the
+    /// reversed loop), not where the loop statement stands.
+    pub in_body: bool,
 }
 
 /// How the generated functions spell the float type.
@@ -304,7 +334,215 @@ fn tokens_eq(a: &TokenStream, b: &TokenStream) -> bool {
     }
 }
 
+impl StmtId {
+    /// The id right after this one.
+    pub fn next(self) -> StmtId {
+        StmtId(self.0 + 1)
+    }
+
+    /// The id right before this one (the first stays the first).
+    pub fn prev(self) -> StmtId {
+        StmtId(self.0.saturating_sub(1))
+    }
+}
+
+impl Extent {
+    pub fn contains(&self, id: StmtId) -> bool {
+        self.start <= id && id < self.end
+    }
+}
+
+impl Func {
+    /// The function with every statement numbered in pre-order ([`StmtId`]).
+    pub fn numbered(mut self) -> Func {
+        number(&mut self.body, &mut 0);
+        self
+    }
+}
+
+fn number(b: &mut Block, next: &mut usize) {
+    b.ids.clear();
+    for s in &mut b.stmts {
+        b.ids.push(StmtId(*next));
+        *next += 1;
+        for nested in s.blocks_mut() {
+            number(nested, next);
+        }
+    }
+}
+
+impl Block {
+    /// The statements with their ids.
+    pub fn iter(&self) -> impl Iterator<Item = (StmtId, &Stmt)> {
+        debug_assert_eq!(self.ids.len(), self.stmts.len(), "a numbered function");
+        self.stmts
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (self.ids.get(k).copied().unwrap_or_default(), s))
+    }
+
+    /// Every statement with its id, in pre-order (each before its nested blocks).
+    pub fn walk<'a>(&'a self, f: &mut impl FnMut(StmtId, &'a Stmt)) {
+        self.walk_from(0, f)
+    }
+
+    /// [`Block::walk`] over the statements from index `k` on (and their nested blocks).
+    pub fn walk_from<'a>(&'a self, k: usize, f: &mut impl FnMut(StmtId, &'a Stmt)) {
+        for (id, s) in self.iter().skip(k) {
+            f(id, s);
+            for nested in s.blocks() {
+                nested.walk(f);
+            }
+        }
+    }
+
+    /// This block and every block nested in it, in pre-order.
+    pub fn all_blocks(&self) -> Vec<&Block> {
+        let mut out = vec![self];
+        for s in &self.stmts {
+            for nested in s.blocks() {
+                out.extend(nested.all_blocks());
+            }
+        }
+        out
+    }
+}
+
 impl Stmt {
+    /// The blocks nested directly in this statement.
+    pub fn blocks(&self) -> Vec<&Block> {
+        match self {
+            Stmt::If { then, els, .. } => vec![then, els],
+            Stmt::For { body, .. } | Stmt::While { body, .. } => vec![body],
+            _ => Vec::new(),
+        }
+    }
+
+    fn blocks_mut(&mut self) -> Vec<&mut Block> {
+        match self {
+            Stmt::If { then, els, .. } => vec![then, els],
+            Stmt::For { body, .. } | Stmt::While { body, .. } => vec![body],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The variables this statement binds: `let v = ..`, `let v;`, a `for` loop's
+    /// variable, and the records lowering adds to a loop (the last index of an
+    /// early-exited `for`, a `while` loop's trip count).
+    pub fn binds(&self) -> Vec<Binding> {
+        let here = |var| Binding {
+            var,
+            in_body: false,
+        };
+        match self {
+            Stmt::Let { var, .. } | Stmt::Decl { var } => vec![here(*var)],
+            Stmt::For { var, last, .. } => {
+                let mut b = vec![Binding {
+                    var: *var,
+                    in_body: true,
+                }];
+                b.extend(last.map(here));
+                b
+            }
+            Stmt::While { count, .. } => vec![here(*count)],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The variable (`v = ..`) or buffer (`b[i] = ..`) this statement assigns after
+    /// its binding.
+    pub fn assigns(&self) -> Option<VarId> {
+        match self {
+            Stmt::Assign { var, .. } | Stmt::Store { buf: var, .. } => Some(*var),
+            _ => None,
+        }
+    }
+
+    /// [`Stmt::assigns`], unless it is the first assignment of a deferred `let v;`
+    /// (which overwrites nothing).
+    pub fn overwrites(&self) -> Option<VarId> {
+        match self {
+            Stmt::Assign { init: true, .. } => None,
+            _ => self.assigns(),
+        }
+    }
+
+    /// The data flow activity follows: the variable whose value the statement
+    /// defines, and the float variables that value comes from (operands, loaded
+    /// buffers, buffers passed whole or viewed).
+    pub fn flow(&self) -> Option<(VarId, Vec<VarId>)> {
+        match self {
+            Stmt::Let { var, rhs, .. } | Stmt::Assign { var, rhs, .. } => {
+                let mut from: Vec<VarId> = rhs.operands().iter().filter_map(|o| o.var()).collect();
+                from.extend(rhs.buffers());
+                Some((*var, from))
+            }
+            Stmt::Store { buf, value, .. } => Some((*buf, value.var().into_iter().collect())),
+            _ => None,
+        }
+    }
+
+    /// Every variable the statement's own code reads (not counting its nested
+    /// blocks): operands, indices, passive expressions, conditions, loop bounds, and
+    /// the variable itself for a step `v += k`.
+    pub fn reads(&self) -> Vec<VarId> {
+        let mut r = Vec::new();
+        match self {
+            Stmt::Let { rhs, .. } => rhs.reads(&mut r),
+            Stmt::Assign { var, rhs, .. } => {
+                if let Rhs::Step { .. } = rhs {
+                    r.push(*var);
+                }
+                rhs.reads(&mut r);
+            }
+            Stmt::Store { index, value, .. } => {
+                r.extend(&index.reads);
+                value.reads(&mut r);
+            }
+            Stmt::If { cond, .. } => r.extend(&cond.reads),
+            Stmt::For {
+                range: Range::Range { lo, hi, .. },
+                exit,
+                ..
+            } => {
+                r.extend(lo.reads.iter().chain(&hi.reads));
+                r.extend(exit.iter().flat_map(|e| &e.reads));
+            }
+            Stmt::While { cond, exit, .. } => {
+                r.extend(&cond.reads);
+                r.extend(exit.iter().flat_map(|e| &e.reads));
+            }
+            Stmt::Decl { .. } | Stmt::Passive(_) => {}
+        }
+        r
+    }
+
+    /// The buffers whose elements or adjoint the statement reaches (not counting its
+    /// nested blocks). Making a view reaches nothing; its uses do.
+    pub fn buffers(&self) -> Vec<VarId> {
+        let mut v = Vec::new();
+        match self {
+            Stmt::Let { rhs, .. } | Stmt::Assign { rhs, .. } => {
+                for o in rhs.operands() {
+                    if let Operand::Load(b, _) = o {
+                        v.push(*b);
+                    }
+                }
+                if !matches!(rhs, Rhs::View { .. }) {
+                    v.extend(rhs.buffers());
+                }
+            }
+            Stmt::Store { buf, value, .. } => {
+                v.push(*buf);
+                if let Operand::Load(b, _) = value {
+                    v.push(*b);
+                }
+            }
+            _ => {}
+        }
+        v
+    }
+
     /// `let mut flag = false;` for a lowered `break`, `continue` or `return`.
     pub fn new_flag(var: VarId) -> Self {
         Stmt::Let {
@@ -336,6 +574,18 @@ impl Operand {
             Operand::Const(_) => None,
         }
     }
+
+    /// The variables reading the operand reads (a load: the buffer and its index's).
+    pub fn reads(&self, out: &mut Vec<VarId>) {
+        match self {
+            Operand::Var(v) => out.push(*v),
+            Operand::Load(b, i) => {
+                out.push(*b);
+                out.extend(&i.reads);
+            }
+            Operand::Const(p) => out.extend(&p.reads),
+        }
+    }
 }
 
 impl Rhs {
@@ -354,6 +604,34 @@ impl Rhs {
             Rhs::Passive(_) | Rhs::Step { .. } => Vec::new(),
             Rhs::Fill { elem, .. } => vec![elem],
             Rhs::View { .. } => Vec::new(),
+        }
+    }
+
+    /// Every variable evaluating the right-hand side reads.
+    pub fn reads(&self, out: &mut Vec<VarId>) {
+        match self {
+            Rhs::Op(_, args) => args.iter().for_each(|o| o.reads(out)),
+            Rhs::Call(c) => {
+                if let Callee::Method { recv, .. } = &c.callee {
+                    out.extend(&recv.reads);
+                }
+                for a in &c.args {
+                    match a {
+                        CallArg::Float(o) => o.reads(out),
+                        CallArg::Buf { var, .. } => out.push(*var),
+                        CallArg::Passive(p) => out.extend(&p.reads),
+                    }
+                }
+            }
+            Rhs::Passive(p) | Rhs::Step { amount: p, .. } => out.extend(&p.reads),
+            Rhs::Fill { elem, len, .. } => {
+                elem.reads(out);
+                out.extend(&len.reads);
+            }
+            Rhs::View { base, lo, hi } => {
+                out.push(*base);
+                out.extend(lo.reads.iter().chain(&hi.reads));
+            }
         }
     }
 

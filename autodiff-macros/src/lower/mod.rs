@@ -108,6 +108,7 @@ pub fn lower_fn(
     let mut body = Block {
         id: 0,
         stmts: Vec::new(),
+        ids: Vec::new(),
     };
     if contains_return(block) {
         lw.declare_early_return(&mut body);

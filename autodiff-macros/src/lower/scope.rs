@@ -100,6 +100,7 @@ impl Lowerer<'_> {
         Block {
             id,
             stmts: Vec::new(),
+            ids: Vec::new(),
         }
     }
 

@@ -1,0 +1,226 @@
+//! IR → the body of `f_adjoint`: a forward sweep that saves only what the reverse
+//! sweep will need and lose, then the reverse sweep.
+//!
+//! Two steps: [`plan`] decides, once, from the IR and the analysis, what is stored,
+//! recomputed, undone and fused (keyed by statement id and variable); emission
+//! ([`block`], [`stmt`], [`call`], [`places`]) writes the code the plan describes.
+//! What emission still chooses is local to the code it writes: the form of an
+//! update (`s += e` passes `s̄` through), the names of locals, and which views a
+//! statement's reverse names and so must bind.
+//!
+//! # What is stored, and why
+//!
+//! - Straight-line code at the top of the function stores nothing: every
+//!   temporary has its own name, so the reverse sweep reads the primal values
+//!   directly. A top-level reassignment of a needed variable saves the old
+//!   value in a local (`__s*`), never on a heap tape (`Save::Local`).
+//! - A value is saved when an assignment or store overwrites it **and** the
+//!   reverse sweep reads it before that point (`Analysis::save_before`): a use
+//!   earlier in the function, or in a loop that also contains the overwrite and
+//!   encloses the variable's binding (a variable bound inside a loop body is a
+//!   fresh one each iteration). `s += w[i] * x[i]` needs no old `s`; inputs that
+//!   never change (parameters, read-only buffers) are read again, not stored.
+//!   Floats go on one typed tape (`__tape: Vec<F>`), other values on a stack of
+//!   their own (the plan's `Save` for each assignment and store).
+//! - Cheaper than storing: values recomputable from unchanging inputs (passive
+//!   `let`s, arithmetic, elements of unchanging buffers, views) are recomputed at
+//!   the start of their block's reverse; integer counter steps (`k += 1`) are
+//!   undone by the inverse step; a loop that rewrites a whole scratch buffer
+//!   (`for i in 0..n { b[i] = .. }` over `vec![..; n]`) makes older values dead, so
+//!   later partial updates of it store nothing (`Analysis::kills`).
+//! - Variables bound inside a loop body or branch are out of scope in the
+//!   reverse sweep: the needed ones that cannot be recomputed are pushed when the
+//!   block ends and popped when its reverse begins (the plan's `Keep` for each
+//!   variable bound in a nested block).
+//! - A view `&w[lo..hi]` is never stored (it borrows `w`): the reverse sweep slices
+//!   `w` and its adjoint again where the view's block reverses, with the bounds as
+//!   they were when the view was made (evaluated again when they read only
+//!   unchanging values, else kept in locals `__lo_v`/`__hi_v` and pushed with the
+//!   block's other values). When something after the view touches the adjoint of
+//!   `w` otherwise (`w[0]`, a second view, `g(w[0], v)`), the view's adjoint is
+//!   reached as `dw[lo + i]` instead of through a long-lived `&mut dw[lo..hi]`; when
+//!   something after it writes `w`, its elements are read as `w[lo + i]` after the
+//!   restores, and a statement that names the view (`v.len()`) gets a short borrow
+//!   of its own. Reading a view counts as reading `w` for what must be saved. (This
+//!   is decided by the analysis, `ViewPlan`, since what the reverse reads depends on
+//!   it; the plan carries it.)
+//! - A branch whose condition reads only unchanging values is re-evaluated;
+//!   otherwise its decision goes on `__flags: Vec<bool>`, pushed after the branch
+//!   runs so that the reverse pops it before anything the branch pushed (the
+//!   plan's `Branch`). A `while` loop's trip count and the last index of an
+//!   early-exited `for` loop are recorded.
+//! - Before each `for` loop the tapes reserve `trip count × pushes per
+//!   iteration` (counted by the plan for each block), so they do not grow one
+//!   push at a time.
+//! - The last loop with reverse work runs its reverse inside its forward pass,
+//!   iteration by iteration (one pass over the data, as a hand-written gradient
+//!   does), when that is equivalent: the outer floats it writes are accumulators
+//!   (`s += ..`, read nowhere else in it), the outer buffers it writes are
+//!   per-iteration scratch (rewritten by a fill loop before any use), and the
+//!   statements after it have a reverse that reads only values fixed before it
+//!   (`total / n`), which is then hoisted in front of it. Its body's values stay
+//!   in scope, so they are neither stored nor recomputed (`fuse.rs`).
+//!
+//! # Where each decision lives
+//!
+//! - `activity.rs`: which values are active and which the reverse sweep reads
+//!   (`needed`, `uses`); whether an overwrite destroys a value read later
+//!   (`Analysis::save_before`); loops that kill a buffer; which `let`s and branch
+//!   conditions can be evaluated again; how views are reached (`ViewPlan`).
+//! - `plan.rs`: per statement, where an overwritten value goes (`Save`) and how a
+//!   branch is replayed (`Branch`); per block, its scope and its pushes per
+//!   execution; per variable bound in a nested block, how its value comes back
+//!   (`Keep`).
+//! - `fuse.rs`: which loop runs fused, and its per-iteration scratch buffers.
+//! - `stmt.rs` (one statement), `block.rs` (a block: its statements, the values
+//!   its bindings keep, the fused loop), `call.rs` (adjoint calls), `places.rs`
+//!   (where values and adjoints are found, contributions): the code, from the plan.
+
+mod block;
+mod call;
+mod fuse;
+mod places;
+mod plan;
+mod stmt;
+
+use std::cell::{Cell, RefCell};
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::emit::Gen;
+use crate::ir::*;
+use plan::Plan;
+
+/// The names emission hands out and what the generated function must declare, in
+/// the order emission meets them.
+#[derive(Default)]
+pub struct RevState {
+    slot: Cell<usize>,
+    uses_tape: Cell<bool>,
+    uses_flags: Cell<bool>,
+    stacks: RefCell<Vec<VarId>>,
+}
+
+impl RevState {
+    /// The number of the next top-level local (`__s*`, `__c*`).
+    fn next_slot(&self) -> usize {
+        let k = self.slot.get();
+        self.slot.set(k + 1);
+        k
+    }
+
+    /// `v` has a stack of its own.
+    fn declare_stack(&self, v: VarId) {
+        let mut stacks = self.stacks.borrow_mut();
+        if !stacks.contains(&v) {
+            stacks.push(v);
+        }
+    }
+}
+
+/// The reverse generator: the shared renderer, the plan it follows, and the names
+/// handed out so far.
+struct Rev<'a> {
+    g: &'a Gen<'a>,
+    plan: &'a Plan,
+    st: &'a RevState,
+}
+
+/// A statement's or block's code.
+#[derive(Default)]
+struct Part {
+    fwd: Vec<TokenStream>,
+    /// In execution order of the reverse sweep.
+    rev: Vec<TokenStream>,
+}
+
+impl Gen<'_> {
+    pub fn gen_adjoint_body(&self, st: &RevState) -> TokenStream {
+        let plan = Plan::new(self.f, self.a);
+        Rev {
+            g: self,
+            plan: &plan,
+            st,
+        }
+        .gen_body()
+    }
+}
+
+impl Rev<'_> {
+    fn gen_body(&self) -> TokenStream {
+        let g = self.g;
+        let ret = g.ident(g.f.ret);
+        let mut decls = self.top_adjoint_decls();
+        let mut seed = if g.a.active[g.f.ret] {
+            let b = g.adjoint_ident(g.f.ret);
+            g.accumulate(&quote!(#b), false, &quote!(dret))
+        } else {
+            quote!()
+        };
+        // With a fused loop, the adjoints are declared and seeded right before it.
+        let mut pre = Vec::new();
+        if self.plan.fused.is_some() {
+            pre.append(&mut decls);
+            pre.push(std::mem::take(&mut seed));
+        }
+        let Part { fwd, rev } = self.gen_block(&g.f.body, &pre);
+        let finish = self.param_adjoints();
+        let tapes = self.tape_decls();
+        let checks = g.shadow_length_checks();
+        quote! {
+            #(#checks)*
+            #(#tapes)*
+            #(#fwd)*
+            let __value = #ret;
+            #(#decls)*
+            #seed
+            #(#rev)*
+            #(#finish)*
+            __value
+        }
+    }
+
+    /// Adjoints of active scalar parameters and top-level variables.
+    fn top_adjoint_decls(&self) -> Vec<TokenStream> {
+        let a = self.g.a;
+        (self.g.f.vars.iter().enumerate())
+            .filter(|(i, v)| a.active[*i] && v.block == 0 && !a.loop_var[*i])
+            .filter(|(_, v)| !(v.is_param && v.kind == Kind::Buf))
+            .map(|(i, _)| self.adjoint_decl(i))
+            .collect()
+    }
+
+    /// `*dx += x̄` for each active float parameter.
+    fn param_adjoints(&self) -> Vec<TokenStream> {
+        let g = self.g;
+        let mut finish = Vec::new();
+        for p in &g.f.params {
+            let Some(v) = p.var else { continue };
+            // A parameter outside `wrt(..)` made active by an assignment has no shadow.
+            if g.a.active[v] && g.f.vars[v].kind == Kind::Float && g.f.vars[v].wrt {
+                let b = g.adjoint_ident(v);
+                let d = format_ident!("d{}", p.ident);
+                finish.push(g.accumulate(&quote!(*#d), false, &quote!(#b)));
+            }
+        }
+        finish
+    }
+
+    /// The tapes and stacks emission used.
+    fn tape_decls(&self) -> Vec<TokenStream> {
+        let (st, f) = (self.st, self.g.fty());
+        let mut tapes = Vec::new();
+        if st.uses_tape.get() {
+            tapes.push(quote!(let mut __tape: ::std::vec::Vec<#f> = ::std::vec::Vec::new();));
+        }
+        if st.uses_flags.get() {
+            tapes.push(quote!(let mut __flags: ::std::vec::Vec<bool> = ::std::vec::Vec::new();));
+        }
+        for v in st.stacks.borrow().iter() {
+            let s = self.g.stack_ident(*v);
+            tapes.push(quote!(let mut #s = ::std::vec::Vec::new();));
+        }
+        tapes
+    }
+}
