@@ -414,25 +414,7 @@ impl Lowerer<'_> {
                     _ => both.as_class(Unknown),
                 }
             }
-            Expr::If(i) => {
-                let cond = self.kinds(&i.cond);
-                let then = self.block_kinds(&i.then_branch);
-                let els = match &i.else_branch {
-                    Some((_, e)) => self.kinds(e),
-                    None => Kinds::of(NonFloat),
-                };
-                let class = match (then.class, els.class) {
-                    (Float, _) | (_, Float) => Float,
-                    (Buf, _) | (_, Buf) => Buf,
-                    (NonFloat, NonFloat) => NonFloat,
-                    _ => Unknown,
-                };
-                let cond = Kinds {
-                    varied: false,
-                    ..cond
-                };
-                then.merge(els).merge(cond).as_class(class)
-            }
+            Expr::If(i) => self.if_kinds(i),
             Expr::Block(b) => self.block_kinds(&b.block),
             Expr::Match(m) => self.match_kinds(m),
             // a `loop` that breaks with a value computes it from what its body reads
@@ -445,23 +427,7 @@ impl Lowerer<'_> {
                 }
                 .as_class(class)
             }
-            Expr::Macro(m) if m.mac.path.is_ident("vec") => {
-                let tokens = &m.mac.tokens;
-                match syn::parse2::<syn::ExprRepeat>(quote::quote!([#tokens])) {
-                    Ok(r) => {
-                        // A temporary tree: classified without memoising its nodes.
-                        let k = self.kinds_unmemoised(&r.expr);
-                        let len = self.kinds_unmemoised(&r.len);
-                        let class = if k.class == Float || k.is_unsound() {
-                            Buf
-                        } else {
-                            Unknown
-                        };
-                        k.merge(len).as_class(class)
-                    }
-                    Err(_) => self.token_kinds(tokens.clone()),
-                }
-            }
+            Expr::Macro(m) if m.mac.path.is_ident("vec") => self.vec_kinds(m),
             Expr::Macro(m) => {
                 let k = self.token_kinds(m.mac.tokens.clone());
                 if is_assert_macro(&m.mac.path) {
@@ -526,7 +492,49 @@ impl Lowerer<'_> {
         }
     }
 
-    pub(super) fn kinds_unmemoised(&self, e: &Expr) -> Kinds {
+    /// An `if` as a value: its branches'; the condition only decides between them.
+    fn if_kinds(&self, i: &syn::ExprIf) -> Kinds {
+        use Class::*;
+        let cond = self.kinds(&i.cond);
+        let then = self.block_kinds(&i.then_branch);
+        let els = match &i.else_branch {
+            Some((_, e)) => self.kinds(e),
+            None => Kinds::of(NonFloat),
+        };
+        let class = match (then.class, els.class) {
+            (Float, _) | (_, Float) => Float,
+            (Buf, _) | (_, Buf) => Buf,
+            (NonFloat, NonFloat) => NonFloat,
+            _ => Unknown,
+        };
+        let cond = Kinds {
+            varied: false,
+            ..cond
+        };
+        then.merge(els).merge(cond).as_class(class)
+    }
+
+    /// `vec![e; n]`: a float buffer when `e` is a float.
+    fn vec_kinds(&self, m: &syn::ExprMacro) -> Kinds {
+        use Class::*;
+        let tokens = &m.mac.tokens;
+        match syn::parse2::<syn::ExprRepeat>(quote::quote!([#tokens])) {
+            Ok(r) => {
+                // A temporary tree: classified without memoising its nodes.
+                let k = self.kinds_unmemoised(&r.expr);
+                let len = self.kinds_unmemoised(&r.len);
+                let class = if k.class == Float || k.is_unsound() {
+                    Buf
+                } else {
+                    Unknown
+                };
+                k.merge(len).as_class(class)
+            }
+            Err(_) => self.token_kinds(tokens.clone()),
+        }
+    }
+
+    fn kinds_unmemoised(&self, e: &Expr) -> Kinds {
         // An overlay entry that names nothing disables memoisation for the duration.
         self.kcache
             .overlay
