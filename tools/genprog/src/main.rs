@@ -12,6 +12,10 @@
 //! with steps h and 2h agree (the function is smooth and well conditioned
 //! there). The generated tests then compare the derivatives against
 //! finite differences at a fixed tolerance.
+//!
+//! The shapes of the second suite (`NEW_SHAPES`, `--allow`ed one by one) draw from
+//! the random stream only when one of them is on, so the first suite is reproduced
+//! byte for byte without them.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -66,6 +70,21 @@ enum Ix {
     Var(String),
     /// `arr.len() - 1 - i`
     Rev(String, String),
+    /// An integer expression (`(i * 3 + 1) % n`, `(c as usize) % w.len()`).
+    Int(IE),
+}
+
+/// A passive integer (`usize`) expression.
+#[derive(Clone, Debug)]
+enum IE {
+    Lit(usize),
+    Var(String),
+    /// `arr.len()`
+    Len(String),
+    /// `+ - * / %` (generated so that nothing underflows and no divisor is 0)
+    Bin(&'static str, Box<IE>, Box<IE>),
+    /// `(e as usize)` of a passive float
+    Cast(Box<E>),
 }
 
 #[derive(Clone, Debug)]
@@ -93,19 +112,40 @@ enum E {
     MulAdd(Box<E>, Box<E>, Box<E>, bool),
     Call(usize, Vec<Arg>),
     If(Box<Cond>, Box<E>, Box<E>),
+    /// `(n as f64)`, `w.len() as f64` (bare inside arithmetic)
+    FromI(IE),
+    /// A block used as a value, with its own statements: `{ let t = x * 2.0; t + 1.0 }`
+    Block(Vec<S>, Box<E>),
+    /// `std::f64::consts::NAME`
+    Const(&'static str),
+    /// A `const` item declared outside the function, or a field `self.k`: a float
+    /// whose type the macro cannot see.
+    Named(String),
 }
 
 #[derive(Clone, Debug)]
-struct Cond {
-    a: E,
-    lt: bool,
-    b: E,
+enum Cond {
+    /// `a < b` or `a > b` on floats
+    Cmp {
+        a: E,
+        lt: bool,
+        b: E,
+    },
+    /// a `bool` variable, `b` or `!b`
+    Bool(String, bool),
+    /// `e.is_nan()` / `e.is_finite()`, negated when the flag is set
+    Class(E, &'static str, bool),
+    /// an integer comparison `a > b`, `a == b`, ...
+    ICmp(IE, &'static str, IE),
+    And(Box<Cond>, Box<Cond>),
 }
 
 #[derive(Clone, Debug)]
 enum RangeHi {
     Len(String),
     Lit(usize),
+    /// an integer expression (`w.len() - 1`)
+    I(IE),
 }
 
 #[derive(Clone, Debug)]
@@ -161,6 +201,26 @@ enum S {
     Return(E),
     Break,
     Continue,
+    /// `let [mut] n = <integer>;`
+    LetI(String, bool, IE),
+    /// `n += <integer>;`
+    SetI(String, &'static str, IE),
+    /// `let b = <condition>;`
+    LetB(String, Cond),
+    /// `let v = &base[lo..hi];`
+    View {
+        name: String,
+        base: String,
+        lo: Option<IE>,
+        hi: Option<IE>,
+    },
+    /// `let [mut] b: [f64; N] = [e; N];` (one element) or `[e0, e1, ..]`
+    Arr {
+        name: String,
+        mutable: bool,
+        n: usize,
+        elems: Vec<E>,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -169,6 +229,21 @@ enum PKind {
     Slice,
     /// A float left out of `wrt(..)`.
     Passive,
+    /// A `mut` float left out of `wrt(..)`, assigned differentiated values in the body.
+    PassiveMut,
+}
+
+impl PKind {
+    fn passive(self) -> bool {
+        matches!(self, PKind::Passive | PKind::PassiveMut)
+    }
+}
+
+/// A `const` item printed before its function.
+#[derive(Clone, Debug)]
+enum CItem {
+    F(f64),
+    U(usize),
 }
 
 #[derive(Clone, Debug)]
@@ -178,7 +253,25 @@ struct Func {
     body: Vec<S>,
     ret: E,
     callable: bool,
+    /// A `&self` method of `Ctx` (its fields `self.k`, `self.m` are passive floats).
+    method: bool,
+    consts: Vec<(String, CItem)>,
 }
+
+/// The fields of the `Ctx` receiver of generated methods, and their values in the tests.
+const FIELDS: &[(&str, f64)] = &[("k", 0.8), ("m", -0.35)];
+
+/// The `std::f64::consts` the programs use.
+const CONSTS: &[(&str, f64)] = &[
+    ("PI", std::f64::consts::PI),
+    ("E", std::f64::consts::E),
+    ("FRAC_PI_2", std::f64::consts::FRAC_PI_2),
+    ("FRAC_PI_4", std::f64::consts::FRAC_PI_4),
+    ("FRAC_1_SQRT_2", std::f64::consts::FRAC_1_SQRT_2),
+    ("LN_2", std::f64::consts::LN_2),
+    ("SQRT_2", std::f64::consts::SQRT_2),
+    ("TAU", std::f64::consts::TAU),
+];
 
 // ---------------------------------------------------------------------------
 // Printing
@@ -198,13 +291,40 @@ fn ix(i: &Ix) -> String {
         Ix::Const(c) => c.to_string(),
         Ix::Var(v) => v.clone(),
         Ix::Rev(a, v) => format!("{a}.len() - 1 - {v}"),
+        Ix::Int(e) => pie(e),
+    }
+}
+
+fn pie(e: &IE) -> String {
+    match e {
+        IE::Lit(n) => n.to_string(),
+        IE::Var(v) => v.clone(),
+        IE::Len(a) => format!("{a}.len()"),
+        IE::Bin(op, a, b) => format!("({} {op} {})", pie(a), pie(b)),
+        IE::Cast(x) => format!("({} as usize)", pe(x)),
     }
 }
 
 fn atomic(e: &E) -> bool {
     // everything but literals prints as a primary expression (binary operations
-    // and `if` print in parentheses)
-    !matches!(e, E::Lit(_))
+    // and `if` print in parentheses); a block is wrapped as a receiver
+    !matches!(e, E::Lit(_) | E::Block(..))
+}
+
+/// May the macro not tell that `e` is a float (its class is unknown: a `const`
+/// item or a field, and what is built from them alone)? Then a `let` of it needs
+/// its type, and a call argument is written `1.0 * e`.
+fn opaque(e: &E) -> bool {
+    match e {
+        E::Named(_) => true,
+        E::Neg(a) => opaque(a),
+        E::M1(_, a, path) | E::Powi(a, _, path) => !*path && !is_const(a) && opaque(a),
+        E::M2(_, a, c, path) => !*path && !is_const(a) && opaque(a) && opaque(c),
+        E::MulAdd(a, c, d, path) => !*path && !is_const(a) && opaque(a) && opaque(c) && opaque(d),
+        E::Bin(_, a, c) | E::If(_, a, c) => opaque(a) && opaque(c),
+        E::Block(_, t) => opaque(t),
+        _ => false,
+    }
 }
 
 /// Does `e` read no variable? Then a method on it would not know its float
@@ -213,10 +333,20 @@ fn is_const(e: &E) -> bool {
     match e {
         E::Lit(_) => true,
         E::Var(_) | E::Elem(_) | E::Idx(..) | E::IntF(_) | E::Call(..) => false,
-        E::Neg(a) | E::M1(_, a, _) | E::Powi(a, _, _) => is_const(a),
+        E::FromI(_) | E::Named(_) => false,
+        E::Const(_) => true,
+        E::Neg(a) | E::M1(_, a, _) | E::Powi(a, _, _) | E::Block(_, a) => is_const(a),
         E::Bin(_, a, c) | E::M2(_, a, c, _) => is_const(a) && is_const(c),
         E::MulAdd(a, c, d, _) => is_const(a) && is_const(c) && is_const(d),
         E::If(_, a, c) => is_const(a) && is_const(c),
+    }
+}
+
+/// An operand of arithmetic: `n as f64` prints bare there (`s / w.len() as f64`).
+fn operand(e: &E) -> String {
+    match e {
+        E::FromI(i) => format!("{} as f64", pie(i)),
+        e => pe(e),
     }
 }
 
@@ -236,7 +366,7 @@ fn pe(e: &E) -> String {
         E::Idx(a, i) => format!("{a}[{}]", ix(i)),
         E::IntF(i) => format!("({i} as f64)"),
         E::Neg(a) => format!("(-{})", recv(a)),
-        E::Bin(op, a, b) => format!("({} {op} {})", pe(a), pe(b)),
+        E::Bin(op, a, b) => format!("({} {op} {})", operand(a), operand(b)),
         E::M1(m, a, path) => {
             if *path || is_const(a) {
                 format!("f64::{m}({})", pe(a))
@@ -277,21 +407,58 @@ fn pe(e: &E) -> String {
             format!("{}({})", fname(*f), a.join(", "))
         }
         E::If(c, a, b) => format!("(if {} {{ {} }} else {{ {} }})", pc(c), pe(a), pe(b)),
+        E::FromI(i) => format!("({} as f64)", pie(i)),
+        E::Block(body, tail) => {
+            let mut out = String::new();
+            for s in body {
+                ps(s, &mut out, 0);
+            }
+            format!("{{ {}{} }}", out.replace('\n', " "), pe(tail))
+        }
+        E::Const(n) => format!("std::f64::consts::{n}"),
+        E::Named(n) => n.clone(),
     }
 }
 
+fn view(base: &str, lo: &Option<IE>, hi: &Option<IE>) -> String {
+    let end = |e: &Option<IE>| e.as_ref().map(pie).unwrap_or_default();
+    format!("&{base}[{}..{}]", end(lo), end(hi))
+}
+
 fn pc(c: &Cond) -> String {
-    format!("{} {} {}", pe(&c.a), if c.lt { "<" } else { ">" }, pe(&c.b))
+    match c {
+        Cond::Cmp { a, lt, b } => format!("{} {} {}", pe(a), if *lt { "<" } else { ">" }, pe(b)),
+        Cond::Bool(n, neg) => format!("{}{n}", if *neg { "!" } else { "" }),
+        Cond::Class(e, m, neg) => {
+            let call = if is_const(e) {
+                format!("f64::{m}({})", pe(e))
+            } else {
+                format!("{}.{m}()", recv(e))
+            };
+            format!("{}{call}", if *neg { "!" } else { "" })
+        }
+        Cond::ICmp(a, op, b) => format!("{} {op} {}", pie(a), pie(b)),
+        Cond::And(a, b) => format!("{} && {}", pc(a), pc(b)),
+    }
+}
+
+/// The number of the first function (`--first-fn`): the new suite continues the
+/// numbering of the committed one.
+static FIRST_FN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn fnum(i: usize) -> usize {
+    i + FIRST_FN.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 fn fname(i: usize) -> String {
-    format!("f{i:04}")
+    format!("f{:04}", fnum(i))
 }
 
 fn hi(h: &RangeHi) -> String {
     match h {
         RangeHi::Len(a) => format!("{a}.len()"),
         RangeHi::Lit(n) => n.to_string(),
+        RangeHi::I(e) => pie(e),
     }
 }
 
@@ -299,13 +466,53 @@ fn ps(s: &S, out: &mut String, ind: usize) {
     let pad = "    ".repeat(ind);
     match s {
         S::Let(n, m, e) => {
-            // a literal-only value needs its type: `s.sin()` on `{float}` is ambiguous
+            // a literal-only value needs its type: `s.sin()` on `{float}` is ambiguous;
+            // so does a `const` or a field for the macro (it cannot see their types)
             let _ = writeln!(
                 out,
                 "{pad}let {}{n}{} = {};",
                 if *m { "mut " } else { "" },
-                if is_const(e) { ": f64" } else { "" },
+                if is_const(e) || opaque(e) {
+                    ": f64"
+                } else {
+                    ""
+                },
                 pe(e)
+            );
+        }
+        S::LetI(n, m, e) => {
+            let _ = writeln!(
+                out,
+                "{pad}let {}{n} = {};",
+                if *m { "mut " } else { "" },
+                pie(e)
+            );
+        }
+        S::SetI(n, op, e) => {
+            let _ = writeln!(out, "{pad}{n} {op} {};", pie(e));
+        }
+        S::LetB(n, c) => {
+            let _ = writeln!(out, "{pad}let {n} = {};", pc(c));
+        }
+        S::View { name, base, lo, hi } => {
+            let _ = writeln!(out, "{pad}let {name} = {};", view(base, lo, hi));
+        }
+        S::Arr {
+            name,
+            mutable,
+            n,
+            elems,
+        } => {
+            let init = if elems.len() == 1 {
+                format!("[{}; {n}]", pe(&elems[0]))
+            } else {
+                let v: Vec<String> = elems.iter().map(pe).collect();
+                format!("[{}]", v.join(", "))
+            };
+            let _ = writeln!(
+                out,
+                "{pad}let {}{name}: [f64; {n}] = {init};",
+                if *mutable { "mut " } else { "" }
             );
         }
         S::Set(n, op, e) => {
@@ -420,31 +627,47 @@ fn ps(s: &S, out: &mut String, ind: usize) {
 
 fn print_func(f: &Func) -> String {
     let mut out = String::new();
+    for (n, c) in &f.consts {
+        let _ = match c {
+            CItem::F(v) => writeln!(out, "const {n}: f64 = {};", lit(*v)),
+            CItem::U(v) => writeln!(out, "const {n}: usize = {v};"),
+        };
+    }
+    if f.method {
+        out.push_str("impl Ctx {\n");
+    }
     let active: Vec<&str> = f
         .params
         .iter()
-        .filter(|p| p.1 != PKind::Passive)
+        .filter(|p| !p.1.passive())
         .map(|p| p.0.as_str())
         .collect();
-    if f.params.iter().any(|p| p.1 == PKind::Passive) {
+    if f.params.iter().any(|p| p.1.passive()) {
         let _ = writeln!(out, "#[differentiate(wrt({}))]", active.join(", "));
     } else {
         out.push_str("#[differentiate]\n");
     }
-    let ps_: Vec<String> = f
+    let mut ps_: Vec<String> = f
         .params
         .iter()
         .map(|(n, k)| match k {
             PKind::Slice => format!("{n}: &[f64]"),
+            PKind::PassiveMut => format!("mut {n}: f64"),
             _ => format!("{n}: f64"),
         })
         .collect();
+    if f.method {
+        ps_.insert(0, "&self".to_string());
+    }
     let _ = writeln!(out, "fn {}({}) -> f64 {{", f.name, ps_.join(", "));
     for s in &f.body {
         ps(s, &mut out, 1);
     }
     let _ = writeln!(out, "    {}", pe(&f.ret));
     out.push_str("}\n");
+    if f.method {
+        out.push_str("}\n");
+    }
     out
 }
 
@@ -457,6 +680,7 @@ enum Val {
     F(f64),
     A(Vec<f64>),
     I(i64),
+    B(bool),
 }
 
 #[derive(Default)]
@@ -534,19 +758,62 @@ impl Interp<'_> {
             other => panic!("{n}: {other:?}"),
         }
     }
-    fn ix(&self, env: &Env, i: &Ix) -> usize {
+    fn ix(&self, env: &Env, i: &Ix, t: &mut Trace) -> usize {
         match i {
             Ix::Const(c) => *c,
             Ix::Var(v) => self.get_i(env, v) as usize,
             Ix::Rev(a, v) => self.arr(env, a).len() - 1 - self.get_i(env, v) as usize,
+            Ix::Int(e) => self.int(e, env, t) as usize,
         }
+    }
+
+    /// An integer expression, with `usize` semantics (the generator keeps it from
+    /// underflowing and from dividing by 0).
+    fn int(&self, e: &IE, env: &Env, t: &mut Trace) -> i64 {
+        match e {
+            IE::Lit(n) => *n as i64,
+            IE::Var(v) => self.get_i(env, v),
+            IE::Len(a) => self.arr(env, a).len() as i64,
+            IE::Bin(op, a, b) => {
+                let (x, y) = (self.int(a, env, t), self.int(b, env, t));
+                match *op {
+                    "+" => x + y,
+                    "-" => x - y,
+                    "*" => x * y,
+                    "/" => x / y,
+                    "%" => x % y,
+                    _ => unreachable!(),
+                }
+            }
+            // `as usize` saturates (and maps NaN to 0)
+            IE::Cast(x) => self.eval(x, env, t) as usize as i64,
+        }
+    }
+
+    fn range(
+        &self,
+        base: &str,
+        lo: &Option<IE>,
+        hi: &Option<IE>,
+        env: &Env,
+        t: &mut Trace,
+    ) -> Vec<f64> {
+        let a = self.arr(env, base);
+        let lo = lo.as_ref().map_or(0, |e| self.int(e, env, t) as usize);
+        let hi = hi
+            .as_ref()
+            .map_or(a.len(), |e| self.int(e, env, t) as usize);
+        self.arr(env, base)[lo..hi].to_vec()
     }
 
     fn eval(&self, e: &E, env: &Env, t: &mut Trace) -> f64 {
         let v = match e {
             E::Lit(v) => *v,
             E::Var(n) | E::Elem(n) => self.get_f(env, n),
-            E::Idx(a, i) => self.arr(env, a)[self.ix(env, i)],
+            E::Idx(a, i) => {
+                let k = self.ix(env, i, t);
+                self.arr(env, a)[k]
+            }
             E::IntF(i) => self.get_i(env, i) as f64,
             E::Neg(a) => -self.eval(a, env, t),
             E::Bin(op, a, b) => {
@@ -680,26 +947,68 @@ impl Interp<'_> {
                     self.eval(b, env, t)
                 }
             }
+            E::FromI(i) => self.int(i, env, t) as f64,
+            E::Block(body, tail) => {
+                let mut inner = env.clone();
+                for s in body {
+                    self.stmt(s, &mut inner, t);
+                }
+                self.eval(tail, &inner, t)
+            }
+            E::Const(n) => CONSTS.iter().find(|c| c.0 == *n).unwrap().1,
+            E::Named(n) => self.get_f(env, n),
         };
         t.val(v)
     }
 
     fn cond(&self, c: &Cond, env: &Env, t: &mut Trace) -> bool {
-        let a = self.eval(&c.a, env, t);
-        let b = self.eval(&c.b, env, t);
-        let lt = t.cmp(a, b);
-        if c.lt {
-            lt
-        } else {
-            // `a > b`: the margin check makes `a == b` impossible at kept points
-            !lt && a != b
+        match c {
+            Cond::Cmp { a, lt, b } => {
+                let a = self.eval(a, env, t);
+                let b = self.eval(b, env, t);
+                let r = t.cmp(a, b);
+                if *lt {
+                    r
+                } else {
+                    // `a > b`: the margin check makes `a == b` impossible at kept points
+                    !r && a != b
+                }
+            }
+            // its decision was recorded where it was computed
+            Cond::Bool(n, neg) => match env.get(n) {
+                Some(Val::B(v)) => *v != *neg,
+                other => panic!("{n}: {other:?}"),
+            },
+            Cond::Class(e, m, neg) => {
+                let v = self.eval(e, env, t);
+                let r = match *m {
+                    "is_nan" => v.is_nan(),
+                    "is_finite" => v.is_finite(),
+                    _ => unreachable!(),
+                };
+                t.decisions.push(r as i64);
+                r != *neg
+            }
+            // passive: the same at every point
+            Cond::ICmp(a, op, b) => {
+                let (x, y) = (self.int(a, env, t), self.int(b, env, t));
+                match *op {
+                    ">" => x > y,
+                    ">=" => x >= y,
+                    "<" => x < y,
+                    "==" => x == y,
+                    _ => unreachable!(),
+                }
+            }
+            Cond::And(a, b) => self.cond(a, env, t) && self.cond(b, env, t),
         }
     }
 
-    fn hi(&self, h: &RangeHi, env: &Env) -> usize {
+    fn hi(&self, h: &RangeHi, env: &Env, t: &mut Trace) -> usize {
         match h {
             RangeHi::Len(a) => self.arr(env, a).len(),
             RangeHi::Lit(n) => *n,
+            RangeHi::I(e) => self.int(e, env, t) as usize,
         }
     }
 
@@ -748,12 +1057,12 @@ impl Interp<'_> {
                 name, init, len, ..
             } => {
                 let v = self.eval(init, env, t);
-                let n = self.hi(len, env);
+                let n = self.hi(len, env, t);
                 env.insert(name.clone(), Val::A(vec![v; n]));
             }
             S::SetIdx(b, i, op, e) => {
                 let v = self.eval(e, env, t);
-                let k = self.ix(env, i);
+                let k = self.ix(env, i, t);
                 let old = self.arr(env, b)[k];
                 let new = t.val(Self::apply(op, old, v));
                 match env.get_mut(b) {
@@ -782,7 +1091,7 @@ impl Interp<'_> {
                         incl,
                         rev,
                     } => {
-                        let h = self.hi(h, env) + *incl as usize;
+                        let h = self.hi(h, env, t) + *incl as usize;
                         let mut r: Vec<usize> = (*lo..h).collect();
                         if *rev {
                             r.reverse();
@@ -821,6 +1130,7 @@ impl Interp<'_> {
             }
             S::While { k, max, cond, body } => {
                 env.insert(k.clone(), Val::I(0));
+                let mut trips = 0;
                 loop {
                     if self.get_i(env, k) >= *max {
                         break;
@@ -830,8 +1140,16 @@ impl Interp<'_> {
                             break;
                         }
                     }
+                    trips += 1;
+                    if trips > 10_000 {
+                        // `continue` skips the printed `k += 1`: a loop that never ends
+                        t.big = f64::INFINITY;
+                        break;
+                    }
                     match self.loop_body(body, env, t) {
-                        Flow::Normal | Flow::Continue => {}
+                        Flow::Normal => {}
+                        // the printed `k += 1` is the last statement of the body
+                        Flow::Continue => continue,
                         Flow::Break => break,
                         Flow::Return(v) => return Flow::Return(v),
                     }
@@ -842,11 +1160,57 @@ impl Interp<'_> {
             S::Return(e) => return Flow::Return(self.eval(e, env, t)),
             S::Break => return Flow::Break,
             S::Continue => return Flow::Continue,
+            S::LetI(n, _, e) => {
+                let v = self.int(e, env, t);
+                env.insert(n.clone(), Val::I(v));
+            }
+            S::SetI(n, op, e) => {
+                let v = self.int(e, env, t);
+                let old = self.get_i(env, n);
+                let new = match *op {
+                    "+=" => old + v,
+                    "*=" => old * v,
+                    "=" => v,
+                    _ => unreachable!(),
+                };
+                env.insert(n.clone(), Val::I(new));
+            }
+            S::LetB(n, c) => {
+                let v = self.cond(c, env, t);
+                env.insert(n.clone(), Val::B(v));
+            }
+            S::View { name, base, lo, hi } => {
+                // a shared borrow: the base is not written while the view lives
+                let v = self.range(base, lo, hi, env, t);
+                env.insert(name.clone(), Val::A(v));
+            }
+            S::Arr { name, n, elems, .. } => {
+                let mut v = Vec::new();
+                for e in elems {
+                    v.push(self.eval(e, env, t));
+                }
+                if v.len() == 1 {
+                    v = vec![v[0]; *n];
+                }
+                env.insert(name.clone(), Val::A(v));
+            }
         }
         Flow::Normal
     }
 
     fn run(&self, f: &Func, mut env: Env, t: &mut Trace) -> f64 {
+        for (n, c) in &f.consts {
+            let v = match c {
+                CItem::F(v) => Val::F(*v),
+                CItem::U(v) => Val::I(*v as i64),
+            };
+            env.insert(n.clone(), v);
+        }
+        if f.method {
+            for (n, v) in FIELDS {
+                env.insert(format!("self.{n}"), Val::F(*v));
+            }
+        }
         match self.block(&f.body, &mut env, t) {
             Flow::Return(v) => v,
             _ => self.eval(&f.ret, &env, t),
@@ -867,7 +1231,7 @@ impl Interp<'_> {
                     env.insert(n.clone(), Val::A(x[k..k + len].to_vec()));
                     k += len;
                 }
-                PKind::Passive => {
+                PKind::Passive | PKind::PassiveMut => {
                     env.insert(n.clone(), Val::F(passive));
                 }
             }
@@ -892,7 +1256,47 @@ enum Sym {
     Arr {
         buf: bool,
     },
+    /// A passive float (a passive parameter, `let h = n as f64 * 0.5;`, `let k: f64 = self.k;`).
+    P,
+    /// An integer that is not (known to be) an index below the slice length.
+    /// `len_eq`: it is that length (`let n = w.len();`). Only `mutable` ones are
+    /// counted up by generated statements.
+    Count {
+        mutable: bool,
+        len_eq: bool,
+    },
+    Bool,
+    /// A view (or a buffer of another length) of `len` elements, read as `v[c]`.
+    View {
+        len: usize,
+        base: String,
+    },
 }
+
+/// The patterns of fixed macro bugs (`--allow`), on in the committed suite.
+const OLD_PATTERNS: &[&str] = &["alias", "array_buffer", "deref_cond", "const_let"];
+
+/// The program shapes of the second suite (`--allow`), off unless named.
+const NEW_SHAPES: &[&str] = &[
+    "int_arith",
+    "int_float",
+    "bool_let",
+    "nan_check",
+    "cast_index",
+    "passive_let",
+    "block_value",
+    "block_arg",
+    "consts",
+    "moving_view",
+    "view_base",
+    "view_branch",
+    "view_loop_buf",
+    "view_call",
+    "mut_passive",
+    "self_field",
+    "array_annot",
+    "const_return",
+];
 
 struct FnGen<'a> {
     rng: &'a mut Rng,
@@ -908,6 +1312,21 @@ struct FnGen<'a> {
     in_cond: usize,
     /// Buffers a `for` loop iterates over: not written inside it.
     iterating: Vec<String>,
+    /// Is any of `NEW_SHAPES` on? Otherwise the new code draws nothing from the
+    /// random stream, so the committed suite is reproduced byte for byte.
+    new_mode: bool,
+    /// A `&self` method (`self.k`, `self.m` are passive floats).
+    method: bool,
+    /// The printed number of the function (names its `const` items).
+    fnum: usize,
+    consts: Vec<(String, CItem)>,
+    /// Immutable local arrays: never written.
+    readonly: Vec<String>,
+    /// Full-length views (registered as slices) and their bases.
+    full_views: Vec<(String, String)>,
+    in_block: usize,
+    /// May a `continue` be generated (not in a `while` body, whose `k += 1` it skips)?
+    cont_ok: bool,
 }
 
 const UNARY: &[&str] = &[
@@ -951,7 +1370,49 @@ impl FnGen<'_> {
             .collect()
     }
     fn floats(&self) -> Vec<String> {
-        self.visible(|s| matches!(s, Sym::F { .. }))
+        self.visible(|s| matches!(s, Sym::F { .. } | Sym::P))
+    }
+    fn passives(&self) -> Vec<String> {
+        self.visible(|s| matches!(s, Sym::P))
+    }
+    /// Every integer variable (indices and other counts).
+    fn all_ints(&self) -> Vec<String> {
+        self.visible(|s| matches!(s, Sym::Int | Sym::Count { .. }))
+    }
+    fn counters(&self) -> Vec<String> {
+        self.visible(|s| matches!(s, Sym::Count { mutable: true, .. }))
+    }
+    fn bools(&self) -> Vec<String> {
+        self.visible(|s| matches!(s, Sym::Bool))
+    }
+    fn views(&self) -> Vec<(String, usize)> {
+        self.scopes
+            .iter()
+            .flatten()
+            .filter_map(|(n, s)| match s {
+                Sym::View { len, .. } => Some((n.clone(), *len)),
+                _ => None,
+            })
+            .collect()
+    }
+    /// Buffers borrowed by a visible view: not written while it lives.
+    fn viewed(&self) -> Vec<String> {
+        let names: Vec<String> = self.scopes.iter().flatten().map(|x| x.0.clone()).collect();
+        let mut out: Vec<String> = self
+            .scopes
+            .iter()
+            .flatten()
+            .filter_map(|(_, s)| match s {
+                Sym::View { base, .. } => Some(base.clone()),
+                _ => None,
+            })
+            .collect();
+        for (v, base) in &self.full_views {
+            if names.contains(v) {
+                out.push(base.clone());
+            }
+        }
+        out
     }
     fn muts(&self) -> Vec<String> {
         self.visible(|s| matches!(s, Sym::F { mutable: true }))
@@ -965,6 +1426,10 @@ impl FnGen<'_> {
     fn writable_bufs(&self) -> Vec<String> {
         let mut b = self.bufs();
         b.retain(|x| !self.iterating.contains(x));
+        if self.new_mode {
+            let viewed = self.viewed();
+            b.retain(|x| !viewed.contains(x) && !self.readonly.contains(x));
+        }
         b
     }
     fn ints(&self) -> Vec<String> {
@@ -992,7 +1457,42 @@ impl FnGen<'_> {
         *self.stats.entry(what).or_default() += 1;
     }
 
+    /// An index of a write to `buf`: not one that reads `buf.len()` (`b[b.len() - 1 - i] = x`
+    /// does not compile for a `Vec`). Draws nothing more from the random stream.
+    fn write_index(&mut self, buf: &str) -> Ix {
+        let i = self.index();
+        if !self.new_mode {
+            return i;
+        }
+        fn reads(e: &IE, buf: &str) -> bool {
+            match e {
+                IE::Len(a) => a == buf,
+                IE::Bin(_, a, b) => reads(a, buf) || reads(b, buf),
+                IE::Cast(x) => reads_f(x, buf),
+                IE::Lit(_) | IE::Var(_) => false,
+            }
+        }
+        // the float of a cast index: literals, constants, fields, `n as f64`
+        fn reads_f(e: &E, buf: &str) -> bool {
+            match e {
+                E::FromI(i) => reads(i, buf),
+                E::Bin(_, a, b) => reads_f(a, buf) || reads_f(b, buf),
+                _ => false,
+            }
+        }
+        match i {
+            Ix::Rev(a, v) if a == buf => Ix::Var(v),
+            Ix::Int(e) if reads(&e, buf) => Ix::Const(0),
+            i => i,
+        }
+    }
+
     fn index(&mut self) -> Ix {
+        if self.new_mode && self.rng.chance(0.2) {
+            if let Some(i) = self.new_index() {
+                return i;
+            }
+        }
         let ints = self.ints();
         if !ints.is_empty() && self.rng.chance(0.75) {
             let i = self.rng.pick(&ints).clone();
@@ -1007,6 +1507,11 @@ impl FnGen<'_> {
     }
 
     fn leaf(&mut self) -> E {
+        if self.new_mode && self.rng.chance(0.12) {
+            if let Some(e) = self.new_leaf() {
+                return e;
+            }
+        }
         let floats = self.floats();
         let elems = self.elems();
         let arrays = self.arrays();
@@ -1194,6 +1699,22 @@ impl FnGen<'_> {
                 }
             }
         }
+        if self.new_mode {
+            typed_args(&mut args);
+            if self.allowed("block_arg") && self.rng.chance(0.35) {
+                let fs: Vec<usize> = (0..args.len())
+                    .filter(|k| matches!(args[*k], Arg::F(_)))
+                    .collect();
+                if !fs.is_empty() {
+                    let k = *self.rng.pick(&fs);
+                    let t = self.fresh("t");
+                    if let Arg::F(e) = &mut args[k] {
+                        self.count("block_arg");
+                        *e = E::Block(vec![S::Let(t.clone(), false, e.clone())], b(E::Var(t)));
+                    }
+                }
+            }
+        }
         self.count("call");
         Some(E::Call(f, args))
     }
@@ -1206,13 +1727,22 @@ impl FnGen<'_> {
     }
 
     fn cond_inner(&mut self, d: u32) -> Cond {
+        if self.new_mode && self.rng.chance(0.3) {
+            if let Some(c) = self.new_cond(d) {
+                return c;
+            }
+        }
+        self.cmp_cond(d)
+    }
+
+    fn cmp_cond(&mut self, d: u32) -> Cond {
         let a = self.expr(d);
         let b_ = if self.rng.chance(0.4) {
             E::Lit(self.rng.lit(-1.0, 1.0))
         } else {
             self.expr(d)
         };
-        Cond {
+        Cond::Cmp {
             a,
             lt: self.rng.chance(0.5),
             b: b_,
@@ -1224,6 +1754,11 @@ impl FnGen<'_> {
             return self.leaf();
         }
         let d1 = d - 1;
+        if self.new_mode && self.rng.chance(0.1) {
+            if let Some(e) = self.new_expr(d1) {
+                return e;
+            }
+        }
         match self.rng.below(20) {
             0..=2 => {
                 let op = *self.rng.pick(&["+", "-", "*"]);
@@ -1321,6 +1856,9 @@ impl FnGen<'_> {
     /// Statements inside a loop or branch body.
     fn inner_stmts(&mut self, n: usize, d: u32, out: &mut Vec<S>) {
         for _ in 0..n {
+            if self.new_mode && self.rng.chance(0.3) && self.new_stmt(d, out, false) {
+                continue;
+            }
             let muts = self.muts();
             let bufs = self.writable_bufs();
             match self.rng.below(10) {
@@ -1332,7 +1870,7 @@ impl FnGen<'_> {
                 }
                 2 | 3 if !bufs.is_empty() => {
                     let bf = self.rng.pick(&bufs).clone();
-                    let i = self.index();
+                    let i = self.write_index(&bf);
                     let op = *self.rng.pick(&["=", "+=", "*="]);
                     let e = if op == "*=" {
                         bin("+", E::Lit(1.0), bin("*", E::Lit(0.3), self.bounded(d)))
@@ -1344,7 +1882,7 @@ impl FnGen<'_> {
                 }
                 4 if self.loop_depth > 0 && self.rng.chance(0.3) => {
                     let c = self.cond(1);
-                    let s = if self.rng.chance(0.5) {
+                    let s = if self.rng.chance(0.5) || (self.new_mode && !self.cont_ok) {
                         S::Break
                     } else {
                         S::Continue
@@ -1372,7 +1910,7 @@ impl FnGen<'_> {
         let bufs = self.writable_bufs();
         if !bufs.is_empty() && (muts.is_empty() || self.rng.chance(0.25)) {
             let bf = self.rng.pick(&bufs).clone();
-            let i = self.index();
+            let i = self.write_index(&bf);
             let e = self.expr(d);
             self.count("buffer_write");
             out.push(S::SetIdx(bf, i, self.rng.op(&["=", "+="]), e));
@@ -1474,6 +2012,7 @@ impl FnGen<'_> {
             }
         };
         self.loop_depth += 1;
+        let cont = std::mem::replace(&mut self.cont_ok, true);
         let saved = self.iterating.len();
         match &f {
             For::Iter { arr, .. } | For::Enum { arr, .. } => self.iterating.push(arr.clone()),
@@ -1488,6 +2027,7 @@ impl FnGen<'_> {
         let n = self.rng.below(3);
         self.inner_stmts(n, d, &mut body);
         self.iterating.truncate(saved);
+        self.cont_ok = cont;
         self.loop_depth -= 1;
         self.scopes.pop();
         S::For(f, body)
@@ -1503,11 +2043,12 @@ impl FnGen<'_> {
         let max = 2 + self.rng.below(5) as i64;
         self.scopes.push(Vec::new());
         self.loop_depth += 1;
+        let cont = std::mem::replace(&mut self.cont_ok, false);
         let (cond, mut body) = if self.rng.chance(0.5) {
             // a float condition on a value that grows each trip: a data-dependent trip count
             self.count("while_float");
             let limit = self.rng.lit(1.0, 4.0);
-            let c = Cond {
+            let c = Cond::Cmp {
                 a: E::Var(target.clone()),
                 lt: true,
                 b: E::Lit(limit),
@@ -1525,9 +2066,1146 @@ impl FnGen<'_> {
         };
         let n = self.rng.below(2);
         self.inner_stmts(n, d, &mut body);
+        self.cont_ok = cont;
         self.loop_depth -= 1;
         self.scopes.pop();
         Some(S::While { k, max, cond, body })
+    }
+
+    // -----------------------------------------------------------------------
+    // The shapes of the second suite (`NEW_SHAPES`); reached only in `new_mode`
+    // -----------------------------------------------------------------------
+
+    fn target(&mut self) -> Option<String> {
+        let muts = self.muts();
+        if muts.is_empty() {
+            None
+        } else {
+            Some(self.rng.pick(&muts).clone())
+        }
+    }
+
+    /// A modulus that keeps an integer an index of every slice: a length (not of a
+    /// local buffer: `b[i % b.len()] += x` does not compile for a `Vec`).
+    fn modulus(&mut self) -> IE {
+        let mut arrays = self.arrays();
+        let bufs = self.bufs();
+        arrays.retain(|a| !bufs.contains(a));
+        let lens = self.visible(|s| matches!(s, Sym::Count { len_eq: true, .. }));
+        match self.rng.below(3) {
+            0 if !lens.is_empty() => IE::Var(self.rng.pick(&lens).clone()),
+            0 | 1 if !arrays.is_empty() => IE::Len(self.rng.pick(&arrays).clone()),
+            _ => IE::Lit(self.len),
+        }
+    }
+
+    /// `(a * m + c) % n` of an integer variable: an index.
+    fn int_index(&mut self, a: &str) -> IE {
+        let m = 1 + self.rng.below(4);
+        let c = self.rng.below(3);
+        let mut e = IE::Var(a.to_string());
+        if m > 1 {
+            e = IE::Bin("*", Box::new(e), Box::new(IE::Lit(m)));
+        }
+        if c > 0 || m == 1 {
+            e = IE::Bin("+", Box::new(e), Box::new(IE::Lit(c.max(1))));
+        }
+        let n = self.modulus();
+        IE::Bin("%", Box::new(e), Box::new(n))
+    }
+
+    /// A value of passive floats only: literals, constants, fields, integer casts.
+    fn passive_expr(&mut self) -> E {
+        let ps = self.passives();
+        let ints = self.all_ints();
+        let arrays = self.arrays();
+        let mut src: Vec<E> = vec![E::Lit(self.rng.lit(-1.5, 1.5))];
+        if !ps.is_empty() {
+            src.push(E::Var(self.rng.pick(&ps).clone()));
+        }
+        if !ints.is_empty() {
+            src.push(E::FromI(IE::Var(self.rng.pick(&ints).clone())));
+        }
+        if !arrays.is_empty() {
+            src.push(E::FromI(IE::Len(self.rng.pick(&arrays).clone())));
+        }
+        if self.allowed("consts") {
+            src.push(E::Const(self.rng.pick(CONSTS).0));
+        }
+        if self.method {
+            src.push(E::Named(format!("self.{}", self.rng.pick(FIELDS).0)));
+        }
+        let a = self.rng.pick(&src).clone();
+        match self.rng.below(4) {
+            0 => a,
+            1 => bin("*", E::Lit(self.rng.lit(0.1, 0.6)), a),
+            2 => bin("+", a, E::Lit(self.rng.lit(-1.0, 1.0))),
+            _ => m1("sin", a),
+        }
+    }
+
+    fn float_const(&mut self) -> E {
+        let named: Vec<String> = self
+            .consts
+            .iter()
+            .filter(|c| matches!(c.1, CItem::F(_)))
+            .map(|c| c.0.clone())
+            .collect();
+        if !named.is_empty() && self.rng.chance(0.5) {
+            return E::Named(self.rng.pick(&named).clone());
+        }
+        if self.rng.chance(0.5) {
+            return E::Const(self.rng.pick(CONSTS).0);
+        }
+        let name = format!("K{}_{}", self.fnum, self.consts.len());
+        let v = self.rng.lit(-1.5, 1.5);
+        self.consts.push((name.clone(), CItem::F(v)));
+        E::Named(name)
+    }
+
+    /// `const` items of the function, a `mut` passive parameter assigned an active value.
+    fn prologue(&mut self, d: u32, out: &mut Vec<S>) {
+        if self.allowed("consts") && self.rng.chance(0.3) {
+            let name = format!("N{}", self.fnum);
+            self.consts
+                .push((name.clone(), CItem::U(self.rng.below(3))));
+            self.scopes[0].push((name, Sym::Int));
+            self.count("const_usize");
+        }
+        let pm: Vec<String> = self.scopes[0]
+            .iter()
+            .filter(|(n, _)| n == "c")
+            .map(|(n, _)| n.clone())
+            .collect();
+        if let Some(c) = pm.first() {
+            if matches!(
+                self.scopes[0].iter().find(|x| x.0 == *c),
+                Some((_, Sym::F { mutable: true }))
+            ) {
+                // `p = p + x`: a passive parameter that carries a derivative from here on
+                self.count("mut_passive");
+                let e = self.expr(d);
+                out.push(S::Set(c.clone(), "=", bin("+", E::Var(c.clone()), e)));
+            }
+        }
+    }
+
+    fn new_leaf(&mut self) -> Option<E> {
+        let ints = self.all_ints();
+        let arrays = self.arrays();
+        let views = self.views();
+        let mut kinds: Vec<u8> = Vec::new();
+        if self.allowed("int_float") && (!ints.is_empty() || !arrays.is_empty()) {
+            kinds.push(0);
+        }
+        if self.allowed("consts") {
+            kinds.push(1);
+        }
+        if self.method {
+            kinds.push(2);
+        }
+        if !views.is_empty() {
+            kinds.push(3);
+            kinds.push(3);
+        }
+        if kinds.is_empty() {
+            return None;
+        }
+        Some(match *self.rng.pick(&kinds) {
+            0 => {
+                let i = if !ints.is_empty() && (arrays.is_empty() || self.rng.chance(0.5)) {
+                    IE::Var(self.rng.pick(&ints).clone())
+                } else {
+                    IE::Len(self.rng.pick(&arrays).clone())
+                };
+                self.count("int_as_f64");
+                bin("*", E::Lit(self.rng.lit(0.1, 0.5)), E::FromI(i))
+            }
+            1 => {
+                self.count("float_const");
+                self.float_const()
+            }
+            2 => {
+                self.count("self_field");
+                E::Named(format!("self.{}", self.rng.pick(FIELDS).0))
+            }
+            _ => {
+                let (v, len) = self.rng.pick(&views).clone();
+                self.count("view_read");
+                E::Idx(v, Ix::Const(self.rng.below(len)))
+            }
+        })
+    }
+
+    /// `{ let t = ..; t + .. }`
+    fn block_expr(&mut self, d: u32) -> E {
+        self.in_block += 1;
+        self.scopes.push(Vec::new());
+        let t = self.fresh("t");
+        let e = self.expr(d);
+        let mut body = vec![S::Let(t.clone(), false, e)];
+        self.declare(&t, Sym::F { mutable: false });
+        let mut last = t;
+        if self.rng.chance(0.4) {
+            let t2 = self.fresh("t");
+            let e = bin("*", E::Var(last.clone()), self.bounded(d.min(1)));
+            body.push(S::Let(t2.clone(), true, e));
+            let u = self.expr(d.min(1));
+            body.push(S::Set(t2.clone(), "+=", u));
+            self.declare(&t2, Sym::F { mutable: true });
+            last = t2;
+        }
+        let tail = match self.rng.below(3) {
+            0 => E::Var(last),
+            1 => bin("+", E::Var(last), E::Lit(self.rng.lit(-1.0, 1.0))),
+            _ => {
+                let op = self.rng.op(&["+", "*", "-"]);
+                bin(op, E::Var(last), self.expr(d))
+            }
+        };
+        self.scopes.pop();
+        self.in_block -= 1;
+        self.count("block_value");
+        E::Block(body, b(tail))
+    }
+
+    fn new_expr(&mut self, d: u32) -> Option<E> {
+        let arrays = self.arrays();
+        let bools = self.bools();
+        let ints = self.all_ints();
+        let blocks = self.in_cond == 0 && self.in_block < 2;
+        let mut kinds: Vec<u8> = Vec::new();
+        if self.allowed("block_value") && blocks {
+            kinds.push(0);
+        }
+        if self.allowed("block_arg") && blocks {
+            kinds.push(1);
+        }
+        if self.allowed("int_float") && (!arrays.is_empty() || !ints.is_empty()) {
+            kinds.push(2);
+        }
+        if !bools.is_empty() {
+            kinds.push(3);
+        }
+        if kinds.is_empty() {
+            return None;
+        }
+        Some(match *self.rng.pick(&kinds) {
+            0 => self.block_expr(d),
+            1 => {
+                // a block as a method argument: `a.min({ .. })`, `a.mul_add({ .. }, b)`
+                self.count("block_arg");
+                let a = self.expr(d);
+                let blk = self.block_expr(d);
+                if self.rng.chance(0.25) {
+                    let c = self.expr(d);
+                    E::MulAdd(b(a), b(blk), b(c), false)
+                } else {
+                    let m = self.rng.op(&["min", "max", "hypot"]);
+                    self.count(m);
+                    E::M2(m, b(a), b(blk), false)
+                }
+            }
+            2 => {
+                // `s / w.len() as f64`, `s * (k + 1) as f64`
+                self.count("int_as_f64");
+                let e = self.expr(d);
+                if !arrays.is_empty() && (ints.is_empty() || self.rng.chance(0.5)) {
+                    let a = self.rng.pick(&arrays).clone();
+                    bin("/", e, E::FromI(IE::Len(a)))
+                } else {
+                    let i = self.rng.pick(&ints).clone();
+                    let n = IE::Bin("+", Box::new(IE::Var(i)), Box::new(IE::Lit(1)));
+                    bin(self.rng.op(&["*", "/"]), e, E::FromI(n))
+                }
+            }
+            _ => {
+                self.count("bool_if_expr");
+                let c = Cond::Bool(self.rng.pick(&bools).clone(), self.rng.chance(0.3));
+                E::If(b_cond(c), b(self.expr(d)), b(self.expr(d)))
+            }
+        })
+    }
+
+    fn class_cond(&mut self, d: u32) -> Cond {
+        let e = self.expr(d);
+        let m = self.rng.op(&["is_nan", "is_finite"]);
+        self.count(m);
+        Cond::Class(e, m, self.rng.chance(0.5))
+    }
+
+    fn new_cond(&mut self, d: u32) -> Option<Cond> {
+        let bools = self.bools();
+        let mut kinds: Vec<u8> = Vec::new();
+        if !bools.is_empty() {
+            kinds.push(0);
+        }
+        if self.allowed("nan_check") {
+            kinds.push(1);
+            kinds.push(2);
+        }
+        if kinds.is_empty() {
+            return None;
+        }
+        Some(match *self.rng.pick(&kinds) {
+            0 => {
+                self.count("bool_cond");
+                let c = Cond::Bool(self.rng.pick(&bools).clone(), self.rng.chance(0.3));
+                if self.rng.chance(0.3) {
+                    Cond::And(Box::new(c), Box::new(self.cmp_cond(d)))
+                } else {
+                    c
+                }
+            }
+            1 => self.class_cond(d),
+            _ => {
+                let a = self.class_cond(d);
+                let c = self.cmp_cond(d);
+                if self.rng.chance(0.5) {
+                    Cond::And(Box::new(a), Box::new(c))
+                } else {
+                    Cond::And(Box::new(c), Box::new(a))
+                }
+            }
+        })
+    }
+
+    fn new_index(&mut self) -> Option<Ix> {
+        let ints = self.all_ints();
+        let mut kinds: Vec<u8> = Vec::new();
+        if self.allowed("int_arith") && !ints.is_empty() {
+            kinds.push(0);
+        }
+        if self.allowed("cast_index") {
+            kinds.push(1);
+        }
+        if kinds.is_empty() {
+            return None;
+        }
+        Some(Ix::Int(match *self.rng.pick(&kinds) {
+            0 => {
+                self.count("int_index");
+                let a = self.rng.pick(&ints).clone();
+                self.int_index(&a)
+            }
+            _ => {
+                // `(((i as f64) * 1.5) as usize) % w.len()`: a float that reads no
+                // float variable (an index may not, even a passive one: the macro
+                // evaluates it again in the reverse sweep)
+                self.count("cast_index");
+                let mut arrays = self.arrays();
+                let bufs = self.bufs();
+                arrays.retain(|a| !bufs.contains(a));
+                let mut src: Vec<E> = vec![E::Const(self.rng.pick(CONSTS).0)];
+                if !ints.is_empty() {
+                    src.push(E::FromI(IE::Var(self.rng.pick(&ints).clone())));
+                }
+                if !arrays.is_empty() {
+                    src.push(E::FromI(IE::Len(self.rng.pick(&arrays).clone())));
+                }
+                if self.method {
+                    src.push(E::Named(format!("self.{}", self.rng.pick(FIELDS).0)));
+                }
+                let p = self.rng.pick(&src).clone();
+                let k = E::Lit(self.rng.lit(0.5, 2.5));
+                let x = IE::Cast(b(bin("*", bin("*", p.clone(), p), k)));
+                let n = self.modulus();
+                IE::Bin("%", Box::new(x), Box::new(n))
+            }
+        }))
+    }
+
+    /// Adds `target += e` if there is a target.
+    fn add_to(&mut self, e: E, out: &mut Vec<S>) {
+        if let Some(t) = self.target() {
+            out.push(S::Set(t, "+=", e));
+        }
+    }
+
+    /// A new shape at statement level; false if none applies here.
+    fn new_stmt(&mut self, d: u32, out: &mut Vec<S>, top: bool) -> bool {
+        let mut kinds: Vec<&'static str> = Vec::new();
+        for k in NEW_SHAPES {
+            let ok = match *k {
+                "int_arith" | "passive_let" | "block_value" | "bool_let" | "nan_check"
+                | "view_base" | "array_annot" => true,
+                "moving_view" | "view_loop_buf" => self.loop_depth < 2,
+                "view_branch" | "view_call" | "const_return" => top,
+                "self_field" => self.method,
+                _ => false,
+            };
+            if ok && self.allowed(k) {
+                kinds.push(k);
+                // the views are one family: each weighs a third
+                if !k.contains("view") {
+                    kinds.push(k);
+                    kinds.push(k);
+                }
+            }
+        }
+        if kinds.is_empty() {
+            return false;
+        }
+        let k = *self.rng.pick(&kinds);
+        match k {
+            "int_arith" => self.int_stmt(out),
+            "passive_let" => {
+                let h = self.fresh("h");
+                let e = self.passive_expr();
+                out.push(S::Let(h.clone(), false, e));
+                self.declare(&h, Sym::P);
+                self.count("passive_let");
+                true
+            }
+            "block_value" => {
+                let mutable = self.rng.chance(0.4);
+                let y = self.fresh("y");
+                let e = self.block_expr(d);
+                out.push(S::Let(y.clone(), mutable, e));
+                self.declare(&y, Sym::F { mutable });
+                true
+            }
+            "bool_let" => {
+                let bn = self.fresh("b");
+                let c = self.cond(d.min(2));
+                out.push(S::LetB(bn.clone(), c));
+                self.declare(&bn, Sym::Bool);
+                self.count("bool_let");
+                let nt = self.rng.below(2);
+                let t = self.block_of(nt, d);
+                let e = if self.rng.chance(0.5) {
+                    let ne = self.rng.below(2);
+                    self.block_of(ne, d)
+                } else {
+                    vec![]
+                };
+                out.push(S::If(Cond::Bool(bn, self.rng.chance(0.3)), t, e));
+                true
+            }
+            "nan_check" => {
+                self.in_cond += 1;
+                let c = if self.rng.chance(0.6) {
+                    self.class_cond(d.min(2))
+                } else {
+                    let a = self.class_cond(d.min(2));
+                    Cond::And(Box::new(a), Box::new(self.cmp_cond(d.min(2))))
+                };
+                self.in_cond -= 1;
+                let nt = self.rng.below(2);
+                let t = self.block_of(nt, d);
+                let e = if self.rng.chance(0.5) {
+                    let ne = self.rng.below(2);
+                    self.block_of(ne, d)
+                } else {
+                    vec![]
+                };
+                out.push(S::If(c, t, e));
+                true
+            }
+            "moving_view" => self.moving_view(d, out),
+            "view_base" => self.view_base(d, out, top),
+            "view_branch" => self.view_branch(d, out),
+            "view_loop_buf" => self.view_loop_buf(d, out),
+            "view_call" => self.view_call(d, out),
+            "array_annot" => {
+                self.array_annot(d, out);
+                true
+            }
+            "const_return" => {
+                self.const_return(out);
+                true
+            }
+            "self_field" => self.self_field(d, out),
+            _ => false,
+        }
+    }
+
+    fn int_stmt(&mut self, out: &mut Vec<S>) -> bool {
+        let arrays = self.arrays();
+        let ints = self.all_ints();
+        let counters = self.counters();
+        let pick = if !counters.is_empty() && self.rng.chance(0.4) {
+            2
+        } else {
+            self.rng.below(4)
+        };
+        match pick {
+            0 if !arrays.is_empty() => {
+                let n = self.fresh("n");
+                out.push(S::LetI(
+                    n.clone(),
+                    false,
+                    IE::Len(self.rng.pick(&arrays).clone()),
+                ));
+                self.declare(
+                    &n,
+                    Sym::Count {
+                        mutable: false,
+                        len_eq: true,
+                    },
+                );
+                self.count("int_len");
+            }
+            1 if !ints.is_empty() => {
+                // `let k = (i * 3 + 1) % n;`: an index
+                let j = self.fresh("j");
+                let a = self.rng.pick(&ints).clone();
+                let e = self.int_index(&a);
+                out.push(S::LetI(j.clone(), false, e));
+                self.declare(&j, Sym::Int);
+                self.count("int_let");
+            }
+            2 if !counters.is_empty() => {
+                let c = self.rng.pick(&counters).clone();
+                let e = if !ints.is_empty() && self.rng.chance(0.4) {
+                    let i = self.rng.pick(&ints).clone();
+                    IE::Bin("%", Box::new(IE::Var(i)), Box::new(IE::Lit(2)))
+                } else {
+                    IE::Lit(1 + self.rng.below(2))
+                };
+                out.push(S::SetI(c, "+=", e));
+                self.count("int_count");
+            }
+            _ => {
+                let c = self.fresh("m");
+                out.push(S::LetI(c.clone(), true, IE::Lit(self.rng.below(2))));
+                self.declare(
+                    &c,
+                    Sym::Count {
+                        mutable: true,
+                        len_eq: false,
+                    },
+                );
+                self.count("int_counter");
+            }
+        }
+        true
+    }
+
+    /// `let v = &w[k..k + 2]; s += v[0] * v[1]; k += 1;` in a `for` or `while`.
+    fn moving_view(&mut self, d: u32, out: &mut Vec<S>) -> bool {
+        let arrays = self.arrays();
+        if arrays.is_empty() {
+            return false;
+        }
+        let a = self.rng.pick(&arrays).clone();
+        let wid = if self.rng.chance(0.7) { 2 } else { 3 };
+        let k = self.fresh("k");
+        let v = self.fresh("v");
+        // to the end of the slice, or stopping short (then the last `k` still gives
+        // an in-range view)
+        let full = self.len - wid + 1;
+        let trips = if self.rng.chance(0.5) {
+            full
+        } else {
+            1 + self.rng.below(full)
+        };
+        let lo = IE::Var(k.clone());
+        let hi = IE::Bin("+", Box::new(IE::Var(k.clone())), Box::new(IE::Lit(wid)));
+        let use_ = bin(
+            "*",
+            E::Idx(v.clone(), Ix::Const(0)),
+            E::Idx(v.clone(), Ix::Const(wid - 1)),
+        );
+        let counter = Sym::Count {
+            mutable: false,
+            len_eq: false,
+        };
+        self.loop_depth += 1;
+        if self.rng.chance(0.6) {
+            self.count("moving_view_for");
+            out.push(S::LetI(k.clone(), true, IE::Lit(0)));
+            let i = self.fresh("i");
+            let cont = std::mem::replace(&mut self.cont_ok, true);
+            self.scopes
+                .push(vec![(k.clone(), counter), (i.clone(), Sym::Int)]);
+            let mut body = vec![S::View {
+                name: v.clone(),
+                base: a.clone(),
+                lo: Some(lo),
+                hi: Some(hi),
+            }];
+            self.declare(
+                &v,
+                Sym::View {
+                    len: wid,
+                    base: a.clone(),
+                },
+            );
+            let use_ = if self.rng.chance(0.5) {
+                bin("+", use_, self.expr(d.min(1)))
+            } else {
+                use_
+            };
+            self.add_to(use_, &mut body);
+            let n = self.rng.below(3);
+            self.inner_stmts(n, d, &mut body);
+            body.push(S::SetI(k.clone(), "+=", IE::Lit(1)));
+            self.scopes.pop();
+            self.cont_ok = cont;
+            let hi = if trips == full && self.rng.chance(0.5) {
+                RangeHi::I(IE::Bin(
+                    "-",
+                    Box::new(IE::Len(a.clone())),
+                    Box::new(IE::Lit(wid - 1)),
+                ))
+            } else {
+                RangeHi::Lit(trips)
+            };
+            out.push(S::For(
+                For::Range {
+                    i,
+                    lo: 0,
+                    hi,
+                    incl: false,
+                    rev: false,
+                },
+                body,
+            ));
+        } else {
+            self.count("moving_view_while");
+            let cont = std::mem::replace(&mut self.cont_ok, false);
+            self.scopes.push(vec![(k.clone(), counter)]);
+            let mut body = vec![S::View {
+                name: v.clone(),
+                base: a.clone(),
+                lo: Some(lo),
+                hi: Some(hi),
+            }];
+            self.declare(
+                &v,
+                Sym::View {
+                    len: wid,
+                    base: a.clone(),
+                },
+            );
+            self.add_to(use_, &mut body);
+            let n = self.rng.below(2);
+            self.inner_stmts(n, d, &mut body);
+            self.scopes.pop();
+            self.cont_ok = cont;
+            out.push(S::While {
+                k,
+                max: trips as i64,
+                cond: None,
+                body,
+            });
+        }
+        self.loop_depth -= 1;
+        true
+    }
+
+    /// A random view of `a` (length `len`): its bounds, its length, full or not.
+    fn view_range(&mut self, a: &str) -> (Option<IE>, Option<IE>, usize) {
+        let ints = self.ints();
+        if !ints.is_empty() && self.rng.chance(0.2) {
+            // `&w[i..]` / `&w[..i + 1]`: at least one element
+            // (`&w[i..]` does not compile: a view needs both bounds)
+            let i = self.rng.pick(&ints).clone();
+            return if self.rng.chance(0.5) {
+                (Some(IE::Var(i)), Some(IE::Len(a.to_string())), 1)
+            } else {
+                let hi = IE::Bin("+", Box::new(IE::Var(i)), Box::new(IE::Lit(1)));
+                (Some(IE::Lit(0)), Some(hi), 1)
+            };
+        }
+        let lo = self.rng.below(self.len - 1);
+        let hi = lo + 1 + self.rng.below(self.len - lo);
+        let hi_e = if hi == self.len && self.rng.chance(0.5) {
+            IE::Len(a.to_string())
+        } else {
+            IE::Lit(hi)
+        };
+        (Some(IE::Lit(lo)), Some(hi_e), hi - lo)
+    }
+
+    /// Declares a view `v` of `a`; a full-length one is a slice like any other.
+    fn declare_view(&mut self, v: &str, a: &str, len: usize) {
+        if len == self.len {
+            self.declare(v, Sym::Arr { buf: false });
+            self.full_views.push((v.to_string(), a.to_string()));
+        } else {
+            self.declare(
+                v,
+                Sym::View {
+                    len,
+                    base: a.to_string(),
+                },
+            );
+        }
+    }
+
+    /// A view used beside its base, two views of one slice, a loop over a view.
+    fn view_base(&mut self, d: u32, out: &mut Vec<S>, top: bool) -> bool {
+        let arrays = self.arrays();
+        if arrays.is_empty() {
+            return false;
+        }
+        // at the top level, a view of a buffer would keep it from being written
+        let params: Vec<String> = arrays
+            .iter()
+            .filter(|a| !self.bufs().contains(a))
+            .cloned()
+            .collect();
+        let a = if top && !params.is_empty() && self.rng.chance(0.7) {
+            self.rng.pick(&params).clone()
+        } else {
+            self.rng.pick(&arrays).clone()
+        };
+        let v = self.fresh("v");
+        let (lo, hi, len) = self.view_range(&a);
+        out.push(S::View {
+            name: v.clone(),
+            base: a.clone(),
+            lo,
+            hi,
+        });
+        self.declare_view(&v, &a, len);
+        self.count("view_base");
+        // `w[0] * v[1]`
+        let e = bin(
+            "*",
+            E::Idx(a.clone(), Ix::Const(self.rng.below(3))),
+            E::Idx(v.clone(), Ix::Const(self.rng.below(len))),
+        );
+        self.add_to(e, out);
+        if self.rng.chance(0.5) {
+            self.count("two_views");
+            let v2 = self.fresh("v");
+            let (lo, hi, len2) = self.view_range(&a);
+            out.push(S::View {
+                name: v2.clone(),
+                base: a.clone(),
+                lo,
+                hi,
+            });
+            self.declare_view(&v2, &a, len2);
+            let e = bin(
+                "*",
+                E::Idx(v.clone(), Ix::Const(self.rng.below(len))),
+                E::Idx(v2, Ix::Const(self.rng.below(len2))),
+            );
+            self.add_to(e, out);
+        }
+        if self.rng.chance(0.3) && self.loop_depth < 2 {
+            // `for e in v.iter() { s += *e * .. }`
+            self.count("view_loop");
+            let e = self.fresh("e");
+            self.scopes.push(vec![(e.clone(), Sym::Elem)]);
+            self.loop_depth += 1;
+            let cont = std::mem::replace(&mut self.cont_ok, true);
+            let mut body = Vec::new();
+            let x = bin("*", E::Elem(e.clone()), self.expr(d.min(2)));
+            self.add_to(x, &mut body);
+            let n = self.rng.below(2);
+            self.inner_stmts(n, d, &mut body);
+            self.cont_ok = cont;
+            self.loop_depth -= 1;
+            self.scopes.pop();
+            out.push(S::For(
+                For::Iter {
+                    e,
+                    arr: v,
+                    by_ref: self.rng.chance(0.3),
+                    buf: false,
+                },
+                body,
+            ));
+        }
+        true
+    }
+
+    /// `if c { let v = &buf[..]; s += v[0] * ..; } buf[i] = ..;`
+    fn view_branch(&mut self, d: u32, out: &mut Vec<S>) -> bool {
+        if self.writable_bufs().is_empty() {
+            self.buffer(d, out);
+        }
+        let bufs = self.writable_bufs();
+        if bufs.is_empty() {
+            return false;
+        }
+        let bf = self.rng.pick(&bufs).clone();
+        self.count("view_branch");
+        let c = self.cond(d.min(2));
+        self.scopes.push(Vec::new());
+        let v = self.fresh("v");
+        let (lo, hi, len) = self.view_range(&bf);
+        let mut t = vec![S::View {
+            name: v.clone(),
+            base: bf.clone(),
+            lo,
+            hi,
+        }];
+        self.declare_view(&v, &bf, len);
+        let e = bin(
+            "*",
+            E::Idx(v.clone(), Ix::Const(self.rng.below(len))),
+            self.expr(d.min(2)),
+        );
+        self.add_to(e, &mut t);
+        let n = self.rng.below(2);
+        self.inner_stmts(n, d, &mut t);
+        self.scopes.pop();
+        let e = if self.rng.chance(0.5) {
+            let ne = self.rng.below(2);
+            self.block_of(ne, d)
+        } else {
+            vec![]
+        };
+        out.push(S::If(c, t, e));
+        // the buffer written after the branch
+        let i = self.write_index(&bf);
+        let e = self.expr(d);
+        out.push(S::SetIdx(bf, i, self.rng.op(&["=", "+="]), e));
+        true
+    }
+
+    /// `for i in .. { let mut b = vec![0.0; n]; b[i] = ..; let v = &b[0..2]; s += v[0] * v[1]; }`
+    fn view_loop_buf(&mut self, d: u32, out: &mut Vec<S>) -> bool {
+        self.count("view_loop_buf");
+        let i = self.fresh("i");
+        self.scopes.push(vec![(i.clone(), Sym::Int)]);
+        self.loop_depth += 1;
+        let cont = std::mem::replace(&mut self.cont_ok, true);
+        let bb = self.fresh("bb");
+        let mut body = Vec::new();
+        if self.rng.chance(0.5) {
+            body.push(S::Buf {
+                name: bb.clone(),
+                init: E::Lit(0.0),
+                len: RangeHi::Lit(self.len),
+                array: false,
+            });
+        } else {
+            body.push(S::Arr {
+                name: bb.clone(),
+                mutable: true,
+                n: self.len,
+                elems: vec![E::Lit(0.0)],
+            });
+        }
+        self.declare(&bb, Sym::Arr { buf: true });
+        let e = self.expr(d.min(2));
+        body.push(S::SetIdx(bb.clone(), Ix::Var(i.clone()), "=", e));
+        if self.rng.chance(0.5) {
+            let e = self.expr(d.min(2));
+            body.push(S::SetIdx(bb.clone(), Ix::Const(self.rng.below(3)), "+=", e));
+        }
+        let v = self.fresh("v");
+        let (lo, hi, len) = self.view_range(&bb);
+        body.push(S::View {
+            name: v.clone(),
+            base: bb.clone(),
+            lo,
+            hi,
+        });
+        self.declare_view(&v, &bb, len);
+        let e = bin(
+            "*",
+            E::Idx(v.clone(), Ix::Const(0)),
+            E::Idx(v, Ix::Const(len - 1)),
+        );
+        self.add_to(e, &mut body);
+        let n = self.rng.below(2);
+        self.inner_stmts(n, d, &mut body);
+        self.cont_ok = cont;
+        self.loop_depth -= 1;
+        self.scopes.pop();
+        out.push(S::For(
+            For::Range {
+                i,
+                lo: 0,
+                hi: RangeHi::Lit(self.len),
+                incl: false,
+                rev: self.rng.chance(0.3),
+            },
+            body,
+        ));
+        true
+    }
+
+    /// An element and a view of one buffer passed to one call: `g(b[0], &b[1..])`.
+    fn view_call(&mut self, d: u32, out: &mut Vec<S>) -> bool {
+        let arrays = self.arrays();
+        let slices = |k: &[PKind]| k.iter().filter(|x| **x == PKind::Slice).count();
+        let fit: Vec<(usize, Vec<PKind>)> = self
+            .callees
+            .iter()
+            .filter(|(_, k)| {
+                k.contains(&PKind::Scalar)
+                    && slices(k) > 0
+                    && (slices(k) == 1 || !arrays.is_empty())
+            })
+            .cloned()
+            .collect();
+        if fit.is_empty() {
+            return false;
+        }
+        let (f, kinds) = self.rng.pick(&fit).clone();
+        let (base, elem, lo, hi) = if arrays.is_empty() || self.rng.chance(0.6) {
+            // a buffer one longer than the slices: `&bl[1..]` has their length
+            let bl = self.fresh("bl");
+            let n = self.len + 1;
+            out.push(S::Buf {
+                name: bl.clone(),
+                init: E::Lit(0.0),
+                len: RangeHi::Lit(n),
+                array: false,
+            });
+            let i = self.fresh("i");
+            self.scopes.push(vec![(
+                i.clone(),
+                Sym::Count {
+                    mutable: false,
+                    len_eq: false,
+                },
+            )]);
+            let e = bin(
+                "+",
+                bin(
+                    "*",
+                    E::Lit(self.rng.lit(0.1, 0.5)),
+                    E::FromI(IE::Var(i.clone())),
+                ),
+                self.expr(d.min(2)),
+            );
+            self.scopes.pop();
+            out.push(S::For(
+                For::Range {
+                    i: i.clone(),
+                    lo: 0,
+                    hi: RangeHi::Len(bl.clone()),
+                    incl: false,
+                    rev: false,
+                },
+                vec![S::SetIdx(bl.clone(), Ix::Var(i), "=", e)],
+            ));
+            self.declare(
+                &bl,
+                Sym::View {
+                    len: n,
+                    base: bl.clone(),
+                },
+            );
+            let (elem, lo, hi) = match self.rng.below(3) {
+                0 => (0, IE::Lit(1), IE::Lit(n)),
+                1 => (self.len, IE::Lit(0), IE::Lit(self.len)),
+                _ => (self.rng.below(n), IE::Lit(1), IE::Len(bl.clone())),
+            };
+            (bl.clone(), E::Idx(bl, Ix::Const(elem)), lo, hi)
+        } else {
+            let a = self.rng.pick(&arrays).clone();
+            let hi = if self.rng.chance(0.5) {
+                IE::Lit(self.len)
+            } else {
+                IE::Len(a.clone())
+            };
+            let i = self.index();
+            (a.clone(), E::Idx(a, i), IE::Lit(0), hi)
+        };
+        // a view is passed to a call by name (`g(&w[1..3])` does not compile)
+        let v = self.fresh("v");
+        out.push(S::View {
+            name: v.clone(),
+            base,
+            lo: Some(lo),
+            hi: Some(hi),
+        });
+        let view = Arg::Slice(v, false);
+        let si = kinds.iter().position(|k| *k == PKind::Scalar).unwrap();
+        let vi = kinds.iter().position(|k| *k == PKind::Slice).unwrap();
+        let mut args = Vec::new();
+        for (j, k) in kinds.iter().enumerate() {
+            if j == si {
+                args.push(Arg::F(elem.clone()));
+            } else if j == vi {
+                args.push(view.clone());
+            } else if *k == PKind::Slice {
+                let a = self.rng.pick(&arrays).clone();
+                let buf = self.bufs().contains(&a);
+                args.push(Arg::Slice(a, buf));
+            } else {
+                args.push(Arg::F(self.expr(d.min(1))));
+            }
+        }
+        typed_args(&mut args);
+        self.count("view_call");
+        self.count("call");
+        self.add_to(E::Call(f, args), out);
+        true
+    }
+
+    /// `let mut b: [f64; 3] = [x; 3];`, `let b: [f64; 3] = [x, y, z];`
+    fn array_annot(&mut self, d: u32, out: &mut Vec<S>) {
+        let name = self.fresh("ar");
+        let n = self.len;
+        let mutable = self.rng.chance(0.6);
+        // (`[x, y, z]` does not compile: a buffer is `[value; N]` or `vec![value; n]`)
+        let elems = if mutable && self.rng.chance(0.5) {
+            vec![E::Lit(0.0)]
+        } else {
+            vec![self.expr(d.min(1))]
+        };
+        self.count("array_annot");
+        out.push(S::Arr {
+            name: name.clone(),
+            mutable,
+            n,
+            elems,
+        });
+        self.declare(&name, Sym::Arr { buf: true });
+        if mutable {
+            let i = self.write_index(&name);
+            let e = self.expr(d);
+            out.push(S::SetIdx(name.clone(), i, self.rng.op(&["=", "+="]), e));
+        } else {
+            self.readonly.push(name.clone());
+        }
+        if self.rng.chance(0.3) {
+            // a method of an element in a condition: copied through as passive code
+            let m = self.rng.op(&["abs", "sin", "tanh", "exp"]);
+            let a = E::M1(m, b(E::Idx(name, Ix::Const(self.rng.below(3)))), false);
+            let c = Cond::Cmp {
+                a,
+                lt: self.rng.chance(0.5),
+                b: E::Lit(self.rng.lit(-1.0, 1.0)),
+            };
+            let t = self.block_of(0, d);
+            let e = if self.rng.chance(0.5) {
+                self.block_of(0, d)
+            } else {
+                vec![]
+            };
+            self.count("array_cond");
+            out.push(S::If(c, t, e));
+        }
+    }
+
+    /// `for i in 0..3 { if i > 1 { return 2.0; } }`: a loop with no float computation.
+    fn const_return(&mut self, out: &mut Vec<S>) {
+        self.count("const_return");
+        let ps = self.passives();
+        let r = match self.rng.below(4) {
+            0 if !ps.is_empty() => E::Var(self.rng.pick(&ps).clone()),
+            1 if self.allowed("consts") => E::Const(self.rng.pick(CONSTS).0),
+            _ => E::Lit(self.rng.lit(-2.0, 2.0)),
+        };
+        // mostly a bound the loop does not reach: the rest of the body runs
+        let kk = if self.rng.chance(0.35) {
+            self.rng.below(self.len - 1)
+        } else {
+            self.len - 1 + self.rng.below(3)
+        };
+        if self.rng.chance(0.6) {
+            let i = self.fresh("i");
+            let hi = if self.rng.chance(0.5) {
+                RangeHi::Lit(self.len)
+            } else {
+                let arrays = self.arrays();
+                if arrays.is_empty() {
+                    RangeHi::Lit(self.len)
+                } else {
+                    RangeHi::Len(self.rng.pick(&arrays).clone())
+                }
+            };
+            let c = Cond::ICmp(IE::Var(i.clone()), ">", IE::Lit(kk));
+            out.push(S::For(
+                For::Range {
+                    i,
+                    lo: 0,
+                    hi,
+                    incl: false,
+                    rev: false,
+                },
+                vec![S::If(c, vec![S::Return(r)], vec![])],
+            ));
+        } else {
+            let k = self.fresh("k");
+            let c = Cond::ICmp(
+                IE::Var(k.clone()),
+                self.rng.op(&["==", ">="]),
+                IE::Lit(kk + 1),
+            );
+            out.push(S::While {
+                k,
+                max: self.len as i64,
+                cond: None,
+                body: vec![S::If(c, vec![S::Return(r)], vec![])],
+            });
+        }
+    }
+
+    /// `let k: f64 = self.k; .. g(k, x)`, `s += self.k.max(x)`
+    fn self_field(&mut self, d: u32, out: &mut Vec<S>) -> bool {
+        let field = E::Named(format!("self.{}", self.rng.pick(FIELDS).0));
+        if self.rng.chance(0.5) {
+            let k = self.fresh("fk");
+            out.push(S::Let(k.clone(), false, field));
+            self.declare(&k, Sym::P);
+            self.count("field_let");
+            if let Some(E::Call(f, mut args)) = self.call(d.min(1)) {
+                for a in args.iter_mut() {
+                    if let Arg::F(e) = a {
+                        *e = E::Var(k.clone());
+                        break;
+                    }
+                }
+                self.add_to(E::Call(f, args), out);
+            }
+        } else {
+            self.count("field_method");
+            let m = self.rng.op(&["max", "min", "atan2", "hypot"]);
+            let e = self.expr(d.min(2));
+            self.add_to(E::M2(m, b(field), b(e), false), out);
+        }
+        true
+    }
+
+    /// A local buffer `vec![v; n]` (or `[0.0; L]`), filled in a loop, maybe overwritten.
+    fn buffer(&mut self, d: u32, out: &mut Vec<S>) {
+        let name = self.fresh("buf");
+        let arrays = self.arrays();
+        let floats = self.floats();
+        let array = self.allowed("array_buffer") && self.rng.chance(0.25);
+        let len = if !array && !arrays.is_empty() && self.rng.chance(0.5) {
+            RangeHi::Len(self.rng.pick(&arrays).clone())
+        } else {
+            RangeHi::Lit(self.len)
+        };
+        let init = if !array && !floats.is_empty() && self.rng.chance(0.3) {
+            self.count("vec_of_value");
+            E::Var(self.rng.pick(&floats).clone())
+        } else {
+            E::Lit(0.0)
+        };
+        self.count(if array { "array_buffer" } else { "vec_buffer" });
+        out.push(S::Buf {
+            name: name.clone(),
+            init,
+            len,
+            array,
+        });
+        self.declare(&name, Sym::Arr { buf: true });
+        // fill it in a loop, then overwrite one element
+        let i = self.fresh("i");
+        self.scopes.push(vec![(i.clone(), Sym::Int)]);
+        let e = self.expr(d);
+        self.scopes.pop();
+        out.push(S::For(
+            For::Range {
+                i: i.clone(),
+                lo: 0,
+                hi: RangeHi::Len(name.clone()),
+                incl: false,
+                rev: false,
+            },
+            vec![S::SetIdx(name.clone(), Ix::Var(i), "+=", e)],
+        ));
+        if self.rng.chance(0.6) {
+            self.count("buffer_overwrite");
+            let e = self.expr(d);
+            out.push(S::SetIdx(name, Ix::Const(self.rng.below(3)), "=", e));
+        }
     }
 
     fn body(&mut self, d: u32) -> (Vec<S>, E) {
@@ -1537,8 +3215,15 @@ impl FnGen<'_> {
         let e = self.init(d);
         out.push(S::Let(s0.clone(), true, e));
         self.declare(&s0, Sym::F { mutable: true });
-        let n = 2 + self.rng.below(4);
+        let mut n = 2 + self.rng.below(4);
+        if self.new_mode {
+            n += self.rng.below(2);
+            self.prologue(d, &mut out);
+        }
         for _ in 0..n {
+            if self.new_mode && self.rng.chance(0.4) && self.new_stmt(d, &mut out, true) {
+                continue;
+            }
             let muts = self.muts();
             match self.rng.below(12) {
                 0..=2 => {
@@ -1548,51 +3233,7 @@ impl FnGen<'_> {
                     out.push(S::Let(name.clone(), mutable, e));
                     self.declare(&name, Sym::F { mutable });
                 }
-                3 => {
-                    let name = self.fresh("buf");
-                    let arrays = self.arrays();
-                    let floats = self.floats();
-                    let array = self.allowed("array_buffer") && self.rng.chance(0.25);
-                    let len = if !array && !arrays.is_empty() && self.rng.chance(0.5) {
-                        RangeHi::Len(self.rng.pick(&arrays).clone())
-                    } else {
-                        RangeHi::Lit(self.len)
-                    };
-                    let init = if !array && !floats.is_empty() && self.rng.chance(0.3) {
-                        self.count("vec_of_value");
-                        E::Var(self.rng.pick(&floats).clone())
-                    } else {
-                        E::Lit(0.0)
-                    };
-                    self.count(if array { "array_buffer" } else { "vec_buffer" });
-                    out.push(S::Buf {
-                        name: name.clone(),
-                        init,
-                        len,
-                        array,
-                    });
-                    self.declare(&name, Sym::Arr { buf: true });
-                    // fill it in a loop, then overwrite one element
-                    let i = self.fresh("i");
-                    self.scopes.push(vec![(i.clone(), Sym::Int)]);
-                    let e = self.expr(d);
-                    self.scopes.pop();
-                    out.push(S::For(
-                        For::Range {
-                            i: i.clone(),
-                            lo: 0,
-                            hi: RangeHi::Len(name.clone()),
-                            incl: false,
-                            rev: false,
-                        },
-                        vec![S::SetIdx(name.clone(), Ix::Var(i), "+=", e)],
-                    ));
-                    if self.rng.chance(0.6) {
-                        self.count("buffer_overwrite");
-                        let e = self.expr(d);
-                        out.push(S::SetIdx(name, Ix::Const(self.rng.below(3)), "=", e));
-                    }
-                }
+                3 => self.buffer(d, &mut out),
                 4..=6 => {
                     let s = self.for_loop(d);
                     out.push(s);
@@ -1660,9 +3301,44 @@ impl FnGen<'_> {
 
 /// The functions `f` calls directly.
 fn calls_of(f: &Func) -> Vec<usize> {
+    fn ie(x: &IE, out: &mut Vec<usize>) {
+        match x {
+            IE::Lit(_) | IE::Var(_) | IE::Len(_) => {}
+            IE::Bin(_, a, b) => {
+                ie(a, out);
+                ie(b, out);
+            }
+            IE::Cast(a) => e(a, out),
+        }
+    }
+    fn ix(i: &Ix, out: &mut Vec<usize>) {
+        if let Ix::Int(x) = i {
+            ie(x, out);
+        }
+    }
+    fn c(x: &Cond, out: &mut Vec<usize>) {
+        match x {
+            Cond::Cmp { a, b, .. } => {
+                e(a, out);
+                e(b, out);
+            }
+            Cond::Bool(..) => {}
+            Cond::Class(a, _, _) => e(a, out),
+            Cond::ICmp(a, _, b) => {
+                ie(a, out);
+                ie(b, out);
+            }
+            Cond::And(a, b) => {
+                c(a, out);
+                c(b, out);
+            }
+        }
+    }
     fn e(x: &E, out: &mut Vec<usize>) {
         match x {
-            E::Lit(_) | E::Var(_) | E::Elem(_) | E::Idx(..) | E::IntF(_) => {}
+            E::Lit(_) | E::Var(_) | E::Elem(_) | E::IntF(_) | E::Const(_) | E::Named(_) => {}
+            E::Idx(_, i) => ix(i, out),
+            E::FromI(i) => ie(i, out),
             E::Neg(a) | E::M1(_, a, _) | E::Powi(a, _, _) => e(a, out),
             E::Bin(_, a, b) | E::M2(_, a, b, _) => {
                 e(a, out);
@@ -1681,38 +3357,59 @@ fn calls_of(f: &Func) -> Vec<usize> {
                     }
                 }
             }
-            E::If(c, a, b) => {
-                e(&c.a, out);
-                e(&c.b, out);
+            E::If(k, a, b) => {
+                c(k, out);
                 e(a, out);
                 e(b, out);
+            }
+            E::Block(body, tail) => {
+                body.iter().for_each(|s| st(s, out));
+                e(tail, out);
             }
         }
     }
     fn st(s: &S, out: &mut Vec<usize>) {
         match s {
-            S::Let(_, _, x) | S::Set(_, _, x) | S::SetIdx(_, _, _, x) | S::Return(x) => e(x, out),
+            S::Let(_, _, x) | S::Set(_, _, x) | S::Return(x) => e(x, out),
+            S::SetIdx(_, i, _, x) => {
+                ix(i, out);
+                e(x, out);
+            }
             S::Buf { init, .. } => e(init, out),
-            S::If(c, a, b) => {
-                e(&c.a, out);
-                e(&c.b, out);
+            S::If(k, a, b) => {
+                c(k, out);
                 a.iter().chain(b).for_each(|s| st(s, out));
             }
             S::For(_, body) => body.iter().for_each(|s| st(s, out)),
             S::While { cond, body, .. } => {
-                if let Some(c) = cond {
-                    e(&c.a, out);
-                    e(&c.b, out);
+                if let Some(k) = cond {
+                    c(k, out);
                 }
                 body.iter().for_each(|s| st(s, out));
             }
             S::Break | S::Continue => {}
+            S::LetI(_, _, x) | S::SetI(_, _, x) => ie(x, out),
+            S::LetB(_, k) => c(k, out),
+            S::View { lo, hi, .. } => lo.iter().chain(hi).for_each(|x| ie(x, out)),
+            S::Arr { elems, .. } => elems.iter().for_each(|x| e(x, out)),
         }
     }
     let mut out = Vec::new();
     f.body.iter().for_each(|s| st(s, &mut out));
     e(&f.ret, &mut out);
     out
+}
+
+/// The macro cannot tell that a `const` or a field passed to a call is a float (it
+/// asks for `let k: f64 = self.k;` first): such arguments are computed, `1.0 * k`.
+fn typed_args(args: &mut [Arg]) {
+    for a in args.iter_mut() {
+        if let Arg::F(e) = a {
+            if opaque(e) {
+                *e = bin("*", E::Lit(1.0), e.clone());
+            }
+        }
+    }
 }
 
 fn b_cond(c: Cond) -> Box<Cond> {
@@ -1729,7 +3426,7 @@ fn n_flat(f: &Func, len: usize) -> usize {
         .map(|p| match p.1 {
             PKind::Scalar => 1,
             PKind::Slice => len,
-            PKind::Passive => 0,
+            PKind::Passive | PKind::PassiveMut => 0,
         })
         .sum()
 }
@@ -1930,7 +3627,7 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String) {
                 active.push(*kind);
                 k += len;
             }
-            PKind::Passive => {
+            PKind::Passive | PKind::PassiveMut => {
                 let c = format!("{PASSIVE:?}");
                 args.push(c.clone());
                 fwd.push(c.clone());
@@ -1966,9 +3663,17 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String) {
             format!("[{}]", xs.join(", "))
         })
         .collect();
-    let _ = writeln!(out, "#[test]\nfn test_{name}() {{");
+    // a method is called on the test receiver
+    let call = if f.method {
+        format!("CTX.{name}")
+    } else {
+        name.clone()
+    };
+    let name = &call;
+    let label = &f.name;
+    let _ = writeln!(out, "#[test]\nfn test_{label}() {{");
     let _ = writeln!(out, "    for x in [{}] {{", pts.join(", "));
-    let _ = writeln!(out, "        gen_support::check(\"{name}\", &x,");
+    let _ = writeln!(out, "        gen_support::check(\"{label}\", &x,");
     let _ = writeln!(out, "            &|x| {name}({}),", args.join(", "));
     let _ = writeln!(out, "            &|x, v| {name}_fwd({}),", fwd.join(", "));
     let _ = writeln!(
@@ -1994,6 +3699,10 @@ struct Opts {
     points: usize,
     skip: Vec<String>,
     allow: Vec<String>,
+    /// Number of the first file (`gen_9.rs` …); only the default 1 writes `gen_support`.
+    first_file: usize,
+    /// Number of the first function (`f1000` …).
+    first_fn: usize,
 }
 
 fn parse_args() -> Opts {
@@ -2005,6 +3714,8 @@ fn parse_args() -> Opts {
         points: 3,
         skip: Vec::new(),
         allow: Vec::new(),
+        first_file: 1,
+        first_fn: 0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -2018,15 +3729,25 @@ fn parse_args() -> Opts {
             "--out" => o.out = PathBuf::from(v),
             "--skip" => o.skip = v.split(',').map(str::to_string).collect(),
             "--allow" => o.allow = v.split(',').map(str::to_string).collect(),
+            "--first-file" => o.first_file = v.parse().expect("--first-file N"),
+            "--first-fn" => o.first_fn = v.parse().expect("--first-fn N"),
             other => panic!("unknown argument {other}; see tools/genprog/README.md"),
         }
         i += 2;
+    }
+    for a in &o.allow {
+        assert!(
+            OLD_PATTERNS.contains(&a.as_str()) || NEW_SHAPES.contains(&a.as_str()),
+            "--allow {a}: not a pattern; see tools/genprog/README.md"
+        );
     }
     o
 }
 
 fn main() {
     let o = parse_args();
+    FIRST_FN.store(o.first_fn, std::sync::atomic::Ordering::Relaxed);
+    let new_mode = o.allow.iter().any(|a| NEW_SHAPES.contains(&a.as_str()));
     let mut rng = Rng(o.seed);
     let mut stats: HashMap<&'static str, usize> = HashMap::new();
     let per_file = o.count.div_ceil(o.files);
@@ -2038,22 +3759,27 @@ fn main() {
         o.points,
         o.out.display(),
         if o.skip.is_empty() { String::new() } else { format!(" --skip {}", o.skip.join(",")) }
-    ) + &if o.allow.is_empty() { String::new() } else { format!(" --allow {}", o.allow.join(",")) };
+    ) + &if o.allow.is_empty() { String::new() } else { format!(" --allow {}", o.allow.join(",")) }
+        + &if o.first_file == 1 { String::new() } else { format!(" --first-file {}", o.first_file) }
+        + &if o.first_fn == 0 { String::new() } else { format!(" --first-fn {}", o.first_fn) };
     let mut made = 0;
     let mut total_points = 0;
     let mut total_skipped = 0;
     let mut rejected = 0;
     let mut written = Vec::new();
     std::fs::create_dir_all(o.out.join("gen_support")).expect("create the output folder");
-    std::fs::write(
-        o.out.join("gen_support/mod.rs"),
-        SUPPORT.replace(
-            "cargo run --manifest-path tools/genprog/Cargo.toml -- --seed 1 --count 1000 --out tests",
-            &cmd,
-        ),
-    )
-    .expect("write gen_support");
-    written.push(o.out.join("gen_support/mod.rs"));
+    // The checks are shared: a later set of files (`--first-file`) uses the committed ones.
+    if o.first_file == 1 {
+        std::fs::write(
+            o.out.join("gen_support/mod.rs"),
+            SUPPORT.replace(
+                "cargo run --manifest-path tools/genprog/Cargo.toml -- --seed 1 --count 1000 --out tests",
+                &cmd,
+            ),
+        )
+        .expect("write gen_support");
+        written.push(o.out.join("gen_support/mod.rs"));
+    }
     for file in 0..o.files {
         let len = 3 + file % 3;
         let mut funcs: Vec<Func> = Vec::new();
@@ -2078,11 +3804,17 @@ fn main() {
             for i in 0..nsl.min(2) {
                 params.push((format!("w{i}"), PKind::Slice));
             }
-            let passive = rng.chance(0.1);
+            let passive = rng.chance(if new_mode { 0.25 } else { 0.1 });
             if passive {
                 let at = rng.below(params.len() + 1);
-                params.insert(at, ("c".to_string(), PKind::Passive));
+                let kind = if o.allow.iter().any(|a| a == "mut_passive") && rng.chance(0.3) {
+                    PKind::PassiveMut
+                } else {
+                    PKind::Passive
+                };
+                params.insert(at, ("c".to_string(), kind));
             }
+            let method = o.allow.iter().any(|a| a == "self_field") && rng.chance(0.25);
             let depth = 2 + rng.below(2) as u32;
             let mut g = FnGen {
                 rng: &mut rng,
@@ -2093,6 +3825,8 @@ fn main() {
                             n.clone(),
                             match k {
                                 PKind::Slice => Sym::Arr { buf: false },
+                                PKind::PassiveMut => Sym::F { mutable: true },
+                                PKind::Passive if new_mode => Sym::P,
                                 _ => Sym::F { mutable: false },
                             },
                         )
@@ -2106,14 +3840,25 @@ fn main() {
                 allow: &o.allow,
                 in_cond: 0,
                 iterating: Vec::new(),
+                new_mode,
+                method,
+                fnum: fnum(idx),
+                consts: Vec::new(),
+                readonly: Vec::new(),
+                full_views: Vec::new(),
+                in_block: 0,
+                cont_ok: true,
             };
             let (body, ret) = g.body(depth);
+            let consts = std::mem::take(&mut g.consts);
             let f = Func {
                 name: fname(idx),
                 params: params.clone(),
                 body,
                 ret,
-                callable: !passive,
+                callable: !passive && !method,
+                method,
+                consts,
             };
             // test points
             let it = Interp {
@@ -2173,15 +3918,36 @@ fn main() {
              //! subset, each checked at points chosen away from branch switches and kinks\n\
              //! (see tools/genprog/README.md).\n\
              //!\n\
-             //! GENERATED by tools/genprog; do not edit. Regenerate every `tests/gen_*.rs` with\n\
+             //! GENERATED by tools/genprog; do not edit. Regenerate {} with\n\
              //! `{cmd}`\n\
              //! (it runs rustfmt on its output).\n",
-            funcs.len() - skipped.len()
+            funcs.len() - skipped.len(),
+            if o.first_file == 1 {
+                "every `tests/gen_*.rs`".to_string()
+            } else {
+                format!(
+                    "`tests/gen_{}.rs` … `tests/gen_{}.rs`",
+                    o.first_file,
+                    o.first_file + o.files - 1
+                )
+            }
         );
         text.push_str("#![allow(clippy::all, unused)]\n\nmod gen_support;\n\nuse autodiff::differentiate;\n\n");
+        if o.allow.iter().any(|a| a == "self_field") {
+            // the receiver of the generated `&self` methods (a passive `self`)
+            text.push_str("struct Ctx {\n");
+            for (n, _) in FIELDS {
+                let _ = writeln!(text, "    {n}: f64,");
+            }
+            text.push_str("}\n\nconst CTX: Ctx = Ctx {\n");
+            for (n, v) in FIELDS {
+                let _ = writeln!(text, "    {n}: {},", lit(*v));
+            }
+            text.push_str("};\n\n");
+        }
         text.push_str(&code);
         text.push_str(&tests);
-        let path = o.out.join(format!("gen_{}.rs", file + 1));
+        let path = o.out.join(format!("gen_{}.rs", file + o.first_file));
         std::fs::write(&path, text).expect("write a test file");
         written.push(path);
     }
