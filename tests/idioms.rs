@@ -395,3 +395,22 @@ fn loop_with_break_value() {
         check_scalar!(loop_statement, loop_statement_fwd, loop_statement_adjoint, loop_statement_grad; [x]);
     }
 }
+
+// ---- tuples ----
+
+#[differentiate]
+fn tuples(x: f64, y: f64) -> f64 {
+    let (a, b) = (x * y, x + 1.0);
+    let (s, c) = x.sin_cos();
+    let (x, y) = (y, x); // swapped: both read before either is bound
+    let p = (a * s, (c, 2.0));
+    let n = (3usize, 0.5);
+    p.0 + p.1 .0 * p.1 .1 + b * x - y * n.1 + x.sin_cos().1 * n.0 as f64
+}
+
+#[test]
+fn tuples_are_taken_apart() {
+    for (x, y) in [(0.3, 1.2), (-1.4, 0.6)] {
+        check_scalar!(tuples, tuples_fwd, tuples_adjoint, tuples_grad; [x, y]);
+    }
+}

@@ -2172,6 +2172,69 @@ fn ctl_match_stmt(x: f64, n: usize) -> f64 {
     y
 }
 
+// ---------------------------------------------------------------------------
+// tuples (issue 10)
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn pos_tuple_elem_known(x: f64) -> f64 {
+    let p = (x.sin(), 1.0);
+    p.0 * x
+}
+
+#[differentiate]
+fn known_sin_cos_0(x: f64) -> f64 {
+    x.sin_cos().0 * x
+}
+
+#[differentiate]
+fn known_sin_cos_1(x: f64) -> f64 {
+    x.sin_cos().1 * x
+}
+
+#[differentiate]
+fn tup_field(x: f64) -> f64 {
+    let p = (x, 2.0 * x);
+    p.0 * p.1
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn tup_literal_field(x: f64) -> f64 {
+    (x, 1.0).0 * 2.0
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn tup_call_field(x: f64) -> f64 {
+    pair(x).0 * 2.0
+}
+
+#[differentiate]
+fn tup_destructure(x: f64) -> f64 {
+    let (a, b) = (x, 2.0 * x);
+    a * b
+}
+
+#[differentiate]
+fn tup_sin_cos(x: f64) -> f64 {
+    let (s, c) = x.sin_cos();
+    s * c
+}
+
+#[differentiate]
+fn tup_nested(x: f64) -> f64 {
+    let ((a, _), b) = ((x, 1.0), x);
+    a * b
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn tup_call_destructure(x: f64) -> f64 {
+    let (a, b) = pair(x);
+    a * b
+}
+
 mod check {
     use super::common;
 
@@ -2534,4 +2597,22 @@ mod check {
     xn!(ctl_match_value, ctl_match_value_fwd, ctl_match_value_adjoint, ctl_match_value_grad; 0.7);
     xn!(ctl_match_let, ctl_match_let_fwd, ctl_match_let_adjoint, ctl_match_let_grad; 0.7);
     xn!(ctl_match_stmt, ctl_match_stmt_fwd, ctl_match_stmt_adjoint, ctl_match_stmt_grad; 0.7);
+
+    // tuples
+    s1!(pos_tuple_elem_known, pos_tuple_elem_known_fwd, pos_tuple_elem_known_adjoint, pos_tuple_elem_known_grad; 0.7);
+    s1!(known_sin_cos_0, known_sin_cos_0_fwd, known_sin_cos_0_adjoint, known_sin_cos_0_grad; 0.7);
+    s1!(known_sin_cos_1, known_sin_cos_1_fwd, known_sin_cos_1_adjoint, known_sin_cos_1_grad; 0.7);
+    s1!(tup_field, tup_field_fwd, tup_field_adjoint, tup_field_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    s1!(tup_literal_field, tup_literal_field_fwd, tup_literal_field_adjoint, tup_literal_field_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    s1!(tup_call_field, tup_call_field_fwd, tup_call_field_adjoint, tup_call_field_grad; 0.7);
+    s1!(tup_destructure, tup_destructure_fwd, tup_destructure_adjoint, tup_destructure_grad; 0.7);
+    s1!(tup_sin_cos, tup_sin_cos_fwd, tup_sin_cos_adjoint, tup_sin_cos_grad; 0.7);
+    s1!(tup_nested, tup_nested_fwd, tup_nested_adjoint, tup_nested_grad; 0.7);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    s1!(tup_call_destructure, tup_call_destructure_fwd, tup_call_destructure_adjoint, tup_call_destructure_grad; 0.7);
 }

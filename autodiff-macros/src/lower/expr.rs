@@ -115,6 +115,15 @@ impl Lowerer<'_> {
                     Operand::Const(self.zero_pexpr())
                 }
             },
+            Expr::Field(f) => match self.lower_tuple_field(f, out) {
+                Some(op) => op,
+                None => {
+                    if !self.check_sound(e) {
+                        self.diag.error_spanned(e, "`#[differentiate]` does not support this expression on differentiated values");
+                    }
+                    Operand::Const(self.zero_pexpr())
+                }
+            },
             Expr::MethodCall(m) => self.lower_method(m, out),
             Expr::Call(c) => self.lower_call(c, out),
             Expr::If(i) => self.lower_if_value(i, out),

@@ -157,7 +157,7 @@ impl KindCache {
 }
 
 /// What lowering knows of a passive variable beyond its IR kind.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct VarFacts {
     /// Its type could not be told (bound from a field, an opaque call…).
     pub opaque: bool,
@@ -165,6 +165,8 @@ pub struct VarFacts {
     pub int_elems: bool,
     /// A local closure (`lower/closure.rs`), inlined where it is called.
     pub closure: Option<usize>,
+    /// A tuple taken apart (`lower/tuple.rs`): its elements' variables.
+    pub tuple: Option<Vec<VarId>>,
 }
 
 const PASSIVE_FLOAT_METHODS: &[&str] = &[
@@ -321,6 +323,15 @@ impl Lowerer<'_> {
         if v.poisoned && !v.is_param {
             return Kinds::of(Class::Unknown);
         }
+        // a tuple variable as a whole is no float: only its fields are read
+        if self.facts[id].tuple.is_some() {
+            return Kinds {
+                class: Class::Unknown,
+                mentions: true,
+                reads: true,
+                varied: true,
+            };
+        }
         match v.kind {
             Kind::Float | Kind::Buf => Kinds {
                 class: if v.kind == Kind::Float {
@@ -448,7 +459,10 @@ impl Lowerer<'_> {
             }
             Expr::Array(a) => self.all_kinds(a.elems.iter()),
             Expr::Tuple(t) => self.all_kinds(t.elems.iter()),
-            Expr::Field(f) => self.kinds(&f.base).as_class(Unknown),
+            Expr::Field(f) => match self.tuple_field_kinds(f) {
+                Some(k) => k,
+                None => self.kinds(&f.base).as_class(Unknown),
+            },
             Expr::Struct(s) => {
                 let mut k = Kinds::of(Unknown);
                 for f in &s.fields {

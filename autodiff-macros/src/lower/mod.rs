@@ -16,6 +16,7 @@ mod kinds;
 mod loops;
 mod scope;
 mod stmt;
+mod tuple;
 mod types;
 
 use std::collections::BTreeMap;

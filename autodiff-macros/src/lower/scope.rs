@@ -3,6 +3,7 @@
 
 use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::ToTokens;
+use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
 use syn::{Expr, Pat, UnOp};
 
@@ -268,6 +269,16 @@ impl VisitMut for Renamer<'_, '_> {
                         return;
                     }
                 }
+            }
+        }
+        // `p.0` of a tuple taken apart: its element's variable.
+        if let Expr::Field(f) = e {
+            if let Some(v) = self.lw.tuple_field(f) {
+                self.reads.push(v);
+                let mut ident = self.lw.vars[v].ident.clone();
+                ident.set_span(f.member.span());
+                *e = syn::parse_quote!(#ident);
+                return;
             }
         }
         match e {

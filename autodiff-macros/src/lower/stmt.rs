@@ -191,6 +191,11 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_let(&mut self, local: &syn::Local, out: &mut Block) {
+        if let Some(init) = local.init.as_ref().filter(|i| i.diverge.is_none()) {
+            if self.is_float_tuple(&init.expr) {
+                return self.lower_let_tuple(&local.pat, &init.expr, out);
+            }
+        }
         let (pat, ty) = match &local.pat {
             Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
             p => (p, None),
