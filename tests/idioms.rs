@@ -4,7 +4,7 @@
 //! `dret ≠ 1` and the primal value (`common::check_all`), plus exact values
 //! where they are easy to state.
 
-#![allow(clippy::needless_range_loop, clippy::redundant_closure)]
+#![allow(clippy::needless_range_loop, clippy::redundant_closure, clippy::ptr_arg)]
 
 #[macro_use]
 mod common;
@@ -413,4 +413,44 @@ fn tuples_are_taken_apart() {
     for (x, y) in [(0.3, 1.2), (-1.4, 0.6)] {
         check_scalar!(tuples, tuples_fwd, tuples_adjoint, tuples_grad; [x, y]);
     }
+}
+
+// ---- `&Vec<F>` and `Vec<F>` parameters, read like slices ----
+
+#[differentiate]
+fn vec_ref(w: &Vec<f64>, x: f64) -> f64 {
+    w.iter().map(|v| v * x).sum::<f64>() + w[0] * w.len() as f64
+}
+
+#[differentiate]
+fn vec_owned(w: Vec<f64>) -> f64 {
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += w[i].sin() * w[w.len() - 1 - i];
+    }
+    s
+}
+
+#[test]
+fn vec_parameters_are_slices() {
+    let w = vec![0.4, -1.1, 0.9];
+    let (y, (dw, dx)) = vec_ref_grad(&w, 1.5);
+    assert_eq!(y, vec_ref(&w, 1.5));
+    assert_eq!(dw, vec![1.5 + 3.0, 1.5, 1.5]);
+    assert_eq!(dx, 0.4 - 1.1 + 0.9);
+    // the shadows are slices: a `Vec` is passed by reference
+    let mut dw = vec![0.0; 3];
+    let mut dx = 0.0;
+    vec_ref_adjoint(&w, &mut dw, 1.5, &mut dx, 2.0);
+    assert_eq!(dw, vec![9.0, 3.0, 3.0]);
+    let tw = vec![1.0, 0.0, 0.0];
+    assert_eq!(vec_ref_fwd(&w, &tw, 1.5, 0.0).1, 4.5);
+    common::check_all(
+        "vec_owned",
+        &w,
+        |x| vec_owned(x.to_vec()),
+        |x, v| vec_owned_fwd(x.to_vec(), v.to_vec()),
+        |x, d, r| vec_owned_adjoint(x.to_vec(), d, r),
+        |x| vec_owned_grad(x.to_vec()),
+    );
 }

@@ -2235,6 +2235,11 @@ fn tup_call_destructure(x: f64) -> f64 {
     a * b
 }
 
+#[differentiate]
+fn sig_vec_ref(w: &Vec<f64>) -> f64 {
+    w[0] * w[1]
+}
+
 mod check {
     use super::common;
 
@@ -2615,4 +2620,17 @@ mod check {
     #[cfg(any())]
     #[ignore = "rejected (sound either way)"]
     s1!(tup_call_destructure, tup_call_destructure_fwd, tup_call_destructure_adjoint, tup_call_destructure_grad; 0.7);
+
+    #[test]
+    fn sig_vec_ref() {
+        let w = vec![0.6, 0.8, 1.1];
+        common::check_all(
+            "sig_vec_ref",
+            &w,
+            |x| super::sig_vec_ref(&x.to_vec()),
+            |x, v| super::sig_vec_ref_fwd(&x.to_vec(), &v.to_vec()),
+            |x, d, r| super::sig_vec_ref_adjoint(&x.to_vec(), d, r),
+            |x| super::sig_vec_ref_grad(&x.to_vec()),
+        );
+    }
 }

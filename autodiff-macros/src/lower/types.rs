@@ -165,6 +165,10 @@ impl Lowerer<'_> {
                         }
                     }
                     _ if self.float.matches(inner) => TyClass::UnsupportedFloatContainer,
+                    // `&Vec<F>`: read like a slice
+                    Type::Path(p) if self.is_vec_of_float(p) && r.mutability.is_none() => {
+                        TyClass::Buf(BufRepr::SliceParam)
+                    }
                     Type::Path(p) if self.is_vec_of_float(p) => TyClass::UnsupportedFloatContainer,
                     _ => TyClass::Passive,
                 }
@@ -284,6 +288,8 @@ impl Lowerer<'_> {
     ) -> (Param, bool) {
         let (kind, buf, rejected) = match self.classify_ty(&pt.ty) {
             TyClass::Float => (Kind::Float, None, false),
+            // a `Vec<F>` parameter is read like a slice; its shadows are slices too
+            TyClass::Buf(BufRepr::LocalVec) => (Kind::Buf, Some(BufRepr::SliceParam), false),
             TyClass::Buf(r) => (Kind::Buf, Some(r), false),
             TyClass::OtherFloat => {
                 if wrt {
