@@ -4,7 +4,11 @@
 //! `dret ≠ 1` and the primal value (`common::check_all`), plus exact values
 //! where they are easy to state.
 
-#![allow(clippy::needless_range_loop, clippy::redundant_closure, clippy::ptr_arg)]
+#![allow(
+    clippy::needless_range_loop,
+    clippy::redundant_closure,
+    clippy::ptr_arg
+)]
 
 #[macro_use]
 mod common;
@@ -452,5 +456,45 @@ fn vec_parameters_are_slices() {
         |x, v| vec_owned_fwd(x.to_vec(), v.to_vec()),
         |x, d, r| vec_owned_adjoint(x.to_vec(), d, r),
         |x| vec_owned_grad(x.to_vec()),
+    );
+}
+
+// ---- `for` over iterator chains and views ----
+
+#[differentiate]
+fn windows_and_chunks(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for p in w.windows(2) {
+        s += p[1] * p[0];
+    }
+    for c in w.chunks(4) {
+        s += c.iter().map(|v| v * v).sum::<f64>() / c.len() as f64;
+    }
+    for (i, v) in w.iter().enumerate().rev().skip(1).step_by(2) {
+        if i == 2 {
+            continue;
+        }
+        s += v.exp() * i as f64;
+    }
+    s + w.chunks_exact(2).map(|c| c[0] - c[1]).product::<f64>()
+}
+
+#[test]
+fn for_over_chains_and_views() {
+    check_slice(
+        "windows_and_chunks",
+        &W,
+        windows_and_chunks,
+        |x, v| windows_and_chunks_fwd(x, v),
+        |x, d, r| windows_and_chunks_adjoint(x, d, r),
+        |x| windows_and_chunks_grad(x),
+    );
+    check_slice(
+        "windows_and_chunks (odd length)",
+        &W[..5],
+        windows_and_chunks,
+        |x, v| windows_and_chunks_fwd(x, v),
+        |x, d, r| windows_and_chunks_adjoint(x, d, r),
+        |x| windows_and_chunks_grad(x),
     );
 }

@@ -1841,19 +1841,16 @@ fn iter_zip_map(w: &[f64]) -> f64 {
         .sum::<f64>()
 }
 
-#[cfg(any())] // rejected: this iterator form is not differentiated yet
 #[differentiate]
 fn windows_map(w: &[f64]) -> f64 {
     w.windows(2).map(|p| p[1] * p[0]).sum::<f64>()
 }
 
-#[cfg(any())] // rejected: this iterator form is not differentiated yet
 #[differentiate]
 fn chunks_map(w: &[f64]) -> f64 {
     w.chunks(2).map(|c| c[0] * c[0]).sum::<f64>()
 }
 
-#[cfg(any())] // rejected: this iterator form is not differentiated yet
 #[differentiate]
 fn chunks_exact_map(w: &[f64]) -> f64 {
     w.chunks_exact(2).map(|c| c[0] * c[1]).sum::<f64>()
@@ -2240,6 +2237,144 @@ fn sig_vec_ref(w: &Vec<f64>) -> f64 {
     w[0] * w[1]
 }
 
+// ---------------------------------------------------------------------------
+// for over iterators (issue 10)
+// ---------------------------------------------------------------------------
+
+#[differentiate]
+fn for_map(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.iter().map(|t| t * 2.0) {
+        s += v;
+    }
+    s
+}
+
+#[differentiate]
+fn for_windows(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for p in w.windows(2) {
+        s += p[1] * p[0];
+    }
+    s
+}
+
+#[differentiate]
+fn for_chunks(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for c in w.chunks(2) {
+        s += c[0] * c[0];
+    }
+    s
+}
+
+#[differentiate]
+fn for_skip(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.iter().skip(1) {
+        s += v * v;
+    }
+    s
+}
+
+#[differentiate]
+fn for_take(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.iter().take(2) {
+        s += v * v;
+    }
+    s
+}
+
+#[differentiate]
+fn for_step_by(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.iter().step_by(2) {
+        s += v * v;
+    }
+    s
+}
+
+#[differentiate]
+fn for_copied(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.iter().copied() {
+        s += v * v;
+    }
+    s
+}
+
+#[differentiate]
+fn for_cloned(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.iter().cloned() {
+        s += v * v;
+    }
+    s
+}
+
+#[differentiate]
+fn for_rev(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.iter().rev() {
+        s = s * 0.5 + v;
+    }
+    s
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn for_chain(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.iter().chain(w.iter()) {
+        s += v * v;
+    }
+    s
+}
+
+#[differentiate]
+fn for_enumerate_skip(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for (i, v) in w.iter().enumerate().skip(1) {
+        s += v * i as f64;
+    }
+    s
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn for_to_vec(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for v in w.to_vec() {
+        s += v * v;
+    }
+    s
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn for_range_step_by(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in (0..3).step_by(2) {
+        s += w[i] * w[i];
+    }
+    s
+}
+
+#[cfg(any())] // rejected (sound either way)
+#[differentiate]
+fn for_iter_mut(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut b = vec![0.0; 3];
+    b[0] = w[0];
+    b[1] = w[1];
+    for e in b.iter_mut() {
+        *e *= 2.0;
+    }
+    s = b[0] * b[1];
+    s
+}
+
 mod check {
     use super::common;
 
@@ -2511,14 +2646,8 @@ mod check {
     #[cfg(any())]
     #[ignore = "rejected: this iterator form is not differentiated yet"]
     v!(iter_zip_map, iter_zip_map_fwd, iter_zip_map_adjoint, iter_zip_map_grad; [0.6, 0.8, 1.1]);
-    #[cfg(any())]
-    #[ignore = "rejected: this iterator form is not differentiated yet"]
     v!(windows_map, windows_map_fwd, windows_map_adjoint, windows_map_grad; [0.6, 0.8, 1.1]);
-    #[cfg(any())]
-    #[ignore = "rejected: this iterator form is not differentiated yet"]
     v!(chunks_map, chunks_map_fwd, chunks_map_adjoint, chunks_map_grad; [0.6, 0.8, 1.1]);
-    #[cfg(any())]
-    #[ignore = "rejected: this iterator form is not differentiated yet"]
     v!(chunks_exact_map, chunks_exact_map_fwd, chunks_exact_map_adjoint, chunks_exact_map_grad; [0.6, 0.8, 1.1]);
     v!(iter_skip_sum, iter_skip_sum_fwd, iter_skip_sum_adjoint, iter_skip_sum_grad; [0.6, 0.8, 1.1]);
     v!(iter_take_sum, iter_take_sum_fwd, iter_take_sum_adjoint, iter_take_sum_grad; [0.6, 0.8, 1.1]);
@@ -2633,4 +2762,28 @@ mod check {
             |x| super::sig_vec_ref_grad(&x.to_vec()),
         );
     }
+
+    // for over iterators
+    v!(for_map, for_map_fwd, for_map_adjoint, for_map_grad; [0.6, 0.8, 1.1]);
+    v!(for_windows, for_windows_fwd, for_windows_adjoint, for_windows_grad; [0.6, 0.8, 1.1]);
+    v!(for_chunks, for_chunks_fwd, for_chunks_adjoint, for_chunks_grad; [0.6, 0.8, 1.1]);
+    v!(for_skip, for_skip_fwd, for_skip_adjoint, for_skip_grad; [0.6, 0.8, 1.1]);
+    v!(for_take, for_take_fwd, for_take_adjoint, for_take_grad; [0.6, 0.8, 1.1]);
+    v!(for_step_by, for_step_by_fwd, for_step_by_adjoint, for_step_by_grad; [0.6, 0.8, 1.1]);
+    v!(for_copied, for_copied_fwd, for_copied_adjoint, for_copied_grad; [0.6, 0.8, 1.1]);
+    v!(for_cloned, for_cloned_fwd, for_cloned_adjoint, for_cloned_grad; [0.6, 0.8, 1.1]);
+    v!(for_rev, for_rev_fwd, for_rev_adjoint, for_rev_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    v!(for_chain, for_chain_fwd, for_chain_adjoint, for_chain_grad; [0.6, 0.8, 1.1]);
+    v!(for_enumerate_skip, for_enumerate_skip_fwd, for_enumerate_skip_adjoint, for_enumerate_skip_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    v!(for_to_vec, for_to_vec_fwd, for_to_vec_adjoint, for_to_vec_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    v!(for_range_step_by, for_range_step_by_fwd, for_range_step_by_adjoint, for_range_step_by_grad; [0.6, 0.8, 1.1]);
+    #[cfg(any())]
+    #[ignore = "rejected (sound either way)"]
+    v!(for_iter_mut, for_iter_mut_fwd, for_iter_mut_adjoint, for_iter_mut_grad; [0.6, 0.8, 1.1]);
 }

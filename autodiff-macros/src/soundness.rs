@@ -633,7 +633,7 @@ fn iterators(t: &mut Table) {
     ] {
         t.add(
             c,
-            Reject(K_FOR),
+            Either(K_FOR),
             v(name, &format!("let mut s = 0.0; {body} s")),
         );
     }

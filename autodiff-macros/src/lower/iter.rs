@@ -25,6 +25,8 @@ pub(super) struct Chain<'a> {
 enum Base<'a> {
     /// `x.iter()`, `&x`, `x.iter().copied()`: the buffer named by the path.
     Buf(&'a Expr),
+    /// `x.windows(n)`, `x.chunks(n)`, `x.chunks_exact(n)`: views of the buffer.
+    Views(&'a Expr, &'a Expr, Views),
     /// `a..b`, `a..=b`.
     Range(&'a syn::ExprRange),
 }
@@ -39,7 +41,17 @@ enum Stage<'a> {
     Map(&'a syn::ExprClosure),
 }
 
+/// How a slice is cut into views.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Views {
+    Windows,
+    Chunks,
+    ChunksExact,
+}
+
 enum Consumer<'a> {
+    /// A `for` loop's body.
+    Each,
     Sum,
     Product,
     Fold(&'a Expr, &'a syn::ExprClosure),
@@ -58,6 +70,8 @@ enum ChainRange {
 enum Elem {
     Float(Operand),
     Int(PExpr),
+    /// `&buf[lo..hi]`.
+    View(VarId, PExpr, PExpr),
     Pair(Box<Elem>, Box<Elem>),
 }
 
@@ -99,6 +113,15 @@ fn parse_iter(e: &Expr) -> Option<(Base<'_>, Vec<Stage<'_>>)> {
         Expr::MethodCall(m) => {
             let name = m.method.to_string();
             let arg = m.args.first();
+            let views = match name.as_str() {
+                "windows" => Some(Views::Windows),
+                "chunks" => Some(Views::Chunks),
+                "chunks_exact" => Some(Views::ChunksExact),
+                _ => None,
+            };
+            if let (Some(v), Some(n), Expr::Path(_)) = (views, arg, strip_paren(&m.receiver)) {
+                return Some((Base::Views(strip_paren(&m.receiver), n, v), vec![]));
+            }
             if matches!(name.as_str(), "iter" | "into_iter") && m.args.is_empty() {
                 let recv = strip_paren(&m.receiver);
                 return match recv {
@@ -117,7 +140,7 @@ fn parse_iter(e: &Expr) -> Option<(Base<'_>, Vec<Stage<'_>>)> {
                 ("step_by", 1, Some(n)) => Some(Stage::StepBy(n)),
                 ("map", 1, Some(Expr::Closure(c))) if c.inputs.len() == 1 => Some(Stage::Map(c)),
                 ("zip", 1, Some(other)) => match parse_iter(other)? {
-                    (b, s) if s.is_empty() => Some(Stage::Zip(b)),
+                    (b, s) if s.is_empty() && !matches!(b, Base::Views(..)) => Some(Stage::Zip(b)),
                     _ => return None,
                 },
                 _ => return None,
@@ -129,7 +152,76 @@ fn parse_iter(e: &Expr) -> Option<(Base<'_>, Vec<Stage<'_>>)> {
     }
 }
 
+/// A `for` loop over an iterator the simple loop forms do not cover
+/// (`.rev()`/`.skip(n)`/.. of a slice iterator, `windows`, `chunks`, `map`).
+pub(super) fn parse_for_chain(f: &syn::ExprForLoop) -> Option<Chain<'_>> {
+    let (base, stages) = parse_iter(&f.expr)?;
+    Some(Chain {
+        base,
+        stages,
+        consumer: Consumer::Each,
+        span: f.for_token.span,
+    })
+}
+
 impl Lowerer<'_> {
+    /// `for pat in chain { body }` as `for k in 0..n { let pat = elem(k); body }`.
+    pub(super) fn lower_for_chain(
+        &mut self,
+        f: &syn::ExprForLoop,
+        c: &Chain,
+        out: &mut Block,
+    ) -> Exits {
+        let k = self.new_var("__k", Kind::Passive, c.span, None);
+        let Some(range) = self.chain_range(c, k, out) else {
+            return Exits::default();
+        };
+        let (brk_flag, cont_flag) = self.loop_flags(&f.body, out);
+        let mut body = self.enter_loop(brk_flag, cont_flag);
+        if let Some(flag) = cont_flag {
+            body.stmts.push(Stmt::set_flag(flag, false));
+        }
+        let kid = self.vars[k].ident.clone();
+        let elem = match &range {
+            ChainRange::Direct(_) => self.map_elems(c, Elem::Int(PExpr::var(&kid, k)), &mut body),
+            ChainRange::Counted(counts, args) => self.chain_elem(c, counts, args, k, &mut body),
+        };
+        if let Some(e) = elem {
+            self.bind_elem(&f.pat, e, &mut body);
+        }
+        let ex = self.end_loop(&f.body, &mut body);
+        let exit = self.exit_cond(brk_flag, ex.ret);
+        let last = exit
+            .is_some()
+            .then(|| self.new_var("__last", Kind::Passive, c.span, None));
+        out.stmts.push(Stmt::For {
+            var: k,
+            range: self.chain_loop_range(range),
+            body,
+            exit,
+            last,
+        });
+        Exits {
+            ret: ex.ret,
+            ..Default::default()
+        }
+    }
+
+    fn chain_loop_range(&self, range: ChainRange) -> Range {
+        match range {
+            ChainRange::Direct(r) => r,
+            ChainRange::Counted(counts, _) => Range::Range {
+                lo: PExpr::constant(quote!(0)),
+                hi: counts
+                    .last()
+                    .cloned()
+                    .unwrap_or_else(|| PExpr::constant(quote!(0))),
+                inclusive: false,
+                rev: false,
+            },
+        }
+    }
+
     /// `let mut acc = init; for k in 0..n { acc = acc ⊕ elem(k); }`; returns `acc`.
     pub(super) fn lower_chain(&mut self, c: &Chain, out: &mut Block) -> Operand {
         let zero = self.zero_pexpr();
@@ -138,6 +230,7 @@ impl Lowerer<'_> {
             FloatTy::Generic(i) => quote!(<#i as ::autodiff::__private::One>::one()),
         });
         let init = match &c.consumer {
+            Consumer::Each => return Operand::Const(zero),
             Consumer::Sum => Operand::Const(zero),
             Consumer::Product => Operand::Const(one),
             Consumer::Fold(init, _) => self.lower_value(init, out),
@@ -193,18 +286,7 @@ impl Lowerer<'_> {
             });
         }
         self.leave();
-        let range = match range {
-            ChainRange::Direct(r) => r,
-            ChainRange::Counted(counts, _) => Range::Range {
-                lo: PExpr::constant(quote!(0)),
-                hi: counts
-                    .last()
-                    .cloned()
-                    .unwrap_or_else(|| PExpr::constant(quote!(0))),
-                inclusive: false,
-                rev: false,
-            },
-        };
+        let range = self.chain_loop_range(range);
         out.stmts.push(Stmt::For {
             var: k,
             range,
@@ -297,9 +379,24 @@ impl Lowerer<'_> {
         Some((counts, args))
     }
 
-    /// The length of a chain's source.
+    /// The length of a chain's source (and the size of its views, bound once).
     fn base_count(&mut self, b: &Base, out: &mut Block) -> Option<PExpr> {
         match b {
+            Base::Views(e, n, how) => {
+                let v = self.chain_buffer(e)?;
+                let size = self.bind_count(n, "a window or chunk size", out);
+                let id = self.vars[v].ident.clone();
+                let nt = &size.tokens;
+                let t = match how {
+                    Views::Windows => quote!((#id.len() + 1).saturating_sub(#nt)),
+                    Views::Chunks => quote!((#id.len() + #nt - 1) / #nt),
+                    Views::ChunksExact => quote!(#id.len() / #nt),
+                };
+                let mut reads = vec![v];
+                reads.extend(size.reads.iter().copied());
+                self.view_size = Some(size);
+                Some(self.bind_passive("__n", PExpr::compound(t, reads), out))
+            }
             Base::Buf(e) => {
                 let v = self.chain_buffer(e)?;
                 let id = self.vars[v].ident.clone();
@@ -421,6 +518,28 @@ impl Lowerer<'_> {
 
     fn base_elem(&mut self, b: &Base, at: &PExpr) -> Option<Elem> {
         match b {
+            Base::Views(e, _, how) => {
+                let v = self.chain_buffer(e)?;
+                let size = self.view_size.clone()?;
+                let (p, n) = (&at.tokens, &size.tokens);
+                let p = if at.atomic { quote!(#p) } else { quote!((#p)) };
+                let id = self.vars[v].ident.clone();
+                let (lo, hi) = match how {
+                    Views::Windows => (quote!(#p), quote!(#p + #n)),
+                    Views::Chunks => (quote!(#p * #n), quote!((#p * #n + #n).min(#id.len()))),
+                    Views::ChunksExact => (quote!(#p * #n), quote!(#p * #n + #n)),
+                };
+                let mut reads = at.reads.clone();
+                reads.extend(size.reads.iter().copied());
+                reads.push(v);
+                reads.sort_unstable();
+                reads.dedup();
+                Some(Elem::View(
+                    v,
+                    PExpr::compound(lo, reads.clone()),
+                    PExpr::compound(hi, reads),
+                ))
+            }
             Base::Buf(e) => {
                 let v = self.chain_buffer(e)?;
                 Some(Elem::Float(Operand::Load(v, at.clone())))
@@ -506,6 +625,18 @@ impl Lowerer<'_> {
                 body.stmts.push(Stmt::Let {
                     var: id,
                     rhs: Rhs::Op(Op::Copy, vec![v]),
+                    mutable: false,
+                });
+                self.bind(&name, id);
+                Some(())
+            }
+            (Pat::Ident(pi), Elem::View(base, lo, hi)) if pi.subpat.is_none() => {
+                let name = pi.ident.to_string();
+                let id = self.new_var(&name, Kind::Buf, pi.ident.span(), Some(BufRepr::View));
+                self.vars[id].view = Some((base, lo.clone(), hi.clone()));
+                body.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::View { base, lo, hi },
                     mutable: false,
                 });
                 self.bind(&name, id);

@@ -21,6 +21,11 @@ impl Lowerer<'_> {
         if self.is_passive_loop(f) {
             return self.lower_passive_loop(f, out);
         }
+        if !is_simple_for(&f.expr) {
+            if let Some(chain) = super::iter::parse_for_chain(f) {
+                return self.lower_for_chain(f, &chain, out);
+            }
+        }
         let Some(plan) = self.plan_for(f) else {
             return Exits::default();
         };
@@ -105,7 +110,11 @@ impl Lowerer<'_> {
     }
 
     /// The flags a loop's `break` and `continue` set, declared before it in `out`.
-    fn loop_flags(&mut self, body: &syn::Block, out: &mut Block) -> (Option<VarId>, Option<VarId>) {
+    pub(super) fn loop_flags(
+        &mut self,
+        body: &syn::Block,
+        out: &mut Block,
+    ) -> (Option<VarId>, Option<VarId>) {
         let (brk, cont) = loop_exits(body);
         let returns = self.early_ret.is_some() && contains_return(body);
         let brk_flag = self.flag_var("__brk", brk || returns, out);
@@ -114,7 +123,7 @@ impl Lowerer<'_> {
     }
 
     /// A new loop body, entered.
-    fn enter_loop(&mut self, brk: Option<VarId>, cont: Option<VarId>) -> Block {
+    pub(super) fn enter_loop(&mut self, brk: Option<VarId>, cont: Option<VarId>) -> Block {
         let block = self.new_block();
         self.loop_depth += 1;
         self.enter(&block);
@@ -123,7 +132,7 @@ impl Lowerer<'_> {
     }
 
     /// Lowers the loop's statements into its body and leaves it.
-    fn end_loop(&mut self, body: &syn::Block, block: &mut Block) -> Exits {
+    pub(super) fn end_loop(&mut self, body: &syn::Block, block: &mut Block) -> Exits {
         let (_, ex) = self.lower_stmts(&body.stmts, block, false);
         self.loops.pop();
         self.leave();
@@ -389,7 +398,7 @@ impl Lowerer<'_> {
         };
         self.diag.error_spanned(
             target,
-            "`#[differentiate]` cannot differentiate a `for` over this iterator; supported: ranges (`a..b`, `a..=b`, `(a..b).rev()`), `x.iter()`, `&x`, `x.iter().enumerate()` and `a.iter().zip(b.iter())`",
+            "`#[differentiate]` cannot differentiate a `for` over this iterator; supported: ranges (`a..b`, `a..=b`, `(a..b).rev()`), `x.iter()`, `&x`, `x.windows(n)`, `x.chunks(n)`, `x.chunks_exact(n)`, and those through `copied`, `cloned`, `enumerate`, `zip`, `rev`, `skip`, `take`, `step_by` and `map`",
         );
     }
 
@@ -437,4 +446,32 @@ fn loop_exits(block: &syn::Block) -> (bool, bool) {
     let mut v = V(false, false);
     v.visit_block(block);
     (v.0, v.1)
+}
+
+/// The loop forms `plan_for` lowers itself (ranges, `.rev()` of a range, `x.iter()`,
+/// `&x`, `x`, `.enumerate()` and `.zip(..)` of those): their expansion stays as it was.
+fn is_simple_for(e: &Expr) -> bool {
+    let slice = |e: &Expr| match strip_paren(e) {
+        Expr::MethodCall(m) => {
+            m.method == "iter"
+                && m.args.is_empty()
+                && matches!(strip_paren(&m.receiver), Expr::Path(_))
+        }
+        Expr::Reference(r) => {
+            r.mutability.is_none() && matches!(strip_paren(&r.expr), Expr::Path(_))
+        }
+        Expr::Path(_) => true,
+        _ => false,
+    };
+    match strip_paren(e) {
+        Expr::Range(_) => true,
+        Expr::MethodCall(m) if m.method == "rev" && m.args.is_empty() => {
+            matches!(strip_paren(&m.receiver), Expr::Range(_))
+        }
+        Expr::MethodCall(m) if m.method == "enumerate" && m.args.is_empty() => slice(&m.receiver),
+        Expr::MethodCall(m) if m.method == "zip" && m.args.len() == 1 => {
+            slice(&m.receiver) && m.args.first().is_some_and(slice)
+        }
+        other => slice(other),
+    }
 }

@@ -84,6 +84,8 @@ pub struct Lowerer<'d> {
     facts: Vec<kinds::VarFacts>,
     /// Local closures, inlined where they are called.
     closures: Vec<closure::ClosureDef>,
+    /// The window or chunk size of the chain being lowered (`lower/iter.rs`).
+    view_size: Option<PExpr>,
     /// Names assigned anywhere in the body (`x = ..`, `x += ..`, `&mut x`): a float
     /// parameter left out of `wrt` that is assigned may still carry a derivative.
     assigned_names: Vec<String>,
@@ -150,6 +152,7 @@ impl<'d> Lowerer<'d> {
             kcache: kinds::KindCache::default(),
             facts: Vec::new(),
             closures: Vec::new(),
+            view_size: None,
             assigned_names: assigned_names(block),
         }
     }
