@@ -7,7 +7,9 @@
 #![allow(
     clippy::needless_range_loop,
     clippy::redundant_closure,
-    clippy::ptr_arg
+    clippy::ptr_arg,
+    clippy::manual_memcpy,
+    clippy::assign_op_pattern
 )]
 
 #[macro_use]
@@ -496,5 +498,45 @@ fn for_over_chains_and_views() {
         |x, v| windows_and_chunks_fwd(x, v),
         |x, d, r| windows_and_chunks_adjoint(x, d, r),
         |x| windows_and_chunks_grad(x),
+    );
+}
+
+// ---- `iter_mut()` over local buffers ----
+
+#[differentiate]
+fn scale_in_place(w: &[f64], x: f64) -> f64 {
+    let mut b = vec![0.0; w.len()];
+    for i in 0..w.len() {
+        b[i] = w[i];
+    }
+    for e in b.iter_mut() {
+        *e = *e * x;
+        *e += 1.0;
+    }
+    for (i, e) in b.iter_mut().enumerate() {
+        if *e > 1.0 {
+            *e *= w[i];
+        }
+    }
+    b.iter().map(|v| v * v).sum()
+}
+
+#[test]
+fn iter_mut_writes_local_buffers() {
+    common::check_all(
+        "scale_in_place",
+        &[0.5, -0.8, 1.3, 0.7],
+        |x| scale_in_place(&x[..3], x[3]),
+        |x, v| scale_in_place_fwd(&x[..3], &v[..3], x[3], v[3]),
+        |x, d, r| {
+            let (dw, dx) = d.split_at_mut(3);
+            scale_in_place_adjoint(&x[..3], dw, x[3], &mut dx[0], r)
+        },
+        |x| {
+            let (y, (gw, gx)) = scale_in_place_grad(&x[..3], x[3]);
+            let mut g = gw;
+            g.push(gx);
+            (y, g)
+        },
     );
 }

@@ -2361,7 +2361,6 @@ fn for_range_step_by(w: &[f64]) -> f64 {
     s
 }
 
-#[cfg(any())] // rejected (sound either way)
 #[differentiate]
 fn for_iter_mut(w: &[f64]) -> f64 {
     let mut s = 0.0;
@@ -2783,7 +2782,5 @@ mod check {
     #[cfg(any())]
     #[ignore = "rejected (sound either way)"]
     v!(for_range_step_by, for_range_step_by_fwd, for_range_step_by_adjoint, for_range_step_by_grad; [0.6, 0.8, 1.1]);
-    #[cfg(any())]
-    #[ignore = "rejected (sound either way)"]
     v!(for_iter_mut, for_iter_mut_fwd, for_iter_mut_adjoint, for_iter_mut_grad; [0.6, 0.8, 1.1]);
 }

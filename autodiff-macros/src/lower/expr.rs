@@ -47,6 +47,7 @@ impl Lowerer<'_> {
             Expr::Paren(p) => self.lower_value(&p.expr, out),
             Expr::Group(g) => self.lower_value(&g.expr, out),
             Expr::Path(_) => match self.lookup_path(e) {
+                Some(v) if self.facts[v].place.is_some() => self.place_load(v),
                 Some(v) if self.vars[v].kind == Kind::Float => Operand::Var(v),
                 Some(v) if self.vars[v].kind == Kind::Buf => {
                     self.diag.error(
@@ -153,6 +154,14 @@ impl Lowerer<'_> {
                 }
                 Operand::Const(self.zero_pexpr())
             }
+        }
+    }
+
+    /// The element an `iter_mut()` alias stands for.
+    pub(super) fn place_load(&self, v: VarId) -> Operand {
+        match &self.facts[v].place {
+            Some((b, i)) => Operand::Load(*b, i.clone()),
+            None => Operand::Var(v),
         }
     }
 

@@ -25,6 +25,8 @@ pub(super) struct Chain<'a> {
 enum Base<'a> {
     /// `x.iter()`, `&x`, `x.iter().copied()`: the buffer named by the path.
     Buf(&'a Expr),
+    /// `b.iter_mut()` of a local buffer (in `for` loops): its elements as places.
+    BufMut(&'a Expr),
     /// `x.windows(n)`, `x.chunks(n)`, `x.chunks_exact(n)`: views of the buffer.
     Views(&'a Expr, &'a Expr, Views),
     /// `a..b`, `a..=b`.
@@ -72,6 +74,8 @@ enum Elem {
     Int(PExpr),
     /// `&buf[lo..hi]`.
     View(VarId, PExpr, PExpr),
+    /// `&mut buf[i]`.
+    Place(VarId, PExpr),
     Pair(Box<Elem>, Box<Elem>),
 }
 
@@ -121,6 +125,12 @@ fn parse_iter(e: &Expr) -> Option<(Base<'_>, Vec<Stage<'_>>)> {
             };
             if let (Some(v), Some(n), Expr::Path(_)) = (views, arg, strip_paren(&m.receiver)) {
                 return Some((Base::Views(strip_paren(&m.receiver), n, v), vec![]));
+            }
+            if name == "iter_mut"
+                && m.args.is_empty()
+                && matches!(strip_paren(&m.receiver), Expr::Path(_))
+            {
+                return Some((Base::BufMut(strip_paren(&m.receiver)), vec![]));
             }
             if matches!(name.as_str(), "iter" | "into_iter") && m.args.is_empty() {
                 let recv = strip_paren(&m.receiver);
@@ -397,7 +407,7 @@ impl Lowerer<'_> {
                 self.view_size = Some(size);
                 Some(self.bind_passive("__n", PExpr::compound(t, reads), out))
             }
-            Base::Buf(e) => {
+            Base::Buf(e) | Base::BufMut(e) => {
                 let v = self.chain_buffer(e)?;
                 let id = self.vars[v].ident.clone();
                 Some(PExpr {
@@ -544,6 +554,18 @@ impl Lowerer<'_> {
                 let v = self.chain_buffer(e)?;
                 Some(Elem::Float(Operand::Load(v, at.clone())))
             }
+            Base::BufMut(e) => {
+                let v = self.chain_buffer(e)?;
+                let var = &self.vars[v];
+                if var.is_param || var.buf == Some(BufRepr::View) {
+                    self.diag.error_spanned(
+                        e,
+                        "`#[differentiate]` writes through `iter_mut()` into local buffers only (`let mut b = vec![..; n];`)",
+                    );
+                    return None;
+                }
+                Some(Elem::Place(v, at.clone()))
+            }
             Base::Range(r) => {
                 let lo = r.start.as_deref()?;
                 let lo = self.passive(lo);
@@ -639,6 +661,14 @@ impl Lowerer<'_> {
                     rhs: Rhs::View { base, lo, hi },
                     mutable: false,
                 });
+                self.bind(&name, id);
+                Some(())
+            }
+            (Pat::Ident(pi), Elem::Place(buf, index)) if pi.subpat.is_none() => {
+                // an alias of `buf[index]`: reads load it, `*e = v` stores into it
+                let name = pi.ident.to_string();
+                let id = self.new_var(&name, Kind::Passive, pi.ident.span(), None);
+                self.facts[id].place = Some((buf, index));
                 self.bind(&name, id);
                 Some(())
             }

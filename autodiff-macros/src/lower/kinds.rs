@@ -17,7 +17,7 @@ use syn::{BinOp, Expr, Pat, Stmt as SynStmt, UnOp};
 
 use super::types::{is_float_prim, is_int_prim, TyClass};
 use super::{block_tail, method_op, strip_paren, Lowerer};
-use crate::ir::{Kind, VarId};
+use crate::ir::{Kind, PExpr, VarId};
 
 /// What a value is, as far as the syntax tells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,6 +167,8 @@ pub struct VarFacts {
     pub closure: Option<usize>,
     /// A tuple taken apart (`lower/tuple.rs`): its elements' variables.
     pub tuple: Option<Vec<VarId>>,
+    /// An element of `for e in b.iter_mut()`: the place `b[i]` it stands for.
+    pub place: Option<(VarId, PExpr)>,
 }
 
 const PASSIVE_FLOAT_METHODS: &[&str] = &[
@@ -322,6 +324,15 @@ impl Lowerer<'_> {
         // A rejected binding: its uses are follow-on errors.
         if v.poisoned && !v.is_param {
             return Kinds::of(Class::Unknown);
+        }
+        // `e` of `for e in b.iter_mut()`: the element `b[i]`
+        if let Some((b, _)) = &self.facts[id].place {
+            return Kinds {
+                class: Class::Float,
+                mentions: true,
+                reads: true,
+                varied: self.may_vary(*b),
+            };
         }
         // a tuple variable as a whole is no float: only its fields are read
         if self.facts[id].tuple.is_some() {

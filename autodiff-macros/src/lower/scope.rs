@@ -271,6 +271,20 @@ impl VisitMut for Renamer<'_, '_> {
                 }
             }
         }
+        // `*e` (or `e`) of `for e in b.iter_mut()`: the element `b[i]`
+        let alias = match e {
+            Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) => self.lw.lookup_path(&u.expr),
+            Expr::Path(_) => self.lw.lookup_path(e),
+            _ => None,
+        };
+        if let Some((b, i)) = alias.and_then(|v| self.lw.facts[v].place.clone()) {
+            self.reads.push(b);
+            self.reads.extend(i.reads.iter().copied());
+            let bi = self.lw.vars[b].ident.clone();
+            let it = &i.tokens;
+            *e = syn::parse_quote!(#bi[#it]);
+            return;
+        }
         // `p.0` of a tuple taken apart: its element's variable.
         if let Expr::Field(f) = e {
             if let Some(v) = self.lw.tuple_field(f) {

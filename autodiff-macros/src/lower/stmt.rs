@@ -651,6 +651,19 @@ impl Lowerer<'_> {
                     Kind::Passive => self.lower_assign_passive(v, left, op, right, out),
                 }
             }
+            Expr::Unary(u)
+                if matches!(u.op, UnOp::Deref(_))
+                    && self
+                        .lookup_path(&u.expr)
+                        .is_some_and(|v| self.facts[v].place.is_some()) =>
+            {
+                if let Some((buf, index)) = self
+                    .lookup_path(&u.expr)
+                    .and_then(|v| self.facts[v].place.clone())
+                {
+                    self.store_place(buf, index, op, right, span, out);
+                }
+            }
             Expr::Unary(u) if matches!(u.op, UnOp::Deref(_)) && self.touches_float(&u.expr) => {
                 self.diag.error_spanned(left, "`#[differentiate]` cannot assign through a reference to a differentiated value; return the new value instead");
             }
@@ -714,6 +727,33 @@ impl Lowerer<'_> {
             return;
         }
         let index = self.index_expr(&ix.index, "an index");
+        let value = self.lower_value(right, out);
+        let value = match op {
+            None => value,
+            Some(o) => {
+                let cur = Operand::Load(buf, index.clone());
+                let t = self.new_tmp(span);
+                out.stmts.push(Stmt::Let {
+                    var: t,
+                    rhs: Rhs::Op(o, vec![cur, value]),
+                    mutable: false,
+                });
+                Operand::Var(t)
+            }
+        };
+        out.stmts.push(Stmt::Store { buf, index, value });
+    }
+
+    /// `*e op= right` for `e` of `for e in b.iter_mut()`: a store into `b[i]`.
+    fn store_place(
+        &mut self,
+        buf: VarId,
+        index: PExpr,
+        op: Option<Op>,
+        right: &Expr,
+        span: Span,
+        out: &mut Block,
+    ) {
         let value = self.lower_value(right, out);
         let value = match op {
             None => value,
