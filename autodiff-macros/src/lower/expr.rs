@@ -73,25 +73,7 @@ impl Lowerer<'_> {
                 }
             },
             Expr::Reference(r) => self.lower_value(&r.expr, out),
-            Expr::Binary(b) => {
-                let op = match b.op {
-                    BinOp::Add(_) => Op::Add,
-                    BinOp::Sub(_) => Op::Sub,
-                    BinOp::Mul(_) => Op::Mul,
-                    BinOp::Div(_) => Op::Div,
-                    BinOp::Rem(_) => Op::Rem,
-                    _ => {
-                        self.diag.error(
-                            b.op.span(),
-                            "expected a float expression here; comparisons and logic give a `bool`",
-                        );
-                        return Operand::Const(self.zero_pexpr());
-                    }
-                };
-                let l = self.lower_value(&b.left, out);
-                let r = self.lower_value(&b.right, out);
-                self.emit_op(op, vec![l, r], e.span(), out)
-            }
+            Expr::Binary(b) => self.lower_binary(b, out),
             Expr::Cast(c) => {
                 if self.float.matches(&c.ty) {
                     self.lower_value(&c.expr, out)
@@ -130,20 +112,7 @@ impl Lowerer<'_> {
             Expr::If(i) => self.lower_if_value(i, out),
             Expr::Match(m) => self.lower_match_value(m, out),
             Expr::Loop(l) => self.lower_loop_value(l, out),
-            Expr::Block(b) => {
-                self.check_block_label(b);
-                self.scopes.push(Vec::new());
-                let (tail, ex) = self.lower_stmts(&b.block.stmts, out, true);
-                self.scopes.pop();
-                if ex.any() {
-                    self.diag.error(b.span(), "`#[differentiate]` does not support `break`, `continue` or `return` inside a block used as a value");
-                }
-                tail.unwrap_or_else(|| {
-                    self.diag
-                        .error(b.span(), "expected this block to end in a float expression");
-                    Operand::Const(self.zero_pexpr())
-                })
-            }
+            Expr::Block(b) => self.lower_block_value(b, out),
             Expr::Macro(m) => {
                 self.diag.error(m.mac.path.span(), format!("`#[differentiate]` cannot differentiate through the macro `{}!`; only `vec![..; n]` may take differentiated values", m.mac.path.to_token_stream()));
                 Operand::Const(self.zero_pexpr())
@@ -155,6 +124,43 @@ impl Lowerer<'_> {
                 Operand::Const(self.zero_pexpr())
             }
         }
+    }
+
+    /// `a + b`, `a - b`, `a * b`, `a / b`, `a % b` of floats.
+    fn lower_binary(&mut self, b: &syn::ExprBinary, out: &mut Block) -> Operand {
+        let op = match b.op {
+            BinOp::Add(_) => Op::Add,
+            BinOp::Sub(_) => Op::Sub,
+            BinOp::Mul(_) => Op::Mul,
+            BinOp::Div(_) => Op::Div,
+            BinOp::Rem(_) => Op::Rem,
+            _ => {
+                self.diag.error(
+                    b.op.span(),
+                    "expected a float expression here; comparisons and logic give a `bool`",
+                );
+                return Operand::Const(self.zero_pexpr());
+            }
+        };
+        let l = self.lower_value(&b.left, out);
+        let r = self.lower_value(&b.right, out);
+        self.emit_op(op, vec![l, r], b.span(), out)
+    }
+
+    /// `{ ..; tail }` as a float value.
+    fn lower_block_value(&mut self, b: &syn::ExprBlock, out: &mut Block) -> Operand {
+        self.check_block_label(b);
+        self.scopes.push(Vec::new());
+        let (tail, ex) = self.lower_stmts(&b.block.stmts, out, true);
+        self.scopes.pop();
+        if ex.any() {
+            self.diag.error(b.span(), "`#[differentiate]` does not support `break`, `continue` or `return` inside a block used as a value");
+        }
+        tail.unwrap_or_else(|| {
+            self.diag
+                .error(b.span(), "expected this block to end in a float expression");
+            Operand::Const(self.zero_pexpr())
+        })
     }
 
     /// The element an `iter_mut()` alias stands for.
