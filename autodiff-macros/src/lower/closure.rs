@@ -52,6 +52,12 @@ impl Lowerer<'_> {
                 "`#[differentiate]` inlines closures where they are called; a `move` closure of differentiated values would read them as they were when it was made: remove `move`",
             );
         }
+        if let Some(at) = super::loops::closure_returns(c) {
+            self.diag.error_spanned(
+                at,
+                "`#[differentiate]` inlines closures where they are called, so a `return` (or `?`) inside one would return from the function; compute the value with `if`/`else` instead",
+            );
+        }
         if let Some(at) = writes_captured(c, &params) {
             self.diag.error_spanned(
                 at,

@@ -580,8 +580,23 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A `return` (or `?`) in a closure lowered in place would return from the function.
+    fn reject_closure_return(&mut self, f: &syn::ExprClosure) -> Option<()> {
+        match super::loops::closure_returns(f) {
+            Some(at) => {
+                self.diag.error_spanned(
+                    at,
+                    "`#[differentiate]` lowers the closures of an iterator chain in place, so a `return` (or `?`) inside one would return from the function; compute the value with `if`/`else` instead",
+                );
+                None
+            }
+            None => Some(()),
+        }
+    }
+
     /// `map(|p| body)`: binds `p` to the element and lowers the body in place.
     fn apply_map(&mut self, f: &syn::ExprClosure, elem: Elem, body: &mut Block) -> Option<Elem> {
+        self.reject_closure_return(f)?;
         let pat = f.inputs.first()?;
         self.bind_elem(pat, elem, body)?;
         Some(self.closure_value(&f.body, body))
@@ -595,6 +610,7 @@ impl Lowerer<'_> {
         elem: Elem,
         body: &mut Block,
     ) -> Option<Operand> {
+        self.reject_closure_return(f)?;
         let (a, p) = (f.inputs.first()?, f.inputs.iter().nth(1)?);
         match pat_name(a) {
             Some(name) => self.bind(&name, acc),

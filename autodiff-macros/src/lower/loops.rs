@@ -427,6 +427,27 @@ pub(super) fn contains_return(block: &syn::Block) -> bool {
     v.0
 }
 
+/// Does a closure's body `return` (or `?`) from the closure? Inlined, that would
+/// return from the function instead.
+pub(super) fn closure_returns(c: &syn::ExprClosure) -> Option<proc_macro2::TokenStream> {
+    struct V(Option<proc_macro2::TokenStream>);
+    impl<'a> Visit<'a> for V {
+        fn visit_expr_return(&mut self, r: &'a syn::ExprReturn) {
+            self.0
+                .get_or_insert_with(|| r.return_token.to_token_stream());
+        }
+        fn visit_expr_try(&mut self, t: &'a syn::ExprTry) {
+            self.0
+                .get_or_insert_with(|| t.question_token.to_token_stream());
+        }
+        fn visit_expr_closure(&mut self, _: &'a syn::ExprClosure) {}
+        fn visit_item(&mut self, _: &'a syn::Item) {}
+    }
+    let mut v = V(None);
+    v.visit_expr(&c.body);
+    v.0
+}
+
 /// `(break, continue)` directly targeting this loop (not nested loops).
 fn loop_exits(block: &syn::Block) -> (bool, bool) {
     struct V(bool, bool);
