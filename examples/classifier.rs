@@ -47,28 +47,21 @@ use common::{argmax, norm, Dataset, Lcg, Series};
 #[differentiate(wrt(w, b))]
 fn loss(w: &[f64], b: &[f64], x: &[f64], labels: &[usize], n: usize, d: usize, k: usize) -> f64 {
     let mut z = vec![0.0; k];
-    let mut total = 0.0;
-    for s in 0..n {
-        // Scores (logits): z = W x_s + b.
-        for c in 0..k {
-            let mut acc = b[c];
-            for t in 0..d {
-                acc += w[c * d + t] * x[s * d + t];
+    let total: f64 = (0..n)
+        .map(|s| {
+            // Scores (logits): z = W x_s + b, one row of W at a time.
+            let xs = &x[s * d..(s + 1) * d];
+            for c in 0..k {
+                let wc = &w[c * d..(c + 1) * d];
+                z[c] = b[c] + wc.iter().zip(xs.iter()).map(|(a, x)| a * x).sum::<f64>();
             }
-            z[c] = acc;
-        }
-        // −log softmax(z)[y] = log Σ exp(z_c) − z_y, with the max subtracted
-        // so that no exp overflows.
-        let mut m = z[0];
-        for zc in z.iter() {
-            m = m.max(*zc);
-        }
-        let mut sum_exp = 0.0;
-        for zc in z.iter() {
-            sum_exp += (*zc - m).exp();
-        }
-        total += sum_exp.ln() + m - z[labels[s]];
-    }
+            // −log softmax(z)[y] = log Σ exp(z_c) − z_y, with the max subtracted
+            // so that no exp overflows.
+            let m = z.iter().copied().fold(f64::NEG_INFINITY, |m, zc| m.max(zc));
+            let sum_exp: f64 = z.iter().map(|zc| (zc - m).exp()).sum();
+            sum_exp.ln() + m - z[labels[s]]
+        })
+        .sum();
     total / n as f64
 }
 

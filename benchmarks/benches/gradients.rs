@@ -257,6 +257,95 @@ fn bench_softmax(c: &mut Criterion) {
     group.finish();
 }
 
+/// The iterator-style softmax objective (`softmax_loss_iter`), same inputs as
+/// `softmax`: its own group so that `summary` gives it a row beside the
+/// index-loop version (`cargo bench -- softmax` runs both).
+fn bench_softmax_iter(c: &mut Criterion) {
+    let mut group = c.benchmark_group("softmax_iter");
+    group.sampling_mode(SamplingMode::Flat);
+    let size = format!("b{}_d{}_k{}", softmax::BATCH, softmax::D, softmax::K);
+    let id = |m: &str| BenchmarkId::new(m, &size);
+    let d = softmax::data(softmax::BATCH, softmax::D, softmax::K);
+    let (kd, k) = (d.k * d.d, d.k);
+    let (_, hand) = softmax::softmax_loss_hand_flat(&d);
+
+    group.bench_function(id("objective"), |b| {
+        b.iter(|| {
+            softmax::softmax_loss_iter(black_box(&d.w), black_box(&d.b), &d.x, &d.labels, d.d, d.k)
+        })
+    });
+
+    let mut dw = vec![0.0; kd];
+    let mut db = vec![0.0; k];
+    group.bench_function(id("hand"), |b| {
+        b.iter(|| {
+            softmax::softmax_loss_hand(
+                black_box(&d.w),
+                &mut dw,
+                black_box(&d.b),
+                &mut db,
+                &d.x,
+                &d.labels,
+                d.d,
+                d.k,
+            )
+        })
+    });
+
+    let (mut dw, mut db) = (vec![0.0; kd], vec![0.0; k]);
+    softmax::softmax_loss_iter_adjoint(
+        &d.w, &mut dw, &d.b, &mut db, &d.x, &d.labels, d.d, d.k, 1.0,
+    );
+    check(
+        "softmax_iter",
+        &size,
+        "generated_adjoint",
+        &[dw.clone(), db.clone()].concat(),
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("generated_adjoint"), |b| {
+        b.iter(|| {
+            dw.fill(0.0);
+            db.fill(0.0);
+            softmax::softmax_loss_iter_adjoint(
+                black_box(&d.w),
+                &mut dw,
+                black_box(&d.b),
+                &mut db,
+                &d.x,
+                &d.labels,
+                d.d,
+                d.k,
+                1.0,
+            )
+        })
+    });
+    let (_, (gw, gb)) = softmax::softmax_loss_iter_grad(&d.w, &d.b, &d.x, &d.labels, d.d, d.k);
+    check(
+        "softmax_iter",
+        &size,
+        "generated_grad",
+        &[gw, gb].concat(),
+        &hand,
+        EXACT_TOL,
+    );
+    group.bench_function(id("generated_grad"), |b| {
+        b.iter(|| {
+            softmax::softmax_loss_iter_grad(
+                black_box(&d.w),
+                black_box(&d.b),
+                &d.x,
+                &d.labels,
+                d.d,
+                d.k,
+            )
+        })
+    });
+    // The peers compute the same function as in `softmax`: not repeated.
+    group.finish();
+}
+
 fn bench_mlp(c: &mut Criterion) {
     let mut group = c.benchmark_group("mlp");
     group.sampling_mode(SamplingMode::Flat);
@@ -654,6 +743,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_rosenbrock, bench_softmax, bench_mlp, bench_gmm, bench_lstm
+    targets = bench_rosenbrock, bench_softmax, bench_softmax_iter, bench_mlp, bench_gmm, bench_lstm
 }
 criterion_main!(benches);

@@ -1,7 +1,9 @@
 //! Runs one method of one problem `iters` times, for instruction counting with
 //! `valgrind --tool=callgrind` (counts are repeatable on a shared machine, unlike
 //! times): `cargo run --release --example instr -- rosenbrock1000 generated 100`.
-//! Count twice with different `iters` and divide the difference.
+//! Count twice with different `iters` and divide the difference. Problems:
+//! `rosenbrockN`, `softmax`, `softmax_iter` (the iterator-style objective), `mlp`,
+//! `gmm`, `gmm10`, `lstm`; methods: `objective`, `hand`, `generated`.
 
 use autodiff_benchmarks::{gmm, lstm, mlp, rosenbrock, softmax};
 use std::hint::black_box;
@@ -28,11 +30,16 @@ fn main() {
                 };
             }
         }
-        "softmax" => {
+        // `softmax_iter`: the iterator-style objective (`softmax_loss_iter`).
+        "softmax" | "softmax_iter" => {
+            let iter = problem == "softmax_iter";
             let d = softmax::data(softmax::BATCH, softmax::D, softmax::K);
             let (mut dw, mut db) = (vec![0.0; d.w.len()], vec![0.0; d.b.len()]);
             for _ in 0..iters {
                 acc += match method {
+                    "objective" if iter => {
+                        softmax::softmax_loss_iter(black_box(&d.w), &d.b, &d.x, &d.labels, d.d, d.k)
+                    }
                     "objective" => {
                         softmax::softmax_loss(black_box(&d.w), &d.b, &d.x, &d.labels, d.d, d.k)
                     }
@@ -46,6 +53,21 @@ fn main() {
                         d.d,
                         d.k,
                     ),
+                    _ if iter => {
+                        dw.fill(0.0);
+                        db.fill(0.0);
+                        softmax::softmax_loss_iter_adjoint(
+                            black_box(&d.w),
+                            &mut dw,
+                            &d.b,
+                            &mut db,
+                            &d.x,
+                            &d.labels,
+                            d.d,
+                            d.k,
+                            1.0,
+                        )
+                    }
                     _ => {
                         dw.fill(0.0);
                         db.fill(0.0);

@@ -85,6 +85,43 @@ pub fn softmax_loss(w: &[f64], b: &[f64], x: &[f64], labels: &[usize], d: usize,
     total / batch as f64
 }
 
+/// The same objective written in iterator style: `map`/`zip`/`sum`/`fold` over
+/// row views instead of index loops (same inputs, same math, same scratch
+/// buffer). Nearest supported form of the idiomatic one: the macro rejects
+/// `.collect()` into `z`, `z.iter_mut()` as a `for` iterator, a row view
+/// indexed in place as a chain's receiver (`w[j * d..(j + 1) * d].iter()`),
+/// `.zip(xs)` without `.iter()` and `fold(f64::NEG_INFINITY, f64::max)` (a
+/// function path instead of a closure).
+#[differentiate(wrt(w, b))]
+pub fn softmax_loss_iter(
+    w: &[f64],
+    b: &[f64],
+    x: &[f64],
+    labels: &[usize],
+    d: usize,
+    k: usize,
+) -> f64 {
+    let batch = labels.len();
+    let mut z = vec![0.0; k];
+    let total: f64 = (0..batch)
+        .map(|s| {
+            let xs = &x[s * d..(s + 1) * d];
+            for j in 0..k {
+                let wj = &w[j * d..(j + 1) * d];
+                z[j] = b[j]
+                    + wj.iter()
+                        .zip(xs.iter())
+                        .map(|(wt, xt)| wt * xt)
+                        .sum::<f64>();
+            }
+            let m = z.iter().copied().fold(f64::NEG_INFINITY, |a, v| a.max(v));
+            let se: f64 = z.iter().map(|zj| (zj - m).exp()).sum();
+            se.ln() + m - z[labels[s]]
+        })
+        .sum();
+    total / batch as f64
+}
+
 /// Hand-written reverse mode: overwrites `dw`, `db` with the gradient, returns the loss.
 pub fn softmax_loss_hand(
     w: &[f64],
@@ -112,7 +149,7 @@ pub fn softmax_loss_hand(
             }
             z[j] = acc + b[j];
         }
-        let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let m = z.iter().copied().fold(f64::NEG_INFINITY, |a, v| a.max(v));
         let mut se = 0.0;
         for zj in z.iter_mut() {
             *zj = (*zj - m).exp();
@@ -242,6 +279,35 @@ mod tests {
         let (fv, gr) = softmax_loss_reverse(&data, &p);
         assert!((fv - f).abs() <= 1e-12 * f.abs());
         assert_grad_close("reverse", &gr, &g, 1e-8);
+    }
+
+    #[test]
+    fn iterator_form_matches_hand() {
+        for data in [data(BATCH, D, K), data(5, 3, 4)] {
+            let (d, k) = (data.d, data.k);
+            let (f, g) = softmax_loss_hand_flat(&data);
+            let f0 = softmax_loss(&data.w, &data.b, &data.x, &data.labels, d, k);
+            let fi = softmax_loss_iter(&data.w, &data.b, &data.x, &data.labels, d, k);
+            assert!((fi - f0).abs() <= 1e-12 * f0.abs(), "{fi} vs {f0}");
+            let (mut dw, mut db) = (vec![0.0; k * d], vec![0.0; k]);
+            let fa = softmax_loss_iter_adjoint(
+                &data.w,
+                &mut dw,
+                &data.b,
+                &mut db,
+                &data.x,
+                &data.labels,
+                d,
+                k,
+                1.0,
+            );
+            assert!((fa - f).abs() <= 1e-12 * f.abs(), "{fa} vs {f}");
+            assert_grad_close("iter adjoint", &[dw, db].concat(), &g, 1e-8);
+            let (fg, (gw, gb)) =
+                softmax_loss_iter_grad(&data.w, &data.b, &data.x, &data.labels, d, k);
+            assert!((fg - f).abs() <= 1e-12 * f.abs());
+            assert_grad_close("iter grad", &[gw, gb].concat(), &g, 1e-8);
+        }
     }
 
     #[test]

@@ -22,7 +22,14 @@ const METHODS: [&str; 7] = [
     "fd",
 ];
 /// Problems in the order of the issue; others follow alphabetically.
-const PROBLEMS: [&str; 5] = ["rosenbrock", "softmax", "mlp", "gmm", "lstm"];
+const PROBLEMS: [&str; 6] = [
+    "rosenbrock",
+    "softmax",
+    "softmax_iter",
+    "mlp",
+    "gmm",
+    "lstm",
+];
 
 /// (problem order, problem), (size order, size)
 type RowKey = ((usize, String), (Vec<u64>, String));
