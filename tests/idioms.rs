@@ -540,3 +540,67 @@ fn iter_mut_writes_local_buffers() {
         },
     );
 }
+
+// ---- functions by path in chains, slices zipped directly ----
+
+#[differentiate]
+fn sigmoid(v: f64) -> f64 {
+    1.0 / (1.0 + (-v).exp())
+}
+
+#[differentiate]
+fn by_path(w: &[f64], x: &[f64]) -> f64 {
+    let m = w.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let e = w.iter().copied().map(f64::exp).sum::<f64>();
+    let s = w.iter().copied().map(sigmoid).sum::<f64>();
+    let d: f64 = w.iter().zip(x).map(|(a, b)| a * b).sum();
+    m + e.ln() + s + d
+}
+
+#[test]
+fn functions_by_path_and_bare_slices() {
+    let w = [0.3, -1.2, 0.8];
+    let x = [1.5, 0.5, -2.0];
+    common::check_all(
+        "by_path",
+        &w,
+        |w| by_path(w, &x),
+        |w, v| by_path_fwd(w, v, &x, &[0.0; 3]),
+        |w, d, r| by_path_adjoint(w, d, &x, &mut [0.0; 3], r),
+        |w| {
+            let (y, (g, _)) = by_path_grad(w, &x);
+            (y, g)
+        },
+    );
+}
+
+#[differentiate]
+fn rows_in_place(w: &[f64], x: &[f64], d: usize) -> f64 {
+    let k = w.len() / d;
+    (0..k)
+        .map(|j| {
+            w[j * d..(j + 1) * d]
+                .iter()
+                .zip(x.iter())
+                .map(|(a, b)| a * b)
+                .sum::<f64>()
+                .tanh()
+        })
+        .sum()
+}
+
+#[test]
+fn a_view_expression_starts_a_chain() {
+    let x = [0.4, -0.7];
+    common::check_all(
+        "rows_in_place",
+        &[0.3, -1.2, 0.8, 0.5, 1.1, -0.4],
+        |w| rows_in_place(w, &x, 2),
+        |w, v| rows_in_place_fwd(w, v, &x, &[0.0; 2], 2),
+        |w, d, r| rows_in_place_adjoint(w, d, &x, &mut [0.0; 2], 2, r),
+        |w| {
+            let (y, (g, _)) = rows_in_place_grad(w, &x, 2);
+            (y, g)
+        },
+    );
+}

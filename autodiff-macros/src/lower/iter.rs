@@ -5,6 +5,8 @@
 //! No iterator object or closure is left in the generated code; the closures'
 //! bodies are lowered in place, with their parameters bound to the elements.
 
+use std::borrow::Cow;
+
 use proc_macro2::Span;
 use quote::quote;
 use syn::spanned::Spanned;
@@ -25,6 +27,8 @@ pub(super) struct Chain<'a> {
 enum Base<'a> {
     /// `x.iter()`, `&x`, `x.iter().copied()`: the buffer named by the path.
     Buf(&'a Expr),
+    /// `w[a..b].iter()`: a view made before the loop.
+    Slice(&'a Expr),
     /// `b.iter_mut()` of a local buffer (in `for` loops): its elements as places.
     BufMut(&'a Expr),
     /// `x.windows(n)`, `x.chunks(n)`, `x.chunks_exact(n)`: views of the buffer.
@@ -40,7 +44,7 @@ enum Stage<'a> {
     Skip(&'a Expr),
     Take(&'a Expr),
     StepBy(&'a Expr),
-    Map(&'a syn::ExprClosure),
+    Map(Cow<'a, syn::ExprClosure>),
 }
 
 /// How a slice is cut into views.
@@ -56,7 +60,7 @@ enum Consumer<'a> {
     Each,
     Sum,
     Product,
-    Fold(&'a Expr, &'a syn::ExprClosure),
+    Fold(&'a Expr, Cow<'a, syn::ExprClosure>),
 }
 
 /// The loop of a chain.
@@ -86,7 +90,12 @@ pub(super) fn parse_chain(m: &syn::ExprMethodCall) -> Option<Chain<'_>> {
         ("sum", 0) => Consumer::Sum,
         ("product", 0) => Consumer::Product,
         ("fold", 2) => match &m.args[1] {
-            Expr::Closure(c) if c.inputs.len() == 2 => Consumer::Fold(&m.args[0], c),
+            Expr::Closure(c) if c.inputs.len() == 2 => Consumer::Fold(&m.args[0], Cow::Borrowed(c)),
+            // `fold(f64::NEG_INFINITY, f64::max)`: a function of two floats
+            Expr::Path(p) => Consumer::Fold(
+                &m.args[0],
+                Cow::Owned(syn::parse_quote!(|__acc, __v| #p(__acc, __v))),
+            ),
             _ => return None,
         },
         _ => return None,
@@ -110,6 +119,8 @@ pub(super) fn is_supported_iter(e: &Expr) -> bool {
 fn parse_iter(e: &Expr) -> Option<(Base<'_>, Vec<Stage<'_>>)> {
     match strip_paren(e) {
         Expr::Range(r) if r.start.is_some() && r.end.is_some() => Some((Base::Range(r), vec![])),
+        // `.zip(y)` of a slice
+        path @ Expr::Path(_) => Some((Base::Buf(path), vec![])),
         Expr::Reference(r) if r.mutability.is_none() => {
             let inner = strip_paren(&r.expr);
             matches!(inner, Expr::Path(_)).then_some((Base::Buf(inner), vec![]))
@@ -136,6 +147,9 @@ fn parse_iter(e: &Expr) -> Option<(Base<'_>, Vec<Stage<'_>>)> {
                 let recv = strip_paren(&m.receiver);
                 return match recv {
                     Expr::Path(_) => Some((Base::Buf(recv), vec![])),
+                    Expr::Index(ix) if matches!(strip_paren(&ix.index), Expr::Range(_)) => {
+                        Some((Base::Slice(recv), vec![]))
+                    }
                     Expr::Range(_) => parse_iter(recv),
                     _ => None,
                 };
@@ -148,9 +162,19 @@ fn parse_iter(e: &Expr) -> Option<(Base<'_>, Vec<Stage<'_>>)> {
                 ("skip", 1, Some(n)) => Some(Stage::Skip(n)),
                 ("take", 1, Some(n)) => Some(Stage::Take(n)),
                 ("step_by", 1, Some(n)) => Some(Stage::StepBy(n)),
-                ("map", 1, Some(Expr::Closure(c))) if c.inputs.len() == 1 => Some(Stage::Map(c)),
+                ("map", 1, Some(Expr::Closure(c))) if c.inputs.len() == 1 => {
+                    Some(Stage::Map(Cow::Borrowed(c)))
+                }
+                // `.map(f64::exp)`, `.map(sigmoid)`: a function of one float
+                ("map", 1, Some(Expr::Path(p))) => {
+                    Some(Stage::Map(Cow::Owned(syn::parse_quote!(|__v| #p(__v)))))
+                }
                 ("zip", 1, Some(other)) => match parse_iter(other)? {
-                    (b, s) if s.is_empty() && !matches!(b, Base::Views(..)) => Some(Stage::Zip(b)),
+                    // the other side is a plain slice or range (its count and elements need
+                    // nothing bound before the loop)
+                    (b, s) if s.is_empty() && matches!(b, Base::Buf(_) | Base::Range(_)) => {
+                        Some(Stage::Zip(b))
+                    }
                     _ => return None,
                 },
                 _ => return None,
@@ -392,6 +416,29 @@ impl Lowerer<'_> {
     /// The length of a chain's source (and the size of its views, bound once).
     fn base_count(&mut self, b: &Base, out: &mut Block) -> Option<PExpr> {
         match b {
+            Base::Slice(e) => {
+                // `let __slice = &w[a..b];`, as a `let`-bound view
+                let r: Expr = syn::parse_quote!(&#e);
+                let made = self.lower_buffer_init(&r, out);
+                self.kcache.clear();
+                let (rhs, repr) = made?;
+                let id = self.new_var("__slice", Kind::Buf, c_span(e), Some(repr));
+                if let Rhs::View { base, lo, hi } = &rhs {
+                    self.vars[id].view = Some((*base, lo.clone(), hi.clone()));
+                }
+                out.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs,
+                    mutable: false,
+                });
+                self.chain_slice = Some(id);
+                let ident = self.vars[id].ident.clone();
+                Some(PExpr {
+                    tokens: quote!(#ident.len()),
+                    reads: vec![id],
+                    atomic: true,
+                })
+            }
             Base::Views(e, n, how) => {
                 let v = self.chain_buffer(e)?;
                 let size = self.bind_count(n, "a window or chunk size", out);
@@ -528,6 +575,7 @@ impl Lowerer<'_> {
 
     fn base_elem(&mut self, b: &Base, at: &PExpr) -> Option<Elem> {
         match b {
+            Base::Slice(_) => Some(Elem::Float(Operand::Load(self.chain_slice?, at.clone()))),
             Base::Views(e, _, how) => {
                 let v = self.chain_buffer(e)?;
                 let size = self.view_size.clone()?;
@@ -716,4 +764,8 @@ fn pat_name(p: &Pat) -> Option<String> {
         Pat::Type(t) => pat_name(&t.pat),
         _ => None,
     }
+}
+
+fn c_span(e: &Expr) -> Span {
+    e.span()
 }

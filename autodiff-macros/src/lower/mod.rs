@@ -86,6 +86,8 @@ pub struct Lowerer<'d> {
     closures: Vec<closure::ClosureDef>,
     /// The window or chunk size of the chain being lowered (`lower/iter.rs`).
     view_size: Option<PExpr>,
+    /// The view a chain over `w[a..b]` reads (`lower/iter.rs`).
+    chain_slice: Option<VarId>,
     /// Names assigned anywhere in the body (`x = ..`, `x += ..`, `&mut x`): a float
     /// parameter left out of `wrt` that is assigned may still carry a derivative.
     assigned_names: Vec<String>,
@@ -153,6 +155,7 @@ impl<'d> Lowerer<'d> {
             facts: Vec::new(),
             closures: Vec::new(),
             view_size: None,
+            chain_slice: None,
             assigned_names: assigned_names(block),
         }
     }
