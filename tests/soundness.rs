@@ -418,7 +418,6 @@ fn pos_if_cond_unknown(x: f64) -> f64 {
 // ---------------------------------------------------------------------------
 
 /// Either("iterator"): sound either way; checked while the macro accepts it.
-#[cfg(any())] // rejected (an iterator chain feeding a comparison; either outcome is sound)
 #[differentiate]
 fn pos_if_cond_chain(w: &[f64]) -> f64 {
     let x = w[1];
@@ -462,7 +461,6 @@ fn pos_while_cond_unknown(x: f64) -> f64 {
 // ---------------------------------------------------------------------------
 
 /// Either("iterator"): sound either way; checked while the macro accepts it.
-#[cfg(any())] // rejected (an iterator chain feeding a comparison; either outcome is sound)
 #[differentiate]
 fn pos_while_cond_chain(w: &[f64]) -> f64 {
     let x = w[1];
@@ -2399,15 +2397,11 @@ mod check {
     #[cfg(any())]
     #[ignore = "issue 9: rejected by the macro today"]
     s1!(pos_if_cond_unknown, pos_if_cond_unknown_fwd, pos_if_cond_unknown_adjoint, pos_if_cond_unknown_grad; 0.7);
-    #[cfg(any())]
-    #[ignore = "rejected: an iterator chain feeding a comparison"]
     v!(pos_if_cond_chain, pos_if_cond_chain_fwd, pos_if_cond_chain_adjoint, pos_if_cond_chain_grad; [0.6, 0.8, 1.1]);
     s1!(pos_while_cond_known, pos_while_cond_known_fwd, pos_while_cond_known_adjoint, pos_while_cond_known_grad; 0.7);
     #[cfg(any())]
     #[ignore = "issue 9: rejected by the macro today"]
     s1!(pos_while_cond_unknown, pos_while_cond_unknown_fwd, pos_while_cond_unknown_adjoint, pos_while_cond_unknown_grad; 0.7);
-    #[cfg(any())]
-    #[ignore = "rejected: an iterator chain feeding a comparison"]
     v!(pos_while_cond_chain, pos_while_cond_chain_fwd, pos_while_cond_chain_adjoint, pos_while_cond_chain_grad; [0.6, 0.8, 1.1]);
     s1!(pos_while_body_known, pos_while_body_known_fwd, pos_while_body_known_adjoint, pos_while_body_known_grad; 0.7);
     s1!(pos_for_body_known, pos_for_body_known_fwd, pos_for_body_known_adjoint, pos_for_body_known_grad; 0.7);

@@ -64,13 +64,12 @@ impl Lowerer<'_> {
                 "`#[differentiate]` cannot differentiate a closure that changes what it captures; write the assignment in the function body, or return the new value from the closure",
             );
         }
-        // One that reads no float is also emitted as written, for its passive uses
-        // (an index `w[idx(k)]`).
+        // It is also emitted as written, for its passive uses (an index `w[idx(k)]`,
+        // a condition `f(x).is_finite()`), which need no derivative.
         // (Only with typed parameters: unused in the generated code, an untyped one
         // could not be inferred.)
         let typed = c.inputs.iter().all(|p| matches!(p, Pat::Type(_)));
-        let passive = (typed && !self.kinds_of_closure(c).mentions)
-            .then(|| self.passive(&Expr::Closure(c.clone())));
+        let passive = typed.then(|| self.passive(&Expr::Closure(c.clone())));
         let id = self.new_var(&name.to_string(), Kind::Passive, name.span(), None);
         self.facts[id].closure = Some(self.closures.len());
         if let Some(p) = passive {
@@ -85,13 +84,6 @@ impl Lowerer<'_> {
             captures,
         });
         self.bind(&name.to_string(), id);
-    }
-
-    fn kinds_of_closure(&self, c: &syn::ExprClosure) -> Kinds {
-        let n = self.kcache.push_closure(c);
-        let k = self.kinds(&c.body);
-        self.kcache.pop(n);
-        k
     }
 
     /// The closure a call's callee names, if it is one.

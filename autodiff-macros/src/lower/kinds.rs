@@ -755,7 +755,7 @@ impl Lowerer<'_> {
 
     /// A chain `lower/iter.rs` desugars whose elements are floats: a float buffer as
     /// its source, a closure computing a float, or a float `fold` seed.
-    fn is_float_chain(&self, m: &syn::ExprMethodCall) -> bool {
+    pub(super) fn is_float_chain(&self, m: &syn::ExprMethodCall) -> bool {
         if super::iter::parse_chain(m).is_none() {
             return false;
         }

@@ -21,6 +21,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+mod idioms;
+use idioms::*;
+
 // ---------------------------------------------------------------------------
 // Deterministic randomness
 // ---------------------------------------------------------------------------
@@ -121,6 +124,17 @@ enum E {
     /// A `const` item declared outside the function, or a field `self.k`: a float
     /// whose type the macro cannot see.
     Named(String),
+    /// An iterator chain ending in `sum`, `product` or `fold` (the third suite).
+    Chain(Box<Chain>),
+    /// A closure parameter bound to a `&f64` element, printed bare (`v * v`): only
+    /// an operand of arithmetic with a float or the receiver of a method.
+    Bare(String),
+    /// A call of a local closure `cl(x, i)`.
+    CallC(String, Vec<CArg>),
+    /// `match` as a value: `(match n { 0 => .., _ => .. })`.
+    Match(Box<Scrut>, Vec<(MPat, E)>),
+    /// `x.clamp(lo, hi)`; `path` prints `f64::clamp(x, lo, hi)`.
+    Clamp(Box<E>, Box<E>, Box<E>, bool),
 }
 
 #[derive(Clone, Debug)]
@@ -138,6 +152,10 @@ enum Cond {
     /// an integer comparison `a > b`, `a == b`, ...
     ICmp(IE, &'static str, IE),
     And(Box<Cond>, Box<Cond>),
+    /// `a <= b` or `a >= b` on floats
+    Le(E, &'static str, E),
+    /// `w.is_empty()`, negated when the flag is set
+    Empty(String, bool),
 }
 
 #[derive(Clone, Debug)]
@@ -221,6 +239,27 @@ enum S {
         n: usize,
         elems: Vec<E>,
     },
+    /// `let cl = |v: f64, k: usize| body;` (the flag: an integer parameter)
+    Closure {
+        name: String,
+        params: Vec<(String, bool)>,
+        body: E,
+    },
+    /// `match` as a statement
+    Match(Scrut, Vec<(MPat, Vec<S>)>),
+    /// `[let [mut] r[: f64] =] loop { body }`: the body counts its trips and breaks
+    Loop {
+        bind: Option<(String, bool, bool)>,
+        body: Vec<S>,
+    },
+    /// `break value;`
+    BreakV(E),
+    /// `const C1: f64 = 0.37;` at the top of the body
+    ConstItem(String, CItem),
+    /// `assert!(c)` / `debug_assert!(c)`, with a message when the flag is set
+    Assert(&'static str, Cond, bool),
+    /// `assert_eq!(a, b)`
+    AssertEq(IE, IE),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -323,6 +362,7 @@ fn opaque(e: &E) -> bool {
         E::MulAdd(a, c, d, path) => !*path && !is_const(a) && opaque(a) && opaque(c) && opaque(d),
         E::Bin(_, a, c) | E::If(_, a, c) => opaque(a) && opaque(c),
         E::Block(_, t) => opaque(t),
+        E::Match(_, arms) => arms.iter().all(|(_, e)| opaque(e)),
         _ => false,
     }
 }
@@ -334,6 +374,9 @@ fn is_const(e: &E) -> bool {
         E::Lit(_) => true,
         E::Var(_) | E::Elem(_) | E::Idx(..) | E::IntF(_) | E::Call(..) => false,
         E::FromI(_) | E::Named(_) => false,
+        E::Chain(_) | E::Bare(_) | E::CallC(..) => false,
+        E::Match(_, arms) => arms.iter().all(|(_, e)| is_const(e)),
+        E::Clamp(a, lo, hi, _) => is_const(a) && is_const(lo) && is_const(hi),
         E::Const(_) => true,
         E::Neg(a) | E::M1(_, a, _) | E::Powi(a, _, _) | E::Block(_, a) => is_const(a),
         E::Bin(_, a, c) | E::M2(_, a, c, _) => is_const(a) && is_const(c),
@@ -417,6 +460,32 @@ fn pe(e: &E) -> String {
         }
         E::Const(n) => format!("std::f64::consts::{n}"),
         E::Named(n) => n.clone(),
+        E::Chain(c) => pchain(c),
+        E::Bare(n) => n.clone(),
+        E::CallC(n, args) => {
+            let a: Vec<String> = args
+                .iter()
+                .map(|a| match a {
+                    CArg::F(e) => pe(e),
+                    CArg::I(i) => pie(i),
+                })
+                .collect();
+            format!("{n}({})", a.join(", "))
+        }
+        E::Match(s, arms) => {
+            let a: Vec<String> = arms
+                .iter()
+                .map(|(p, e)| format!("{} => {}", pmpat(p), pe(e)))
+                .collect();
+            format!("(match {} {{ {} }})", pscrut(s), a.join(", "))
+        }
+        E::Clamp(a, lo, hi, path) => {
+            if *path || is_const(a) {
+                format!("f64::clamp({}, {}, {})", pe(a), pe(lo), pe(hi))
+            } else {
+                format!("{}.clamp({}, {})", recv(a), pe(lo), pe(hi))
+            }
+        }
     }
 }
 
@@ -439,6 +508,8 @@ fn pc(c: &Cond) -> String {
         }
         Cond::ICmp(a, op, b) => format!("{} {op} {}", pie(a), pie(b)),
         Cond::And(a, b) => format!("{} && {}", pc(a), pc(b)),
+        Cond::Le(a, op, b) => format!("{} {op} {}", pe(a), pe(b)),
+        Cond::Empty(a, neg) => format!("{}{a}.is_empty()", if *neg { "!" } else { "" }),
     }
 }
 
@@ -472,7 +543,7 @@ fn ps(s: &S, out: &mut String, ind: usize) {
                 out,
                 "{pad}let {}{n}{} = {};",
                 if *m { "mut " } else { "" },
-                if is_const(e) || opaque(e) {
+                if is_const(e) || opaque(e) || untyped(e) {
                     ": f64"
                 } else {
                     ""
@@ -622,6 +693,63 @@ fn ps(s: &S, out: &mut String, ind: usize) {
         S::Continue => {
             let _ = writeln!(out, "{pad}continue;");
         }
+        S::Closure { name, params, body } => {
+            let p: Vec<String> = params
+                .iter()
+                .map(|(n, int)| format!("{n}: {}", if *int { "usize" } else { "f64" }))
+                .collect();
+            let _ = writeln!(out, "{pad}let {name} = |{}| {};", p.join(", "), pe(body));
+        }
+        S::Match(sc, arms) => {
+            let _ = writeln!(out, "{pad}match {} {{", pscrut(sc));
+            for (p, body) in arms {
+                if body.is_empty() {
+                    let _ = writeln!(out, "{pad}    {} => {{}}", pmpat(p));
+                    continue;
+                }
+                let _ = writeln!(out, "{pad}    {} => {{", pmpat(p));
+                for s in body {
+                    ps(s, out, ind + 2);
+                }
+                let _ = writeln!(out, "{pad}    }}");
+            }
+            let _ = writeln!(out, "{pad}}}");
+        }
+        S::Loop { bind, body } => {
+            match bind {
+                Some((n, m, annot)) => {
+                    let _ = writeln!(
+                        out,
+                        "{pad}let {}{n}{} = loop {{",
+                        if *m { "mut " } else { "" },
+                        if *annot { ": f64" } else { "" }
+                    );
+                }
+                None => {
+                    let _ = writeln!(out, "{pad}loop {{");
+                }
+            }
+            for s in body {
+                ps(s, out, ind + 1);
+            }
+            let _ = writeln!(out, "{pad}}}{}", if bind.is_some() { ";" } else { "" });
+        }
+        S::BreakV(e) => {
+            let _ = writeln!(out, "{pad}break {};", pe(e));
+        }
+        S::ConstItem(n, c) => {
+            let _ = match c {
+                CItem::F(v) => writeln!(out, "{pad}const {n}: f64 = {};", lit(*v)),
+                CItem::U(v) => writeln!(out, "{pad}const {n}: usize = {v};"),
+            };
+        }
+        S::Assert(mac, c, msg) => {
+            let m = if *msg { ", \"must hold at every test point\"" } else { "" };
+            let _ = writeln!(out, "{pad}{mac}!({}{m});", pc(c));
+        }
+        S::AssertEq(a, b) => {
+            let _ = writeln!(out, "{pad}assert_eq!({}, {});", pie(a), pie(b));
+        }
     }
 }
 
@@ -681,6 +809,8 @@ enum Val {
     A(Vec<f64>),
     I(i64),
     B(bool),
+    /// A local closure: its parameters (the flag: an integer) and body.
+    C(std::rc::Rc<(Vec<(String, bool)>, E)>),
 }
 
 #[derive(Default)]
@@ -723,6 +853,8 @@ impl Trace {
 enum Flow {
     Normal,
     Break,
+    /// `break value` of a `loop`
+    BreakV(f64),
     Continue,
     Return(f64),
 }
@@ -883,6 +1015,8 @@ impl Interp<'_> {
                         t.kink(side, dist / (1.0 + x.abs()));
                         x.round()
                     }
+                    "to_degrees" => x.to_degrees(),
+                    "to_radians" => x.to_radians(),
                     other => unreachable!("{other}"),
                 }
             }
@@ -911,6 +1045,12 @@ impl Interp<'_> {
                     "hypot" => {
                         t.kink(3, x.hypot(y) / 4.0);
                         x.hypot(y)
+                    }
+                    "copysign" => {
+                        // |x| has a kink at 0, and the sign of y switches the result
+                        t.kink((x < 0.0) as i64, x.abs() / (1.0 + x.abs()));
+                        t.kink(5 + y.is_sign_negative() as i64, y.abs() / (1.0 + y.abs()));
+                        x.copysign(y)
                     }
                     other => unreachable!("{other}"),
                 }
@@ -957,6 +1097,33 @@ impl Interp<'_> {
             }
             E::Const(n) => CONSTS.iter().find(|c| c.0 == *n).unwrap().1,
             E::Named(n) => self.get_f(env, n),
+            E::Chain(c) => self.eval_chain(c, env, t),
+            E::Bare(n) => self.get_f(env, n),
+            E::CallC(n, args) => self.call_closure(n, args, env, t),
+            E::Match(sc, arms) => {
+                let (k, bind) = self.match_arm(sc, arms.iter().map(|a| &a.0), env, t);
+                match bind {
+                    Some((n, v)) => {
+                        let mut inner = env.clone();
+                        inner.insert(n, v);
+                        self.eval(&arms[k].1, &inner, t)
+                    }
+                    None => self.eval(&arms[k].1, env, t),
+                }
+            }
+            E::Clamp(a, lo, hi, _) => {
+                let x = self.eval(a, env, t);
+                let lo = self.eval(lo, env, t);
+                let hi = self.eval(hi, env, t);
+                if lo.is_nan() || hi.is_nan() || lo > hi {
+                    // `clamp` panics: not a test point
+                    t.big = f64::INFINITY;
+                    return f64::NAN;
+                }
+                t.cmp(x, lo);
+                t.cmp(x, hi);
+                x.clamp(lo, hi)
+            }
         };
         t.val(v)
     }
@@ -1001,6 +1168,18 @@ impl Interp<'_> {
                 }
             }
             Cond::And(a, b) => self.cond(a, env, t) && self.cond(b, env, t),
+            Cond::Le(a, op, b) => {
+                let a = self.eval(a, env, t);
+                let b = self.eval(b, env, t);
+                // the margin check makes `a == b` impossible at kept points
+                let r = t.cmp(a, b);
+                if *op == "<=" {
+                    r
+                } else {
+                    !r
+                }
+            }
+            Cond::Empty(a, neg) => self.arr(env, a).is_empty() != *neg,
         }
     }
 
@@ -1124,6 +1303,7 @@ impl Interp<'_> {
                     match self.loop_body(body, env, t) {
                         Flow::Normal | Flow::Continue => {}
                         Flow::Break => break,
+                        Flow::BreakV(_) => unreachable!("`break value` in a `for` loop"),
                         Flow::Return(v) => return Flow::Return(v),
                     }
                 }
@@ -1151,6 +1331,7 @@ impl Interp<'_> {
                         // the printed `k += 1` is the last statement of the body
                         Flow::Continue => continue,
                         Flow::Break => break,
+                        Flow::BreakV(_) => unreachable!("`break value` in a `while` loop"),
                         Flow::Return(v) => return Flow::Return(v),
                     }
                     let c = self.get_i(env, k);
@@ -1159,6 +1340,62 @@ impl Interp<'_> {
             }
             S::Return(e) => return Flow::Return(self.eval(e, env, t)),
             S::Break => return Flow::Break,
+            S::BreakV(e) => return Flow::BreakV(self.eval(e, env, t)),
+            S::Closure { name, params, body } => {
+                let c = std::rc::Rc::new((params.clone(), body.clone()));
+                env.insert(name.clone(), Val::C(c));
+            }
+            S::Match(sc, arms) => {
+                let keys: Vec<String> = env.keys().cloned().collect();
+                let (k, bind) = self.match_arm(sc, arms.iter().map(|a| &a.0), env, t);
+                if let Some((n, v)) = bind {
+                    env.insert(n, v);
+                }
+                let f = self.block(&arms[k].1, env, t);
+                env.retain(|k, _| keys.contains(k));
+                return f;
+            }
+            S::Loop { bind, body } => {
+                let mut value = f64::NAN;
+                let mut trips = 0;
+                loop {
+                    trips += 1;
+                    if trips > 10_000 {
+                        t.big = f64::INFINITY;
+                        break;
+                    }
+                    match self.loop_body(body, env, t) {
+                        Flow::Normal | Flow::Continue => {}
+                        Flow::Break => break,
+                        Flow::BreakV(v) => {
+                            value = v;
+                            break;
+                        }
+                        Flow::Return(v) => return Flow::Return(v),
+                    }
+                }
+                if let Some((n, ..)) = bind {
+                    env.insert(n.clone(), Val::F(value));
+                }
+            }
+            S::ConstItem(n, c) => {
+                let v = match c {
+                    CItem::F(v) => Val::F(*v),
+                    CItem::U(v) => Val::I(*v as i64),
+                };
+                env.insert(n.clone(), v);
+            }
+            S::Assert(_, c, _) => {
+                if !self.cond(c, env, t) {
+                    // the assertion fails: not a test point
+                    t.big = f64::INFINITY;
+                }
+            }
+            S::AssertEq(a, b) => {
+                if self.int(a, env, t) != self.int(b, env, t) {
+                    t.big = f64::INFINITY;
+                }
+            }
             S::Continue => return Flow::Continue,
             S::LetI(n, _, e) => {
                 let v = self.int(e, env, t);
@@ -1271,6 +1508,8 @@ enum Sym {
         len: usize,
         base: String,
     },
+    /// A local closure; the flags: which parameters are integers.
+    Clo(Vec<bool>),
 }
 
 /// The patterns of fixed macro bugs (`--allow`), on in the committed suite.
@@ -1327,6 +1566,14 @@ struct FnGen<'a> {
     in_block: usize,
     /// May a `continue` be generated (not in a `while` body, whose `k += 1` it skips)?
     cont_ok: bool,
+    /// The `loop_depth` of the body of a `loop` used as a value: its `break`s carry one.
+    value_loop: Option<usize>,
+    /// Nesting of iterator chains being generated.
+    in_chain: usize,
+    /// `const` items of the function body (floats).
+    body_consts: Vec<String>,
+    /// The source the next iterator chain reads (a view made for it).
+    chain_src: Option<(String, usize)>,
 }
 
 const UNARY: &[&str] = &[
@@ -1715,6 +1962,7 @@ impl FnGen<'_> {
                 }
             }
         }
+        self.chain_arg(&mut args);
         self.count("call");
         Some(E::Call(f, args))
     }
@@ -1886,6 +2134,13 @@ impl FnGen<'_> {
                         S::Break
                     } else {
                         S::Continue
+                    };
+                    // in a `loop` used as a value, a `break` carries one
+                    let s = match s {
+                        S::Break if self.value_loop == Some(self.loop_depth) => {
+                            S::BreakV(self.break_value(d))
+                        }
+                        s => s,
                     };
                     self.count("break_continue");
                     out.push(S::If(c, vec![s], vec![]));
@@ -2165,6 +2420,7 @@ impl FnGen<'_> {
 
     /// `const` items of the function, a `mut` passive parameter assigned an active value.
     fn prologue(&mut self, d: u32, out: &mut Vec<S>) {
+        self.body_const_items(out);
         if self.allowed("consts") && self.rng.chance(0.3) {
             let name = format!("N{}", self.fnum);
             self.consts
@@ -2208,10 +2464,12 @@ impl FnGen<'_> {
             kinds.push(3);
             kinds.push(3);
         }
+        self.idiom_leaf_kinds(&mut kinds);
         if kinds.is_empty() {
             return None;
         }
         Some(match *self.rng.pick(&kinds) {
+            k @ 10.. => return self.idiom_leaf(k),
             0 => {
                 let i = if !ints.is_empty() && (arrays.is_empty() || self.rng.chance(0.5)) {
                     IE::Var(self.rng.pick(&ints).clone())
@@ -2287,10 +2545,12 @@ impl FnGen<'_> {
         if !bools.is_empty() {
             kinds.push(3);
         }
+        self.idiom_expr_kinds(&mut kinds);
         if kinds.is_empty() {
             return None;
         }
         Some(match *self.rng.pick(&kinds) {
+            k @ 10.. => return self.idiom_expr(k, d),
             0 => self.block_expr(d),
             1 => {
                 // a block as a method argument: `a.min({ .. })`, `a.mul_add({ .. }, b)`
@@ -2443,10 +2703,14 @@ impl FnGen<'_> {
                 }
             }
         }
+        self.idiom_kinds(top, &mut kinds);
         if kinds.is_empty() {
             return false;
         }
         let k = *self.rng.pick(&kinds);
+        if IDIOMS.contains(&k) {
+            return self.idiom_stmt(k, d, out, top);
+        }
         match k {
             "int_arith" => self.int_stmt(out),
             "passive_let" => {
@@ -3332,6 +3596,23 @@ fn calls_of(f: &Func) -> Vec<usize> {
                 c(a, out);
                 c(b, out);
             }
+            Cond::Le(a, _, b) => {
+                e(a, out);
+                e(b, out);
+            }
+            Cond::Empty(..) => {}
+        }
+    }
+    fn sc(x: &Scrut, out: &mut Vec<usize>) {
+        match x {
+            Scrut::Int(i) => ie(i, out),
+            Scrut::Bool(k) => c(k, out),
+            Scrut::Float(a) => e(a, out),
+        }
+    }
+    fn mp(p: &MPat, out: &mut Vec<usize>) {
+        if let MPat::IBind(_, Some(k)) | MPat::FBind(_, Some(k)) = p {
+            c(k, out);
         }
     }
     fn e(x: &E, out: &mut Vec<usize>) {
@@ -3366,6 +3647,32 @@ fn calls_of(f: &Func) -> Vec<usize> {
                 body.iter().for_each(|s| st(s, out));
                 e(tail, out);
             }
+            E::Bare(_) => {}
+            E::Chain(ch) => {
+                let (es, is) = chain_parts(ch);
+                es.into_iter().for_each(|x| e(x, out));
+                is.into_iter().for_each(|x| ie(x, out));
+            }
+            E::CallC(_, args) => {
+                for a in args {
+                    match a {
+                        CArg::F(x) => e(x, out),
+                        CArg::I(x) => ie(x, out),
+                    }
+                }
+            }
+            E::Match(s, arms) => {
+                sc(s, out);
+                for (p, x) in arms {
+                    mp(p, out);
+                    e(x, out);
+                }
+            }
+            E::Clamp(a, lo, hi, _) => {
+                e(a, out);
+                e(lo, out);
+                e(hi, out);
+            }
         }
     }
     fn st(s: &S, out: &mut Vec<usize>) {
@@ -3392,6 +3699,22 @@ fn calls_of(f: &Func) -> Vec<usize> {
             S::LetB(_, k) => c(k, out),
             S::View { lo, hi, .. } => lo.iter().chain(hi).for_each(|x| ie(x, out)),
             S::Arr { elems, .. } => elems.iter().for_each(|x| e(x, out)),
+            S::Closure { body, .. } => e(body, out),
+            S::Match(s, arms) => {
+                sc(s, out);
+                for (p, body) in arms {
+                    mp(p, out);
+                    body.iter().for_each(|s| st(s, out));
+                }
+            }
+            S::Loop { body, .. } => body.iter().for_each(|s| st(s, out)),
+            S::BreakV(x) => e(x, out),
+            S::ConstItem(..) => {}
+            S::Assert(_, k, _) => c(k, out),
+            S::AssertEq(a, b) => {
+                ie(a, out);
+                ie(b, out);
+            }
         }
     }
     let mut out = Vec::new();
@@ -3593,7 +3916,7 @@ pub fn check(name: &str, x: &[f64], f: F, fwd: Fwd, adj: Adj, grad: Grad) {
 "#;
 
 /// The test of one function: its points and flat adapters over its modes.
-fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String) {
+fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String, values: Option<&[f64]>) {
     let name = &f.name;
     // argument lists
     let mut k = 0;
@@ -3672,6 +3995,17 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String) {
     let name = &call;
     let label = &f.name;
     let _ = writeln!(out, "#[test]\nfn test_{label}() {{");
+    if let Some(vs) = values {
+        // `--check-interp`: the interpreter's value at each point, bit for bit
+        for (p, v) in pts.iter().zip(vs) {
+            let _ = writeln!(
+                out,
+                "    {{ let x = {p}; assert_eq!({name}({}).to_bits(), {:#x}, \"interpreter: {v:?}\"); }}",
+                args.join(", "),
+                v.to_bits()
+            );
+        }
+    }
     let _ = writeln!(out, "    for x in [{}] {{", pts.join(", "));
     let _ = writeln!(out, "        gen_support::check(\"{label}\", &x,");
     let _ = writeln!(out, "            &|x| {name}({}),", args.join(", "));
@@ -3703,6 +4037,9 @@ struct Opts {
     first_file: usize,
     /// Number of the first function (`f1000` …).
     first_fn: usize,
+    /// Also check that `f(x)` is the interpreter's value, bit for bit (a check of
+    /// the generator: not for committed files, libm may differ between platforms).
+    check_interp: bool,
 }
 
 fn parse_args() -> Opts {
@@ -3716,6 +4053,7 @@ fn parse_args() -> Opts {
         allow: Vec::new(),
         first_file: 1,
         first_fn: 0,
+        check_interp: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -3731,13 +4069,20 @@ fn parse_args() -> Opts {
             "--allow" => o.allow = v.split(',').map(str::to_string).collect(),
             "--first-file" => o.first_file = v.parse().expect("--first-file N"),
             "--first-fn" => o.first_fn = v.parse().expect("--first-fn N"),
+            "--check-interp" => {
+                o.check_interp = true;
+                i += 1;
+                continue;
+            }
             other => panic!("unknown argument {other}; see tools/genprog/README.md"),
         }
         i += 2;
     }
     for a in &o.allow {
         assert!(
-            OLD_PATTERNS.contains(&a.as_str()) || NEW_SHAPES.contains(&a.as_str()),
+            OLD_PATTERNS.contains(&a.as_str())
+                || NEW_SHAPES.contains(&a.as_str())
+                || IDIOMS.contains(&a.as_str()),
             "--allow {a}: not a pattern; see tools/genprog/README.md"
         );
     }
@@ -3747,7 +4092,10 @@ fn parse_args() -> Opts {
 fn main() {
     let o = parse_args();
     FIRST_FN.store(o.first_fn, std::sync::atomic::Ordering::Relaxed);
-    let new_mode = o.allow.iter().any(|a| NEW_SHAPES.contains(&a.as_str()));
+    let new_mode = o
+        .allow
+        .iter()
+        .any(|a| NEW_SHAPES.contains(&a.as_str()) || IDIOMS.contains(&a.as_str()));
     let mut rng = Rng(o.seed);
     let mut stats: HashMap<&'static str, usize> = HashMap::new();
     let per_file = o.count.div_ceil(o.files);
@@ -3848,6 +4196,10 @@ fn main() {
                 full_views: Vec::new(),
                 in_block: 0,
                 cont_ok: true,
+                value_loop: None,
+                in_chain: 0,
+                body_consts: Vec::new(),
+                chain_src: None,
             };
             let (body, ret) = g.body(depth);
             let consts = std::mem::take(&mut g.consts);
@@ -3903,7 +4255,11 @@ fn main() {
             } else {
                 code.push_str(&src);
                 code.push('\n');
-                emit_test(&f, &pts, len, &mut tests);
+                let values: Vec<f64> = pts
+                    .iter()
+                    .map(|x| it.call_flat(&f, x, PASSIVE, len, &mut Trace::new()))
+                    .collect();
+                emit_test(&f, &pts, len, &mut tests, o.check_interp.then_some(&values[..]));
             }
             if f.callable {
                 callees.push((idx, params.iter().map(|p| p.1).collect()));
