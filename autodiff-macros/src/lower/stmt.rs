@@ -727,24 +727,11 @@ impl Lowerer<'_> {
             return;
         }
         let index = self.index_expr(&ix.index, "an index");
-        let value = self.lower_value(right, out);
-        let value = match op {
-            None => value,
-            Some(o) => {
-                let cur = Operand::Load(buf, index.clone());
-                let t = self.new_tmp(span);
-                out.stmts.push(Stmt::Let {
-                    var: t,
-                    rhs: Rhs::Op(o, vec![cur, value]),
-                    mutable: false,
-                });
-                Operand::Var(t)
-            }
-        };
-        out.stmts.push(Stmt::Store { buf, index, value });
+        self.store_place(buf, index, op, right, span, out);
     }
 
-    /// `*e op= right` for `e` of `for e in b.iter_mut()`: a store into `b[i]`.
+    /// `buf[index] op= right` (also `*e op= right` for `e` of `for e in
+    /// b.iter_mut()`): a store into a local buffer.
     fn store_place(
         &mut self,
         buf: VarId,
