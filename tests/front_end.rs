@@ -40,6 +40,13 @@ impl S {
     }
 
     #[differentiate]
+    pub fn field_arg(&self, x: f64) -> f64 {
+        // the field itself as the argument (a float of the model: a zero shadow)
+        let k = self.k;
+        g(self.k, x) + g(k, x * x)
+    }
+
+    #[differentiate]
     pub fn local_copy(&self, x: f64) -> f64 {
         let k = self.k;
         k.min(x) * x
@@ -94,6 +101,14 @@ fn self_field_as_argument() {
             |x, d| s.arg_fwd(x, d),
             |x, d, r| s.arg_adjoint(x, d, r),
             |x| s.arg_grad(x),
+        );
+        check1(
+            "field_arg",
+            x,
+            |x| s.field_arg(x),
+            |x, d| s.field_arg_fwd(x, d),
+            |x, d, r| s.field_arg_adjoint(x, d, r),
+            |x| s.field_arg_grad(x),
         );
         check1(
             "local_copy",

@@ -160,6 +160,14 @@ impl Lowerer<'_> {
                         );
                     }
                 }
+                // A field (`self.k`, or a name bound from one) next to float arguments
+                // is taken for a float of the model: it gets a zero shadow. If it is
+                // not a float, the generated call does not compile (never a silent
+                // guess); an integer field is bound with its type (`let n: usize = ..`).
+                Class::Unknown if !by_ref && self.is_field_value(target) => {
+                    let p = self.passive(target);
+                    res.push(CallArg::Float(Operand::Const(p)));
+                }
                 Class::Unknown if !by_ref => {
                     // A float argument needs a shadow and any other none: the callee's
                     // signature depends on what this is, and the syntax does not say.
@@ -176,6 +184,17 @@ impl Lowerer<'_> {
             }
         }
         res
+    }
+
+    /// `self.k`, `p.w`, or a name bound (untyped) from such a field.
+    fn is_field_value(&self, e: &Expr) -> bool {
+        match strip_paren(e) {
+            Expr::Field(f) => {
+                matches!(f.member, syn::Member::Named(_)) && !self.kinds(&f.base).reads
+            }
+            p @ Expr::Path(_) => self.lookup_path(p).is_some_and(|v| self.facts[v].field),
+            _ => false,
+        }
     }
 
     pub(super) fn emit_call(&mut self, call: Call, span: Span, out: &mut Block) -> Operand {

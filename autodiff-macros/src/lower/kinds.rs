@@ -167,6 +167,8 @@ pub struct VarFacts {
     pub closure: Option<usize>,
     /// A tuple taken apart (`lower/tuple.rs`): its elements' variables.
     pub tuple: Option<Vec<VarId>>,
+    /// Bound (without a type) from a named field (`let k = self.k;`).
+    pub field: bool,
     /// An element of `for e in b.iter_mut()`: the place `b[i]` it stands for.
     pub place: Option<(VarId, PExpr)>,
 }

@@ -388,6 +388,8 @@ impl Lowerer<'_> {
         let p = self.passive(init);
         let id = self.new_var(&name, Kind::Passive, span, None);
         self.facts[id].opaque = b.ty.is_none() && k.class == Class::Unknown;
+        self.facts[id].field = b.ty.is_none()
+            && matches!(strip_paren(init), Expr::Field(f) if matches!(f.member, syn::Member::Named(_)));
         self.bind(&name, id);
         let p = match b.ty {
             // Keep the annotation: inference may need it.

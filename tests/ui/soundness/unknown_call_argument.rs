@@ -1,20 +1,16 @@
-//! A call argument whose type the macro cannot see (a field) must be bound with its type first.
+//! A call argument whose type the macro cannot see (a `const` of another item) must be bound with its type first.
 use autodiff::differentiate;
+
+const SCALE: f64 = 2.0;
 
 #[differentiate]
 fn g(a: f64, b: f64) -> f64 {
     a * b
 }
 
-pub struct S {
-    k: f64,
-}
-
-impl S {
-    #[differentiate]
-    pub fn h(&self, x: f64) -> f64 {
-        g(self.k, x)
-    }
+#[differentiate]
+fn f(x: f64) -> f64 {
+    g(SCALE, x)
 }
 
 fn main() {}
