@@ -53,6 +53,8 @@ pub use autodiff_runtime::*;
 pub use num_traits;
 pub use num_traits::Float;
 
+mod dual;
+
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;

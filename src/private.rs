@@ -2,6 +2,20 @@
 
 pub use num_traits::{Float, FromPrimitive, NumCast, One, ToPrimitive, Zero};
 
+pub use crate::dual::{Dual, Primal, ToDual};
+
+/// `x as F` where the float type became `Dual<F>` (second-order code).
+#[inline(always)]
+pub fn to_dual<F, T: ToDual<F>>(x: T) -> Dual<F> {
+    x.to_dual()
+}
+
+/// The value of `x`, for `x as usize` where `x` may be a dual number.
+#[inline(always)]
+pub fn primal<T: Primal>(x: T) -> T::Out {
+    x.primal()
+}
+
 /// A float constant in the function's float type.
 #[inline(always)]
 pub fn lit<F: Float>(x: f64) -> F {

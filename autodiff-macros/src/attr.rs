@@ -12,12 +12,16 @@ use crate::diag::Diag;
 pub struct Config {
     /// `wrt(a, b)`: exactly these parameters are active. `None`: every float parameter.
     pub wrt: Option<Vec<Ident>>,
+    /// `order = 2`: also `f_hvp` and `f_hessian`, and `f_fwd`/`f_adjoint` callable
+    /// from other second-order functions. `None`: first order.
+    pub order: Option<(Ident, u8)>,
 }
 
 struct Args(Punctuated<Arg, Token![,]>);
 
 enum Arg {
     Wrt(Ident, Punctuated<Ident, Token![,]>),
+    Order(Ident, syn::LitInt),
 }
 
 impl Parse for Args {
@@ -29,10 +33,16 @@ impl Parse for Args {
 impl Parse for Arg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let key: Ident = input.parse()?;
+        if key == "order" {
+            input.parse::<Token![=]>()?;
+            return Ok(Arg::Order(key, input.parse()?));
+        }
         if key != "wrt" {
             return Err(syn::Error::new(
                 key.span(),
-                format!("unknown `#[differentiate]` argument `{key}`; expected `wrt(..)`"),
+                format!(
+                    "unknown `#[differentiate]` argument `{key}`; expected `wrt(..)` or `order = 2`"
+                ),
             ));
         }
         if !input.peek(syn::token::Paren) {
@@ -56,7 +66,13 @@ pub fn parse_config(attr: TokenStream, diag: &mut Diag) -> Config {
     match syn::parse2::<Args>(attr) {
         Ok(args) => {
             for arg in args.0 {
-                let Arg::Wrt(key, names) = arg;
+                let (key, names) = match arg {
+                    Arg::Wrt(key, names) => (key, names),
+                    Arg::Order(key, n) => {
+                        order(&mut config, key, &n, diag);
+                        continue;
+                    }
+                };
                 if config.wrt.is_some() {
                     diag.error(key.span(), "`wrt` is given more than once");
                     continue;
@@ -73,4 +89,19 @@ pub fn parse_config(attr: TokenStream, diag: &mut Diag) -> Config {
         Err(e) => diag.push(e),
     }
     config
+}
+
+/// `order = 1` (the default) or `order = 2`.
+fn order(config: &mut Config, key: Ident, n: &syn::LitInt, diag: &mut Diag) {
+    if config.order.is_some() {
+        diag.error(key.span(), "`order` is given more than once");
+        return;
+    }
+    match n.base10_parse::<u8>() {
+        Ok(k @ (1 | 2)) => config.order = Some((key, k)),
+        _ => diag.error(
+            n.span(),
+            format!("`order = {n}` is not supported; `order` is 1 (the default) or 2"),
+        ),
+    }
 }

@@ -31,6 +31,10 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
         return Err(quote!(#errors #item));
     };
     let lowered = lower_fn(&func.sig, &func.block, &config, &mut diag);
+    let second_order = config.order.as_ref().is_some_and(|(_, k)| *k == 2);
+    if let (true, Some(ir)) = (second_order, &lowered) {
+        crate::second::check(&func, ir, &mut diag);
+    }
     let ir = match (diag.check(), lowered) {
         (Ok(()), Some(ir)) => fold_copies(ir).numbered(),
         (checked, lowered) => {
@@ -44,7 +48,7 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
         f: &ir,
         a: &analysis,
     };
-    let items = emit_items(&func, &gen);
+    let items = emit_items(&func, &gen, second_order)?;
     // Calling only `f_grad` is a use of `f`: do not report the original as dead code.
     Ok(quote!(#[allow(dead_code)] #func #items))
 }
@@ -77,10 +81,26 @@ fn parse_item(item: &TokenStream, diag: &mut Diag) -> Option<syn::ItemFn> {
 }
 
 /// `f_fwd`, `f_adjoint` and `f_grad`.
-fn emit_items(func: &syn::ItemFn, gen: &Gen) -> TokenStream {
+/// With `order = 2` also `f_hvp`, `f_hessian` and the dual-number copies
+/// second-order callers use (`second.rs`).
+fn emit_items(
+    func: &syn::ItemFn,
+    gen: &Gen,
+    second_order: bool,
+) -> Result<TokenStream, TokenStream> {
     let tangent = gen.gen_tangent_body();
     let adjoint = gen.gen_adjoint_body(&RevState::default());
-    Signatures::new(gen.f, gen).emit(func, gen, tangent, adjoint)
+    let sigs = Signatures::new(gen.f, gen);
+    let second = if second_order {
+        crate::second::emit(func, gen, &sigs.adj_params, &adjoint).map_err(|e| {
+            let e = e.to_compile_error();
+            quote!(#e #func)
+        })?
+    } else {
+        TokenStream::new()
+    };
+    let first = sigs.emit(func, gen, tangent, adjoint);
+    Ok(quote!(#first #second))
 }
 
 struct Signatures {

@@ -15,6 +15,7 @@ mod ir;
 mod lower;
 mod reverse;
 mod rules;
+mod second;
 mod simplify;
 
 use proc_macro::TokenStream;

@@ -1,0 +1,568 @@
+//! Second order (`order = 2`): forward mode over the generated reverse mode.
+//!
+//! `f_adjoint`'s code is rewritten with its float type `F` replaced by the dual
+//! number `Dual<F>` of `autodiff::__private` (a `Float` whose operations carry a
+//! tangent): float types become `Dual<F>`, float literals dual constants, casts
+//! to `F` conversions, `F::name` paths `<Dual<F>>::name`, and calls of other
+//! differentiated functions calls of their dual copies (`g_adjoint_dual`).
+//! Running that code on `x + v·ε` leaves `∇f(x) + (H·v)·ε` in the shadows: the
+//! Hessian-vector product in one sweep at about the cost of two to three
+//! gradients. `f_hessian` runs it once per active input.
+//!
+//! The rewrite works on the generated code, so everything first-order reverse
+//! mode differentiates (loops, branches, buffers, calls, iterator chains) has a
+//! second order too, with the same derivative conventions. What it cannot
+//! rewrite fails to compile in the generated code; it never changes a value.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use syn::visit::Visit;
+use syn::visit_mut::VisitMut;
+
+use crate::diag::Diag;
+use crate::emit::Gen;
+use crate::ir::*;
+
+/// The float type being replaced by its dual number.
+struct Rewrite {
+    base: Ident,
+    /// `f64`/`f32` (literals are floats of this type) rather than a generic `T`.
+    concrete: bool,
+    /// Names of differentiated callees: `g`, `g_adjoint`, `g_fwd` call `*_dual`.
+    callees: Vec<String>,
+}
+
+fn dual_of(base: &Ident) -> TokenStream {
+    quote!(::autodiff::__private::Dual<#base>)
+}
+
+impl Rewrite {
+    fn new(f: &Func) -> Self {
+        let base = match &f.float {
+            FloatTy::F64 => format_ident!("f64"),
+            FloatTy::F32 => format_ident!("f32"),
+            FloatTy::Generic(i) => i.clone(),
+        };
+        let concrete = !matches!(f.float, FloatTy::Generic(_));
+        let mut callees = Vec::new();
+        for block in f.body.all_blocks() {
+            for s in &block.stmts {
+                let (Stmt::Let { rhs, .. } | Stmt::Assign { rhs, .. }) = s else {
+                    continue;
+                };
+                if let Rhs::Call(c) = rhs {
+                    let name = match &c.callee {
+                        Callee::Path { name, .. } | Callee::Method { name, .. } => name,
+                    };
+                    for suffix in ["", "_adjoint", "_fwd"] {
+                        callees.push(format!("{name}{suffix}"));
+                    }
+                }
+            }
+        }
+        Rewrite {
+            base,
+            concrete,
+            callees,
+        }
+    }
+
+    fn dual(&self) -> TokenStream {
+        dual_of(&self.base)
+    }
+
+    fn is_base(&self, ty: &syn::Type) -> bool {
+        match ty {
+            syn::Type::Path(p) => p.qself.is_none() && p.path.is_ident(&self.base),
+            syn::Type::Paren(p) => self.is_base(&p.elem),
+            syn::Type::Group(g) => self.is_base(&g.elem),
+            _ => false,
+        }
+    }
+
+    fn renamed(&self, ident: &Ident) -> Option<Ident> {
+        let s = ident.to_string();
+        self.callees
+            .contains(&s)
+            .then(|| format_ident!("{}_dual", ident, span = ident.span()))
+    }
+
+    /// `F::from(e)`: a conversion to the dual type (`From` and `NumCast::from`
+    /// would be ambiguous on it).
+    fn float_from(&mut self, c: &mut syn::ExprCall) -> Option<syn::Expr> {
+        let syn::Expr::Path(p) = &*c.func else {
+            return None;
+        };
+        let segs = &p.path.segments;
+        let is = p.qself.is_none()
+            && p.path.leading_colon.is_none()
+            && segs.len() == 2
+            && segs[0].ident == self.base
+            && segs[1].ident == "from"
+            && c.args.len() == 1;
+        if !is {
+            return None;
+        }
+        let mut arg = c.args[0].clone();
+        self.visit_expr_mut(&mut arg);
+        let (b, d) = (&self.base, self.dual());
+        Some(if self.concrete {
+            syn::parse_quote!(::autodiff::__private::to_dual::<#b, _>(#arg))
+        } else {
+            syn::parse_quote!(<#d as ::autodiff::__private::NumCast>::from(#arg))
+        })
+    }
+
+    fn block(&mut self, tokens: &TokenStream) -> syn::Result<syn::Block> {
+        let mut b: syn::Block = syn::parse2(quote!({ #tokens }))?;
+        self.visit_block_mut(&mut b);
+        Ok(b)
+    }
+}
+
+/// Primitive scalar types: a cast to one of them reads the value of a dual number.
+const PRIMITIVES: &[&str] = &[
+    "f32", "f64", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128",
+    "usize",
+];
+
+impl VisitMut for Rewrite {
+    fn visit_type_mut(&mut self, t: &mut syn::Type) {
+        if self.is_base(t) {
+            let d = self.dual();
+            *t = syn::parse_quote!(#d);
+            return;
+        }
+        syn::visit_mut::visit_type_mut(self, t);
+    }
+
+    fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
+        match e {
+            syn::Expr::Lit(l) if self.concrete && matches!(l.lit, syn::Lit::Float(_)) => {
+                let (b, lit) = (&self.base, &l.lit);
+                *e = syn::parse_quote!(::autodiff::__private::Dual::<#b>::cst(#lit));
+                return;
+            }
+            syn::Expr::Cast(c) => {
+                self.visit_expr_mut(&mut c.expr);
+                let inner = &c.expr;
+                if self.is_base(&c.ty) {
+                    let b = &self.base;
+                    *e = syn::parse_quote!(::autodiff::__private::to_dual::<#b, _>(#inner));
+                } else if let syn::Type::Path(p) = &*c.ty {
+                    if PRIMITIVES.iter().any(|n| p.path.is_ident(n)) {
+                        let ty = &c.ty;
+                        *e = syn::parse_quote!((::autodiff::__private::primal(#inner) as #ty));
+                    }
+                }
+                return;
+            }
+            syn::Expr::Path(p) if p.qself.is_none() && p.path.segments.len() >= 2 => {
+                let first = &p.path.segments[0];
+                if p.path.leading_colon.is_none()
+                    && first.ident == self.base
+                    && first.arguments.is_empty()
+                {
+                    let d = self.dual();
+                    let rest = p.path.segments.iter().skip(1);
+                    *e = syn::parse_quote!(<#d>::#(#rest)::*);
+                    return;
+                }
+            }
+            syn::Expr::Call(c) => {
+                if let Some(arg) = self.float_from(c) {
+                    *e = arg;
+                    return;
+                }
+                if let syn::Expr::Path(p) = &mut *c.func {
+                    let last = p.path.segments.last().map(|s| s.ident.to_string());
+                    let private = p.path.segments.iter().any(|s| s.ident == "__private");
+                    if private && last.as_deref() == Some("lit") {
+                        // `lit::<F>(0.5)` takes a plain `f64`: only its type changes
+                        syn::visit_mut::visit_expr_path_mut(self, p);
+                        return;
+                    }
+                    if let Some(seg) = p.path.segments.last_mut() {
+                        if let Some(n) = self.renamed(&seg.ident) {
+                            seg.ident = n;
+                        }
+                    }
+                }
+            }
+            syn::Expr::MethodCall(m) => {
+                if let Some(n) = self.renamed(&m.method) {
+                    m.method = n;
+                }
+            }
+            _ => {}
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
+    }
+
+    /// Macro arguments (`vec![0.0; n]`, `assert!(x > 0.0)`) are rewritten when
+    /// they parse as expressions.
+    fn visit_macro_mut(&mut self, m: &mut syn::Macro) {
+        use syn::parse::Parser;
+        let repeat = |input: syn::parse::ParseStream| {
+            let elem: syn::Expr = input.parse()?;
+            input.parse::<syn::Token![;]>()?;
+            let len: syn::Expr = input.parse()?;
+            Ok((elem, len))
+        };
+        if let Ok((mut elem, len)) = repeat.parse2(m.tokens.clone()) {
+            self.visit_expr_mut(&mut elem);
+            m.tokens = quote!(#elem; #len);
+            return;
+        }
+        let list = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+        if let Ok(mut args) = list.parse2(m.tokens.clone()) {
+            for a in args.iter_mut() {
+                self.visit_expr_mut(a);
+            }
+            m.tokens = args.to_token_stream();
+        }
+    }
+
+    /// `const K: F = 1.5;` cannot hold a dual number (its operations are not
+    /// `const`): it becomes a `let`.
+    fn visit_stmt_mut(&mut self, s: &mut syn::Stmt) {
+        if let syn::Stmt::Item(syn::Item::Const(c)) = s {
+            if mentions(&c.ty, &self.base) {
+                let (ident, mut ty, mut expr) = (&c.ident, (*c.ty).clone(), (*c.expr).clone());
+                self.visit_type_mut(&mut ty);
+                self.visit_expr_mut(&mut expr);
+                *s = syn::parse_quote!(#[allow(non_upper_case_globals)] let #ident: #ty = #expr;);
+                return;
+            }
+        }
+        syn::visit_mut::visit_stmt_mut(self, s);
+    }
+}
+
+/// Does the type mention `base` anywhere?
+fn mentions(ty: &syn::Type, base: &Ident) -> bool {
+    struct Finder<'a>(&'a Ident, bool);
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_ident(&mut self, i: &'ast Ident) {
+            self.1 |= i == self.0;
+        }
+    }
+    let mut f = Finder(base, false);
+    f.visit_type(ty);
+    f.1
+}
+
+/// Rejects, before generation, parameters whose float values the second-order
+/// functions could not convert to dual numbers.
+pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
+    let rw = Rewrite::new(ir);
+    for (p, arg) in ir.params.iter().zip(&func.sig.inputs) {
+        let syn::FnArg::Typed(pt) = arg else { continue };
+        if matches!(p.shape, ParamTy::Passive) && mentions(&pt.ty, &rw.base) {
+            diag.error_spanned(
+                &pt.ty,
+                format!(
+                    "`order = 2` does not support a parameter of type `{}`; second-order functions take `{b}`, `&[{b}]`, `Vec<{b}>` and `[{b}; N]` float parameters",
+                    pt.ty.to_token_stream(),
+                    b = rw.base
+                ),
+            );
+        }
+    }
+}
+
+/// How one parameter enters the second-order functions.
+struct P<'a> {
+    p: &'a Param,
+    wrt: bool,
+    by_ref: bool,
+}
+
+impl P<'_> {
+    /// `v<name>`: the direction of the Hessian-vector product.
+    fn v(&self) -> Ident {
+        format_ident!("v{}", self.p.ident)
+    }
+
+    fn g(&self) -> Ident {
+        format_ident!("__grad_{}", self.p.ident)
+    }
+
+    /// How many active inputs it contributes (tokens of a `usize`).
+    fn len(&self) -> TokenStream {
+        let x = &self.p.ident;
+        match &self.p.shape {
+            ParamTy::Float => quote!(1usize),
+            ParamTy::Slice => quote!(#x.len()),
+            ParamTy::Array { len } => quote!((#len)),
+            _ => quote!(0usize),
+        }
+    }
+}
+
+/// `f_dual`, `f_adjoint_dual`, `f_hvp` and `f_hessian`.
+pub fn emit(
+    func: &syn::ItemFn,
+    gen: &Gen,
+    adj_params: &[TokenStream],
+    adjoint: &TokenStream,
+) -> syn::Result<TokenStream> {
+    let ir = gen.f;
+    let mut rw = Rewrite::new(ir);
+    let body = rw.block(adjoint)?;
+    let b = gen.fty();
+    let d = rw.dual();
+    let (zero, one) = (gen.zero(), gen.one());
+    let name = &func.sig.ident;
+    let vis = &func.vis;
+    let generics = &func.sig.generics;
+    let where_clause = &generics.where_clause;
+    let unsafety = &func.sig.unsafety;
+    let allow = quote!(#[allow(unreachable_code, unused_mut, unused_variables, unused_assignments, unused_parens, unused_braces, unused_imports, non_snake_case, while_true, clippy::all, clippy::pedantic, clippy::nursery)]);
+    let use_float = quote!(
+        use ::autodiff::__private::{Float as _, One as _, Zero as _};
+    );
+
+    // the primal on dual numbers, for second-order callers
+    let primal_dual = {
+        let mut f = func.clone();
+        f.attrs.clear();
+        f.sig.ident = format_ident!("{}_dual", name);
+        for arg in f.sig.inputs.iter_mut() {
+            rw.visit_fn_arg_mut(arg);
+        }
+        rw.visit_return_type_mut(&mut f.sig.output);
+        rw.visit_block_mut(&mut f.block);
+        f.block.stmts.insert(0, syn::parse_quote!(#use_float));
+        quote!(#[doc(hidden)] #[inline] #[allow(dead_code)] #allow #f)
+    };
+
+    // the adjoint on dual numbers, for second-order callers
+    let adjoint_dual = {
+        let adj_name = format_ident!("{}_adjoint_dual", name);
+        let mut params = Vec::new();
+        for t in adj_params {
+            let mut arg: syn::FnArg = syn::parse2(t.clone())?;
+            rw.visit_fn_arg_mut(&mut arg);
+            params.push(arg);
+        }
+        quote! {
+            #[doc(hidden)]
+            #[inline]
+            #[allow(dead_code)]
+            #allow
+            #vis #unsafety fn #adj_name #generics (#(#params,)* dret: #d) -> #d #where_clause {
+                #use_float
+                #body
+            }
+        }
+    };
+
+    let ps: Vec<P> = ir
+        .params
+        .iter()
+        .map(|p| P {
+            p,
+            wrt: p.var.is_some_and(|v| ir.vars[v].wrt)
+                && matches!(
+                    p.shape,
+                    ParamTy::Float | ParamTy::Slice | ParamTy::Array { .. }
+                ),
+            by_ref: p.ty.clone().into_iter().next().is_some_and(
+                |t| matches!(t, proc_macro2::TokenTree::Punct(ref q) if q.as_char() == '&'),
+            ),
+        })
+        .collect();
+    let active: Vec<&P> = ps.iter().filter(|q| q.wrt).collect();
+
+    // inputs as dual numbers (`x + v·ε` for active ones, constants for float data),
+    // zeroed dual shadows, then the rewritten adjoint with `dret = 1`
+    let mut setup = Vec::new();
+    for q in &ps {
+        let (x, v) = (&q.p.ident, q.v());
+        let tangent = |i: TokenStream| {
+            if q.wrt {
+                quote!(::autodiff::__private::Dual::new(#x[#i], #v[#i]))
+            } else {
+                quote!(::autodiff::__private::Dual::new(#x[#i], #zero))
+            }
+        };
+        let holder = format_ident!("__dual_{}", x);
+        let bind = if q.by_ref {
+            quote!(let #x = &#holder;)
+        } else {
+            quote!(let mut #x = #holder;)
+        };
+        match &q.p.shape {
+            ParamTy::Float => {
+                let t = if q.wrt { quote!(#v) } else { zero.clone() };
+                setup.push(quote!(let mut #x: #d = ::autodiff::__private::Dual::new(#x, #t);));
+            }
+            ParamTy::Slice => {
+                let e = tangent(quote!(__i));
+                if q.wrt {
+                    let msg = format!("the direction `{v}` must have the length of `{x}`");
+                    setup.push(quote!(::core::assert_eq!(#v.len(), #x.len(), #msg);));
+                }
+                setup.push(quote! {
+                    let #holder: ::std::vec::Vec<#d> = (0..#x.len()).map(|__i| #e).collect();
+                    #bind
+                });
+            }
+            ParamTy::Array { len } => {
+                let e = tangent(quote!(__i));
+                setup.push(quote! {
+                    let #holder: [#d; #len] = ::core::array::from_fn(|__i| #e);
+                    #bind
+                });
+            }
+            ParamTy::Receiver | ParamTy::Passive => {}
+        }
+    }
+    for q in &active {
+        let (x, g) = (&q.p.ident, q.g());
+        let dx = format_ident!("d{}", x);
+        let z = quote!(<#d as ::autodiff::__private::Zero>::zero());
+        setup.push(match &q.p.shape {
+            ParamTy::Float => quote!(let mut #g: #d = #z; let #dx = &mut #g;),
+            ParamTy::Slice => {
+                quote!(let mut #g: ::std::vec::Vec<#d> = ::std::vec![#z; #x.len()]; let #dx = &mut #g[..];)
+            }
+            ParamTy::Array { len } => quote!(let mut #g: [#d; #len] = [#z; #len]; let #dx = &mut #g;),
+            _ => TokenStream::new(),
+        });
+    }
+    let run = quote! {
+        #use_float
+        #(#setup)*
+        let dret: #d = ::autodiff::__private::Dual::new(#one, #zero);
+        let __value: #d = #body;
+    };
+    // gradient and H·v in `_grad`'s shapes
+    let part = |q: &P, field: TokenStream| -> (TokenStream, TokenStream) {
+        let g = q.g();
+        match &q.p.shape {
+            ParamTy::Float => (quote!(#b), quote!(#g.#field)),
+            ParamTy::Slice => (
+                quote!(::std::vec::Vec<#b>),
+                quote!(#g.iter().map(|__e| __e.#field).collect::<::std::vec::Vec<#b>>()),
+            ),
+            ParamTy::Array { len } => (
+                quote!([#b; #len]),
+                quote!(::core::array::from_fn::<#b, { #len }, _>(|__i| #g[__i].#field)),
+            ),
+            _ => (TokenStream::new(), TokenStream::new()),
+        }
+    };
+    let tuple = |items: Vec<TokenStream>| {
+        if items.len() == 1 {
+            items[0].clone()
+        } else {
+            quote!((#(#items),*))
+        }
+    };
+    let (gty, gval): (Vec<_>, Vec<_>) = active.iter().map(|q| part(q, quote!(v))).unzip();
+    let (_, hval): (Vec<_>, Vec<_>) = active.iter().map(|q| part(q, quote!(d))).unzip();
+    let (gty, gval, hval) = (tuple(gty), tuple(gval), tuple(hval));
+    // H·v flattened, for the Hessian's rows
+    let hflat: Vec<TokenStream> = active
+        .iter()
+        .map(|q| {
+            let g = q.g();
+            match &q.p.shape {
+                ParamTy::Float => quote!(__row.push(#g.d);),
+                _ => quote!(__row.extend(#g.iter().map(|__e| __e.d));),
+            }
+        })
+        .collect();
+
+    let mut hvp_params = Vec::new();
+    for q in &ps {
+        hvp_params.push(q.p.decl.clone());
+        if q.wrt {
+            let (v, ty) = (q.v(), &q.p.ty);
+            hvp_params.push(quote!(#v: #ty));
+        }
+    }
+    let plain: Vec<&TokenStream> = ps.iter().map(|q| &q.p.decl).collect();
+    let hvp_name = format_ident!("{}_hvp", name);
+    let hess_name = format_ident!("{}_hessian", name);
+    let hvp_doc = format!(" Value, gradient and Hessian-vector product `H·v` of [`{name}`] (forward over reverse mode). Generated by `#[differentiate(order = 2)]`.");
+    let hess_doc = format!(" Value, gradient and dense Hessian of [`{name}`], row-major over the active inputs in parameter order (one Hessian-vector product per input). Generated by `#[differentiate(order = 2)]`.");
+
+    // `f_hessian`: the directions are unit vectors, one run per active input
+    let n_total: Vec<TokenStream> = active.iter().map(|q| q.len()).collect();
+    let mut units = Vec::new();
+    let mut offset = quote!(0usize);
+    for q in &active {
+        let (v, len) = (q.v(), q.len());
+        let holder = format_ident!("__unit_{}", q.p.ident);
+        let unit = quote!(if #offset + __i == __k { #one } else { #zero });
+        match &q.p.shape {
+            ParamTy::Float => {
+                units.push(quote!(let #v: #b = { let __i = 0usize; #unit };));
+            }
+            ParamTy::Slice => {
+                let bind = if q.by_ref {
+                    quote!(let #v = &#holder;)
+                } else {
+                    quote!(let #v = #holder;)
+                };
+                units.push(quote! {
+                    let #holder: ::std::vec::Vec<#b> = (0..#len).map(|__i| #unit).collect();
+                    #bind
+                });
+            }
+            ParamTy::Array { len: n } => {
+                let bind = if q.by_ref {
+                    quote!(let #v = &#holder;)
+                } else {
+                    quote!(let #v = #holder;)
+                };
+                units.push(quote! {
+                    let #holder: [#b; #n] = ::core::array::from_fn(|__i| #unit);
+                    #bind
+                });
+            }
+            _ => {}
+        }
+        offset = quote!(#offset + #len);
+    }
+
+    Ok(quote! {
+        #primal_dual
+        #adjoint_dual
+        #[doc = #hvp_doc]
+        #allow
+        #[inline]
+        #vis #unsafety fn #hvp_name #generics (#(#hvp_params),*) -> (#b, #gty, #gty) #where_clause {
+            #run
+            (__value.v, #gval, #hval)
+        }
+        #[doc = #hess_doc]
+        #allow
+        #vis #unsafety fn #hess_name #generics (#(#plain),*) -> (#b, #gty, ::std::vec::Vec<#b>) #where_clause {
+            let __n: usize = 0usize #(+ #n_total)*;
+            let mut __hessian: ::std::vec::Vec<#b> = ::std::vec::Vec::with_capacity(__n * __n);
+            let mut __first = ::core::option::Option::None;
+            for __k in 0..__n.max(1) {
+                #(#units)*
+                let mut __row: ::std::vec::Vec<#b> = ::std::vec::Vec::with_capacity(__n);
+                {
+                    #run
+                    #(#hflat)*
+                    if __k == 0 {
+                        __first = ::core::option::Option::Some((__value.v, #gval));
+                    }
+                }
+                if __n > 0 {
+                    __hessian.extend(__row);
+                }
+            }
+            match __first {
+                ::core::option::Option::Some((__value, __grad)) => (__value, __grad, __hessian),
+                ::core::option::Option::None => ::core::unreachable!("the Hessian loop runs at least once"),
+            }
+        }
+    })
+}
