@@ -598,6 +598,100 @@ macro_rules! primal {
 }
 primal!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool, char);
 
+/// An argument or result of a call the second-order rewrite knows nothing
+/// about (`log_gamma(0.5 * n as f64)`): a dual argument passes its value, a float
+/// result comes back as a dual constant, and every other type passes unchanged.
+/// Chosen by method resolution (autoref specialisation): `(&&passive(x)).arg()`.
+pub struct Passive<T>(core::cell::Cell<Option<T>>);
+
+/// Wraps `x` for [`Passive`]'s `arg()` / `lift()`.
+#[inline(always)]
+pub fn passive<T>(x: T) -> Passive<T> {
+    Passive(core::cell::Cell::new(Some(x)))
+}
+
+impl<T> Passive<T> {
+    #[inline(always)]
+    fn take(&self) -> T {
+        match self.0.take() {
+            Some(x) => x,
+            None => unreachable!("autodiff: a passive value is read once"),
+        }
+    }
+}
+
+/// `arg()` of a dual number: its value.
+pub trait PassiveDualArg {
+    /// The value's type.
+    type Out;
+    /// The value.
+    fn arg(&self) -> Self::Out;
+}
+
+impl<F: Float> PassiveDualArg for &Passive<Dual<F>> {
+    type Out = F;
+    #[inline(always)]
+    fn arg(&self) -> F {
+        self.take().v
+    }
+}
+
+/// `arg()` of anything else: itself.
+pub trait PassiveArg {
+    /// The type.
+    type Out;
+    /// The value.
+    fn arg(&self) -> Self::Out;
+}
+
+impl<T> PassiveArg for Passive<T> {
+    type Out = T;
+    #[inline(always)]
+    fn arg(&self) -> T {
+        self.take()
+    }
+}
+
+/// `lift()` of a base float: a dual constant.
+pub trait PassiveFloatResult {
+    /// The dual type.
+    type Out;
+    /// The constant.
+    fn lift(&self) -> Self::Out;
+}
+
+impl PassiveFloatResult for &Passive<f64> {
+    type Out = Dual<f64>;
+    #[inline(always)]
+    fn lift(&self) -> Dual<f64> {
+        Dual::cst(self.take())
+    }
+}
+
+impl PassiveFloatResult for &Passive<f32> {
+    type Out = Dual<f32>;
+    #[inline(always)]
+    fn lift(&self) -> Dual<f32> {
+        Dual::cst(self.take())
+    }
+}
+
+/// `lift()` of anything else: itself.
+pub trait PassiveResult {
+    /// The type.
+    type Out;
+    /// The value.
+    fn lift(&self) -> Self::Out;
+}
+
+impl<T> PassiveResult for Passive<T> {
+    type Out = T;
+    #[inline(always)]
+    fn lift(&self) -> T {
+        self.take()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -685,5 +779,12 @@ mod tests {
         assert_eq!(ToDual::<f64>::to_dual(7_usize).v, 7.0);
         assert_eq!(<f64 as ToDual<f64>>::to_dual(1.5).d, 0.0);
         assert_eq!(x.primal() as usize, 2);
+        // passive calls: duals pass their value, float results come back constant
+        let half = |v: f64| v / 2.0;
+        let r: Dual<f64> = (&&passive(half((&&passive(x)).arg()))).lift();
+        assert_eq!((r.v, r.d), (1.0, 0.0));
+        let n: usize = (&&passive(3_usize)).arg();
+        let k: usize = (&&passive(n + 1)).lift();
+        assert_eq!(k, 4);
     }
 }

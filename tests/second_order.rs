@@ -418,3 +418,49 @@ fn scalars_arrays_f32_and_loops() {
     );
     assert!((h[1] - h[2]).abs() < 1e-4);
 }
+
+/// A passive helper on constants (as ADBench GMM's `log_gamma_distrib`).
+fn log_gamma_like(a: f64, p: usize) -> f64 {
+    (0..p).map(|j| (a + j as f64).ln()).sum()
+}
+
+fn count_positive(n: usize) -> usize {
+    n / 2
+}
+
+#[differentiate(order = 2)]
+fn with_passive_calls(x: &[f64], y: f64) -> f64 {
+    let c = log_gamma_like(0.5 * x.len() as f64, 3);
+    let k = count_positive(x.len());
+    let mut s = c * y;
+    for i in 0..k {
+        s += (x[i] * y).sin() * c;
+    }
+    s * s
+}
+
+#[test]
+fn passive_helper_calls() {
+    let x = [0.4, -0.3, 0.9, 0.2];
+    check(
+        "with_passive_calls",
+        &[0.4, -0.3, 0.9, 0.2, 0.7],
+        &|p| {
+            let (a, b) = pair(p);
+            let (v, (gx, gy)) = with_passive_calls_grad(&a, b);
+            (v, join(gx, gy))
+        },
+        &|p| {
+            let (a, b) = pair(p);
+            let (v, (gx, gy), h) = with_passive_calls_hessian(&a, b);
+            (v, join(gx, gy), h)
+        },
+        &|p, d| {
+            let (a, b) = pair(p);
+            let (da, db) = pair(d);
+            let (v, (gx, gy), (hx, hy)) = with_passive_calls_hvp(&a, &da, b, db);
+            (v, join(gx, gy), join(hx, hy))
+        },
+    );
+    let _ = x;
+}

@@ -30,6 +30,8 @@ struct Rewrite {
     concrete: bool,
     /// Names of differentiated callees: `g`, `g_adjoint`, `g_fwd` call `*_dual`.
     callees: Vec<String>,
+    /// Local closures (`let sq = |v| ..`): called with dual numbers as they are.
+    closures: Vec<String>,
 }
 
 fn dual_of(base: &Ident) -> TokenStream {
@@ -64,6 +66,7 @@ impl Rewrite {
             base,
             concrete,
             callees,
+            closures: Vec::new(),
         }
     }
 
@@ -111,6 +114,28 @@ impl Rewrite {
         } else {
             syn::parse_quote!(<#d as ::autodiff::__private::NumCast>::from(#arg))
         })
+    }
+
+    /// A call of a function the rewrite knows nothing about (not differentiated,
+    /// not a local closure, not a constructor): its arguments pass their values
+    /// and a float result comes back as a constant ([`Passive`] in `dual.rs`).
+    /// Soundness already made every such call passive.
+    fn foreign(&self, p: &syn::ExprPath) -> bool {
+        let Some(last) = p.path.segments.last() else {
+            return false;
+        };
+        let name = last.ident.to_string();
+        // free functions only: `Vec::new()`, `Some(x)` and `T::zero()` are not
+        let lower = p.path.segments.iter().all(|s| {
+            s.ident
+                .to_string()
+                .starts_with(|c: char| c.is_lowercase() || c == '_')
+        });
+        let first_is_base = p.qself.is_none()
+            && p.path.leading_colon.is_none()
+            && p.path.segments[0].ident == self.base;
+        let closure = p.path.segments.len() == 1 && self.closures.contains(&name);
+        lower && !first_is_base && !closure && p.qself.is_none()
     }
 
     fn block(&mut self, tokens: &TokenStream) -> syn::Result<syn::Block> {
@@ -185,6 +210,15 @@ impl VisitMut for Rewrite {
                     if let Some(seg) = p.path.segments.last_mut() {
                         if let Some(n) = self.renamed(&seg.ident) {
                             seg.ident = n;
+                        } else if !private && self.foreign(p) {
+                            syn::visit_mut::visit_expr_call_mut(self, c);
+                            for a in c.args.iter_mut() {
+                                if !matches!(a, syn::Expr::Closure(_)) {
+                                    *a = syn::parse_quote!((&&::autodiff::__private::passive(#a)).arg());
+                                }
+                            }
+                            *e = syn::parse_quote!((&&::autodiff::__private::passive(#c)).lift());
+                            return;
                         }
                     }
                 }
@@ -226,6 +260,15 @@ impl VisitMut for Rewrite {
     /// `const K: F = 1.5;` cannot hold a dual number (its operations are not
     /// `const`): it becomes a `let`.
     fn visit_stmt_mut(&mut self, s: &mut syn::Stmt) {
+        if let syn::Stmt::Local(l) = s {
+            let closure = l
+                .init
+                .as_ref()
+                .is_some_and(|i| matches!(&*i.expr, syn::Expr::Closure(_)));
+            if let (true, syn::Pat::Ident(pi)) = (closure, &l.pat) {
+                self.closures.push(pi.ident.to_string());
+            }
+        }
         if let syn::Stmt::Item(syn::Item::Const(c)) = s {
             if mentions(&c.ty, &self.base) {
                 let (ident, mut ty, mut expr) = (&c.ident, (*c.ty).clone(), (*c.expr).clone());
@@ -320,7 +363,10 @@ pub fn emit(
     let unsafety = &func.sig.unsafety;
     let allow = quote!(#[allow(unreachable_code, unused_mut, unused_variables, unused_assignments, unused_parens, unused_braces, unused_imports, non_snake_case, while_true, clippy::all, clippy::pedantic, clippy::nursery)]);
     let use_float = quote!(
-        use ::autodiff::__private::{Float as _, One as _, Zero as _};
+        use ::autodiff::__private::{
+            Float as _, One as _, PassiveArg as _, PassiveDualArg as _, PassiveFloatResult as _,
+            PassiveResult as _, Zero as _,
+        };
     );
 
     // the primal on dual numbers, for second-order callers
