@@ -120,12 +120,12 @@ pub fn log_gamma_distrib(a: f64, p: usize) -> f64 {
 // The objective, in the macro's subset.
 // `#[differentiate]` on `logsumexp` and `log_wishart_prior` (all of its float
 // parameters active: `gmm_objective` passes a shadow for every float argument,
-// also the data `gamma`), and `#[differentiate(wrt(alphas, means, icf))]` on
+// also the data `gamma`), and `#[differentiate(wrt(alphas, means, icf), order = 2)]` on
 // `gmm_objective`. `log_gamma_distrib` and `ln_gamma` stay passive.
 // ---------------------------------------------------------------------------
 
 /// log Σᵢ exp(vᵢ), with the max trick (ADBench `logsumexp`).
-#[differentiate]
+#[differentiate(order = 2)]
 pub fn logsumexp(v: &[f64]) -> f64 {
     let n = v.len();
     let mut mx = v[0];
@@ -141,7 +141,7 @@ pub fn logsumexp(v: &[f64]) -> f64 {
 
 /// ADBench `log_wishart_prior`: Σₖ [½γ²(‖exp qₖ‖² + ‖lₖ‖²) − m Σ qₖ] − k·C.
 /// `qdiags`: d*k values exp(q), `sum_qs`: k sums of q.
-#[differentiate]
+#[differentiate(order = 2)]
 pub fn log_wishart_prior(
     qdiags: &[f64],
     sum_qs: &[f64],
@@ -171,7 +171,7 @@ pub fn log_wishart_prior(
 
 /// ADBench `gmm_objective`. `alphas`: k, `means`: d*k, `icf`: k*d(d+1)/2,
 /// `x`: d*n points; Wishart prior (`gamma`, `m`).
-#[differentiate(wrt(alphas, means, icf))]
+#[differentiate(wrt(alphas, means, icf), order = 2)]
 pub fn gmm_objective(
     d: usize,
     k: usize,

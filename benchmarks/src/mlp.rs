@@ -78,7 +78,7 @@ pub fn data(batch: usize, d: usize, h: usize, k: usize) -> Data {
 }
 
 /// The objective, in the macro subset (row views and `zip` loops).
-#[differentiate(wrt(w1, b1, w2, b2))]
+#[differentiate(wrt(w1, b1, w2, b2), order = 2)]
 pub fn mlp_loss(
     w1: &[f64],
     b1: &[f64],

@@ -17,7 +17,7 @@ pub fn data(n: usize) -> Vec<f64> {
 }
 
 /// The objective, in the macro subset; `x` is the only active input.
-#[differentiate]
+#[differentiate(order = 2)]
 pub fn rosenbrock(x: &[f64]) -> f64 {
     let n = x.len();
     let mut s = 0.0;

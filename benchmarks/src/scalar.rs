@@ -7,7 +7,7 @@
 //! code uses only what both have: arithmetic with `Self` and with `f64` on the
 //! right, a handful of float functions, and `cst` to make a constant.
 
-use num_dual::{DualDVec64, DualNum};
+use num_dual::{Dual2DVec64, DualDVec64, DualNum};
 use std::ops::{Add, Div, Mul, Neg, Sub};
 
 /// A differentiable scalar for the generic peer implementations.
@@ -104,6 +104,39 @@ impl Scalar for DualDVec64 {
     }
 }
 
+/// num-dual's second-order forward mode (`hessian`): a value, a gradient
+/// vector and a Hessian matrix per number.
+impl Scalar for Dual2DVec64 {
+    #[inline]
+    fn val(&self) -> f64 {
+        self.re
+    }
+    #[inline]
+    fn cst(&self, c: f64) -> Self {
+        Dual2DVec64::from_re(c)
+    }
+    #[inline]
+    fn exp(&self) -> Self {
+        DualNum::exp(self)
+    }
+    #[inline]
+    fn ln(&self) -> Self {
+        DualNum::ln(self)
+    }
+    #[inline]
+    fn sqrt(&self) -> Self {
+        DualNum::sqrt(self)
+    }
+    #[inline]
+    fn tanh(&self) -> Self {
+        DualNum::tanh(self)
+    }
+    #[inline]
+    fn powi(&self, n: i32) -> Self {
+        DualNum::powi(self, n)
+    }
+}
+
 impl<'a> Scalar for reverse::Var<'a> {
     #[inline]
     fn val(&self) -> f64 {
@@ -144,6 +177,18 @@ where
     let x = nalgebra::DVector::from_column_slice(params);
     let (v, g) = num_dual::gradient(|v: nalgebra::DVector<DualDVec64>| f(v.as_slice()), &x);
     (v, g.as_slice().to_vec())
+}
+
+/// Value, gradient and dense row-major Hessian of `f` by num-dual's `hessian`
+/// (`Dual2Vec`: every number carries an n-vector and an n×n matrix).
+pub fn num_dual_hessian<F>(params: &[f64], f: F) -> (f64, Vec<f64>, Vec<f64>)
+where
+    F: Fn(&[Dual2DVec64]) -> Dual2DVec64,
+{
+    let x = nalgebra::DVector::from_column_slice(params);
+    let (v, g, h) = num_dual::hessian(|v: nalgebra::DVector<Dual2DVec64>| f(v.as_slice()), &x);
+    // symmetric: column-major storage is the row-major Hessian
+    (v, g.as_slice().to_vec(), h.as_slice().to_vec())
 }
 
 /// Value and gradient of `f` with the `reverse` crate: a fresh tape, one
