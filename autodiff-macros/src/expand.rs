@@ -39,7 +39,9 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
         (Ok(()), Some(ir)) => fold_copies(ir).numbered(),
         (checked, lowered) => {
             let errors = checked.err().unwrap_or_default();
-            let stubs = lowered.map(|f| emit_stubs(&func, &f)).unwrap_or_default();
+            let stubs = lowered
+                .map(|f| emit_stubs(&func, &f, second_order))
+                .unwrap_or_default();
             return Err(quote!(#errors #func #stubs));
         }
     };
@@ -235,7 +237,7 @@ fn names(name: &syn::Ident) -> (syn::Ident, syn::Ident, syn::Ident) {
 
 /// Generated functions with the right signatures and no body, so an error in `f`
 /// does not cascade into "cannot find function `f_grad`" at every call site.
-fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
+fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream {
     let analysis = crate::activity::Analysis {
         active: ir.vars.iter().map(|v| v.wrt).collect(),
         needed: vec![false; ir.vars.len()],
@@ -257,5 +259,11 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
     let body = quote!(::core::unimplemented!(
         "`#[differentiate]` reported an error"
     ));
-    sigs.emit(func, &gen, body.clone(), body)
+    let second = if second_order {
+        crate::second::emit(func, &gen, &sigs.adj_params, &body).unwrap_or_default()
+    } else {
+        TokenStream::new()
+    };
+    let first = sigs.emit(func, &gen, body.clone(), body);
+    quote!(#first #second)
 }

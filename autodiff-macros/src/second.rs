@@ -306,7 +306,7 @@ pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
                 &pt.ty,
                 format!(
                     "`order = 2` does not support a parameter of type `{}`; second-order functions take `{b}`, `&[{b}]`, `Vec<{b}>` and `[{b}; N]` float parameters",
-                    pt.ty.to_token_stream(),
+                    crate::lower::pretty(&pt.ty),
                     b = rw.base
                 ),
             );

@@ -18,6 +18,7 @@ mod scope;
 mod stmt;
 mod tuple;
 mod types;
+pub(crate) use types::pretty;
 
 use std::collections::BTreeMap;
 

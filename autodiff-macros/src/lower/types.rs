@@ -398,7 +398,7 @@ impl Lowerer<'_> {
 }
 
 /// A type as a person writes it (`&Vec<f64>`, not `& Vec < f64 >`).
-pub(super) fn pretty(ty: &Type) -> String {
+pub(crate) fn pretty(ty: &Type) -> String {
     let s = ty.to_token_stream().to_string();
     s.replace(" < ", "<")
         .replace("< ", "<")
