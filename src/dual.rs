@@ -767,6 +767,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::needless_borrow)] // the double reference picks the impl
     fn comparisons_and_mixed_literals() {
         let x = Dual::new(2.0, 1.0);
         assert!(x > 1.0 && 3.0 > x && x == 2.0 && x < Dual::new(2.5, -7.0));
