@@ -30,6 +30,10 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
         let errors = diag.check().err().unwrap_or_default();
         return Err(quote!(#errors #item));
     };
+    let nested = crate::nested::nested_callees(&func.block);
+    if !nested.is_empty() {
+        return expand_nested(&func, &config, &nested, diag);
+    }
     let lowered = lower_fn(&func.sig, &func.block, &config, &mut diag);
     let second_order = config.order.as_ref().is_some_and(|(_, k)| *k == 2);
     if let (true, Some(ir)) = (second_order, &lowered) {
@@ -52,6 +56,49 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
     };
     let items = emit_items(&func, &gen, second_order)?;
     // Calling only `f_grad` is a use of `f`: do not report the original as dead code.
+    Ok(quote!(#[allow(dead_code)] #func #items))
+}
+
+/// A body calling generated derivatives (`g_grad(x)`): run on dual numbers
+/// (`nested.rs`) instead of lowered.
+fn expand_nested(
+    func: &syn::ItemFn,
+    config: &crate::attr::Config,
+    callees: &[String],
+    mut diag: Diag,
+) -> Result<TokenStream, TokenStream> {
+    if let Some((key, 2)) = &config.order {
+        diag.error(
+            key.span(),
+            "`order = 2` is not supported on a function that calls generated derivatives (nested differentiation gives it first derivatives)",
+        );
+    }
+    let lowered = crate::lower::lower_signature(&func.sig, &func.block, config, &mut diag);
+    let stubs = |ir: &Func| emit_stubs(func, ir, false);
+    let ir = match (diag.check(), lowered) {
+        (Ok(()), Some(ir)) => ir,
+        (checked, lowered) => {
+            let errors = checked.err().unwrap_or_default();
+            let stubs = lowered.as_ref().map(stubs).unwrap_or_default();
+            return Err(quote!(#errors #func #stubs));
+        }
+    };
+    let analysis = stub_analysis(&ir);
+    let gen = Gen {
+        f: &ir,
+        a: &analysis,
+    };
+    let mut diag = Diag::default();
+    let bodies = crate::nested::bodies(func, &gen, callees, &mut diag);
+    let (tangent, adjoint) = match (diag.check(), bodies) {
+        (Ok(()), Some(b)) => b,
+        (checked, _) => {
+            let errors = checked.err().unwrap_or_default();
+            let stubs = stubs(&ir);
+            return Err(quote!(#errors #func #stubs));
+        }
+    };
+    let items = Signatures::new(&ir, &gen).emit(func, &gen, tangent, adjoint);
     Ok(quote!(#[allow(dead_code)] #func #items))
 }
 
@@ -93,15 +140,15 @@ fn emit_items(
     let tangent = gen.gen_tangent_body();
     let adjoint = gen.gen_adjoint_body(&RevState::default());
     let sigs = Signatures::new(gen.f, gen);
+    let first = sigs.emit(func, gen, tangent, adjoint.clone());
     let second = if second_order {
-        crate::second::emit(func, gen, &sigs.adj_params, &adjoint).map_err(|e| {
+        crate::second::emit(func, gen, &first, &adjoint).map_err(|e| {
             let e = e.to_compile_error();
             quote!(#e #func)
         })?
     } else {
         TokenStream::new()
     };
-    let first = sigs.emit(func, gen, tangent, adjoint);
     Ok(quote!(#first #second))
 }
 
@@ -238,7 +285,27 @@ fn names(name: &syn::Ident) -> (syn::Ident, syn::Ident, syn::Ident) {
 /// Generated functions with the right signatures and no body, so an error in `f`
 /// does not cascade into "cannot find function `f_grad`" at every call site.
 fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream {
-    let analysis = crate::activity::Analysis {
+    let analysis = stub_analysis(ir);
+    let gen = Gen {
+        f: ir,
+        a: &analysis,
+    };
+    let sigs = Signatures::new(ir, &gen);
+    let body = quote!(::core::unimplemented!(
+        "`#[differentiate]` reported an error"
+    ));
+    let first = sigs.emit(func, &gen, body.clone(), body.clone());
+    let second = if second_order {
+        crate::second::emit(func, &gen, &first, &body).unwrap_or_default()
+    } else {
+        TokenStream::new()
+    };
+    quote!(#first #second)
+}
+
+/// An analysis for emitting signatures only (stubs, nested bodies).
+fn stub_analysis(ir: &Func) -> crate::activity::Analysis {
+    crate::activity::Analysis {
         active: ir.vars.iter().map(|v| v.wrt).collect(),
         needed: vec![false; ir.vars.len()],
         uses: vec![Vec::new(); ir.vars.len()],
@@ -250,20 +317,5 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream 
         loop_var: vec![false; ir.vars.len()],
         root: (0..ir.vars.len()).collect(),
         views: vec![None; ir.vars.len()],
-    };
-    let gen = Gen {
-        f: ir,
-        a: &analysis,
-    };
-    let sigs = Signatures::new(ir, &gen);
-    let body = quote!(::core::unimplemented!(
-        "`#[differentiate]` reported an error"
-    ));
-    let second = if second_order {
-        crate::second::emit(func, &gen, &sigs.adj_params, &body).unwrap_or_default()
-    } else {
-        TokenStream::new()
-    };
-    let first = sigs.emit(func, &gen, body.clone(), body);
-    quote!(#first #second)
+    }
 }

@@ -13,6 +13,7 @@ mod expand;
 mod forward;
 mod ir;
 mod lower;
+mod nested;
 mod reverse;
 mod rules;
 mod second;

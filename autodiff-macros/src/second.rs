@@ -24,7 +24,7 @@ use crate::emit::Gen;
 use crate::ir::*;
 
 /// The float type being replaced by its dual number.
-struct Rewrite {
+pub(crate) struct Rewrite {
     base: Ident,
     /// `f64`/`f32` (literals are floats of this type) rather than a generic `T`.
     concrete: bool,
@@ -32,6 +32,10 @@ struct Rewrite {
     callees: Vec<String>,
     /// Local closures (`let sq = |v| ..`): called with dual numbers as they are.
     closures: Vec<String>,
+    /// Calls of unknown functions take values of dual arguments (`f_adjoint`'s
+    /// code, where soundness made them passive); off for nested bodies, whose
+    /// dual arguments must reach such a function as they are (a type error).
+    values_to_foreign: bool,
 }
 
 fn dual_of(base: &Ident) -> TokenStream {
@@ -56,7 +60,7 @@ impl Rewrite {
                     let name = match &c.callee {
                         Callee::Path { name, .. } | Callee::Method { name, .. } => name,
                     };
-                    for suffix in ["", "_adjoint", "_fwd"] {
+                    for suffix in ["", "_adjoint", "_fwd", "_grad"] {
                         callees.push(format!("{name}{suffix}"));
                     }
                 }
@@ -67,7 +71,24 @@ impl Rewrite {
             concrete,
             callees,
             closures: Vec::new(),
+            values_to_foreign: true,
         }
+    }
+
+    /// For a nested body (`nested.rs`): calls of `g`, `g_fwd`, `g_grad` and
+    /// `g_adjoint` for each `g` in `bases` call the dual copies.
+    pub(crate) fn nested(f: &Func, bases: &[String]) -> Self {
+        let mut rw = Rewrite::new(f);
+        rw.callees = bases
+            .iter()
+            .flat_map(|b| ["", "_adjoint", "_fwd", "_grad"].map(|s| format!("{b}{s}")))
+            .collect();
+        rw.values_to_foreign = false;
+        rw
+    }
+
+    pub(crate) fn dual_ty(&self) -> TokenStream {
+        self.dual()
     }
 
     fn dual(&self) -> TokenStream {
@@ -213,7 +234,7 @@ impl VisitMut for Rewrite {
                         } else if !private && self.foreign(p) {
                             syn::visit_mut::visit_expr_call_mut(self, c);
                             for a in c.args.iter_mut() {
-                                if !matches!(a, syn::Expr::Closure(_)) {
+                                if self.values_to_foreign && !matches!(a, syn::Expr::Closure(_)) {
                                     *a = syn::parse_quote!((&&::autodiff::__private::passive(#a)).arg());
                                 }
                             }
@@ -343,11 +364,22 @@ impl P<'_> {
     }
 }
 
-/// `f_dual`, `f_adjoint_dual`, `f_hvp` and `f_hessian`.
+/// The traits the rewritten code calls methods of.
+pub(crate) fn use_traits() -> TokenStream {
+    quote! {
+        use ::autodiff::__private::{
+            Float as _, One as _, PassiveArg as _, PassiveDualArg as _, PassiveFloatResult as _,
+            PassiveResult as _, Zero as _,
+        };
+    }
+}
+
+/// `f_dual`, `f_fwd_dual`, `f_adjoint_dual`, `f_grad_dual`, `f_hvp` and
+/// `f_hessian`; `first` is the first-order items (`f_fwd`, `f_adjoint`, `f_grad`).
 pub fn emit(
     func: &syn::ItemFn,
     gen: &Gen,
-    adj_params: &[TokenStream],
+    first: &TokenStream,
     adjoint: &TokenStream,
 ) -> syn::Result<TokenStream> {
     let ir = gen.f;
@@ -362,12 +394,7 @@ pub fn emit(
     let where_clause = &generics.where_clause;
     let unsafety = &func.sig.unsafety;
     let allow = quote!(#[allow(unreachable_code, unused_mut, unused_variables, unused_assignments, unused_parens, unused_braces, unused_imports, non_snake_case, while_true, clippy::all, clippy::pedantic, clippy::nursery)]);
-    let use_float = quote!(
-        use ::autodiff::__private::{
-            Float as _, One as _, PassiveArg as _, PassiveDualArg as _, PassiveFloatResult as _,
-            PassiveResult as _, Zero as _,
-        };
-    );
+    let use_float = use_traits();
 
     // the primal on dual numbers, for second-order callers
     let primal_dual = {
@@ -383,26 +410,23 @@ pub fn emit(
         quote!(#[doc(hidden)] #[inline] #[allow(dead_code)] #allow #f)
     };
 
-    // the adjoint on dual numbers, for second-order callers
-    let adjoint_dual = {
-        let adj_name = format_ident!("{}_adjoint_dual", name);
-        let mut params = Vec::new();
-        for t in adj_params {
-            let mut arg: syn::FnArg = syn::parse2(t.clone())?;
-            rw.visit_fn_arg_mut(&mut arg);
-            params.push(arg);
+    // `f_fwd`, `f_adjoint` and `f_grad` on dual numbers, for second-order and
+    // nested callers
+    let mut copies = Vec::new();
+    let file: syn::File = syn::parse2(first.clone())?;
+    for item in file.items {
+        let syn::Item::Fn(mut f) = item else { continue };
+        f.attrs.retain(|a| a.path().is_ident("allow"));
+        f.sig.ident = format_ident!("{}_dual", f.sig.ident);
+        for arg in f.sig.inputs.iter_mut() {
+            rw.visit_fn_arg_mut(arg);
         }
-        quote! {
-            #[doc(hidden)]
-            #[inline]
-            #[allow(dead_code)]
-            #allow
-            #vis #unsafety fn #adj_name #generics (#(#params,)* dret: #d) -> #d #where_clause {
-                #use_float
-                #body
-            }
-        }
-    };
+        rw.visit_return_type_mut(&mut f.sig.output);
+        rw.visit_block_mut(&mut f.block);
+        f.block.stmts.insert(0, syn::parse_quote!(#use_float));
+        copies.push(quote!(#[doc(hidden)] #[inline] #[allow(dead_code)] #f));
+    }
+    let adjoint_dual = quote!(#(#copies)*);
 
     let ps: Vec<P> = ir
         .params

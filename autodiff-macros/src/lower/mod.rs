@@ -134,6 +134,30 @@ pub fn lower_fn(
     })
 }
 
+/// Only the signature: the parameters, their shapes and activity, and the float
+/// type, for a function whose body is not lowered (nested differentiation,
+/// `nested.rs`). The body is empty and `ret` a placeholder.
+pub fn lower_signature(
+    sig: &syn::Signature,
+    block: &syn::Block,
+    config: &Config,
+    diag: &mut Diag,
+) -> Option<Func> {
+    let float = float_of_return(sig, diag)?;
+    let mut lw = Lowerer::new(diag, float, block);
+    lw.check_signature(sig);
+    let params = lw.lower_params(sig, config);
+    let ret = lw.new_var("__ret", Kind::Float, sig.ident.span(), None);
+    Some(Func {
+        vars: lw.vars,
+        params,
+        body: Block::default(),
+        ret,
+        float: lw.float,
+        n_blocks: lw.blocks,
+    })
+}
+
 impl<'d> Lowerer<'d> {
     fn new(diag: &'d mut Diag, float: FloatTy, block: &syn::Block) -> Self {
         let generic_float = match &float {
