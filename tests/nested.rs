@@ -2,7 +2,7 @@
 //! and `g_adjoint` of `order = 2` functions, in all four combinations
 //! (forward/reverse over forward/reverse), against central differences and
 //! analytic values.
-#![allow(clippy::needless_range_loop)]
+#![allow(clippy::needless_range_loop, clippy::assign_op_pattern)]
 
 use autodiff::differentiate;
 
