@@ -3,7 +3,7 @@
 //! times): `cargo run --release --example instr -- rosenbrock1000 generated 100`.
 //! Count twice with different `iters` and divide the difference. Problems:
 //! `rosenbrockN`, `softmax`, `softmax_iter` (the iterator-style objective), `mlp`,
-//! `gmm`, `gmm10`, `lstm`; methods: `objective`, `hand`, `generated`, `hvp` (rosenbrock, mlp, gmm).
+//! `gmm`, `gmm10`, `lstm`; methods: `objective`, `hand`, `generated`.
 
 use autodiff_benchmarks::{gmm, lstm, mlp, rosenbrock, softmax};
 use std::hint::black_box;
@@ -18,13 +18,11 @@ fn main() {
         p if p.starts_with("rosenbrock") => {
             let n: usize = p["rosenbrock".len()..].parse().unwrap_or(1000);
             let x = rosenbrock::data(n);
-            let v: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin()).collect();
             let mut g = vec![0.0; n];
             for _ in 0..iters {
                 acc += match method {
                     "objective" => rosenbrock::rosenbrock(black_box(&x)),
                     "hand" => rosenbrock::rosenbrock_hand(black_box(&x), &mut g),
-                    "hvp" => rosenbrock::rosenbrock_hvp(black_box(&x), &v).0,
                     _ => {
                         g.fill(0.0);
                         rosenbrock::rosenbrock_adjoint(black_box(&x), &mut g, 1.0)
@@ -105,24 +103,6 @@ fn main() {
                         d.k,
                     ),
                     "hand" => mlp::mlp_loss_hand_flat(black_box(&d)).0,
-                    "hvp" => {
-                        mlp::mlp_loss_hvp(
-                            black_box(&d.w1),
-                            &d.w1,
-                            &d.b1,
-                            &d.b1,
-                            &d.w2,
-                            &d.w2,
-                            &d.b2,
-                            &d.b2,
-                            &d.x,
-                            &d.labels,
-                            d.d,
-                            d.h,
-                            d.k,
-                        )
-                        .0
-                    }
                     _ => {
                         g.fill(0.0);
                         let (dw1, rest) = g.split_at_mut(d.h * d.d);
@@ -170,23 +150,6 @@ fn main() {
                         d.m,
                     ),
                     "hand" => gmm::gmm_objective_hand_flat(black_box(&d), &mut g),
-                    "hvp" => {
-                        gmm::gmm_objective_hvp(
-                            d.d,
-                            d.k,
-                            d.n,
-                            black_box(&d.alphas),
-                            &d.alphas,
-                            &d.means,
-                            &d.means,
-                            &d.icf,
-                            &d.icf,
-                            &d.x,
-                            d.gamma,
-                            d.m,
-                        )
-                        .0
-                    }
                     _ => {
                         g.fill(0.0);
                         let (da, rest) = g.split_at_mut(d.k);
