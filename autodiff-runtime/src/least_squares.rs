@@ -116,7 +116,9 @@ where
 /// with 1 for a column that has been zero so far) and Nielsen's damping
 /// schedule: an accepted step with gain ratio ρ multiplies μ by
 /// `max(1/3, 1 − (2ρ − 1)³)`, a rejected one by ν = 2, 4, 8, …. Only accepted
-/// steps count as iterations, so the cost decreases monotonically; a trial
+/// steps count as iterations, so the cost never rises (beyond rounding: near
+/// the minimum, where the cost no longer resolves the predicted decrease, a
+/// step is also accepted when it lowers `‖Jᵀr‖`); a trial
 /// point whose residuals or Jacobian are not finite is rejected like a step
 /// that raises the cost. The linear algebra runs in `f64` whatever `F` is.
 ///
@@ -351,6 +353,17 @@ impl<F: Float> LevenbergMarquardt<F> {
                     mu *= (1.0 / 3.0_f64).max(1.0 - (2.0 * rho - 1.0).powi(3));
                     nu = 2.0;
                     break true;
+                }
+                // Near the minimum the cost stops resolving the decrease
+                // (both changes at rounding level) while Jᵀr could still be
+                // polished: take a step that changes the cost by no more than
+                // rounding and lowers the gradient.
+                let noise = 8.0 * (m as f64).sqrt() * f64::EPSILON * to_f64(current.cost);
+                if trial.finite && predicted <= noise && actual >= -noise {
+                    let (_, g_trial) = trial.normal_equations();
+                    if g_trial.norm() < g.norm() {
+                        break true;
+                    }
                 }
                 saw_non_finite |= !trial.finite;
                 mu *= nu;

@@ -135,6 +135,16 @@ where
             if rho > region.eta && trial_value < value {
                 break Some(trial_value);
             }
+            // Near the minimum the value stops resolving the decrease while
+            // the gradient could still be polished: take a step that changes
+            // the value by no more than rounding and lowers the gradient.
+            let noise = constant::<F>(8.0 * (n as f64).sqrt()) * F::epsilon() * value.abs();
+            if predicted <= noise
+                && trial_value <= value + noise
+                && norm(&grad_trial) < norm(&grad)
+            {
+                break Some(trial_value);
+            }
         };
         let Some(trial_value) = accepted else {
             if saw_non_finite {
