@@ -392,13 +392,7 @@ impl<F: Float> LevenbergMarquardt<F> {
         };
 
         let grad: Vec<F> = g.iter().map(|&v| constant(v)).collect();
-        let report = tracker.report(
-            current.x,
-            current.cost,
-            &grad,
-            evaluations,
-            stop_reason,
-        );
+        let report = tracker.report(current.x, current.cost, &grad, evaluations, stop_reason);
         Ok(LeastSquaresFit {
             report,
             residuals: current.r,
@@ -572,7 +566,12 @@ impl<F: Float> LeastSquaresFit<F> {
 impl<F: Float> std::fmt::Display for LeastSquaresFit<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(f, "{}", self.report)?;
-        write!(f, "residuals:   {} (SSR {:.6e})", self.residuals.len(), to_f64(self.ssr()))?;
+        write!(
+            f,
+            "residuals:   {} (SSR {:.6e})",
+            self.residuals.len(),
+            to_f64(self.ssr())
+        )?;
         if let Some(se) = self.standard_errors() {
             write!(f, "\nparameters:  ")?;
             for (k, (x, s)) in self.report.x.iter().zip(&se).enumerate() {

@@ -139,9 +139,7 @@ where
             // the gradient could still be polished: take a step that changes
             // the value by no more than rounding and lowers the gradient.
             let noise = constant::<F>(8.0 * (n as f64).sqrt()) * F::epsilon() * value.abs();
-            if predicted <= noise
-                && trial_value <= value + noise
-                && norm(&grad_trial) < norm(&grad)
+            if predicted <= noise && trial_value <= value + noise && norm(&grad_trial) < norm(&grad)
             {
                 break Some(trial_value);
             }
@@ -514,8 +512,9 @@ fn subproblem(h: &DMatrix<f64>, g: &DVector<f64>, delta: f64) -> DVector<f64> {
 /// trial point are taken from a call with `v = 0`.
 ///
 /// Each iteration runs conjugate gradients on `H p = −g` from `p = 0` until
-/// the residual falls below `min(0.5, √‖g‖)·‖g‖` (superlinear convergence,
-/// Nocedal & Wright §7.1), the iterate leaves the region, or negative
+/// the residual falls below `min(c, √‖g‖)·‖g‖` ([`forcing`](Self::forcing)
+/// c = 0.1 by default; superlinear convergence, Nocedal & Wright §7.1), the
+/// iterate leaves the region, or negative
 /// curvature is met — then the step goes to the boundary along it. At most
 /// [`max_cg_iters`](Self::max_cg_iters) products per iteration (default: n).
 /// Radius rules, stopping rules, [`Report`], errors and observer are as for
@@ -548,14 +547,15 @@ pub struct NewtonCg<F> {
     region: Region<F>,
     stop: Stop<F>,
     max_cg_iters: Option<usize>,
+    forcing: F,
 }
 
 region_builders!(NewtonCg);
 
 impl<F: Float> NewtonCg<F> {
     /// Newton–CG with initial radius 1, maximal radius `1e4`, `eta = 0.15`,
-    /// at most n conjugate-gradient steps per iteration and the default
-    /// [`Stop`].
+    /// at most n conjugate-gradient steps per iteration, forcing constant 0.1
+    /// and the default [`Stop`].
     ///
     /// ```
     /// let opt = autodiff_runtime::NewtonCg::<f64>::new();
@@ -566,7 +566,23 @@ impl<F: Float> NewtonCg<F> {
             region: Region::new(),
             stop: Stop::default(),
             max_cg_iters: None,
+            forcing: constant(0.1),
         }
+    }
+
+    /// The forcing constant c: conjugate gradients stop once the residual of
+    /// `H p = −g` is below `min(c, √‖g‖)·‖g‖`, in `(0, 1)`, default `0.1`.
+    /// Smaller values solve each Newton system more exactly (fewer
+    /// iterations, more Hessian-vector products per iteration); the `√‖g‖`
+    /// term gives superlinear convergence near the minimum whatever c is.
+    ///
+    /// ```
+    /// let opt = autodiff_runtime::NewtonCg::<f64>::new().forcing(0.5);
+    /// # let _ = opt;
+    /// ```
+    pub fn forcing(mut self, forcing: F) -> Self {
+        self.forcing = forcing;
+        self
     }
 
     /// At most this many conjugate-gradient steps (Hessian-vector products)
@@ -640,6 +656,9 @@ impl<F: Float> NewtonCg<F> {
         O: FnMut(&[F], &[F], &mut [F], &mut [F]) -> F,
         B: FnMut(&Iteration<'_, F>) -> ControlFlow<()>,
     {
+        if !(self.forcing > F::zero() && self.forcing < F::one()) {
+            return Err(invalid("forcing", self.forcing, "a number in (0, 1)"));
+        }
         if self.max_cg_iters == Some(0) {
             return Err(Error::InvalidConfig {
                 name: "max_cg_iters",
@@ -651,6 +670,7 @@ impl<F: Float> NewtonCg<F> {
         let mut model = Steihaug {
             objective,
             max_iters: self.max_cg_iters.unwrap_or(n).max(1),
+            forcing: self.forcing,
             calls: 0,
             zero: vec![F::zero(); n],
             hv: vec![F::zero(); n],
@@ -665,6 +685,7 @@ impl<F: Float> NewtonCg<F> {
 struct Steihaug<O, F> {
     objective: O,
     max_iters: usize,
+    forcing: F,
     calls: usize,
     zero: Vec<F>,
     hv: Vec<F>,
@@ -708,7 +729,7 @@ where
         self.r.copy_from_slice(grad);
         let mut rr = dot(&self.r, &self.r);
         let g_norm = rr.sqrt();
-        let tol = half.min(g_norm.sqrt()) * g_norm;
+        let tol = self.forcing.min(g_norm.sqrt()) * g_norm;
         for (d, &r) in self.d.iter_mut().zip(&self.r) {
             *d = -r;
         }
@@ -730,7 +751,9 @@ where
             let alpha = rr / kappa;
             // ‖p + αd‖² ≥ Δ², expanded so no vector is formed.
             let leaves = kappa <= F::zero()
-                || dot(p, p) + (alpha + alpha) * dot(p, &self.d) + alpha * alpha * dot(&self.d, &self.d)
+                || dot(p, p)
+                    + (alpha + alpha) * dot(p, &self.d)
+                    + alpha * alpha * dot(&self.d, &self.d)
                     >= radius * radius;
             if leaves {
                 let tau = to_boundary(p, &self.d, radius);

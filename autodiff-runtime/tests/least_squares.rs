@@ -3,9 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use autodiff_runtime::{
-    Error, Lbfgs, LevenbergMarquardt, ReturnsJacobian, Stop, StopReason,
-};
+use autodiff_runtime::{Error, Lbfgs, LevenbergMarquardt, ReturnsJacobian, Stop, StopReason};
 
 /// `y = a·exp(−b·t) + c` at `t = 0, 0.25, …, 5`.
 const TRUE_DECAY: [f64; 3] = [2.5, 1.3, 0.5];
@@ -42,8 +40,11 @@ fn exact_exponential_decay_recovers_the_parameters_to_1e_8() {
     }
     assert!(fit.ssr() < 1e-20, "{fit}");
     assert!(fit.report.iterations <= 8, "{fit}"); // measured: 7
-    // Exact data: nothing to be uncertain about.
-    assert!(fit.standard_errors().unwrap().iter().all(|&s| s < 1e-8), "{fit}");
+                                                  // Exact data: nothing to be uncertain about.
+    assert!(
+        fit.standard_errors().unwrap().iter().all(|&s| s < 1e-8),
+        "{fit}"
+    );
 }
 
 #[test]
@@ -135,8 +136,14 @@ fn michaelis_menten_matches_lbfgs_on_the_sum_of_squares_and_r_nls() {
         reference.converged() || reference.stop_reason == StopReason::LineSearchFailed,
         "{reference}"
     );
-    assert!((fit.report.x[0] - reference.x[0]).abs() < 1e-6 * reference.x[0], "{fit}\n{reference}");
-    assert!((fit.report.x[1] - reference.x[1]).abs() < 1e-6 * reference.x[1], "{fit}\n{reference}");
+    assert!(
+        (fit.report.x[0] - reference.x[0]).abs() < 1e-6 * reference.x[0],
+        "{fit}\n{reference}"
+    );
+    assert!(
+        (fit.report.x[1] - reference.x[1]).abs() < 1e-6 * reference.x[1],
+        "{fit}\n{reference}"
+    );
     assert!((fit.ssr() - reference.value).abs() < 1e-9 * reference.value);
 
     // Standard errors from the 2×2 (JᵀJ)⁻¹ inverted by hand at the solution.
@@ -153,7 +160,10 @@ fn michaelis_menten_matches_lbfgs_on_the_sum_of_squares_and_r_nls() {
     let cov = fit.covariance().unwrap();
     let by_hand = [s2 * d / det, -s2 * b / det, -s2 * b / det, s2 * a / det];
     for (got, want) in cov.iter().zip(by_hand) {
-        assert!((got - want).abs() < 1e-9 * want.abs(), "{cov:?} vs {by_hand:?}");
+        assert!(
+            (got - want).abs() < 1e-9 * want.abs(),
+            "{cov:?} vs {by_hand:?}"
+        );
     }
 
     // R: nls(rate ~ Vm*conc/(K+conc), Puromycin, subset = state == "treated")
@@ -179,7 +189,10 @@ fn fewer_residuals_than_parameters_reach_zero_cost_without_a_covariance() {
         .minimize(under, &[1.0, 1.0], 1)
         .unwrap();
     assert!(fit.report.converged(), "{fit}");
-    assert!((fit.report.x[0] * fit.report.x[1] - 2.0).abs() < 1e-10, "{fit}");
+    assert!(
+        (fit.report.x[0] * fit.report.x[1] - 2.0).abs() < 1e-10,
+        "{fit}"
+    );
     assert_eq!(fit.covariance(), None);
     assert_eq!(fit.standard_errors(), None);
 }
@@ -250,8 +263,15 @@ fn residuals_that_turn_nan_everywhere_keep_the_last_finite_point() {
         })
         .unwrap_err();
     match err {
-        Error::NonFinite { x, value, iteration } => {
-            assert!(last_seen.2 >= 1, "some steps must be accepted before the poison");
+        Error::NonFinite {
+            x,
+            value,
+            iteration,
+        } => {
+            assert!(
+                last_seen.2 >= 1,
+                "some steps must be accepted before the poison"
+            );
             assert_eq!((x, value), (last_seen.0, last_seen.1));
             assert_eq!(iteration, last_seen.2 + 1);
         }
@@ -265,7 +285,10 @@ fn bad_input_is_rejected_with_documented_errors() {
     assert_eq!(lm.minimize(rosenbrock, &[], 2).unwrap_err(), Error::Empty);
     assert_eq!(
         lm.minimize(rosenbrock, &[1.0, f64::NAN], 2).unwrap_err(),
-        Error::NonFiniteInput { what: "x0", index: 1 }
+        Error::NonFiniteInput {
+            what: "x0",
+            index: 1
+        }
     );
     assert!(matches!(
         lm.minimize(rosenbrock, &[1.0, 1.0], 0).unwrap_err(),
@@ -276,14 +299,20 @@ fn bad_input_is_rejected_with_documented_errors() {
             .initial_damping(-1.0)
             .minimize(rosenbrock, &[1.0, 1.0], 2)
             .unwrap_err(),
-        Error::InvalidConfig { name: "initial_damping", .. }
+        Error::InvalidConfig {
+            name: "initial_damping",
+            ..
+        }
     ));
     assert!(matches!(
         LevenbergMarquardt::new()
             .with_stop(Stop::new().grad_tol(0.0))
             .minimize(rosenbrock, &[1.0, 1.0], 2)
             .unwrap_err(),
-        Error::InvalidConfig { name: "grad_tol", .. }
+        Error::InvalidConfig {
+            name: "grad_tol",
+            ..
+        }
     ));
     let nan_at_start = |_: &[f64], r: &mut [f64], _: &mut [f64]| r[0] = f64::NAN;
     assert!(matches!(
@@ -304,7 +333,10 @@ fn bad_input_is_rejected_with_documented_errors() {
     });
     assert_eq!(
         lm.minimize(short, &[1.0], 1).unwrap_err(),
-        Error::DimensionMismatch { expected: 1, found: 3 }
+        Error::DimensionMismatch {
+            expected: 1,
+            found: 3
+        }
     );
 }
 
