@@ -32,7 +32,8 @@ impl<F: Float> Region<F> {
     fn validate(&self) -> Result<(), Error<F>> {
         check_positive("initial_radius", self.initial_radius)?;
         check_positive("max_radius", self.max_radius)?;
-        if !(self.max_radius >= self.initial_radius) {
+        let ordered = self.max_radius >= self.initial_radius;
+        if !ordered {
             return Err(invalid(
                 "max_radius",
                 self.max_radius,
@@ -110,7 +111,8 @@ where
             if negligible(to_f64(step_norm), &x) {
                 break None;
             }
-            if !(predicted > F::zero()) {
+            let decrease_predicted = predicted > F::zero();
+            if !decrease_predicted {
                 // Rounding at a (near-)stationary point: try a shorter step.
                 radius = quarter * step_norm;
                 continue;
@@ -127,7 +129,8 @@ where
                 continue;
             }
             let rho = (value - trial_value) / predicted;
-            if !(rho >= quarter) {
+            let good = rho >= quarter;
+            if !good {
                 radius = quarter * step_norm;
             } else if rho > constant(0.75) && step_norm >= constant::<F>(0.99) * radius {
                 radius = (radius + radius).min(region.max_radius);

@@ -99,7 +99,8 @@ impl<F: Float> Tracker<F> {
 /// change `x` meaningfully: the trust region (or damping) has collapsed.
 pub(crate) fn negligible<F: Float>(step_norm: f64, x: &[F]) -> bool {
     let eps = to_f64(F::epsilon());
-    !(step_norm > eps * (to_f64(norm(x)) + eps))
+    let significant = step_norm > eps * (to_f64(norm(x)) + eps);
+    !significant
 }
 
 /// `x + step`, in `F`.
