@@ -398,3 +398,34 @@ fn f32_fits_too() {
         .unwrap();
     assert!((fit.report.x[0] - 1.0).abs() < 1e-4 && (fit.report.x[1] - 2.0).abs() < 1e-4);
 }
+
+/// The hand-written Jacobians the tests rely on agree with central
+/// differences of the residuals.
+#[test]
+fn the_hand_written_jacobians_match_finite_differences() {
+    fn check(f: &mut dyn FnMut(&[f64], &mut [f64], &mut [f64]), p: &[f64], m: usize) {
+        let n = p.len();
+        let (mut r, mut j) = (vec![0.0; m], vec![0.0; m * n]);
+        f(p, &mut r, &mut j);
+        for k in 0..n {
+            let step = 1e-6 * (1.0 + p[k].abs());
+            let (mut plus, mut minus) = (p.to_vec(), p.to_vec());
+            plus[k] += step;
+            minus[k] -= step;
+            let (mut rp, mut rm, mut scratch) = (vec![0.0; m], vec![0.0; m], vec![0.0; m * n]);
+            f(&plus, &mut rp, &mut scratch);
+            f(&minus, &mut rm, &mut scratch);
+            for i in 0..m {
+                let fd = (rp[i] - rm[i]) / (2.0 * step);
+                assert!(
+                    (j[i * n + k] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+                    "J[{i},{k}]"
+                );
+            }
+        }
+    }
+    let (t, y) = decay_data();
+    check(&mut decay(&t, &y), &[1.7, 0.8, -0.3], t.len());
+    check(&mut rosenbrock, &[-1.2, 1.0], 2);
+    check(&mut michaelis_menten, &[190.0, 0.08], 12);
+}

@@ -1,7 +1,10 @@
 //! Newton (dense Hessian) and Newton–CG (Hessian-vector products) with a trust
 //! region: convergence on Rosenbrock (n = 2 and 100) and a logistic
-//! regression in far fewer iterations than L-BFGS, indefinite Hessians, stop
-//! rules, observer and errors.
+//! regression in fewer iterations than L-BFGS (3–5× fewer on logistic
+//! regression and Rosenbrock n = 100 near the solution, 1.5–2.7× from far
+//! away and for n = 2), indefinite Hessians, stop rules, observer and errors.
+//! The hand-written Hessians and products are checked against finite
+//! differences of the gradient first.
 
 use std::ops::ControlFlow;
 
@@ -25,12 +28,10 @@ fn rosenbrock_value_grad(x: &[f64], g: &mut [f64]) -> f64 {
 fn rosenbrock_hessian(x: &[f64], h: &mut [f64]) {
     let n = x.len();
     for i in 0..n - 1 {
-        let a = x[i + 1] - x[i] * x[i];
         h[i * n + i] += 1200.0 * x[i] * x[i] - 400.0 * x[i + 1] + 2.0;
         h[i * n + i + 1] += -400.0 * x[i];
         h[(i + 1) * n + i] += -400.0 * x[i];
         h[(i + 1) * n + i + 1] += 200.0;
-        let _ = a;
     }
 }
 
@@ -78,9 +79,9 @@ mod measured {
     /// whole chain): Newton 193, Newton–CG 300, L-BFGS 529.
     pub const DENSE_100_FAR: usize = 200;
     pub const CG_100_FAR: usize = 310;
-    /// Logistic regression: Newton 7, Newton–CG 10, L-BFGS 31.
+    /// Logistic regression: Newton 7, Newton–CG 8, L-BFGS 31.
     pub const LOGISTIC_DENSE: usize = 8;
-    pub const LOGISTIC_CG: usize = 11;
+    pub const LOGISTIC_CG: usize = 10;
 }
 use measured::*;
 
@@ -492,4 +493,64 @@ fn f32_works() {
     let report = Newton::new().minimize(f, &[5.0f32, 5.0]).unwrap();
     assert!(report.converged(), "{report}");
     assert!((report.x[0] - 1.0).abs() < 1e-5 && (report.x[1] + 1.0).abs() < 1e-5);
+}
+
+/// Central differences of the gradient, column by column.
+fn fd_hessian(grad: &mut dyn FnMut(&[f64], &mut [f64]), x: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    let mut h = vec![0.0; n * n];
+    for k in 0..n {
+        let step = 1e-5 * (1.0 + x[k].abs());
+        let (mut plus, mut minus) = (x.to_vec(), x.to_vec());
+        plus[k] += step;
+        minus[k] -= step;
+        let (mut gp, mut gm) = (vec![0.0; n], vec![0.0; n]);
+        grad(&plus, &mut gp);
+        grad(&minus, &mut gm);
+        for i in 0..n {
+            h[i * n + k] = (gp[i] - gm[i]) / (2.0 * step);
+        }
+    }
+    h
+}
+
+#[test]
+fn the_hand_written_hessians_and_products_match_finite_differences() {
+    let x: Vec<f64> = (0..6).map(|i| 0.3 * i as f64 - 0.7).collect();
+    let v: Vec<f64> = (0..6).map(|i| (i as f64 * 1.3).cos()).collect();
+    let mut grad = |x: &[f64], g: &mut [f64]| {
+        rosenbrock_value_grad(x, g);
+    };
+    let fd = fd_hessian(&mut grad, &x);
+    let (mut g, mut h, mut hv) = (vec![0.0; 6], vec![0.0; 36], vec![0.0; 6]);
+    rosenbrock_dense(&x, &mut g, &mut h);
+    for (a, b) in h.iter().zip(&fd) {
+        assert!((a - b).abs() < 1e-5 * (1.0 + b.abs()), "{h:?}\n{fd:?}");
+    }
+    let mut g2 = vec![0.0; 6];
+    rosenbrock_hvp(&x, &v, &mut g2, &mut hv);
+    assert_eq!(g, g2);
+    for i in 0..6 {
+        let want: f64 = (0..6).map(|k| h[i * 6 + k] * v[k]).sum();
+        assert!((hv[i] - want).abs() < 1e-10 * (1.0 + want.abs()));
+    }
+
+    let data = Logistic::new();
+    let w = [0.3, -0.1, 2.0, 0.5, -0.2];
+    let mut grad = |w: &[f64], g: &mut [f64]| {
+        data.eval(w, g, None, None);
+    };
+    let fd = fd_hessian(&mut grad, &w);
+    let (mut g, mut h) = (vec![0.0; 5], vec![0.0; 25]);
+    data.eval(&w, &mut g, Some(&mut h), None);
+    for (a, b) in h.iter().zip(&fd) {
+        assert!((a - b).abs() < 1e-7 * (1.0 + b.abs()), "{h:?}\n{fd:?}");
+    }
+    let v = [1.0, -2.0, 0.5, 0.25, 3.0];
+    let (mut g2, mut hv) = (vec![0.0; 5], vec![0.0; 5]);
+    data.eval(&w, &mut g2, None, Some((&v, &mut hv)));
+    for i in 0..5 {
+        let want: f64 = (0..5).map(|k| h[i * 5 + k] * v[k]).sum();
+        assert!((hv[i] - want).abs() < 1e-12 * (1.0 + want.abs()));
+    }
 }
