@@ -403,7 +403,7 @@ fn f32_fits_too() {
 /// differences of the residuals.
 #[test]
 fn the_hand_written_jacobians_match_finite_differences() {
-    fn check(f: &mut dyn FnMut(&[f64], &mut [f64], &mut [f64]), p: &[f64], m: usize) {
+    fn check(f: &mut impl FnMut(&[f64], &mut [f64], &mut [f64]), p: &[f64], m: usize) {
         let n = p.len();
         let (mut r, mut j) = (vec![0.0; m], vec![0.0; m * n]);
         f(p, &mut r, &mut j);
