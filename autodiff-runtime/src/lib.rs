@@ -15,6 +15,9 @@
 //! | [`Momentum`] (heavy ball or Nesterov) | [`minimize`](Momentum::minimize) | [`step(params, grad)`](Momentum::step) |
 //! | [`Adam`] | [`minimize`](Adam::minimize) | [`step(params, grad)`](Adam::step) |
 //! | [`Lbfgs`] (strong Wolfe or backtracking) | [`minimize`](Lbfgs::minimize) | [`step(objective, params)`](Lbfgs::step) |
+//! | [`Newton`] (trust region, dense Hessian `FnMut(x, grad, hess) -> f`) | [`minimize`](Newton::minimize) | — |
+//! | [`NewtonCg`] (Steihaug–Toint trust region, Hessian-vector products `FnMut(x, v, grad, hv) -> f`) | [`minimize`](NewtonCg::minimize) | — |
+//! | [`LevenbergMarquardt`] (least squares over [`Residuals`] and their Jacobian; [`LeastSquaresFit`] with covariance) | [`minimize(residuals, x0, m)`](LevenbergMarquardt::minimize) | — |
 //!
 //! A run ends by the first [`Stop`] rule that holds, or by the observer, and
 //! returns a [`Report`] saying which ([`StopReason`]). Bad input and bad
@@ -67,12 +70,15 @@ mod error;
 mod gradient_check;
 mod gradient_descent;
 mod lbfgs;
+mod least_squares;
 mod line_search;
 mod momentum;
+mod newton;
 mod observe;
 mod optimizer;
 mod report;
 mod stop;
+mod trust;
 mod util;
 
 pub use adam::Adam;
@@ -83,8 +89,10 @@ pub use error::Error;
 pub use gradient_check::{check_gradient, check_gradient_with, GradientCheck};
 pub use gradient_descent::GradientDescent;
 pub use lbfgs::Lbfgs;
+pub use least_squares::{LeastSquaresFit, LevenbergMarquardt, Residuals, ReturnsJacobian};
 pub use line_search::LineSearch;
 pub use momentum::Momentum;
+pub use newton::{Newton, NewtonCg};
 pub use observe::{every, Iteration, Progress};
 pub use optimizer::{GradientStep, Optimizer};
 pub use report::Report;

@@ -195,6 +195,11 @@ pub enum StopReason {
     /// L-BFGS's line search found no acceptable step, usually because the
     /// iterate is as good as floating-point precision allows.
     LineSearchFailed,
+    /// A trust-region or damped method ([`Newton`](crate::Newton),
+    /// [`NewtonCg`](crate::NewtonCg), [`LevenbergMarquardt`](crate::LevenbergMarquardt))
+    /// shrank its step to floating-point resolution without finding one that
+    /// lowers the value: the iterate is as good as the precision allows.
+    NoAcceptableStep,
 }
 
 impl fmt::Display for StopReason {
@@ -206,6 +211,7 @@ impl fmt::Display for StopReason {
             StopReason::TargetValue => "target value reached",
             StopReason::Observer => "stopped by the observer",
             StopReason::LineSearchFailed => "line search found no acceptable step",
+            StopReason::NoAcceptableStep => "no step lowers the value at floating-point resolution",
         })
     }
 }
