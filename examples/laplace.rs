@@ -73,7 +73,7 @@ fn main() {
 
     let stop = Stop::new().grad_tol(1e-8).max_iters(500);
     let newton = Newton::new()
-        .with_stop(stop.clone())
+        .with_stop(stop)
         .minimize(
             |w, g, h| {
                 let (value, grad, hessian) = neg_log_posterior_hessian(w, &xs, &ys);
@@ -85,7 +85,7 @@ fn main() {
         )
         .expect("Newton runs");
     let newton_cg = NewtonCg::new()
-        .with_stop(stop.clone())
+        .with_stop(stop)
         .minimize(
             |w, v, g, hv| {
                 let (value, grad, hvp) = neg_log_posterior_hvp(w, v, &xs, &ys);

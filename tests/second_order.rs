@@ -475,7 +475,7 @@ fn newton_on_generated_second_derivatives() {
     let x0 = vec![0.0; 10];
     let stop = Stop::new().grad_tol(1e-9).max_iters(1000);
     let newton = Newton::new()
-        .with_stop(stop.clone())
+        .with_stop(stop)
         .minimize(
             |x, g, h| {
                 let (v, gr, hs) = rosenbrock_hessian(x);
@@ -487,7 +487,7 @@ fn newton_on_generated_second_derivatives() {
         )
         .unwrap();
     let cg = NewtonCg::new()
-        .with_stop(stop.clone())
+        .with_stop(stop)
         .minimize(
             |x, v, g, hv| {
                 let (val, gr, h) = rosenbrock_hvp(x, v);
