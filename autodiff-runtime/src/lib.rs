@@ -58,6 +58,9 @@
 //!
 //! - `progress` (default): [`Progress`] draws an indicatif bar on a terminal.
 //! - `argmin`: `ArgminProblem` runs argmin's solvers on an objective.
+//! - `rayon`: `par_batch_gradient` sums a batch objective's value and gradient
+//!   over chunks of samples on all cores, in a fixed order (`batch_gradient`
+//!   is the same on one thread).
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
@@ -76,6 +79,8 @@ mod momentum;
 mod newton;
 mod observe;
 mod optimizer;
+#[cfg(feature = "rayon")]
+mod parallel;
 mod report;
 mod stop;
 mod trust;
@@ -95,5 +100,8 @@ pub use momentum::Momentum;
 pub use newton::{Newton, NewtonCg};
 pub use observe::{every, Iteration, Progress};
 pub use optimizer::{GradientStep, Optimizer};
+#[cfg(feature = "rayon")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rayon")))]
+pub use parallel::{batch_gradient, par_batch_gradient};
 pub use report::Report;
 pub use stop::{Stop, StopReason};
