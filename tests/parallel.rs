@@ -1,6 +1,7 @@
 //! `par_batch_gradient` over a generated adjoint: the same bits as the serial
 //! chunked sum, and the gradient of one call over all samples up to the
 //! reassociation of the sums.
+#![allow(clippy::needless_range_loop)]
 
 use autodiff::differentiate;
 use autodiff::runtime::{batch_gradient, par_batch_gradient, Lbfgs, Stop};
