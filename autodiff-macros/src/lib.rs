@@ -7,6 +7,7 @@
 
 mod activity;
 mod attr;
+mod derive;
 mod diag;
 mod emit;
 mod expand;
@@ -32,3 +33,10 @@ mod fuzz;
 mod snapshots;
 #[cfg(test)]
 mod soundness;
+
+/// Implements `autodiff::Differentiable<F>` for a struct. See
+/// `autodiff::Differentiable` (the derive's re-export) for the documentation.
+#[proc_macro_derive(Differentiable, attributes(differentiable))]
+pub fn derive_differentiable(item: TokenStream) -> TokenStream {
+    derive::derive(item.into()).into()
+}

@@ -60,6 +60,7 @@
 #![warn(missing_docs)]
 
 mod adam;
+mod differentiable;
 #[cfg(feature = "argmin")]
 mod argmin_problem;
 mod driver;
@@ -76,6 +77,7 @@ mod stop;
 mod util;
 
 pub use adam::Adam;
+pub use differentiable::Differentiable;
 #[cfg(feature = "argmin")]
 #[cfg_attr(docsrs, doc(cfg(feature = "argmin")))]
 pub use argmin_problem::ArgminProblem;
