@@ -91,6 +91,10 @@ struct Signatures {
     grad_init: Vec<TokenStream>,
     grad_out: Vec<TokenStream>,
     grad_ty: Vec<TokenStream>,
+    /// Struct parameters' field bindings at the start of `_fwd`, and of `_adjoint`
+    /// and `_grad` (`lower/structs.rs`).
+    fwd_prelude: Vec<TokenStream>,
+    adj_prelude: Vec<TokenStream>,
 }
 
 impl Signatures {
@@ -104,8 +108,14 @@ impl Signatures {
             grad_init: vec![],
             grad_out: vec![],
             grad_ty: vec![],
+            fwd_prelude: vec![],
+            adj_prelude: vec![],
         };
         for p in &ir.params {
+            if let ParamTy::Field { root, access, kind } = &p.shape {
+                s.field_prelude(&p.ident, root, access, kind, &f);
+                continue;
+            }
             let (decl, ty) = (&p.decl, &p.ty);
             s.fwd_params.push(decl.clone());
             s.adj_params.push(decl.clone());
@@ -140,11 +150,58 @@ impl Signatures {
                         .push(quote!(let mut #g = [#z; #len]; let #d = &mut #g;));
                     s.grad_ty.push(quote!([#f; #len]));
                 }
-                ParamTy::Receiver | ParamTy::Passive => continue,
+                ParamTy::Struct { ty, by_ref } => {
+                    let (fwd_ty, borrow) = if *by_ref {
+                        (quote!(&#ty), quote!(#x))
+                    } else {
+                        (quote!(#ty), quote!(&#x))
+                    };
+                    s.fwd_params.push(quote!(#d: #fwd_ty));
+                    s.adj_params.push(quote!(#d: &mut #ty));
+                    s.grad_init.push(quote!(
+                        let mut #g: #ty = <#ty as ::autodiff::Differentiable<#f>>::zero_like(#borrow);
+                        let #d = &mut #g;
+                    ));
+                    s.grad_ty.push(quote!(#ty));
+                }
+                ParamTy::Receiver | ParamTy::Passive | ParamTy::Field { .. } => continue,
             }
             s.grad_out.push(quote!(#g));
         }
         s
+    }
+
+    /// `let p__w: &[F] = &p.w[..];` and its shadow's binding, in each function.
+    fn field_prelude(
+        &mut self,
+        name: &syn::Ident,
+        root: &syn::Ident,
+        access: &TokenStream,
+        kind: &FieldKind,
+        f: &TokenStream,
+    ) {
+        let d = format_ident!("d{}", name);
+        let droot = format_ident!("d{}", root);
+        let (fwd, adj) = match kind {
+            FieldKind::Float => (
+                quote!(let #name: #f = #root #access; let #d: #f = #droot #access;),
+                quote!(let #name: #f = #root #access; let #d: &mut #f = &mut #droot #access;),
+            ),
+            FieldKind::Buf => (
+                quote!(let #name: &[#f] = &#root #access [..]; let #d: &[#f] = &#droot #access [..];),
+                quote!(let #name: &[#f] = &#root #access [..]; let #d: &mut [#f] = &mut #droot #access [..];),
+            ),
+            FieldKind::Passed => (
+                quote!(let #name = &#root #access; let #d = &#droot #access;),
+                quote!(let #name = &#root #access; let #d = &mut #droot #access;),
+            ),
+            FieldKind::Int(ty) => {
+                let b = quote!(let #name: #ty = #root #access;);
+                (b.clone(), b)
+            }
+        };
+        self.fwd_prelude.push(fwd);
+        self.adj_prelude.push(adj);
     }
 
     fn emit(
@@ -164,6 +221,7 @@ impl Signatures {
         let unsafety = &func.sig.unsafety;
         let (fp, ap, gp) = (&self.fwd_params, &self.adj_params, &self.grad_params);
         let init = &self.grad_init;
+        let (fpre, apre) = (&self.fwd_prelude, &self.adj_prelude);
         let (gty, gout) = if self.grad_ty.len() == 1 {
             let (t, o) = (&self.grad_ty[0], &self.grad_out[0]);
             (quote!(#t), quote!(#o))
@@ -181,12 +239,14 @@ impl Signatures {
             #allow
             #[inline]
             #vis #unsafety fn #fwd_name #generics (#(#fp),*) -> (#f, #f) #where_clause {
+                #(#fpre)*
                 #tangent
             }
             #[doc = #adj_doc]
             #allow
             #[inline]
             #vis #unsafety fn #adj_name #generics (#(#ap,)* dret: #f) -> #f #where_clause {
+                #(#apre)*
                 #adjoint
             }
             #[doc = #grad_doc]
@@ -194,6 +254,7 @@ impl Signatures {
             #[inline]
             #vis #unsafety fn #grad_name #generics (#(#gp),*) -> (#f, #gty) #where_clause {
                 #(#init)*
+                #(#apre)*
                 let dret: #f = #one;
                 // The adjoint body again rather than a call to `_adjoint`: an associated
                 // function would need `Self::` and a free function must not have it,
@@ -233,7 +294,9 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
         f: ir,
         a: &analysis,
     };
-    let sigs = Signatures::new(ir, &gen);
+    let mut sigs = Signatures::new(ir, &gen);
+    sigs.fwd_prelude.clear();
+    sigs.adj_prelude.clear();
     let body = quote!(::core::unimplemented!(
         "`#[differentiate]` reported an error"
     ));

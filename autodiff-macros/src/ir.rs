@@ -244,6 +244,36 @@ pub enum ParamTy {
     Array { len: TokenStream },
     /// Anything else: passed through, never differentiated.
     Passive,
+    /// A struct (`&S`, `S`, `&self`) named in `wrt(..)`; its shadow has type `ty`
+    /// (the struct without the reference). Its variable is the struct passed whole
+    /// to calls; its fields are [`ParamTy::Field`] parameters.
+    Struct { ty: TokenStream, by_ref: bool },
+    /// A field path `root.access` of a struct parameter, read through a synthetic
+    /// parameter bound at entry (see `lower/structs.rs`); not in the signatures.
+    Field {
+        root: Ident,
+        access: TokenStream,
+        kind: FieldKind,
+    },
+}
+
+/// What a struct parameter's field path is, as its uses tell.
+#[derive(Clone, Debug)]
+pub enum FieldKind {
+    /// A float: `let p__b: F = p.b;`
+    Float,
+    /// A float buffer: `let p__w: &[F] = &p.w[..];`
+    Buf,
+    /// Only passed by reference to calls (`g(&p.l1)`): `let p__l1 = &p.l1;`
+    Passed,
+    /// An integer of this type (no shadow): `let p__n: usize = p.n;`
+    Int(TokenStream),
+}
+
+impl PartialEq for FieldKind {
+    fn eq(&self, o: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(o)
+    }
 }
 
 #[derive(Clone, Debug)]
