@@ -95,6 +95,8 @@ struct Signatures {
     /// and `_grad` (`lower/structs.rs`).
     fwd_prelude: Vec<TokenStream>,
     adj_prelude: Vec<TokenStream>,
+    /// Deferred field shadows added into the shadow struct at the end of `_adjoint`.
+    adj_post: Vec<TokenStream>,
 }
 
 impl Signatures {
@@ -110,10 +112,17 @@ impl Signatures {
             grad_ty: vec![],
             fwd_prelude: vec![],
             adj_prelude: vec![],
+            adj_post: vec![],
         };
         for p in &ir.params {
-            if let ParamTy::Field { root, access, kind } = &p.shape {
-                s.field_prelude(&p.ident, root, access, kind, &f);
+            if let ParamTy::Field {
+                root,
+                access,
+                kind,
+                deferred,
+            } = &p.shape
+            {
+                s.field_prelude(&p.ident, root, access, kind, *deferred, gen);
                 continue;
             }
             let (decl, ty) = (&p.decl, &p.ty);
@@ -178,19 +187,40 @@ impl Signatures {
         root: &syn::Ident,
         access: &TokenStream,
         kind: &FieldKind,
-        f: &TokenStream,
+        deferred: bool,
+        gen: &Gen,
     ) {
+        let f = gen.fty();
+        let z = gen.zero();
         let d = format_ident!("d{}", name);
+        let acc = format_ident!("__acc_{}", name);
         let droot = format_ident!("d{}", root);
         let (fwd, adj) = match kind {
-            FieldKind::Float => (
-                quote!(let #name: #f = #root #access; let #d: #f = #droot #access;),
-                quote!(let #name: #f = #root #access; let #d: &mut #f = &mut #droot #access;),
-            ),
-            FieldKind::Buf => (
-                quote!(let #name: &[#f] = &#root #access [..]; let #d: &[#f] = &#droot #access [..];),
-                quote!(let #name: &[#f] = &#root #access [..]; let #d: &mut [#f] = &mut #droot #access [..];),
-            ),
+            FieldKind::Float | FieldKind::DerefFloat => {
+                let star = (*kind == FieldKind::DerefFloat).then(|| quote!(*));
+                let primal = quote!(let #name: #f = #star #root #access;);
+                let adj = if deferred {
+                    let add = gen.accumulate(&quote!(#star #droot #access), false, &quote!(#acc));
+                    self.adj_post.push(add);
+                    quote!(#primal let mut #acc: #f = #z; let #d: &mut #f = &mut #acc;)
+                } else {
+                    quote!(#primal let #d: &mut #f = &mut #star #droot #access;)
+                };
+                (quote!(#primal let #d: #f = #star #droot #access;), adj)
+            }
+            FieldKind::Buf => {
+                let primal = quote!(let #name: &[#f] = &#root #access [..];);
+                let adj = if deferred {
+                    let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
+                    self.adj_post.push(quote!(
+                        for (__t, __a) in #droot #access [..].iter_mut().zip(#acc.iter()) { #add }
+                    ));
+                    quote!(#primal let mut #acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #acc[..];)
+                } else {
+                    quote!(#primal let #d: &mut [#f] = &mut #droot #access [..];)
+                };
+                (quote!(#primal let #d: &[#f] = &#droot #access [..];), adj)
+            }
             FieldKind::Passed => (
                 quote!(let #name = &#root #access; let #d = &#droot #access;),
                 quote!(let #name = &#root #access; let #d = &mut #droot #access;),
@@ -221,7 +251,7 @@ impl Signatures {
         let unsafety = &func.sig.unsafety;
         let (fp, ap, gp) = (&self.fwd_params, &self.adj_params, &self.grad_params);
         let init = &self.grad_init;
-        let (fpre, apre) = (&self.fwd_prelude, &self.adj_prelude);
+        let (fpre, apre, apost) = (&self.fwd_prelude, &self.adj_prelude, &self.adj_post);
         let (gty, gout) = if self.grad_ty.len() == 1 {
             let (t, o) = (&self.grad_ty[0], &self.grad_out[0]);
             (quote!(#t), quote!(#o))
@@ -247,7 +277,9 @@ impl Signatures {
             #[inline]
             #vis #unsafety fn #adj_name #generics (#(#ap,)* dret: #f) -> #f #where_clause {
                 #(#apre)*
-                #adjoint
+                let __value = { #adjoint };
+                #(#apost)*
+                __value
             }
             #[doc = #grad_doc]
             #allow
@@ -260,6 +292,7 @@ impl Signatures {
                 // function would need `Self::` and a free function must not have it,
                 // which the attribute cannot tell apart.
                 let __value = { #adjoint };
+                #(#apost)*
                 (__value, #gout)
             }
         }
@@ -297,6 +330,7 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
     let mut sigs = Signatures::new(ir, &gen);
     sigs.fwd_prelude.clear();
     sigs.adj_prelude.clear();
+    sigs.adj_post.clear();
     let body = quote!(::core::unimplemented!(
         "`#[differentiate]` reported an error"
     ));

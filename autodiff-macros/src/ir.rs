@@ -254,6 +254,10 @@ pub enum ParamTy {
         root: Ident,
         access: TokenStream,
         kind: FieldKind,
+        /// The struct is also passed whole (or a field path by reference) to a
+        /// call: the adjoint accumulates this field's shadow in a local and adds
+        /// it in at the end, so no `&mut` borrows of `dp` overlap.
+        deferred: bool,
     },
 }
 
@@ -262,6 +266,8 @@ pub enum ParamTy {
 pub enum FieldKind {
     /// A float: `let p__b: F = p.b;`
     Float,
+    /// A float behind a pointer (`*p.b` of a `Box<F>`): `let p__b__deref: F = *p.b;`
+    DerefFloat,
     /// A float buffer: `let p__w: &[F] = &p.w[..];`
     Buf,
     /// Only passed by reference to calls (`g(&p.l1)`): `let p__l1 = &p.l1;`

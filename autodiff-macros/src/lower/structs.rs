@@ -35,6 +35,8 @@ pub struct StructParam {
     pub ty: TokenStream,
     pub by_ref: bool,
     pub fields: Vec<FieldUse>,
+    /// Passed whole to a call (`g(p)`, `self.g(x)`).
+    pub whole: bool,
 }
 
 pub struct FieldUse {
@@ -42,6 +44,8 @@ pub struct FieldUse {
     pub access: TokenStream,
     /// `p__l1__w`
     pub ident: Ident,
+    /// `access`, with a `*` in front for a deref'd box
+    key: String,
     pub kind: FieldKind,
     int_use: Option<Span>,
     float_use: Option<Span>,
@@ -70,6 +74,7 @@ pub fn rewrite(
                     ty: quote!(Self),
                     by_ref: r.reference.is_some(),
                     fields: Vec::new(),
+                    whole: false,
                 });
             }
             FnArg::Typed(pt) => {
@@ -83,6 +88,7 @@ pub fn rewrite(
                         ty,
                         by_ref,
                         fields: Vec::new(),
+                        whole: false,
                     });
                 }
             }
@@ -163,6 +169,13 @@ enum Use {
     /// `&p.x` passed to a call.
     Pass,
     Int,
+    /// `*p.b`
+    Deref,
+}
+
+fn is_arith(op: &syn::BinOp) -> bool {
+    use syn::BinOp::*;
+    matches!(op, Add(_) | Sub(_) | Mul(_) | Div(_) | Rem(_) | Shl(_) | Shr(_) | BitAnd(_) | BitOr(_) | BitXor(_))
 }
 
 /// Slice methods: a receiver calling one is a float buffer.
@@ -208,12 +221,23 @@ impl Rewriter<'_> {
 
     /// Records a use of the chain `e` and replaces it by its synthetic name.
     fn replace(&mut self, e: &mut Expr, how: Use) -> bool {
-        let Some((pi, members)) = self.chain(e) else {
+        let Some((pi, mut members)) = self.chain(e) else {
             return false;
         };
+        // `*p.b`: the float in a `Box`, a field of its own
+        let deref = matches!(how, Use::Deref);
+        if deref {
+            members.push(Member::Named(Ident::new("deref", Span::call_site())));
+        }
         let span = e.span();
         let p = &mut self.params[pi];
-        let access: TokenStream = members.iter().map(|m| quote!(.#m)).collect();
+        let n = members.len() - usize::from(deref);
+        let access: TokenStream = members[..n].iter().map(|m| quote!(.#m)).collect();
+        let key = if deref {
+            format!("*{access}")
+        } else {
+            access.to_string()
+        };
         let suffix: Vec<String> = members
             .iter()
             .map(|m| match m {
@@ -225,11 +249,11 @@ impl Rewriter<'_> {
             &format!("{}__{}", p.name.trim_start_matches("r#"), suffix.join("__")),
             span,
         );
-        let key = access.to_string();
-        let idx = match p.fields.iter().position(|f| f.access.to_string() == key) {
+        let idx = match p.fields.iter().position(|f| f.key == key) {
             Some(i) => i,
             None => {
                 p.fields.push(FieldUse {
+                    key,
                     access,
                     ident: ident.clone(),
                     kind: FieldKind::Passed,
@@ -243,6 +267,7 @@ impl Rewriter<'_> {
         match how {
             Use::Buf => f.kind = FieldKind::Buf,
             Use::Pass => {}
+            Use::Deref => f.kind = FieldKind::DerefFloat,
             Use::Float => {
                 f.float_use.get_or_insert(span);
                 if f.kind != FieldKind::Buf && !matches!(f.kind, FieldKind::Int(_)) {
@@ -289,8 +314,9 @@ impl Rewriter<'_> {
                 return;
             }
         }
-        if self.root(a).is_some() {
-            return; // the struct passed whole
+        if let Some(pi) = self.root(a) {
+            self.params[pi].whole = true; // the struct passed whole
+            return;
         }
         if self.replace(a, Use::Float) {
             return;
@@ -298,9 +324,19 @@ impl Rewriter<'_> {
         self.visit_expr_mut(a);
     }
 
+    /// An index, a range bound or a cast operand: field paths in its integer
+    /// arithmetic are integers.
     fn int_position(&mut self, e: &mut Expr) {
-        if !self.replace(e, Use::Int) {
-            self.visit_expr_mut(e);
+        if self.replace(e, Use::Int) {
+            return;
+        }
+        match e {
+            Expr::Binary(b) if is_arith(&b.op) => {
+                self.int_position(&mut b.left);
+                self.int_position(&mut b.right);
+            }
+            Expr::Paren(p) => self.int_position(&mut p.expr),
+            _ => self.visit_expr_mut(e),
         }
     }
 }
@@ -327,8 +363,9 @@ impl VisitMut for Rewriter<'_> {
                 if !self.replace(&mut m.receiver, how) {
                     if let Some(pi) = self.root(&m.receiver) {
                         // `self.g(x)`: `Self::g(self, x)`, a call with the struct passed whole.
-                        let p = &self.params[pi];
+                        let p = &mut self.params[pi];
                         if p.name == "self" {
+                            p.whole = true;
                             let recv = (*m.receiver).clone();
                             let method = &m.method;
                             let turbofish = &m.turbofish;
@@ -369,6 +406,11 @@ impl VisitMut for Rewriter<'_> {
             Expr::Reference(r) if self.chain(&r.expr).is_some() => {
                 let mut inner = (*r.expr).clone();
                 self.replace(&mut inner, Use::Buf);
+                *e = inner;
+            }
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) && self.chain(&u.expr).is_some() => {
+                let mut inner = (*u.expr).clone();
+                self.replace(&mut inner, Use::Deref);
                 *e = inner;
             }
             Expr::Field(_) if self.chain(e).is_some() => {

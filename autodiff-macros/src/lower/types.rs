@@ -282,6 +282,8 @@ impl Lowerer<'_> {
         self.vars[id].is_param = true;
         self.vars[id].wrt = true;
         self.bind(&name, id);
+        let deferred = self.structs[si].whole
+            || self.structs[si].fields.iter().any(|f| f.kind == FieldKind::Passed);
         let uses: Vec<(Ident, TokenStream, FieldKind)> = self.structs[si]
             .fields
             .iter()
@@ -289,7 +291,7 @@ impl Lowerer<'_> {
             .collect();
         for (fid, access, kind) in uses {
             let (k, buf) = match kind {
-                FieldKind::Float => (Kind::Float, None),
+                FieldKind::Float | FieldKind::DerefFloat => (Kind::Float, None),
                 FieldKind::Buf | FieldKind::Passed => (Kind::Buf, Some(BufRepr::SliceParam)),
                 FieldKind::Int(_) => (Kind::Passive, None),
             };
@@ -307,6 +309,7 @@ impl Lowerer<'_> {
                     root: ident.clone(),
                     access,
                     kind,
+                    deferred,
                 },
             });
         }
