@@ -252,6 +252,11 @@ impl Signatures {
         let (fp, ap, gp) = (&self.fwd_params, &self.adj_params, &self.grad_params);
         let init = &self.grad_init;
         let (fpre, apre, apost) = (&self.fwd_prelude, &self.adj_prelude, &self.adj_post);
+        let adj_body = if apost.is_empty() {
+            adjoint.clone()
+        } else {
+            quote!(let __value = { #adjoint }; #(#apost)* __value)
+        };
         let (gty, gout) = if self.grad_ty.len() == 1 {
             let (t, o) = (&self.grad_ty[0], &self.grad_out[0]);
             (quote!(#t), quote!(#o))
@@ -277,9 +282,7 @@ impl Signatures {
             #[inline]
             #vis #unsafety fn #adj_name #generics (#(#ap,)* dret: #f) -> #f #where_clause {
                 #(#apre)*
-                let __value = { #adjoint };
-                #(#apost)*
-                __value
+                #adj_body
             }
             #[doc = #grad_doc]
             #allow

@@ -37,6 +37,9 @@ pub struct StructParam {
     pub fields: Vec<FieldUse>,
     /// Passed whole to a call (`g(p)`, `self.g(x)`).
     pub whole: bool,
+    /// A use of the struct itself was rejected: it is lowered as passive, so its
+    /// other uses are not reported again.
+    pub rejected: bool,
 }
 
 pub struct FieldUse {
@@ -63,6 +66,17 @@ pub fn rewrite(
         return (Vec::new(), None);
     };
     let mut params = Vec::new();
+    let floats: Vec<String> = sig
+        .generics
+        .type_params()
+        .filter(|p| {
+            p.bounds.iter().any(|b| {
+                matches!(b, syn::TypeParamBound::Trait(t)
+                    if t.path.segments.last().is_some_and(|s| s.ident == "Float"))
+            })
+        })
+        .map(|p| p.ident.to_string())
+        .collect();
     for arg in &sig.inputs {
         match arg {
             FnArg::Receiver(r) if wrt.iter().any(|w| w == "self") => {
@@ -75,6 +89,7 @@ pub fn rewrite(
                     by_ref: r.reference.is_some(),
                     fields: Vec::new(),
                     whole: false,
+                    rejected: false,
                 });
             }
             FnArg::Typed(pt) => {
@@ -82,13 +97,14 @@ pub fn rewrite(
                 if !wrt.iter().any(|w| *w == pi.ident) {
                     continue;
                 }
-                if let Some((ty, by_ref)) = struct_type(&pt.ty) {
+                if let Some((ty, by_ref)) = struct_type(&pt.ty, &floats) {
                     params.push(StructParam {
                         name: pi.ident.to_string(),
                         ty,
                         by_ref,
                         fields: Vec::new(),
                         whole: false,
+                        rejected: false,
                     });
                 }
             }
@@ -129,12 +145,12 @@ fn pretty(t: &TokenStream) -> String {
 
 /// `&S` or `S` for a named type that is not a float, a buffer or a known
 /// non-float (`usize`, `String`, `Vec<_>`, `[_; N]`).
-fn struct_type(ty: &Type) -> Option<(TokenStream, bool)> {
+fn struct_type(ty: &Type, floats: &[String]) -> Option<(TokenStream, bool)> {
     match ty {
-        Type::Paren(p) => struct_type(&p.elem),
-        Type::Group(g) => struct_type(&g.elem),
+        Type::Paren(p) => struct_type(&p.elem, floats),
+        Type::Group(g) => struct_type(&g.elem, floats),
         Type::Reference(r) if r.mutability.is_none() => {
-            struct_type(&r.elem).and_then(|(t, by_ref)| (!by_ref).then_some((t, true)))
+            struct_type(&r.elem, floats).and_then(|(t, by_ref)| (!by_ref).then_some((t, true)))
         }
         Type::Path(p) if p.qself.is_none() => {
             let last = p.path.segments.last()?;
@@ -145,12 +161,11 @@ fn struct_type(ty: &Type) -> Option<(TokenStream, bool)> {
                     | "i16" | "i32" | "i64" | "i128" | "bool" | "char" | "String" | "str" | "Vec"
                     | "Option" | "Box" | "Rc" | "Arc"
             );
-            // A single-letter name is most likely the float type parameter.
-            let generic_like = p.path.segments.len() == 1
+            // The function's float type parameter (`T: Float`) is not a struct.
+            let float_param = p.path.segments.len() == 1
                 && last.arguments.is_none()
-                && name.len() == 1
-                && name.chars().all(|c| c.is_ascii_uppercase());
-            (!known && !generic_like).then(|| (ty.to_token_stream(), false))
+                && floats.iter().any(|f| *f == name);
+            (!known && !float_param).then(|| (ty.to_token_stream(), false))
         }
         _ => None,
     }
@@ -178,11 +193,16 @@ fn is_arith(op: &syn::BinOp) -> bool {
     matches!(op, Add(_) | Sub(_) | Mul(_) | Div(_) | Rem(_) | Shl(_) | Shr(_) | BitAnd(_) | BitOr(_) | BitXor(_))
 }
 
-/// Slice methods: a receiver calling one is a float buffer.
-fn is_float_method(name: &str) -> bool {
-    crate::rules::method_op(name).is_some()
-        || super::kinds::is_passive_float_method(name)
-
+/// Slice methods: a receiver calling one is a float buffer; any other method
+/// (`exp`, `max`, `pow`) takes its receiver for a float, a guess the typed
+/// binding checks.
+fn is_buffer_method(name: &str) -> bool {
+    matches!(
+        name,
+        "len" | "is_empty" | "iter" | "first" | "last" | "windows" | "chunks" | "chunks_exact"
+            | "to_vec" | "get" | "split_at" | "split_first" | "split_last" | "as_slice"
+            | "into_iter" | "rchunks" | "concat"
+    )
 }
 
 impl Rewriter<'_> {
@@ -355,10 +375,10 @@ impl VisitMut for Rewriter<'_> {
             }
             Expr::MethodCall(m) => {
                 let name = m.method.to_string();
-                let how = if is_float_method(&name) {
-                    Use::Float
-                } else {
+                let how = if is_buffer_method(&name) {
                     Use::Buf
+                } else {
+                    Use::Float
                 };
                 if !self.replace(&mut m.receiver, how) {
                     if let Some(pi) = self.root(&m.receiver) {
@@ -376,6 +396,8 @@ impl VisitMut for Rewriter<'_> {
                             *e = call;
                             return;
                         }
+                        self.params[pi].rejected = true;
+                        let p = &self.params[pi];
                         self.diag.error(
                             m.method.span(),
                             format!(
@@ -417,7 +439,9 @@ impl VisitMut for Rewriter<'_> {
                 self.replace(e, Use::Float);
             }
             Expr::Path(_) if self.root(e).is_some() => {
-                let name = &self.params[self.root(e).unwrap_or(0)].name;
+                let pi = self.root(e).unwrap_or(0);
+                self.params[pi].rejected = true;
+                let name = &self.params[pi].name;
                 self.diag.error_spanned(
                     &*e,
                     format!(

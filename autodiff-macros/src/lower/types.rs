@@ -277,10 +277,16 @@ impl Lowerer<'_> {
     ) -> Param {
         let name = self.structs[si].name.clone();
         let ident = Ident::new(&name, span);
-        let id = self.new_var(&name, Kind::Buf, span, Some(BufRepr::SliceParam));
+        let rejected = self.structs[si].rejected;
+        let (kind, buf) = if rejected {
+            (Kind::Passive, None)
+        } else {
+            (Kind::Buf, Some(BufRepr::SliceParam))
+        };
+        let id = self.new_var(&name, kind, span, buf);
         self.vars[id].ident = ident.clone();
         self.vars[id].is_param = true;
-        self.vars[id].wrt = true;
+        self.vars[id].wrt = !rejected;
         self.bind(&name, id);
         let deferred = self.structs[si].whole
             || self.structs[si].fields.iter().any(|f| f.kind == FieldKind::Passed);
