@@ -471,7 +471,7 @@ impl VisitMut for Rewriter<'_> {
             self.diag.error(
                 p.ident.span(),
                 format!(
-                    "this shadows the differentiated struct parameter `{}`; choose another name",
+                    "`#[differentiate]`: this shadows the differentiated struct parameter `{}`; choose another name",
                     p.ident
                 ),
             );
