@@ -22,6 +22,13 @@
 //! NaN or infinite, and the error keeps the last finite point.
 //! [`check_gradient`] compares a gradient with finite differences.
 //!
+//! Parameters may also be a [`Differentiable`] struct (`#[derive(Differentiable)]`
+//! in `autodiff`) with a gradient of the same type: every optimiser has
+//! `minimize_struct` (returning a [`StructReport`] holding the final struct),
+//! the first-order ones `step_struct(&mut params, &grad)`, L-BFGS
+//! [`step_struct`](Lbfgs::step_struct), and [`check_gradient_struct`] checks an
+//! objective `FnMut(&P, &mut P) -> F`.
+//!
 //! # Example
 //!
 //! ```
@@ -74,6 +81,7 @@ mod observe;
 mod optimizer;
 mod report;
 mod stop;
+mod structs;
 mod util;
 
 pub use adam::Adam;
@@ -91,3 +99,4 @@ pub use observe::{every, Iteration, Progress};
 pub use optimizer::{GradientStep, Optimizer};
 pub use report::Report;
 pub use stop::{Stop, StopReason};
+pub use structs::{check_gradient_struct, StructReport};
