@@ -2636,7 +2636,12 @@ mod check {
         assert_eq!(adj(&p, &mut dp, x, 2.0), y, "{name}: adjoint value");
         assert_eq!(p.to_floats(), before, "{name}: primal unchanged");
         let acc: Vec<f64> = t.iter().zip(&g).map(|(a, g)| a + 2.0 * g).collect();
-        common::assert_vec_close(&dp.to_floats(), &acc, 1e-12, &format!("{name}: accumulation"));
+        common::assert_vec_close(
+            &dp.to_floats(),
+            &acc,
+            1e-12,
+            &format!("{name}: accumulation"),
+        );
     }
 
     macro_rules! st {

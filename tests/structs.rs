@@ -49,7 +49,10 @@ fn check_struct<P: Differentiable<f64> + Clone>(
     assert_close(v, value, 1e-12, "grad value");
     let g = g.to_floats();
     assert_vec_close(&g, &numeric, 1e-6, "gradient vs finite differences");
-    assert!(g.iter().any(|&x| x.abs() > 1e-8), "a zero gradient checks nothing");
+    assert!(
+        g.iter().any(|&x| x.abs() > 1e-8),
+        "a zero gradient checks nothing"
+    );
 
     // accumulation with dret != 1 into a non-zero shadow
     let mut rng = Rng::new(seed);
@@ -275,7 +278,12 @@ fn whole_struct_passed_to_a_call_mixed_with_slice_and_scalar() {
     let mut dx = tx.clone();
     let mut ds = 1.0;
     mixed_adjoint(&p, &mut dp, &x, &mut dx, s, &mut ds, y, -0.5);
-    let acc: Vec<f64> = tp.to_floats().iter().zip(gp.to_floats()).map(|(a, g)| a - 0.5 * g).collect();
+    let acc: Vec<f64> = tp
+        .to_floats()
+        .iter()
+        .zip(gp.to_floats())
+        .map(|(a, g)| a - 0.5 * g)
+        .collect();
     assert_vec_close(&dp.to_floats(), &acc, 1e-10, "struct accumulation");
     assert_close(ds, 1.0 - 0.5 * gs, 1e-10, "scalar accumulation");
 }
@@ -294,7 +302,10 @@ struct Quad {
 
 #[test]
 fn struct_by_value() {
-    let q = Quad { a: 0.3, c: [0.5, -2.0] };
+    let q = Quad {
+        a: 0.3,
+        c: [0.5, -2.0],
+    };
     check_struct(
         &q,
         |q| by_value(*q),
@@ -358,4 +369,21 @@ fn methods_with_wrt_self() {
         |p| p.sse_grad(&xs, &ys),
         5,
     );
+}
+
+/// The README's example: a struct fitted by Adam through `step_struct`.
+#[test]
+fn readme_example() {
+    let mut p = Linear {
+        w: vec![0.0, 0.0],
+        b: 0.0,
+        name: "fit".into(),
+    };
+    let mut opt = autodiff::Adam::new(0.05);
+    for _ in 0..500 {
+        let (_, grad) = loss_grad(&p, &[1.0, 2.0], 3.0);
+        opt.step_struct(&mut p, &grad).unwrap();
+    }
+    assert!(loss(&p, &[1.0, 2.0], 3.0) < 1e-6);
+    assert_eq!(p.name, "fit");
 }

@@ -257,14 +257,44 @@ fn prims_in(ty: &Type, out: &mut Vec<(String, Span)>) {
 }
 
 const PASSIVE: &[&str] = &[
-    "usize", "isize", "u8", "u16", "u32", "u64", "u128", "i8", "i16", "i32", "i64", "i128", "bool",
-    "char", "String", "str", "PhantomData",
+    "usize",
+    "isize",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "u128",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "i128",
+    "bool",
+    "char",
+    "String",
+    "str",
+    "PhantomData",
 ];
 
 /// Containers the derive cannot see into (their floats would be lost).
 const OPAQUE: &[&str] = &[
-    "Option", "Result", "Rc", "Arc", "RefCell", "Cell", "Mutex", "RwLock", "HashMap", "BTreeMap",
-    "HashSet", "BTreeSet", "VecDeque", "LinkedList", "BinaryHeap", "Weak", "Cow",
+    "Option",
+    "Result",
+    "Rc",
+    "Arc",
+    "RefCell",
+    "Cell",
+    "Mutex",
+    "RwLock",
+    "HashMap",
+    "BTreeMap",
+    "HashSet",
+    "BTreeSet",
+    "VecDeque",
+    "LinkedList",
+    "BinaryHeap",
+    "Weak",
+    "Cow",
 ];
 
 impl Ctx<'_> {
@@ -301,8 +331,8 @@ impl Ctx<'_> {
                     }),
                     PathArguments::Parenthesized(_) => false,
                 };
-                let container = OPAQUE.contains(&name.as_str())
-                    || matches!(name.as_str(), "Vec" | "Box");
+                let container =
+                    OPAQUE.contains(&name.as_str()) || matches!(name.as_str(), "Vec" | "Box");
                 (PASSIVE.contains(&name.as_str()) || container) && args_passive
             }
             _ => false,

@@ -272,7 +272,11 @@ impl<'a> Gen<'a> {
             .filter(|p| {
                 !matches!(
                     p.shape,
-                    ParamTy::Struct { .. } | ParamTy::Field { kind: FieldKind::Passed, .. }
+                    ParamTy::Struct { .. }
+                        | ParamTy::Field {
+                            kind: FieldKind::Passed,
+                            ..
+                        }
                 )
             })
             .filter_map(|p| p.var)

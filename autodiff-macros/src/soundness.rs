@@ -1259,7 +1259,10 @@ fn macros_and_signatures(t: &mut Table) {
     t.add(
         c,
         Accept,
-        sp("st_param_len", "let n = p.w.len(); p.w[n - 1] * p.b.exp() * x"),
+        sp(
+            "st_param_len",
+            "let n = p.w.len(); p.w[n - 1] * p.b.exp() * x",
+        ),
     );
     t.add(
         c,
@@ -1274,7 +1277,11 @@ fn macros_and_signatures(t: &mut Table) {
             "let mut s = 0.0; for i in 0..p.n { s += p.w[i]; } s * p.n.pow(2) as f64",
         ),
     );
-    t.add(c, Reject(K_STRUCT), sp("st_param_bare", "let q = p; q.b * x"));
+    t.add(
+        c,
+        Reject(K_STRUCT),
+        sp("st_param_bare", "let q = p; q.b * x"),
+    );
     t.add(c, Reject(K_STRUCT), sp("st_param_method", "p.total() * x"));
     t.add(
         c,

@@ -67,9 +67,9 @@
 #![warn(missing_docs)]
 
 mod adam;
-mod differentiable;
 #[cfg(feature = "argmin")]
 mod argmin_problem;
+mod differentiable;
 mod driver;
 mod error;
 mod gradient_check;
@@ -85,10 +85,10 @@ mod structs;
 mod util;
 
 pub use adam::Adam;
-pub use differentiable::Differentiable;
 #[cfg(feature = "argmin")]
 #[cfg_attr(docsrs, doc(cfg(feature = "argmin")))]
 pub use argmin_problem::ArgminProblem;
+pub use differentiable::Differentiable;
 pub use error::Error;
 pub use gradient_check::{check_gradient, check_gradient_with, GradientCheck};
 pub use gradient_descent::GradientDescent;

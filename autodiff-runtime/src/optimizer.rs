@@ -45,7 +45,11 @@ pub trait Optimizer<F: Float> {
 
     /// Minimises `objective` over a parameter struct from `x0` (see the
     /// optimisers' inherent `minimize_struct`).
-    fn minimize_struct<P, O>(&mut self, objective: O, x0: &P) -> Result<StructReport<F, P>, Error<F>>
+    fn minimize_struct<P, O>(
+        &mut self,
+        objective: O,
+        x0: &P,
+    ) -> Result<StructReport<F, P>, Error<F>>
     where
         P: Differentiable<F>,
         O: FnMut(&P, &mut P) -> F,
@@ -82,7 +86,11 @@ pub trait GradientStep<F: Float> {
     fn step(&mut self, params: &mut [F], grad: &[F]) -> Result<(), Error<F>>;
 
     /// [`step`](Self::step) over a parameter struct and its gradient.
-    fn step_struct<P: Differentiable<F>>(&mut self, params: &mut P, grad: &P) -> Result<(), Error<F>>
+    fn step_struct<P: Differentiable<F>>(
+        &mut self,
+        params: &mut P,
+        grad: &P,
+    ) -> Result<(), Error<F>>
     where
         Self: Sized,
     {

@@ -204,7 +204,11 @@ macro_rules! impl_struct_step {
             /// }
             /// assert!(params.0[0].abs() < 1e-2 && params.1.abs() < 1e-2);
             /// ```
-            pub fn step_struct<P>(&mut self, params: &mut P, grad: &P) -> Result<(), crate::Error<F>>
+            pub fn step_struct<P>(
+                &mut self,
+                params: &mut P,
+                grad: &P,
+            ) -> Result<(), crate::Error<F>>
             where
                 P: crate::Differentiable<F>,
             {

@@ -152,8 +152,19 @@ fn mismatched_gradient_is_an_error() {
         b: 0.0,
         name: String::new(),
     };
-    let err = GradientDescent::new(0.1).step_struct(&mut m, &g).unwrap_err();
-    assert!(matches!(err, Error::DimensionMismatch { expected: 3, found: 2 }), "{err:?}");
+    let err = GradientDescent::new(0.1)
+        .step_struct(&mut m, &g)
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::DimensionMismatch {
+                expected: 3,
+                found: 2
+            }
+        ),
+        "{err:?}"
+    );
     assert_eq!(m, start(), "unchanged on error");
 }
 

@@ -157,9 +157,29 @@ fn struct_type(ty: &Type, floats: &[String]) -> Option<(TokenStream, bool)> {
             let name = last.ident.to_string();
             let known = matches!(
                 name.as_str(),
-                "f64" | "f32" | "usize" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "i8"
-                    | "i16" | "i32" | "i64" | "i128" | "bool" | "char" | "String" | "str" | "Vec"
-                    | "Option" | "Box" | "Rc" | "Arc"
+                "f64"
+                    | "f32"
+                    | "usize"
+                    | "isize"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "i8"
+                    | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "bool"
+                    | "char"
+                    | "String"
+                    | "str"
+                    | "Vec"
+                    | "Option"
+                    | "Box"
+                    | "Rc"
+                    | "Arc"
             );
             // The function's float type parameter (`T: Float`) is not a struct.
             let float_param = p.path.segments.len() == 1
@@ -190,7 +210,19 @@ enum Use {
 
 fn is_arith(op: &syn::BinOp) -> bool {
     use syn::BinOp::*;
-    matches!(op, Add(_) | Sub(_) | Mul(_) | Div(_) | Rem(_) | Shl(_) | Shr(_) | BitAnd(_) | BitOr(_) | BitXor(_))
+    matches!(
+        op,
+        Add(_)
+            | Sub(_)
+            | Mul(_)
+            | Div(_)
+            | Rem(_)
+            | Shl(_)
+            | Shr(_)
+            | BitAnd(_)
+            | BitOr(_)
+            | BitXor(_)
+    )
 }
 
 /// Slice methods: a receiver calling one is a float buffer; any other method
@@ -199,9 +231,23 @@ fn is_arith(op: &syn::BinOp) -> bool {
 fn is_buffer_method(name: &str) -> bool {
     matches!(
         name,
-        "len" | "is_empty" | "iter" | "first" | "last" | "windows" | "chunks" | "chunks_exact"
-            | "to_vec" | "get" | "split_at" | "split_first" | "split_last" | "as_slice"
-            | "into_iter" | "rchunks" | "concat"
+        "len"
+            | "is_empty"
+            | "iter"
+            | "first"
+            | "last"
+            | "windows"
+            | "chunks"
+            | "chunks_exact"
+            | "to_vec"
+            | "get"
+            | "split_at"
+            | "split_first"
+            | "split_last"
+            | "as_slice"
+            | "into_iter"
+            | "rchunks"
+            | "concat"
     )
 }
 
@@ -430,7 +476,9 @@ impl VisitMut for Rewriter<'_> {
                 self.replace(&mut inner, Use::Buf);
                 *e = inner;
             }
-            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) && self.chain(&u.expr).is_some() => {
+            Expr::Unary(u)
+                if matches!(u.op, syn::UnOp::Deref(_)) && self.chain(&u.expr).is_some() =>
+            {
                 let mut inner = (*u.expr).clone();
                 self.replace(&mut inner, Use::Deref);
                 *e = inner;
@@ -496,9 +544,22 @@ impl Rewriter<'_> {
             .unwrap_or_default();
         let passive = matches!(
             name.as_str(),
-            "assert" | "assert_eq" | "assert_ne" | "debug_assert" | "debug_assert_eq"
-                | "debug_assert_ne" | "println" | "eprintln" | "print" | "eprint" | "panic"
-                | "unreachable" | "format" | "dbg" | "todo" | "unimplemented"
+            "assert"
+                | "assert_eq"
+                | "assert_ne"
+                | "debug_assert"
+                | "debug_assert_eq"
+                | "debug_assert_ne"
+                | "println"
+                | "eprintln"
+                | "print"
+                | "eprint"
+                | "panic"
+                | "unreachable"
+                | "format"
+                | "dbg"
+                | "todo"
+                | "unimplemented"
         );
         if passive {
             return;

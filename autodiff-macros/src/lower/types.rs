@@ -211,12 +211,17 @@ impl Lowerer<'_> {
                         wrt_found[i] = true;
                     }
                     match self.structs.iter().position(|s| s.name == "self") {
-                        Some(si) => self.lower_struct_param(si, r.span(), r.to_token_stream(), &mut fields),
+                        Some(si) => {
+                            self.lower_struct_param(si, r.span(), r.to_token_stream(), &mut fields)
+                        }
                         None => {
                             if let Some(i) = listed {
                                 let name = config.wrt.as_ref().map(|w| w[i].clone());
                                 if let Some(name) = name {
-                                    self.diag.error(name.span(), "`wrt(self)` needs a `&self` or `self` receiver");
+                                    self.diag.error(
+                                        name.span(),
+                                        "`wrt(self)` needs a `&self` or `self` receiver",
+                                    );
                                 }
                             }
                             self.lower_receiver(r)
@@ -233,7 +238,12 @@ impl Lowerer<'_> {
                             wrt_found[i] = true;
                         }
                         if let Some(si) = self.structs.iter().position(|s| pi.ident == s.name) {
-                            let p = self.lower_struct_param(si, pi.ident.span(), typed_decl(pt), &mut fields);
+                            let p = self.lower_struct_param(
+                                si,
+                                pi.ident.span(),
+                                typed_decl(pt),
+                                &mut fields,
+                            );
                             params.push(p);
                             continue;
                         }
@@ -289,7 +299,10 @@ impl Lowerer<'_> {
         self.vars[id].wrt = !rejected;
         self.bind(&name, id);
         let deferred = self.structs[si].whole
-            || self.structs[si].fields.iter().any(|f| f.kind == FieldKind::Passed);
+            || self.structs[si]
+                .fields
+                .iter()
+                .any(|f| f.kind == FieldKind::Passed);
         let uses: Vec<(Ident, TokenStream, FieldKind)> = self.structs[si]
             .fields
             .iter()
