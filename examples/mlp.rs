@@ -66,6 +66,8 @@ struct Mlp {
 
 /// Mean cross-entropy of the network over the samples (`x` is `n × d`
 /// row-major, one label per sample).
+// Index loops, as the formulas read (`z_c = b2_c + Σ_j W2_cj a_j`).
+#[allow(clippy::needless_range_loop)]
 #[differentiate(wrt(net))]
 fn mlp_loss(net: &Mlp, x: &[f64], labels: &[usize], d: usize) -> f64 {
     let h = net.b1.len();

@@ -2,6 +2,8 @@
 //! checked against finite differences, forward-vs-reverse agreement and
 //! accumulation, for flat, nested and generic structs, structs passed to calls,
 //! `wrt(self)` methods and mixed struct + slice + scalar parameters.
+// Index loops are the forms under test.
+#![allow(clippy::needless_range_loop)]
 mod common;
 
 use autodiff::{differentiate, Differentiable, Float};

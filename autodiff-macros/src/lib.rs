@@ -1,4 +1,4 @@
-//! The `#[differentiate]` attribute of the [`autodiff`](https://docs.rs/autodiff) crate.
+//! The `#[differentiate]` attribute and `#[derive(Differentiable)]` of the [`autodiff`](https://docs.rs/autodiff) crate.
 //!
 //! This crate is the procedural-macro shim; the documentation, with examples,
 //! lives on `autodiff::differentiate` and `autodiff::Differentiable`, which
@@ -16,9 +16,10 @@
 //!   `autodiff::Differentiable<F>` field by field from the fields' types as
 //!   written (floats, `Vec`, arrays, `Box`, tuples, nested `Differentiable`
 //!   types; carried fields cloned; `#[differentiable(skip)]`), refusing floats
-//!   behind types it cannot see into. How the macro is built
-//! (its phases and the file that owns each) is in `docs/architecture.md` at the
-//! repository root.
+//!   behind types it cannot see into.
+//!
+//! How the macro is built (its phases and the file that owns each) is in
+//! `docs/architecture.md` at the repository root.
 
 mod activity;
 mod attr;

@@ -94,7 +94,7 @@ pub fn rewrite(
             }
             FnArg::Typed(pt) => {
                 let Pat::Ident(pi) = &*pt.pat else { continue };
-                if !wrt.iter().any(|w| *w == pi.ident) {
+                if !wrt.contains(&pi.ident) {
                     continue;
                 }
                 if let Some((ty, by_ref)) = struct_type(&pt.ty, &floats) {
@@ -184,7 +184,7 @@ fn struct_type(ty: &Type, floats: &[String]) -> Option<(TokenStream, bool)> {
             // The function's float type parameter (`T: Float`) is not a struct.
             let float_param = p.path.segments.len() == 1
                 && last.arguments.is_none()
-                && floats.iter().any(|f| *f == name);
+                && floats.contains(&name);
             (!known && !float_param).then(|| (ty.to_token_stream(), false))
         }
         _ => None,
