@@ -389,3 +389,70 @@ fn readme_example() {
     assert!(loss(&p, &[1.0, 2.0], 3.0) < 1e-6);
     assert_eq!(p.name, "fit");
 }
+
+// ---- idiomatic bodies over struct fields ----
+
+#[derive(Clone, Debug, Differentiable)]
+struct Pair(Vec<f64>, f64, u32);
+
+#[derive(Clone, Debug, Differentiable)]
+struct Counted {
+    w: Vec<f64>,
+    scale: f64,
+    n: usize,
+}
+
+#[differentiate(wrt(p))]
+fn idioms(p: &Counted, x: &[f64]) -> f64 {
+    let dot = p.w.iter().zip(x).map(|(a, b)| a * b).sum::<f64>();
+    let sq = |i: usize| p.w[i] * p.w[i];
+    let mut s = 0.0;
+    for wi in &p.w {
+        s += wi.sin();
+    }
+    let n: usize = p.n;
+    let mut head = 0.0;
+    for i in 0..n {
+        head += sq(i) * p.scale;
+    }
+    dot * p.scale + s + head / p.n as f64
+}
+
+#[differentiate(wrt(t))]
+fn tuple_struct(t: &Pair) -> f64 {
+    let mut s = t.1;
+    for w in t.0.iter() {
+        s = s * w + t.2 as f64;
+    }
+    s
+}
+
+#[test]
+fn iterator_chains_closures_and_integer_fields() {
+    let p = Counted {
+        w: vec![0.3, -0.7, 1.2, 0.4],
+        scale: 1.3,
+        n: 2,
+    };
+    let x = [0.5, 1.5, -1.0, 2.0];
+    let g = check_struct(
+        &p,
+        |p| idioms(p, &x),
+        |p, dp| idioms_fwd(p, dp, &x),
+        |p, dp, r| idioms_adjoint(p, dp, &x, r),
+        |p| idioms_grad(p, &x),
+        6,
+    );
+    assert_eq!(g.len(), 5);
+    assert_eq!(idioms_grad(&p, &x).1.n, 2);
+
+    let t = Pair(vec![0.5, 1.5, -0.25], 0.75, 2);
+    check_struct(
+        &t,
+        tuple_struct,
+        tuple_struct_fwd,
+        tuple_struct_adjoint,
+        tuple_struct_grad,
+        7,
+    );
+}

@@ -226,7 +226,11 @@ impl Signatures {
                 quote!(let #name = &#root #access; let #d = &mut #droot #access;),
             ),
             FieldKind::Int(ty) => {
-                let b = quote!(let #name: #ty = #root #access;);
+                let b = if ty.is_empty() {
+                    quote!(let #name = ::autodiff::__private::integer(#root #access);)
+                } else {
+                    quote!(let #name: #ty = #root #access;)
+                };
                 (b.clone(), b)
             }
         };

@@ -272,7 +272,9 @@ pub enum FieldKind {
     Buf,
     /// Only passed by reference to calls (`g(&p.l1)`): `let p__l1 = &p.l1;`
     Passed,
-    /// An integer of this type (no shadow): `let p__n: usize = p.n;`
+    /// An integer of this type (no shadow): `let p__n: usize = p.n;`; of any
+    /// integer type when empty (a cast operand):
+    /// `let p__n = ::autodiff::__private::integer(p.n);`
     Int(TokenStream),
 }
 

@@ -204,6 +204,8 @@ enum Use {
     /// `&p.x` passed to a call.
     Pass,
     Int,
+    /// A cast operand: an integer of any type.
+    AnyInt,
     /// `*p.b`
     Deref,
 }
@@ -340,10 +342,12 @@ impl Rewriter<'_> {
                     f.kind = FieldKind::Float;
                 }
             }
-            Use::Int => {
+            Use::Int | Use::AnyInt => {
                 f.int_use.get_or_insert(span);
+                let usize_use = how == Use::Int
+                    || matches!(&f.kind, FieldKind::Int(t) if !t.is_empty());
                 if f.kind != FieldKind::Buf {
-                    f.kind = FieldKind::Int(quote!(usize));
+                    f.kind = FieldKind::Int(if usize_use { quote!(usize) } else { quote!() });
                 }
             }
         }
@@ -470,7 +474,11 @@ impl VisitMut for Rewriter<'_> {
                     self.int_position(b);
                 }
             }
-            Expr::Cast(c) => self.int_position(&mut c.expr),
+            Expr::Cast(c) => {
+                if !self.replace(&mut c.expr, Use::AnyInt) {
+                    self.int_position(&mut c.expr);
+                }
+            }
             Expr::Reference(r) if self.chain(&r.expr).is_some() => {
                 let mut inner = (*r.expr).clone();
                 self.replace(&mut inner, Use::Buf);
