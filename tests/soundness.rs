@@ -1179,6 +1179,13 @@ fn st_param_len(p: &Lin, x: f64) -> f64 {
 }
 
 #[differentiate(wrt(p))]
+fn st_param_vec_macro(p: &Lin, x: f64) -> f64 {
+    let v = vec![p.b; 2];
+    assert!(p.w.len() > 1);
+    v[0] * v[1] * x + p.w[0]
+}
+
+#[differentiate(wrt(p))]
 fn st_param_call_arg(p: &Lin, x: f64) -> f64 {
     sq(p.b) * x + sq(p.w[1])
 }
@@ -2659,6 +2666,7 @@ mod check {
         st_param_view, st_param_view_fwd, st_param_view_adjoint, st_param_view_grad;
         st_param_len, st_param_len_fwd, st_param_len_adjoint, st_param_len_grad;
         st_param_call_arg, st_param_call_arg_fwd, st_param_call_arg_adjoint, st_param_call_arg_grad;
+        st_param_vec_macro, st_param_vec_macro_fwd, st_param_vec_macro_adjoint, st_param_vec_macro_grad;
     }
 
     // iterator chains

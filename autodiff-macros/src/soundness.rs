@@ -1286,7 +1286,15 @@ fn macros_and_signatures(t: &mut Table) {
     t.add(
         c,
         Reject(K_STRUCT),
-        sp("st_param_in_macro", "let v = vec![p.b; 2]; v[0] * x"),
+        sp("st_param_in_macro", "let v = twice!(p.b); v * x"),
+    );
+    t.add(
+        c,
+        Accept,
+        sp(
+            "st_param_vec_macro",
+            "let v = vec![p.b; 2]; assert!(p.w.len() > 1); v[0] * v[1] * x + p.w[0]",
+        ),
     );
     t.add(
         c,

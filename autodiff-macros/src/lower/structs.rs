@@ -505,7 +505,7 @@ impl VisitMut for Rewriter<'_> {
                     ),
                 );
             }
-            Expr::Macro(m) => self.visit_macro(&m.mac),
+            Expr::Macro(m) => self.visit_macro(&mut m.mac),
             _ => syn::visit_mut::visit_expr_mut(self, e),
         }
     }
@@ -536,44 +536,69 @@ impl VisitMut for Rewriter<'_> {
     }
 
     fn visit_stmt_macro_mut(&mut self, m: &mut syn::StmtMacro) {
-        self.visit_macro(&m.mac);
+        self.visit_macro(&mut m.mac);
+    }
+
+    fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
+        // `for e in p.w`: the field is iterated, a buffer
+        if !self.replace(&mut f.expr, Use::Buf) {
+            self.visit_expr_mut(&mut f.expr);
+        }
+        self.visit_pat_mut(&mut f.pat);
+        self.visit_block_mut(&mut f.body);
     }
 }
 
 impl Rewriter<'_> {
-    /// A macro's tokens are not rewritten: one that mentions the struct is only
-    /// allowed when it computes nothing differentiated (assertions, printing).
-    fn visit_macro(&mut self, mac: &syn::Macro) {
+    /// The arguments of `vec!`, the assertions and the printing macros are
+    /// expressions, rewritten like the body; another macro that mentions the
+    /// struct is an error (its tokens cannot be read).
+    fn visit_macro(&mut self, mac: &mut syn::Macro) {
+        use syn::punctuated::Punctuated;
         let name = mac
             .path
             .segments
             .last()
             .map(|s| s.ident.to_string())
             .unwrap_or_default();
-        let passive = matches!(
+        let tokens = mac.tokens.clone();
+        if name == "vec" {
+            match syn::parse2::<Expr>(quote!([#tokens])) {
+                Ok(Expr::Repeat(mut r)) => {
+                    self.visit_expr_mut(&mut r.expr);
+                    self.int_position(&mut r.len);
+                    let (e, n) = (&r.expr, &r.len);
+                    mac.tokens = quote!(#e; #n);
+                    return;
+                }
+                Ok(Expr::Array(mut a)) => {
+                    for e in a.elems.iter_mut() {
+                        self.visit_expr_mut(e);
+                    }
+                    mac.tokens = a.elems.to_token_stream();
+                    return;
+                }
+                _ => {}
+            }
+        }
+        let expr_args = matches!(
             name.as_str(),
-            "assert"
-                | "assert_eq"
-                | "assert_ne"
-                | "debug_assert"
-                | "debug_assert_eq"
-                | "debug_assert_ne"
-                | "println"
-                | "eprintln"
-                | "print"
-                | "eprint"
-                | "panic"
-                | "unreachable"
-                | "format"
-                | "dbg"
-                | "todo"
-                | "unimplemented"
+            "assert" | "assert_eq" | "assert_ne" | "debug_assert" | "debug_assert_eq"
+                | "debug_assert_ne" | "println" | "eprintln" | "print" | "eprint" | "panic"
+                | "unreachable" | "format" | "dbg" | "todo" | "unimplemented"
         );
-        if passive {
-            return;
+        if expr_args {
+            let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+            if let Ok(mut args) = syn::parse::Parser::parse2(parser, tokens.clone()) {
+                for e in args.iter_mut() {
+                    self.visit_expr_mut(e);
+                }
+                mac.tokens = args.to_token_stream();
+                return;
+            }
         }
         let mut mentions = None;
-        for t in mac.tokens.clone() {
+        for t in tokens {
             mention(&t, self.params, &mut mentions);
         }
         if let Some(span) = mentions {
