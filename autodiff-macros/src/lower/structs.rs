@@ -182,9 +182,8 @@ fn struct_type(ty: &Type, floats: &[String]) -> Option<(TokenStream, bool)> {
                     | "Arc"
             );
             // The function's float type parameter (`T: Float`) is not a struct.
-            let float_param = p.path.segments.len() == 1
-                && last.arguments.is_none()
-                && floats.contains(&name);
+            let float_param =
+                p.path.segments.len() == 1 && last.arguments.is_none() && floats.contains(&name);
             (!known && !float_param).then(|| (ty.to_token_stream(), false))
         }
         _ => None,
@@ -344,8 +343,8 @@ impl Rewriter<'_> {
             }
             Use::Int | Use::AnyInt => {
                 f.int_use.get_or_insert(span);
-                let usize_use = how == Use::Int
-                    || matches!(&f.kind, FieldKind::Int(t) if !t.is_empty());
+                let usize_use =
+                    how == Use::Int || matches!(&f.kind, FieldKind::Int(t) if !t.is_empty());
                 if f.kind != FieldKind::Buf {
                     f.kind = FieldKind::Int(if usize_use { quote!(usize) } else { quote!() });
                 }
@@ -583,9 +582,22 @@ impl Rewriter<'_> {
         }
         let expr_args = matches!(
             name.as_str(),
-            "assert" | "assert_eq" | "assert_ne" | "debug_assert" | "debug_assert_eq"
-                | "debug_assert_ne" | "println" | "eprintln" | "print" | "eprint" | "panic"
-                | "unreachable" | "format" | "dbg" | "todo" | "unimplemented"
+            "assert"
+                | "assert_eq"
+                | "assert_ne"
+                | "debug_assert"
+                | "debug_assert_eq"
+                | "debug_assert_ne"
+                | "println"
+                | "eprintln"
+                | "print"
+                | "eprint"
+                | "panic"
+                | "unreachable"
+                | "format"
+                | "dbg"
+                | "todo"
+                | "unimplemented"
         );
         if expr_args {
             let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
