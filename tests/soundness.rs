@@ -1178,6 +1178,18 @@ fn st_param_len(p: &Lin, x: f64) -> f64 {
     p.w[n - 1] * p.b.exp() * x
 }
 
+impl Lin {
+    #[differentiate(wrt(self))]
+    fn total(&self) -> f64 {
+        self.b * self.w[0] + self.w[2] * self.w[1]
+    }
+}
+
+#[differentiate(wrt(p))]
+fn st_param_method(p: &Lin, x: f64) -> f64 {
+    p.total() * x + p.b
+}
+
 #[differentiate(wrt(p))]
 fn st_param_vec_macro(p: &Lin, x: f64) -> f64 {
     let v = vec![p.b; 2];
@@ -2667,6 +2679,7 @@ mod check {
         st_param_len, st_param_len_fwd, st_param_len_adjoint, st_param_len_grad;
         st_param_call_arg, st_param_call_arg_fwd, st_param_call_arg_adjoint, st_param_call_arg_grad;
         st_param_vec_macro, st_param_vec_macro_fwd, st_param_vec_macro_adjoint, st_param_vec_macro_grad;
+        st_param_method, st_param_method_fwd, st_param_method_adjoint, st_param_method_grad;
     }
 
     // iterator chains

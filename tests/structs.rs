@@ -456,3 +456,33 @@ fn iterator_chains_closures_and_integer_fields() {
         7,
     );
 }
+
+/// A method of the struct called on a struct parameter: `p.predict(x)` is
+/// `Poly::predict(p, x)`, its shadow passed along.
+#[differentiate(wrt(p))]
+fn fit(p: &Poly, xs: &[f64], ys: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        let r = p.predict(xs[i]) - ys[i];
+        s += r * r;
+    }
+    s
+}
+
+#[test]
+fn method_called_on_a_struct_parameter() {
+    let p = Poly {
+        coef: vec![0.5, -1.0, 0.25],
+        shift: 0.1,
+    };
+    let xs = [0.0, 0.5, 1.0, 1.5];
+    let ys = [1.0, 0.0, -1.0, 0.5];
+    check_struct(
+        &p,
+        |p| fit(p, &xs, &ys),
+        |p, dp| fit_fwd(p, dp, &xs, &ys),
+        |p, dp, r| fit_adjoint(p, dp, &xs, &ys, r),
+        |p| fit_grad(p, &xs, &ys),
+        8,
+    );
+}

@@ -1282,7 +1282,13 @@ fn macros_and_signatures(t: &mut Table) {
         Reject(K_STRUCT),
         sp("st_param_bare", "let q = p; q.b * x"),
     );
-    t.add(c, Reject(K_STRUCT), sp("st_param_method", "p.total() * x"));
+    // `p.total()` on `p: &Lin` is `Lin::total(p)`, a differentiated call
+    t.add(c, Accept, sp("st_param_method", "p.total() * x + p.b"));
+    t.add(
+        c,
+        Reject(K_STRUCT),
+        "#[differentiate(wrt(p))] fn st_param_method_by_value(p: Lin, x: f64) -> f64 { p.total() * x }",
+    );
     t.add(
         c,
         Reject(K_STRUCT),

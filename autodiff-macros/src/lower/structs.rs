@@ -209,6 +209,23 @@ enum Use {
     Deref,
 }
 
+/// `Linear<T>` as an expression path, `Linear::<T>`.
+fn type_path(ty: &TokenStream) -> Option<syn::Path> {
+    let Ok(Type::Path(tp)) = syn::parse2::<Type>(ty.clone()) else {
+        return None;
+    };
+    if tp.qself.is_some() {
+        return None;
+    }
+    let mut path = tp.path;
+    for seg in path.segments.iter_mut() {
+        if let syn::PathArguments::AngleBracketed(a) = &mut seg.arguments {
+            a.colon2_token = Some(Default::default());
+        }
+    }
+    Some(path)
+}
+
 fn is_arith(op: &syn::BinOp) -> bool {
     use syn::BinOp::*;
     matches!(
@@ -445,12 +462,29 @@ impl VisitMut for Rewriter<'_> {
                             *e = call;
                             return;
                         }
+                        // `p.g(x)` on `p: &S`: `S::g(p, x)`
+                        if let Some(path) = self.params[pi]
+                            .by_ref
+                            .then(|| type_path(&self.params[pi].ty))
+                            .flatten()
+                        {
+                            self.params[pi].whole = true;
+                            let recv = (*m.receiver).clone();
+                            let method = &m.method;
+                            let turbofish = &m.turbofish;
+                            let mut args: Vec<Expr> = vec![recv];
+                            args.extend(m.args.iter().cloned());
+                            let mut call: Expr = syn::parse_quote_spanned!(m.span()=> #path::#method #turbofish(#(#args),*));
+                            self.visit_expr_mut(&mut call);
+                            *e = call;
+                            return;
+                        }
                         self.params[pi].rejected = true;
                         let p = &self.params[pi];
                         self.diag.error(
                             m.method.span(),
                             format!(
-                                "`#[differentiate]` cannot call a method on the differentiated struct `{}`; read its fields (`{0}.w[i]`), or call the function by path (`S::{}({0}, ..)`)",
+                                "`#[differentiate]` cannot call a method on the differentiated struct `{}` taken by value; take it by reference (`&S`) or read its fields (`{0}.w[i]`) (method `{}`)",
                                 p.name, m.method
                             ),
                         );
