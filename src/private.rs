@@ -204,3 +204,17 @@ pub fn clamp_dhi<F: Float>(x: F, hi: F) -> F {
         F::zero()
     }
 }
+
+/// A struct field read as an integer (`p.n as f64`): any primitive integer,
+/// never a float, so a wrong guess does not compile.
+pub trait Integer: Copy {}
+macro_rules! integer {
+    ($($t:ty),*) => {$(impl Integer for $t {})*};
+}
+integer!(usize, isize, u8, u16, u32, u64, u128, i8, i16, i32, i64, i128);
+
+/// `let p__n = integer(p.n);`: the field passed through, checked to be an integer.
+#[inline(always)]
+pub fn integer<T: Integer>(x: T) -> T {
+    x
+}

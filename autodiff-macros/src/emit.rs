@@ -268,6 +268,17 @@ impl<'a> Gen<'a> {
         self.f
             .params
             .iter()
+            // not a struct (or a field passed through), whose type is not seen
+            .filter(|p| {
+                !matches!(
+                    p.shape,
+                    ParamTy::Struct { .. }
+                        | ParamTy::Field {
+                            kind: FieldKind::Passed,
+                            ..
+                        }
+                )
+            })
             .filter_map(|p| p.var)
             .filter(|v| self.f.vars[*v].wrt && self.f.vars[*v].buf == Some(BufRepr::SliceParam))
             .map(|v| {

@@ -244,6 +244,44 @@ pub enum ParamTy {
     Array { len: TokenStream },
     /// Anything else: passed through, never differentiated.
     Passive,
+    /// A struct (`&S`, `S`, `&self`) named in `wrt(..)`; its shadow has type `ty`
+    /// (the struct without the reference). Its variable is the struct passed whole
+    /// to calls; its fields are [`ParamTy::Field`] parameters.
+    Struct { ty: TokenStream, by_ref: bool },
+    /// A field path `root.access` of a struct parameter, read through a synthetic
+    /// parameter bound at entry (see `lower/structs.rs`); not in the signatures.
+    Field {
+        root: Ident,
+        access: TokenStream,
+        kind: FieldKind,
+        /// The struct is also passed whole (or a field path by reference) to a
+        /// call: the adjoint accumulates this field's shadow in a local and adds
+        /// it in at the end, so no `&mut` borrows of `dp` overlap.
+        deferred: bool,
+    },
+}
+
+/// What a struct parameter's field path is, as its uses tell.
+#[derive(Clone, Debug)]
+pub enum FieldKind {
+    /// A float: `let p__b: F = p.b;`
+    Float,
+    /// A float behind a pointer (`*p.b` of a `Box<F>`): `let p__b__deref: F = *p.b;`
+    DerefFloat,
+    /// A float buffer: `let p__w: &[F] = &p.w[..];`
+    Buf,
+    /// Only passed by reference to calls (`g(&p.l1)`): `let p__l1 = &p.l1;`
+    Passed,
+    /// An integer of this type (no shadow): `let p__n: usize = p.n;`; of any
+    /// integer type when empty (a cast operand):
+    /// `let p__n = ::autodiff::__private::integer(p.n);`
+    Int(TokenStream),
+}
+
+impl PartialEq for FieldKind {
+    fn eq(&self, o: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(o)
+    }
 }
 
 #[derive(Clone, Debug)]

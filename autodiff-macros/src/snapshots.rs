@@ -338,3 +338,43 @@ fn views_beside_their_base_use_offsets() {
         },
     );
 }
+
+/// A struct parameter (issue 11): each field path is a typed binding at entry,
+/// the field shadows are borrowed from `dp`, the gradient is `zero_like(p)`.
+#[test]
+fn struct_parameter_binds_its_fields() {
+    check(
+        "struct_param",
+        quote!(wrt(p)),
+        quote! {
+            fn loss(p: &Linear, x: &[f64], y: f64) -> f64 {
+                let mut s = p.b;
+                for i in 0..p.w.len() {
+                    s += p.w[i] * x[i];
+                }
+                (s - y) * (s - y)
+            }
+        },
+    );
+}
+
+/// `wrt(self)` with the receiver also passed whole to a call: the field
+/// shadows accumulate in locals added into `dself` at the end, so no `&mut`
+/// borrows of `dself` overlap.
+#[test]
+fn receiver_passed_whole_defers_its_field_shadows() {
+    check(
+        "struct_self_call",
+        quote!(wrt(self)),
+        quote! {
+            fn sse(&self, xs: &[f64], ys: &[f64]) -> f64 {
+                let mut s = 0.0;
+                for i in 0..xs.len() {
+                    let r = self.predict(xs[i]) - ys[i];
+                    s += r * r;
+                }
+                s + 0.1 * self.shift * self.shift
+            }
+        },
+    );
+}

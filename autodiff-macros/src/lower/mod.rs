@@ -16,6 +16,7 @@ mod kinds;
 mod loops;
 mod scope;
 mod stmt;
+mod structs;
 mod tuple;
 mod types;
 pub(crate) use types::pretty;
@@ -92,6 +93,8 @@ pub struct Lowerer<'d> {
     /// Names assigned anywhere in the body (`x = ..`, `x += ..`, `&mut x`): a float
     /// parameter left out of `wrt` that is assigned may still carry a derivative.
     assigned_names: Vec<String>,
+    /// Struct parameters named in `wrt(..)` (`lower/structs.rs`).
+    structs: Vec<structs::StructParam>,
 }
 
 /// Lowers a function; `None` when it cannot be lowered at all (errors are in `diag`).
@@ -102,7 +105,10 @@ pub fn lower_fn(
     diag: &mut Diag,
 ) -> Option<Func> {
     let float = float_of_return(sig, diag)?;
+    let (structs, rewritten) = structs::rewrite(sig, block, config, diag);
+    let block = rewritten.as_ref().unwrap_or(block);
     let mut lw = Lowerer::new(diag, float, block);
+    lw.structs = structs;
     lw.check_signature(sig);
     let params = lw.lower_params(sig, config);
     // Reserve the names users see first, so that generated names never clash with them.
@@ -182,6 +188,7 @@ impl<'d> Lowerer<'d> {
             view_size: None,
             chain_slice: None,
             assigned_names: assigned_names(block),
+            structs: Vec::new(),
         }
     }
 }

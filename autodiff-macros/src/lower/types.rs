@@ -199,9 +199,35 @@ impl Lowerer<'_> {
         let mut params = Vec::new();
         let mut rejected = false;
         let mut wrt_found = vec![false; config.wrt.as_ref().map_or(0, |w| w.len())];
+        let mut fields = Vec::new();
         for arg in &sig.inputs {
             let p = match arg {
-                FnArg::Receiver(r) => self.lower_receiver(r),
+                FnArg::Receiver(r) => {
+                    let listed = config
+                        .wrt
+                        .as_ref()
+                        .and_then(|w| w.iter().position(|n| n == "self"));
+                    if let Some(i) = listed {
+                        wrt_found[i] = true;
+                    }
+                    match self.structs.iter().position(|s| s.name == "self") {
+                        Some(si) => {
+                            self.lower_struct_param(si, r.span(), r.to_token_stream(), &mut fields)
+                        }
+                        None => {
+                            if let Some(i) = listed {
+                                let name = config.wrt.as_ref().map(|w| w[i].clone());
+                                if let Some(name) = name {
+                                    self.diag.error(
+                                        name.span(),
+                                        "`wrt(self)` needs a `&self` or `self` receiver",
+                                    );
+                                }
+                            }
+                            self.lower_receiver(r)
+                        }
+                    }
+                }
                 FnArg::Typed(pt) => match &*pt.pat {
                     Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
                         let listed = config
@@ -210,6 +236,16 @@ impl Lowerer<'_> {
                             .and_then(|w| w.iter().position(|n| *n == pi.ident));
                         if let Some(i) = listed {
                             wrt_found[i] = true;
+                        }
+                        if let Some(si) = self.structs.iter().position(|s| pi.ident == s.name) {
+                            let p = self.lower_struct_param(
+                                si,
+                                pi.ident.span(),
+                                typed_decl(pt),
+                                &mut fields,
+                            );
+                            params.push(p);
+                            continue;
                         }
                         let wrt = config.wrt.is_none() || listed.is_some();
                         let (p, bad) = self.lower_typed_param(pt, &pi.ident, wrt, listed, config);
@@ -221,6 +257,7 @@ impl Lowerer<'_> {
             };
             params.push(p);
         }
+        params.extend(fields);
         self.check_wrt_names(sig, config, &wrt_found);
         let any_active = params
             .iter()
@@ -236,6 +273,76 @@ impl Lowerer<'_> {
             );
         }
         params
+    }
+
+    /// A struct parameter named in `wrt(..)` (`lower/structs.rs`): the struct as a
+    /// whole (a buffer-like variable whose shadow is `dp`, passed to calls) and one
+    /// synthetic parameter per field path the body reads, pushed to `fields`.
+    fn lower_struct_param(
+        &mut self,
+        si: usize,
+        span: proc_macro2::Span,
+        decl: TokenStream,
+        fields: &mut Vec<Param>,
+    ) -> Param {
+        let name = self.structs[si].name.clone();
+        let ident = Ident::new(&name, span);
+        let rejected = self.structs[si].rejected;
+        let (kind, buf) = if rejected {
+            (Kind::Passive, None)
+        } else {
+            (Kind::Buf, Some(BufRepr::SliceParam))
+        };
+        let id = self.new_var(&name, kind, span, buf);
+        self.vars[id].ident = ident.clone();
+        self.vars[id].is_param = true;
+        self.vars[id].wrt = !rejected;
+        self.bind(&name, id);
+        let deferred = self.structs[si].whole
+            || self.structs[si]
+                .fields
+                .iter()
+                .any(|f| f.kind == FieldKind::Passed);
+        let uses: Vec<(Ident, TokenStream, FieldKind)> = self.structs[si]
+            .fields
+            .iter()
+            .map(|f| (f.ident.clone(), f.access.clone(), f.kind.clone()))
+            .collect();
+        for (fid, access, kind) in uses {
+            let (k, buf) = match kind {
+                FieldKind::Float | FieldKind::DerefFloat => (Kind::Float, None),
+                FieldKind::Buf | FieldKind::Passed => (Kind::Buf, Some(BufRepr::SliceParam)),
+                FieldKind::Int(_) => (Kind::Passive, None),
+            };
+            let v = self.new_var(&fid.to_string(), k, fid.span(), buf);
+            self.vars[v].ident = fid.clone();
+            self.vars[v].is_param = true;
+            self.vars[v].wrt = k != Kind::Passive;
+            self.bind(&fid.to_string(), v);
+            fields.push(Param {
+                var: Some(v),
+                ident: fid,
+                decl: TokenStream::new(),
+                ty: TokenStream::new(),
+                shape: ParamTy::Field {
+                    root: ident.clone(),
+                    access,
+                    kind,
+                    deferred,
+                },
+            });
+        }
+        let s = &self.structs[si];
+        Param {
+            var: Some(id),
+            ident,
+            decl,
+            ty: s.ty.clone(),
+            shape: ParamTy::Struct {
+                ty: s.ty.clone(),
+                by_ref: s.by_ref,
+            },
+        }
     }
 
     /// `self`, `&self` (passive).
@@ -322,7 +429,7 @@ impl Lowerer<'_> {
                     self.diag.error(
                         name.span(),
                         format!(
-                            "`wrt` names `{name}`, which is not a float parameter; only `{f}`, `&[{f}]` and `[{f}; N]` parameters can be differentiated",
+                            "`wrt` names `{name}`, which is not a float parameter; only `{f}`, `&[{f}]`, `[{f}; N]` and struct (`&S`, `S`) parameters can be differentiated",
                             f = self.float_ty_tokens()
                         ),
                     );
