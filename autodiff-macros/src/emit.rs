@@ -73,7 +73,7 @@ impl<'a> Gen<'a> {
     /// parameter that an assignment makes active has a local one).
     pub fn tangent_ident(&self, v: VarId) -> Ident {
         let var = &self.f.vars[v];
-        if var.is_param && var.wrt {
+        if var.is_param && (var.wrt || var.buf.is_some_and(BufRepr::is_out)) {
             format_ident!("d{}", var.ident)
         } else {
             format_ident!("__d_{}", var.ident.to_string().trim_start_matches('_'))
@@ -269,7 +269,11 @@ impl<'a> Gen<'a> {
             .params
             .iter()
             .filter_map(|p| p.var)
-            .filter(|v| self.f.vars[*v].wrt && self.f.vars[*v].buf == Some(BufRepr::SliceParam))
+            .filter(|v| {
+                let var = &self.f.vars[*v];
+                (var.wrt && var.buf == Some(BufRepr::SliceParam))
+                    || var.buf == Some(BufRepr::OutSlice)
+            })
             .map(|v| {
                 let x = self.ident(v);
                 let d = self.tangent_ident(v);
@@ -357,6 +361,45 @@ impl<'a> Gen<'a> {
             }
             Some(BufRepr::ArrayRefParam) => quote!(::autodiff::__private::zeros_like_array(#b)),
             _ => quote!(::autodiff::__private::zeros_like(&#b[..])),
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// `for e in dout.iter_mut() { *e = 0 }` for each out-parameter's shadow: the
+    /// tangent of an out-parameter's entry value is zero (`_fwd`), and its cotangent
+    /// is consumed (`_adjoint`).
+    pub fn zero_out_shadows(&self) -> Vec<TokenStream> {
+        let z = self.zero();
+        (self.f.out.params.iter())
+            .map(|v| {
+                let d = self.tangent_ident(*v);
+                quote!(for __e in #d.iter_mut() { *__e = #z; })
+            })
+            .collect()
+    }
+
+    /// The elements `v[0], v[1], ..` of a tuple output held in the local buffer `v`.
+    pub fn tuple_of(&self, v: &TokenStream, n: usize) -> TokenStream {
+        let elems = (0..n).map(|i| {
+            let i = proc_macro2::Literal::usize_unsuffixed(i);
+            quote!(#v[#i])
+        });
+        quote!((#(#elems,)*))
+    }
+
+    /// The returned value and its tangent (or cotangent) types, by the return shape:
+    /// `F`, `[F; M]`, `(F, ..)`, `()`.
+    pub fn ret_ty(&self) -> TokenStream {
+        let f = self.fty();
+        match &self.f.out.ret {
+            RetShape::Float => f,
+            RetShape::Array { len } => quote!([#f; #len]),
+            RetShape::Tuple(n) => {
+                let fs = (0..*n).map(|_| f.clone());
+                quote!((#(#fs,)*))
+            }
+            RetShape::Unit => quote!(()),
         }
     }
 }

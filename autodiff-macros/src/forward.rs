@@ -32,18 +32,34 @@ impl Gen<'_> {
             .collect();
         let body = self.gen_tangent_block(&self.f.body);
         let ret = self.ident(self.f.ret);
-        let dret = if self.a.active[self.f.ret] {
-            let t = self.tangent_ident(self.f.ret);
-            quote!(#t)
-        } else {
-            self.zero()
+        let active = self.a.active[self.f.ret];
+        let t = self.tangent_ident(self.f.ret);
+        let z = self.zero();
+        let value = match &self.f.out.ret {
+            RetShape::Float if active => quote!((#ret, #t)),
+            RetShape::Float => quote!((#ret, #z)),
+            RetShape::Array { .. } if active => quote!((#ret, #t)),
+            RetShape::Array { len } => quote!((#ret, [#z; #len])),
+            RetShape::Tuple(n) => {
+                let v = self.tuple_of(&quote!(#ret), *n);
+                let dv = if active {
+                    self.tuple_of(&quote!(#t), *n)
+                } else {
+                    let zs = (0..*n).map(|_| z.clone());
+                    quote!((#(#zs,)*))
+                };
+                quote!((#v, #dv))
+            }
+            RetShape::Unit => quote!(()),
         };
         let checks = self.shadow_length_checks();
+        let zero_outs = self.zero_out_shadows();
         quote! {
             #(#checks)*
+            #(#zero_outs)*
             #(#rebind)*
             #(#body)*
-            (#ret, #dret)
+            #value
         }
     }
 

@@ -12,6 +12,7 @@ mod emit;
 mod expand;
 mod forward;
 mod ir;
+mod jacobian;
 mod lower;
 mod reverse;
 mod rules;

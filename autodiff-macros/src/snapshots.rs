@@ -338,3 +338,31 @@ fn views_beside_their_base_use_offsets() {
         },
     );
 }
+
+#[test]
+fn vector_output_array() {
+    check(
+        "vector_polar",
+        quote!(),
+        quote! {
+            fn polar(r: f64, t: f64) -> [f64; 2] {
+                [r * t.cos(), r * t.sin()]
+            }
+        },
+    );
+}
+
+#[test]
+fn vector_output_out_parameter() {
+    check(
+        "vector_residuals",
+        quote!(wrt(p)),
+        quote! {
+            fn residuals(p: &[f64], t: &[f64], y: &[f64], out: &mut [f64]) {
+                for i in 0..t.len() {
+                    out[i] = p[0] * (-p[1] * t[i]).exp() - y[i];
+                }
+            }
+        },
+    );
+}

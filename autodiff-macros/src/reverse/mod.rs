@@ -152,11 +152,11 @@ impl Rev<'_> {
         let g = self.g;
         let ret = g.ident(g.f.ret);
         let mut decls = self.top_adjoint_decls();
-        let mut seed = if g.a.active[g.f.ret] {
-            let b = g.adjoint_ident(g.f.ret);
-            g.accumulate(&quote!(#b), false, &quote!(dret))
-        } else {
-            quote!()
+        let mut seed = self.seed();
+        let value = match &g.f.out.ret {
+            RetShape::Float | RetShape::Array { .. } => quote!(#ret),
+            RetShape::Tuple(n) => g.tuple_of(&quote!(#ret), *n),
+            RetShape::Unit => quote!(()),
         };
         // With a fused loop, the adjoints are declared and seeded right before it.
         let mut pre = Vec::new();
@@ -165,19 +165,43 @@ impl Rev<'_> {
             pre.push(std::mem::take(&mut seed));
         }
         let Part { fwd, rev } = self.gen_block(&g.f.body, &pre);
-        let finish = self.param_adjoints();
+        let mut finish = self.param_adjoints();
+        finish.extend(g.zero_out_shadows());
         let tapes = self.tape_decls();
         let checks = g.shadow_length_checks();
         quote! {
             #(#checks)*
             #(#tapes)*
             #(#fwd)*
-            let __value = #ret;
+            let __value = #value;
             #(#decls)*
             #seed
             #(#rev)*
             #(#finish)*
             __value
+        }
+    }
+
+    /// `r̄ += dret` for the returned value (elementwise for an array or tuple).
+    fn seed(&self) -> TokenStream {
+        let g = self.g;
+        if !g.a.active[g.f.ret] {
+            return quote!();
+        }
+        let b = g.adjoint_ident(g.f.ret);
+        match &g.f.out.ret {
+            RetShape::Float => g.accumulate(&quote!(#b), false, &quote!(dret)),
+            RetShape::Array { len } => {
+                let acc = g.accumulate(&quote!(#b[__k]), false, &quote!(dret[__k]));
+                quote!(for __k in 0..#len { #acc })
+            }
+            RetShape::Tuple(n) => (0..*n)
+                .map(|i| {
+                    let i = proc_macro2::Literal::usize_unsuffixed(i);
+                    g.accumulate(&quote!(#b[#i]), false, &quote!(dret.#i))
+                })
+                .collect(),
+            RetShape::Unit => quote!(),
         }
     }
 
