@@ -113,8 +113,8 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
     let __jac_m: usize = 2;
     let mut __jac = ::std::vec![0.0; __jac_m * __jac_n];
     let mut __jac_value: [f64; 2] = [0.0; 2];
-    let mut __jac_r: f64 = 0.0;
-    let mut __jac_t: f64 = 0.0;
+    let mut __jac_buf_r: f64 = 0.0;
+    let mut __jac_buf_t: f64 = 0.0;
     if __jac_n <= __jac_m {
         for __jac_col in 0..__jac_n.max(1) {
             let mut __jac_at: usize = 0;
@@ -122,7 +122,7 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
             __jac_at += 1usize;
             let dt: f64 = if __jac_col == __jac_at { 1.0 } else { 0.0 };
             __jac_at += 1usize;
-            let __jac_r = {
+            let __jac_res = {
                 let mut __ad_out_1: [f64; 2] = [0.0; 2];
                 let mut __d_ad_out_1: [f64; 2] = [0.0; 2];
                 let __t_1 = f64::cos(t);
@@ -142,7 +142,7 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
             if __jac_col < __jac_n {
                 let mut __jac_row: usize = 0;
                 for __jac_k in 0..2 {
-                    __jac[(__jac_row + __jac_k) * __jac_n + __jac_col] = __jac_r
+                    __jac[(__jac_row + __jac_k) * __jac_n + __jac_col] = __jac_res
                         .1[__jac_k];
                 }
                 __jac_row += 2;
@@ -150,7 +150,7 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
                 __jac_at += 1usize;
                 __jac_at += 1usize;
             }
-            __jac_value = __jac_r.0;
+            __jac_value = __jac_res.0;
         }
     } else {
         for __jac_row in 0..__jac_m.max(1) {
@@ -159,9 +159,9 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
                 dret[__jac_row] = 1.0;
             }
             let mut __jac_at: usize = 2;
-            let dr = &mut __jac_r;
-            let dt = &mut __jac_t;
-            let __jac_r = {
+            let dr = &mut __jac_buf_r;
+            let dt = &mut __jac_buf_t;
+            let __jac_res = {
                 let mut __ad_out_1 = [0.0; 2];
                 let __t_1 = f64::cos(t);
                 let __t_2 = r * __t_1;
@@ -204,14 +204,14 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
             };
             if __jac_row < __jac_m {
                 let mut __jac_at: usize = 0;
-                __jac[__jac_row * __jac_n + __jac_at] = __jac_r;
-                __jac_r = 0.0;
+                __jac[__jac_row * __jac_n + __jac_at] = __jac_buf_r;
+                __jac_buf_r = 0.0;
                 __jac_at += 1;
-                __jac[__jac_row * __jac_n + __jac_at] = __jac_t;
-                __jac_t = 0.0;
+                __jac[__jac_row * __jac_n + __jac_at] = __jac_buf_t;
+                __jac_buf_t = 0.0;
                 __jac_at += 1;
             }
-            __jac_value = __jac_r;
+            __jac_value = __jac_res;
         }
     }
     (__jac_value, __jac)

@@ -137,20 +137,20 @@ fn residuals_jacobian(
     let __jac_m: usize = 0usize + out.len();
     let mut __jac = ::std::vec![0.0; __jac_m * __jac_n];
     let __jac_entry_out = out.to_vec();
-    let mut __jac_p = ::std::vec![0.0; p.len()];
-    let mut __jac_out = ::std::vec![0.0; out.len()];
+    let mut __jac_buf_p = ::std::vec![0.0; p.len()];
+    let mut __jac_buf_out = ::std::vec![0.0; out.len()];
     if __jac_n <= __jac_m {
         for __jac_col in 0..__jac_n.max(1) {
             out.copy_from_slice(&__jac_entry_out);
             let mut __jac_at: usize = 0;
             let __jac_hit = __jac_col >= __jac_at && __jac_col < __jac_at + p.len();
             if __jac_hit {
-                __jac_p[__jac_col - __jac_at] = 1.0;
+                __jac_buf_p[__jac_col - __jac_at] = 1.0;
             }
-            let dp = &__jac_p[..];
+            let dp = &__jac_buf_p[..];
             __jac_at += p.len();
-            let dout = &mut __jac_out[..];
-            let __jac_r = {
+            let dout = &mut __jac_buf_out[..];
+            let __jac_res = {
                 ::core::assert_eq!(
                     dp.len(), p.len(), "the shadow `dp` must have the length of `p`"
                 );
@@ -179,13 +179,13 @@ fn residuals_jacobian(
             };
             if __jac_col < __jac_n {
                 let mut __jac_row: usize = 0;
-                for __jac_t in __jac_out.iter() {
+                for __jac_t in __jac_buf_out.iter() {
                     __jac[__jac_row * __jac_n + __jac_col] = *__jac_t;
                     __jac_row += 1;
                 }
                 let mut __jac_at: usize = 0;
                 if __jac_col >= __jac_at && __jac_col < __jac_at + p.len() {
-                    __jac_p[__jac_col - __jac_at] = 0.0;
+                    __jac_buf_p[__jac_col - __jac_at] = 0.0;
                 }
                 __jac_at += p.len();
             }
@@ -195,12 +195,12 @@ fn residuals_jacobian(
             out.copy_from_slice(&__jac_entry_out);
             let mut __jac_at: usize = 0usize;
             if __jac_row >= __jac_at && __jac_row < __jac_at + out.len() {
-                __jac_out[__jac_row - __jac_at] = 1.0;
+                __jac_buf_out[__jac_row - __jac_at] = 1.0;
             }
             __jac_at += out.len();
-            let dp = &mut __jac_p[..];
-            let dout = &mut __jac_out[..];
-            let __jac_r = {
+            let dp = &mut __jac_buf_p[..];
+            let dout = &mut __jac_buf_out[..];
+            let __jac_res = {
                 ::core::assert_eq!(
                     dp.len(), p.len(), "the shadow `dp` must have the length of `p`"
                 );
@@ -246,7 +246,7 @@ fn residuals_jacobian(
             };
             if __jac_row < __jac_m {
                 let mut __jac_at: usize = 0;
-                for __jac_g in __jac_p.iter_mut() {
+                for __jac_g in __jac_buf_p.iter_mut() {
                     __jac[__jac_row * __jac_n + __jac_at] = *__jac_g;
                     *__jac_g = 0.0;
                     __jac_at += 1;

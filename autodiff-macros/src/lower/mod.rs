@@ -127,9 +127,6 @@ pub fn lower_fn(
         stmts: Vec::new(),
         ids: Vec::new(),
     };
-    for p in &params {
-        lw.used_names.insert(format!("d{}", p.ident), 1);
-    }
     let out_buf = match &ret_shape {
         RetShape::Array { .. } | RetShape::Tuple(_) => {
             Some(lw.declare_output_buffer(&ret_shape, &mut body))
@@ -140,6 +137,9 @@ pub fn lower_fn(
     };
     if contains_return(block) {
         lw.declare_early_return(&mut body, out_buf);
+    }
+    for p in &params {
+        lw.used_names.insert(format!("d{}", p.ident), 1);
     }
     let ret = match out_buf {
         Some(ret) => {
@@ -227,7 +227,6 @@ impl Lowerer<'_> {
             self.early_ret = Some((ret, flag));
             return;
         }
-        let flag = self.new_var("__returned", Kind::Passive, Span::call_site(), None);
         let zero = self.zero_tokens();
         body.stmts.push(Stmt::Let {
             var: ret,
