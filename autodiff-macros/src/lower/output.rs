@@ -73,11 +73,11 @@ impl Writer<'_> {
             }
             (Expr::Repeat(r), RetShape::Array { len }) => {
                 let x = &r.expr;
-                let (v, k) = (format_ident!("__ad_v"), format_ident!("__ad_k"));
+                let (v, k) = (format_ident!("ad_out_v"), format_ident!("ad_out_k"));
                 stmt(quote_spanned!(span=> let #v = #x; for #k in 0..#len { #out[#k] = #v; }))
             }
             (Expr::Path(p), RetShape::Array { len }) => {
-                let k = format_ident!("__ad_k");
+                let k = format_ident!("ad_out_k");
                 stmt(quote_spanned!(span=> for #k in 0..#len { #out[#k] = #p[#k]; }))
             }
             (Expr::Tuple(t), RetShape::Tuple(_)) => {
@@ -89,7 +89,7 @@ impl Writer<'_> {
             }
             (Expr::Path(_) | Expr::MethodCall(_), RetShape::Tuple(n)) => {
                 // `p` a tuple variable, `x.sin_cos()`: taken apart by a `let`.
-                let names: Vec<syn::Ident> = (0..*n).map(|i| format_ident!("__ad_e{}", i)).collect();
+                let names: Vec<syn::Ident> = (0..*n).map(|i| format_ident!("ad_out_e{}", i)).collect();
                 let stores = names.iter().enumerate().map(|(i, x)| {
                     let i = proc_macro2::Literal::usize_unsuffixed(i);
                     quote_spanned!(span=> #out[#i] = #x;)

@@ -165,6 +165,7 @@ impl Rev<'_> {
             pre.push(std::mem::take(&mut seed));
         }
         let Part { fwd, rev } = self.gen_block(&g.f.body, &pre);
+        let (keep, put_back) = self.keep_out_params();
         let mut finish = self.param_adjoints();
         finish.extend(g.zero_out_shadows());
         let tapes = self.tape_decls();
@@ -174,12 +175,46 @@ impl Rev<'_> {
             #(#tapes)*
             #(#fwd)*
             let __value = #value;
+            #(#keep)*
             #(#decls)*
             #seed
             #(#rev)*
+            #(#put_back)*
             #(#finish)*
             __value
         }
+    }
+
+    /// The reverse sweep restores the values that out-parameter stores overwrote
+    /// (it reads them): the results are kept after the forward sweep and written
+    /// back after the reverse sweep.
+    fn keep_out_params(&self) -> (Vec<TokenStream>, Vec<TokenStream>) {
+        let g = self.g;
+        let mut restored = Vec::new();
+        g.f.body.walk(&mut |id, s| {
+            if let Stmt::Store { buf, .. } = s {
+                let save = self.plan.stmt(id).save;
+                if g.f.out.params.contains(buf) && !matches!(save, plan::Save::No | plan::Save::Undo) {
+                    restored.push(*buf);
+                }
+            }
+        });
+        let (mut keep, mut put_back) = (Vec::new(), Vec::new());
+        for v in &g.f.out.params {
+            if !restored.contains(v) {
+                continue;
+            }
+            let x = g.ident(*v);
+            let k = format_ident!("__kept_{}", x);
+            if g.f.vars[*v].buf == Some(BufRepr::OutArray) {
+                keep.push(quote!(let #k = *#x;));
+                put_back.push(quote!(*#x = #k;));
+            } else {
+                keep.push(quote!(let #k = #x.to_vec();));
+                put_back.push(quote!(#x.copy_from_slice(&#k);));
+            }
+        }
+        (keep, put_back)
     }
 
     /// `r̄ += dret` for the returned value (elementwise for an array or tuple).
