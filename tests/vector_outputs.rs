@@ -794,3 +794,167 @@ fn ba1_block_matches_adbench() {
         assert_close(dc[k], block[15 + k], 1e-14, "row 1 by _adjoint");
     }
 }
+
+// ---- more forms ----
+
+/// A loop the reverse sweep may fuse, followed by a nonlinear combination.
+#[differentiate]
+fn softmax_stats(x: &[f64]) -> [f64; 2] {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i].exp();
+    }
+    [s.ln(), s * s]
+}
+
+/// Only out-parameters, an early `return;`, an out-parameter read through a view
+/// passed to a call, and `iter_mut` with `zip`.
+#[differentiate]
+fn sum_view(v: &[f64]) -> f64 {
+    v[0] * v[1]
+}
+
+#[differentiate]
+fn out_forms(x: &[f64], out: &mut [f64]) {
+    out[0] = x[0] * x[1];
+    out[1] = x[1].exp();
+    if x[0] > 5.0 {
+        out[2] = 0.0;
+        return;
+    }
+    let head = &out[0..2];
+    out[2] = sum_view(head);
+    for (o, xi) in out.iter_mut().zip(x.iter()) {
+        *o += xi * xi;
+    }
+}
+
+/// An array parameter returned as it is, and a constant element in a tuple.
+#[differentiate]
+fn pass_array(a: [f64; 3]) -> [f64; 3] {
+    a
+}
+
+#[differentiate]
+fn const_elem(k: f64) -> (f64, f64) {
+    (k * k, 1.0)
+}
+
+#[test]
+fn fused_loop_output() {
+    let case = Case {
+        name: "softmax_stats",
+        f: &|x| softmax_stats(x).to_vec(),
+        fwd: &|x, v| {
+            let (y, t) = softmax_stats_fwd(x, v);
+            (y.to_vec(), t.to_vec())
+        },
+        rev: &|x, yb, xb| softmax_stats_adjoint(x, xb, [yb[0], yb[1]]).to_vec(),
+        jac: &|x| {
+            let (y, j) = softmax_stats_jacobian(x);
+            (y.to_vec(), j)
+        },
+    };
+    check(&case, &[0.1, -0.4, 0.8, 0.3], &mut Rng::new(9));
+}
+
+#[test]
+fn out_param_view_call_iter_mut_early_return() {
+    let case = Case {
+        name: "out_forms",
+        f: &|x| {
+            let mut out = vec![0.0; 3];
+            out_forms(x, &mut out);
+            out
+        },
+        fwd: &|x, v| {
+            let (mut out, mut dout) = (vec![0.0; 3], vec![0.0; 3]);
+            out_forms_fwd(x, v, &mut out, &mut dout);
+            (out, dout)
+        },
+        rev: &|x, yb, xb| {
+            let mut out = vec![0.0; 3];
+            let mut dout = yb.to_vec();
+            out_forms_adjoint(x, xb, &mut out, &mut dout);
+            assert!(dout.iter().all(|d| *d == 0.0));
+            out
+        },
+        jac: &|x| {
+            let mut out = vec![0.0; 3];
+            let j = out_forms_jacobian(x, &mut out);
+            (out, j)
+        },
+    };
+    let mut rng = Rng::new(10);
+    check(&case, &[0.5, 1.5], &mut rng);
+    check(&case, &[6.0, 0.5], &mut rng);
+}
+
+#[test]
+fn arrays_passed_through_and_constants() {
+    let (y, t) = pass_array_fwd([1.0, 2.0, 3.0], [0.5, -1.0, 2.0]);
+    assert_eq!((y, t), ([1.0, 2.0, 3.0], [0.5, -1.0, 2.0]));
+    let mut da = [1.0; 3];
+    let y = pass_array_adjoint([1.0, 2.0, 3.0], &mut da, [2.0, 3.0, 4.0]);
+    assert_eq!((y, da), ([1.0, 2.0, 3.0], [3.0, 4.0, 5.0]));
+    let (_, j) = pass_array_jacobian([1.0, 2.0, 3.0]);
+    assert_eq!(j, vec![1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);
+    let (y, j) = const_elem_jacobian(3.0);
+    assert_eq!((y, j), ((9.0, 1.0), vec![6.0, 0.0]));
+    let ((y, t), _) = (const_elem_fwd(3.0, 1.0), ());
+    assert_eq!((y, t), ((9.0, 1.0), (6.0, 0.0)));
+}
+
+#[differentiate]
+fn scale_into<T: autodiff::Float>(x: &[T], a: T, out: &mut [T]) -> T {
+    let mut s = T::zero();
+    for i in 0..x.len() {
+        out[i] = x[i] * a;
+        s = s + out[i] * out[i];
+    }
+    s
+}
+
+#[test]
+fn generic_out_parameter() {
+    let x = [1.0f32, 2.0, -0.5];
+    let mut out = [0.0f32; 3];
+    let (s, j) = scale_into_jacobian(&x, 2.0f32, &mut out);
+    assert_eq!(out, [2.0, 4.0, -1.0]);
+    assert_eq!(s, 21.0);
+    // 4 outputs × 4 inputs, row 0 is ∂s: 2·out[i]·a, and Σ 2·out[i]·x[i]
+    assert_eq!(&j[0..4], &[8.0, 16.0, -4.0, 21.0]);
+    assert_eq!(&j[4..8], &[2.0, 0.0, 0.0, 1.0]);
+    let mut dx = [0.0f32; 3];
+    let mut da = 0.0f32;
+    let mut dout = [1.0f32, 0.0, 0.0];
+    let s2 = scale_into_adjoint(&x, &mut dx, 2.0, &mut da, &mut out, &mut dout, 0.0);
+    assert_eq!((s2, dx, da, dout), (21.0, [2.0, 0.0, 0.0], 1.0, [0.0; 3]));
+}
+
+mod readme {
+    use autodiff::differentiate;
+
+    // The README's example, as written there.
+    #[differentiate(wrt(p))]
+    fn residuals(p: &[f64], t: &[f64], y: &[f64], out: &mut [f64]) {
+        for i in 0..t.len() {
+            out[i] = p[0] * (-p[1] * t[i]).exp() - y[i];
+        }
+    }
+
+    #[test]
+    fn readme_example() {
+        let (t, y) = ([0.0, 1.0, 2.0], [2.0, 1.2, 0.8]);
+        let mut out = [0.0; 3];
+        let jac = residuals_jacobian(&[2.0, 0.5], &t, &y, &mut out);
+        let mut dp = [0.0; 2];
+        let mut dout = [1.0, 0.0, 0.0];
+        residuals_adjoint(&[2.0, 0.5], &mut dp, &t, &y, &mut out, &mut dout);
+        assert_eq!(out[0], 0.0);
+        assert_eq!(&jac[0..2], &[1.0, 0.0]);
+        assert_eq!(dp, [1.0, 0.0]);
+        assert_eq!(dout, [0.0; 3]);
+        assert!((jac[3] - (-2.0 * (-0.5f64).exp())).abs() < 1e-15);
+    }
+}
