@@ -32,7 +32,10 @@ enum SlotShape {
     /// `&[F]`: a `Vec<F>` local passed as `&v[..]` / `&mut v[..]`.
     Slice,
     /// `[F; N]` (`by_ref: false`) or `&[F; N]`.
-    Array { len: TokenStream, by_ref: bool },
+    Array {
+        len: TokenStream,
+        by_ref: bool,
+    },
 }
 
 pub fn emit_jacobian(

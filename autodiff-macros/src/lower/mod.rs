@@ -220,7 +220,8 @@ impl Lowerer<'_> {
     /// (only the flag when the value goes elsewhere: `output`).
     fn declare_early_return(&mut self, body: &mut Block, output: Option<VarId>) {
         let flag_only = output.is_some();
-        let ret = output.unwrap_or_else(|| self.new_var("__ret", Kind::Float, Span::call_site(), None));
+        let ret =
+            output.unwrap_or_else(|| self.new_var("__ret", Kind::Float, Span::call_site(), None));
         let flag = self.new_var("__returned", Kind::Passive, Span::call_site(), None);
         if flag_only {
             body.stmts.push(Stmt::new_flag(flag));

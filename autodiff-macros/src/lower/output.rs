@@ -63,7 +63,8 @@ impl Writer<'_> {
             (Expr::Paren(p), _) => self.writes(&p.expr),
             (Expr::Group(g), _) => self.writes(&g.expr),
             // Diverging: nothing is returned here.
-            (Expr::Return(_) | Expr::Macro(_), _) => vec![SynStmt::Expr(e.clone(), None)],
+            (Expr::Return(_), _) => vec![SynStmt::Expr(e.clone(), None)],
+            (Expr::Macro(m), _) if diverges(&m.mac) => vec![SynStmt::Expr(e.clone(), None)],
             (Expr::Array(a), RetShape::Array { .. }) => {
                 let stores = a.elems.iter().enumerate().map(|(i, x)| {
                     let i = proc_macro2::Literal::usize_unsuffixed(i);
@@ -89,7 +90,8 @@ impl Writer<'_> {
             }
             (Expr::Path(_) | Expr::MethodCall(_), RetShape::Tuple(n)) => {
                 // `p` a tuple variable, `x.sin_cos()`: taken apart by a `let`.
-                let names: Vec<syn::Ident> = (0..*n).map(|i| format_ident!("ad_out_e{}", i)).collect();
+                let names: Vec<syn::Ident> =
+                    (0..*n).map(|i| format_ident!("ad_out_e{}", i)).collect();
                 let stores = names.iter().enumerate().map(|(i, x)| {
                     let i = proc_macro2::Literal::usize_unsuffixed(i);
                     quote_spanned!(span=> #out[#i] = #x;)
@@ -145,6 +147,16 @@ impl Writer<'_> {
     }
 }
 
+/// `panic!`, `unreachable!`, `todo!`, `unimplemented!`: a macro that returns nothing.
+fn diverges(m: &syn::Macro) -> bool {
+    m.path.segments.last().is_some_and(|s| {
+        matches!(
+            s.ident.to_string().as_str(),
+            "panic" | "unreachable" | "todo" | "unimplemented"
+        )
+    })
+}
+
 impl VisitMut for Writer<'_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
         match e {
@@ -175,7 +187,12 @@ impl Lowerer<'_> {
             RetShape::Tuple(n) => proc_macro2::Literal::usize_unsuffixed(*n).into_token_stream(),
             RetShape::Float | RetShape::Unit => TokenStream::new(),
         };
-        let id = self.new_var(OUT_NAME, Kind::Buf, Span::call_site(), Some(BufRepr::LocalArray));
+        let id = self.new_var(
+            OUT_NAME,
+            Kind::Buf,
+            Span::call_site(),
+            Some(BufRepr::LocalArray),
+        );
         self.bind(OUT_NAME, id);
         body.stmts.push(Stmt::Let {
             var: id,

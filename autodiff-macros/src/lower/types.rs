@@ -13,7 +13,10 @@ use crate::ir::*;
 
 /// The function's float type and the shape of its return value: a float, an array
 /// `[F; M]`, a tuple of floats, or `()` when out-parameters hold the results.
-pub(super) fn float_of_return(sig: &syn::Signature, diag: &mut Diag) -> Option<(FloatTy, RetShape)> {
+pub(super) fn float_of_return(
+    sig: &syn::Signature,
+    diag: &mut Diag,
+) -> Option<(FloatTy, RetShape)> {
     let generics: Vec<String> = sig
         .generics
         .type_params()
@@ -55,9 +58,7 @@ pub(super) fn float_of_return(sig: &syn::Signature, diag: &mut Diag) -> Option<(
                     let floats: Vec<Option<FloatTy>> =
                         t.elems.iter().map(|e| float_ty_of(e, &generics)).collect();
                     if let Some(Some(f)) = floats.first() {
-                        let one = floats
-                            .iter()
-                            .all(|g| g.as_ref().is_some_and(|g| g.same(f)));
+                        let one = floats.iter().all(|g| g.as_ref().is_some_and(|g| g.same(f)));
                         if one {
                             return Some((f.clone(), RetShape::Tuple(floats.len())));
                         }

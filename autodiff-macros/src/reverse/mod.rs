@@ -194,7 +194,9 @@ impl Rev<'_> {
         g.f.body.walk(&mut |id, s| {
             if let Stmt::Store { buf, .. } = s {
                 let save = self.plan.stmt(id).save;
-                if g.f.out.params.contains(buf) && !matches!(save, plan::Save::No | plan::Save::Undo) {
+                if g.f.out.params.contains(buf)
+                    && !matches!(save, plan::Save::No | plan::Save::Undo)
+                {
                     restored.push(*buf);
                 }
             }
