@@ -91,6 +91,8 @@ struct Signatures {
     grad_init: Vec<TokenStream>,
     grad_out: Vec<TokenStream>,
     grad_ty: Vec<TokenStream>,
+    /// The fallback expansion: bodies are `unimplemented!()`.
+    stub: bool,
 }
 
 impl Signatures {
@@ -104,6 +106,7 @@ impl Signatures {
             grad_init: vec![],
             grad_out: vec![],
             grad_ty: vec![],
+            stub: false,
         };
         for p in &ir.params {
             let (decl, ty) = (&p.decl, &p.ty);
@@ -215,7 +218,8 @@ impl Signatures {
             }
         };
         if gen.f.out.is_vector() {
-            let jac = crate::jacobian::emit_jacobian(func, gen, &tangent, &adjoint, &allow);
+            let bodies = (!self.stub).then_some((&tangent, &adjoint));
+            let jac = crate::jacobian::emit_jacobian(func, gen, bodies, &allow);
             return quote!(#items #jac);
         }
         quote! {
@@ -264,7 +268,8 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func) -> TokenStream {
         f: ir,
         a: &analysis,
     };
-    let sigs = Signatures::new(ir, &gen);
+    let mut sigs = Signatures::new(ir, &gen);
+    sigs.stub = true;
     let body = quote!(::core::unimplemented!(
         "`#[differentiate]` reported an error"
     ));

@@ -100,6 +100,8 @@ pub struct RevState {
     uses_tape: Cell<bool>,
     uses_flags: Cell<bool>,
     stacks: RefCell<Vec<VarId>>,
+    /// Floats of blocks outside loops kept in function locals (`Keep::Local`).
+    keeps: RefCell<Vec<VarId>>,
 }
 
 impl RevState {
@@ -108,6 +110,15 @@ impl RevState {
         let k = self.slot.get();
         self.slot.set(k + 1);
         k
+    }
+
+    /// The function local that keeps `v` (`Keep::Local`).
+    fn declare_keep(&self, v: VarId, g: &Gen) -> proc_macro2::Ident {
+        let mut keeps = self.keeps.borrow_mut();
+        if !keeps.contains(&v) {
+            keeps.push(v);
+        }
+        keep_ident(g, v)
     }
 
     /// `v` has a stack of its own.
@@ -278,10 +289,19 @@ impl Rev<'_> {
         if st.uses_flags.get() {
             tapes.push(quote!(let mut __flags: ::std::vec::Vec<bool> = ::std::vec::Vec::new();));
         }
+        let (f, z) = (self.g.fty(), self.g.zero());
+        for v in st.keeps.borrow().iter() {
+            let k = keep_ident(self.g, *v);
+            tapes.push(quote!(let mut #k: #f = #z;));
+        }
         for v in st.stacks.borrow().iter() {
             let s = self.g.stack_ident(*v);
             tapes.push(quote!(let mut #s = ::std::vec::Vec::new();));
         }
         tapes
     }
+}
+
+fn keep_ident(g: &Gen, v: VarId) -> proc_macro2::Ident {
+    format_ident!("__keep_{}", g.ident(v).to_string().trim_start_matches('_'))
 }
