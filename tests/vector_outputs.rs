@@ -354,7 +354,11 @@ fn match_repeat_generic() {
         let (y3, j) = spread_jacobian::<f32, 3>(1.5, mode);
         assert_eq!(y3, spread::<f32, 3>(1.5, mode));
         assert_eq!(j.len(), 3);
-        let want = if mode == 0 { [3.0, 3.0, 3.0] } else { [1.0, 3.0, 6.75] };
+        let want = if mode == 0 {
+            [3.0, 3.0, 3.0]
+        } else {
+            [1.0, 3.0, 6.75]
+        };
         for i in 0..3 {
             assert!((j[i] - want[i]).abs() < 1e-5, "spread_jacobian[{i}]");
         }
