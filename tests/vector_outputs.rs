@@ -1018,3 +1018,56 @@ mod readme {
         assert!((jac[3] - (-2.0 * (-0.5f64).exp())).abs() < 1e-15);
     }
 }
+
+/// More inputs than outputs and a reverse sweep that restores nothing: `_jacobian`
+/// runs the forward sweep once and the reverse sweep once per output row (with a
+/// branch whose values are kept in locals, an out-parameter and a float return).
+#[differentiate]
+fn mix(x: &[f64; 4], out: &mut [f64; 2]) -> f64 {
+    let a = x[0] * x[1];
+    let b: f64;
+    if a > 0.5 {
+        let t = a.sqrt();
+        b = t * x[2];
+    } else {
+        b = a.sin() - x[3];
+    }
+    out[0] = b * x[3];
+    out[1] = (a + b).exp();
+    a * b
+}
+
+#[test]
+fn reverse_sweeps_sharing_one_forward_sweep() {
+    let split = |v: &[f64]| [v[0], v[1], v[2], v[3]];
+    let case = Case {
+        name: "mix",
+        f: &|v| {
+            let mut out = [0.0; 2];
+            let s = mix(&split(v), &mut out);
+            vec![s, out[0], out[1]]
+        },
+        fwd: &|v, dv| {
+            let (mut out, mut dout) = ([0.0; 2], [0.0; 2]);
+            let (s, ds) = mix_fwd(&split(v), &split(dv), &mut out, &mut dout);
+            (vec![s, out[0], out[1]], vec![ds, dout[0], dout[1]])
+        },
+        rev: &|v, yb, vb| {
+            let mut dx = split(vb);
+            let mut out = [0.0; 2];
+            let mut dout = [yb[1], yb[2]];
+            let s = mix_adjoint(&split(v), &mut dx, &mut out, &mut dout, yb[0]);
+            assert_eq!(dout, [0.0; 2]);
+            vb.copy_from_slice(&dx);
+            vec![s, out[0], out[1]]
+        },
+        jac: &|v| {
+            let mut out = [0.0; 2];
+            let (s, j) = mix_jacobian(&split(v), &mut out);
+            (vec![s, out[0], out[1]], j)
+        },
+    };
+    let mut rng = Rng::new(11);
+    check(&case, &[0.9, 0.8, -0.3, 0.4], &mut rng);
+    check(&case, &[0.2, 0.3, 1.3, -0.4], &mut rng);
+}

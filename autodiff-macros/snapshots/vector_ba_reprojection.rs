@@ -924,7 +924,108 @@ fn reproj_jacobian(
             __jac_value = __jac_res.0;
         }
     } else {
-        for __jac_row in 0..__jac_m.max(1) {
+        let mut __keep_theta: f64 = 0.0;
+        let mut __keep_t_10: f64 = 0.0;
+        let mut __keep_t_11: f64 = 0.0;
+        let mut __ad_out_1 = [0.0; 2];
+        let p0 = x[0] - cam[3];
+        let p1 = x[1] - cam[4];
+        let p2 = x[2] - cam[5];
+        let r0 = cam[0];
+        let r1 = cam[1];
+        let r2 = cam[2];
+        let __t_4 = r0 * r0;
+        let __t_5 = r1 * r1;
+        let __t_6 = __t_4 + __t_5;
+        let __t_7 = r2 * r2;
+        let sqtheta = __t_6 + __t_7;
+        let mut q0: f64 = 0.0;
+        let mut q1: f64 = 0.0;
+        let mut q2: f64 = 0.0;
+        if sqtheta != 0.0 {
+            let theta = f64::sqrt(sqtheta);
+            let __t_10 = f64::sin(theta);
+            let __t_11 = f64::cos(theta);
+            let s = __t_10;
+            let c = __t_11;
+            let __t_12 = r0 / theta;
+            let __t_13 = r1 / theta;
+            let __t_14 = r2 / theta;
+            let k0 = __t_12;
+            let k1 = __t_13;
+            let k2 = __t_14;
+            let __t_15 = k0 * p0;
+            let __t_16 = k1 * p1;
+            let __t_17 = __t_15 + __t_16;
+            let __t_18 = k2 * p2;
+            let __t_19 = __t_17 + __t_18;
+            let __t_20 = 1.0 - c;
+            let t = __t_19 * __t_20;
+            let __t_22 = p0 * c;
+            let __t_23 = k1 * p2;
+            let __t_24 = k2 * p1;
+            let __t_25 = __t_23 - __t_24;
+            let __t_26 = __t_25 * s;
+            let __t_27 = __t_22 + __t_26;
+            let __t_28 = k0 * t;
+            q0 = __t_27 + __t_28;
+            let __t_30 = p1 * c;
+            let __t_31 = k2 * p0;
+            let __t_32 = k0 * p2;
+            let __t_33 = __t_31 - __t_32;
+            let __t_34 = __t_33 * s;
+            let __t_35 = __t_30 + __t_34;
+            let __t_36 = k1 * t;
+            q1 = __t_35 + __t_36;
+            let __t_38 = p2 * c;
+            let __t_39 = k0 * p1;
+            let __t_40 = k1 * p0;
+            let __t_41 = __t_39 - __t_40;
+            let __t_42 = __t_41 * s;
+            let __t_43 = __t_38 + __t_42;
+            let __t_44 = k2 * t;
+            q2 = __t_43 + __t_44;
+            __keep_theta = theta;
+            __keep_t_10 = __t_10;
+            __keep_t_11 = __t_11;
+        } else {
+            let __t_46 = r1 * p2;
+            let __t_47 = p0 + __t_46;
+            let __t_48 = r2 * p1;
+            q0 = __t_47 - __t_48;
+            let __t_50 = r2 * p0;
+            let __t_51 = p1 + __t_50;
+            let __t_52 = r0 * p2;
+            q1 = __t_51 - __t_52;
+            let __t_54 = r0 * p1;
+            let __t_55 = p2 + __t_54;
+            let __t_56 = r1 * p0;
+            q2 = __t_55 - __t_56;
+        }
+        let u = q0 / q2;
+        let v = q1 / q2;
+        let __t_60 = u * u;
+        let __t_61 = v * v;
+        let rsq = __t_60 + __t_61;
+        let __t_63 = cam[9] * rsq;
+        let __t_64 = 1.0 + __t_63;
+        let __t_65 = cam[10] * rsq;
+        let __t_66 = __t_65 * rsq;
+        let l = __t_64 + __t_66;
+        let __t_68 = u * l;
+        let __t_69 = __t_68 * cam[6];
+        let __t_70 = __t_69 + cam[7];
+        let __t_71 = __t_70 - feat[0];
+        let __t_72 = w * __t_71;
+        __ad_out_1[0] = __t_72;
+        let __t_73 = v * l;
+        let __t_74 = __t_73 * cam[6];
+        let __t_75 = __t_74 + cam[8];
+        let __t_76 = __t_75 - feat[1];
+        let __t_77 = w * __t_76;
+        __ad_out_1[1] = __t_77;
+        let __value = __ad_out_1;
+        for __jac_row in 0..__jac_m {
             let mut dret: [f64; 2] = [0.0; 2];
             if __jac_row < 2 {
                 dret[__jac_row] = 1.0;
@@ -933,108 +1034,7 @@ fn reproj_jacobian(
             let dcam = &mut __jac_buf_cam;
             let dx = &mut __jac_buf_x;
             let dw = &mut __jac_buf_w;
-            let __jac_res = {
-                let mut __keep_theta: f64 = 0.0;
-                let mut __keep_t_10: f64 = 0.0;
-                let mut __keep_t_11: f64 = 0.0;
-                let mut __ad_out_1 = [0.0; 2];
-                let p0 = x[0] - cam[3];
-                let p1 = x[1] - cam[4];
-                let p2 = x[2] - cam[5];
-                let r0 = cam[0];
-                let r1 = cam[1];
-                let r2 = cam[2];
-                let __t_4 = r0 * r0;
-                let __t_5 = r1 * r1;
-                let __t_6 = __t_4 + __t_5;
-                let __t_7 = r2 * r2;
-                let sqtheta = __t_6 + __t_7;
-                let mut q0: f64 = 0.0;
-                let mut q1: f64 = 0.0;
-                let mut q2: f64 = 0.0;
-                if sqtheta != 0.0 {
-                    let theta = f64::sqrt(sqtheta);
-                    let __t_10 = f64::sin(theta);
-                    let __t_11 = f64::cos(theta);
-                    let s = __t_10;
-                    let c = __t_11;
-                    let __t_12 = r0 / theta;
-                    let __t_13 = r1 / theta;
-                    let __t_14 = r2 / theta;
-                    let k0 = __t_12;
-                    let k1 = __t_13;
-                    let k2 = __t_14;
-                    let __t_15 = k0 * p0;
-                    let __t_16 = k1 * p1;
-                    let __t_17 = __t_15 + __t_16;
-                    let __t_18 = k2 * p2;
-                    let __t_19 = __t_17 + __t_18;
-                    let __t_20 = 1.0 - c;
-                    let t = __t_19 * __t_20;
-                    let __t_22 = p0 * c;
-                    let __t_23 = k1 * p2;
-                    let __t_24 = k2 * p1;
-                    let __t_25 = __t_23 - __t_24;
-                    let __t_26 = __t_25 * s;
-                    let __t_27 = __t_22 + __t_26;
-                    let __t_28 = k0 * t;
-                    q0 = __t_27 + __t_28;
-                    let __t_30 = p1 * c;
-                    let __t_31 = k2 * p0;
-                    let __t_32 = k0 * p2;
-                    let __t_33 = __t_31 - __t_32;
-                    let __t_34 = __t_33 * s;
-                    let __t_35 = __t_30 + __t_34;
-                    let __t_36 = k1 * t;
-                    q1 = __t_35 + __t_36;
-                    let __t_38 = p2 * c;
-                    let __t_39 = k0 * p1;
-                    let __t_40 = k1 * p0;
-                    let __t_41 = __t_39 - __t_40;
-                    let __t_42 = __t_41 * s;
-                    let __t_43 = __t_38 + __t_42;
-                    let __t_44 = k2 * t;
-                    q2 = __t_43 + __t_44;
-                    __keep_theta = theta;
-                    __keep_t_10 = __t_10;
-                    __keep_t_11 = __t_11;
-                } else {
-                    let __t_46 = r1 * p2;
-                    let __t_47 = p0 + __t_46;
-                    let __t_48 = r2 * p1;
-                    q0 = __t_47 - __t_48;
-                    let __t_50 = r2 * p0;
-                    let __t_51 = p1 + __t_50;
-                    let __t_52 = r0 * p2;
-                    q1 = __t_51 - __t_52;
-                    let __t_54 = r0 * p1;
-                    let __t_55 = p2 + __t_54;
-                    let __t_56 = r1 * p0;
-                    q2 = __t_55 - __t_56;
-                }
-                let u = q0 / q2;
-                let v = q1 / q2;
-                let __t_60 = u * u;
-                let __t_61 = v * v;
-                let rsq = __t_60 + __t_61;
-                let __t_63 = cam[9] * rsq;
-                let __t_64 = 1.0 + __t_63;
-                let __t_65 = cam[10] * rsq;
-                let __t_66 = __t_65 * rsq;
-                let l = __t_64 + __t_66;
-                let __t_68 = u * l;
-                let __t_69 = __t_68 * cam[6];
-                let __t_70 = __t_69 + cam[7];
-                let __t_71 = __t_70 - feat[0];
-                let __t_72 = w * __t_71;
-                __ad_out_1[0] = __t_72;
-                let __t_73 = v * l;
-                let __t_74 = __t_73 * cam[6];
-                let __t_75 = __t_74 + cam[8];
-                let __t_76 = __t_75 - feat[1];
-                let __t_77 = w * __t_76;
-                __ad_out_1[1] = __t_77;
-                let __value = __ad_out_1;
+            {
                 let mut __b_w: f64 = -0.0;
                 let mut __b_ad_out_1 = ::autodiff::__private::zeros_like_array(
                     &__ad_out_1,
@@ -1339,26 +1339,23 @@ fn reproj_jacobian(
                 dx[0] += __b_p0;
                 dcam[3] -= __b_p0;
                 *dw += __b_w;
-                __value
-            };
-            if __jac_row < __jac_m {
-                let mut __jac_at: usize = 0;
-                for __jac_g in __jac_buf_cam.iter_mut() {
-                    __jac[__jac_row * __jac_n + __jac_at] = *__jac_g;
-                    *__jac_g = 0.0;
-                    __jac_at += 1;
-                }
-                for __jac_g in __jac_buf_x.iter_mut() {
-                    __jac[__jac_row * __jac_n + __jac_at] = *__jac_g;
-                    *__jac_g = 0.0;
-                    __jac_at += 1;
-                }
-                __jac[__jac_row * __jac_n + __jac_at] = __jac_buf_w;
-                __jac_buf_w = 0.0;
+            }
+            let mut __jac_at: usize = 0;
+            for __jac_g in __jac_buf_cam.iter_mut() {
+                __jac[__jac_row * __jac_n + __jac_at] = *__jac_g;
+                *__jac_g = 0.0;
                 __jac_at += 1;
             }
-            __jac_value = __jac_res;
+            for __jac_g in __jac_buf_x.iter_mut() {
+                __jac[__jac_row * __jac_n + __jac_at] = *__jac_g;
+                *__jac_g = 0.0;
+                __jac_at += 1;
+            }
+            __jac[__jac_row * __jac_n + __jac_at] = __jac_buf_w;
+            __jac_buf_w = 0.0;
+            __jac_at += 1;
         }
+        __jac_value = __value;
     }
     (__jac_value, __jac)
 }

@@ -153,7 +153,15 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
             __jac_value = __jac_res.0;
         }
     } else {
-        for __jac_row in 0..__jac_m.max(1) {
+        let mut __ad_out_1 = [0.0; 2];
+        let __t_1 = f64::cos(t);
+        let __t_2 = r * __t_1;
+        __ad_out_1[0] = __t_2;
+        let __t_3 = f64::sin(t);
+        let __t_4 = r * __t_3;
+        __ad_out_1[1] = __t_4;
+        let __value = __ad_out_1;
+        for __jac_row in 0..__jac_m {
             let mut dret: [f64; 2] = [0.0; 2];
             if __jac_row < 2 {
                 dret[__jac_row] = 1.0;
@@ -161,15 +169,7 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
             let mut __jac_at: usize = 2;
             let dr = &mut __jac_buf_r;
             let dt = &mut __jac_buf_t;
-            let __jac_res = {
-                let mut __ad_out_1 = [0.0; 2];
-                let __t_1 = f64::cos(t);
-                let __t_2 = r * __t_1;
-                __ad_out_1[0] = __t_2;
-                let __t_3 = f64::sin(t);
-                let __t_4 = r * __t_3;
-                __ad_out_1[1] = __t_4;
-                let __value = __ad_out_1;
+            {
                 let mut __b_r: f64 = -0.0;
                 let mut __b_t: f64 = -0.0;
                 let mut __b_ad_out_1 = ::autodiff::__private::zeros_like_array(
@@ -200,19 +200,16 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
                 __b_t += (-f64::sin(t)) * __b_t_1;
                 *dr += __b_r;
                 *dt += __b_t;
-                __value
-            };
-            if __jac_row < __jac_m {
-                let mut __jac_at: usize = 0;
-                __jac[__jac_row * __jac_n + __jac_at] = __jac_buf_r;
-                __jac_buf_r = 0.0;
-                __jac_at += 1;
-                __jac[__jac_row * __jac_n + __jac_at] = __jac_buf_t;
-                __jac_buf_t = 0.0;
-                __jac_at += 1;
             }
-            __jac_value = __jac_res;
+            let mut __jac_at: usize = 0;
+            __jac[__jac_row * __jac_n + __jac_at] = __jac_buf_r;
+            __jac_buf_r = 0.0;
+            __jac_at += 1;
+            __jac[__jac_row * __jac_n + __jac_at] = __jac_buf_t;
+            __jac_buf_t = 0.0;
+            __jac_at += 1;
         }
+        __jac_value = __value;
     }
     (__jac_value, __jac)
 }

@@ -79,8 +79,11 @@ fn parse_item(item: &TokenStream, diag: &mut Diag) -> Option<syn::ItemFn> {
 /// `f_fwd`, `f_adjoint` and `f_grad`.
 fn emit_items(func: &syn::ItemFn, gen: &Gen) -> TokenStream {
     let tangent = gen.gen_tangent_body();
-    let adjoint = gen.gen_adjoint_body(&RevState::default());
-    Signatures::new(gen.f, gen).emit(func, gen, tangent, adjoint)
+    let parts = gen.gen_adjoint_parts(&RevState::default());
+    let adjoint = parts.body();
+    let mut sigs = Signatures::new(gen.f, gen);
+    sigs.adjoint_parts = Some(parts);
+    sigs.emit(func, gen, tangent, adjoint)
 }
 
 struct Signatures {
@@ -93,6 +96,8 @@ struct Signatures {
     grad_ty: Vec<TokenStream>,
     /// The fallback expansion: bodies are `unimplemented!()`.
     stub: bool,
+    /// The adjoint body in pieces, for `_jacobian`'s reverse sweeps.
+    adjoint_parts: Option<crate::reverse::AdjointParts>,
 }
 
 impl Signatures {
@@ -107,6 +112,7 @@ impl Signatures {
             grad_out: vec![],
             grad_ty: vec![],
             stub: false,
+            adjoint_parts: None,
         };
         for p in &ir.params {
             let (decl, ty) = (&p.decl, &p.ty);
@@ -219,7 +225,13 @@ impl Signatures {
         };
         if gen.f.out.is_vector() {
             let bodies = (!self.stub).then_some((&tangent, &adjoint));
-            let jac = crate::jacobian::emit_jacobian(func, gen, bodies, &allow);
+            let jac = crate::jacobian::emit_jacobian(
+                func,
+                gen,
+                bodies,
+                self.adjoint_parts.as_ref(),
+                &allow,
+            );
             return quote!(#items #jac);
         }
         quote! {

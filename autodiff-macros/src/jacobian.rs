@@ -16,6 +16,7 @@ use quote::{format_ident, quote};
 
 use crate::emit::Gen;
 use crate::ir::*;
+use crate::reverse::AdjointParts;
 
 /// An active input or an output, as the Jacobian code handles it.
 struct Slot {
@@ -44,6 +45,7 @@ pub fn emit_jacobian(
     func: &syn::ItemFn,
     gen: &Gen,
     bodies: Option<(&TokenStream, &TokenStream)>,
+    parts: Option<&AdjointParts>,
     allow: &TokenStream,
 ) -> TokenStream {
     let f = gen.fty();
@@ -294,6 +296,45 @@ pub fn emit_jacobian(
             }
         };
     };
+    let reverse = match parts.filter(|p| p.rerunnable) {
+        // one forward sweep, then one reverse sweep per output
+        Some(p) => {
+            let (pre, row, post) = (&p.pre, &p.row, &p.post);
+            let value = match &ir.out.ret {
+                RetShape::Unit => quote!(),
+                _ => quote!(__jac_value = __value;),
+            };
+            quote! {
+                #(#restore)*
+                #(#fresh)*
+                #pre
+                for __jac_row in 0..__jac_m {
+                    #rev_dret
+                    #(#rev_seed_outs)*
+                    #(#rev_shadows)*
+                    { #row }
+                    #(#rev_row)*
+                }
+                #post
+                #value
+            }
+        }
+        // one whole adjoint (forward and reverse sweep) per output
+        None => quote! {
+            for __jac_row in 0..__jac_m.max(1) {
+                #(#restore)*
+                #(#fresh)*
+                #rev_dret
+                #(#rev_seed_outs)*
+                #(#rev_shadows)*
+                let __jac_res = { #adjoint };
+                if __jac_row < __jac_m {
+                    #(#rev_row)*
+                }
+                #rev_value
+            }
+        },
+    };
     quote! {
         #[doc = #doc]
         #allow
@@ -323,19 +364,7 @@ pub fn emit_jacobian(
                     #fwd_value
                 }
             } else {
-                // one reverse sweep per output
-                for __jac_row in 0..__jac_m.max(1) {
-                    #(#restore)*
-                    #(#fresh)*
-                    #rev_dret
-                    #(#rev_seed_outs)*
-                    #(#rev_shadows)*
-                    let __jac_res = { #adjoint };
-                    if __jac_row < __jac_m {
-                        #(#rev_row)*
-                    }
-                    #rev_value
-                }
+                #reverse
             }
             #result
         }

@@ -146,8 +146,36 @@ struct Part {
     rev: Vec<TokenStream>,
 }
 
+/// The adjoint body in pieces: `checks`, then `pre` (the forward sweep, binding
+/// `__value`), then `row` (the adjoints declared and seeded from `dret` and the
+/// out-parameters' shadows, the reverse sweep, the shadows updated), then `post`,
+/// then `__value`.
+pub struct AdjointParts {
+    pub checks: TokenStream,
+    pub pre: TokenStream,
+    pub row: TokenStream,
+    pub post: TokenStream,
+    /// The reverse sweep changes no primal value and pops nothing (no tape, stack,
+    /// flag or restore): `row` can run again after one `pre`, once per seed.
+    pub rerunnable: bool,
+}
+
+impl AdjointParts {
+    /// The whole body of `f_adjoint`.
+    pub fn body(&self) -> TokenStream {
+        let (checks, pre, row, post) = (&self.checks, &self.pre, &self.row, &self.post);
+        quote!(#checks #pre #row #post __value)
+    }
+}
+
 impl Gen<'_> {
+    /// The whole adjoint body ([`AdjointParts::body`]).
+    #[allow(dead_code)] // `expand.rs` uses the parts; other generators the body
     pub fn gen_adjoint_body(&self, st: &RevState) -> TokenStream {
+        self.gen_adjoint_parts(st).body()
+    }
+
+    pub fn gen_adjoint_parts(&self, st: &RevState) -> AdjointParts {
         let plan = Plan::new(self.f, self.a);
         Rev {
             g: self,
@@ -159,7 +187,7 @@ impl Gen<'_> {
 }
 
 impl Rev<'_> {
-    fn gen_body(&self) -> TokenStream {
+    fn gen_body(&self) -> AdjointParts {
         let g = self.g;
         let ret = g.ident(g.f.ret);
         let mut decls = self.top_adjoint_decls();
@@ -181,18 +209,30 @@ impl Rev<'_> {
         finish.extend(g.zero_out_shadows());
         let tapes = self.tape_decls();
         let checks = g.shadow_length_checks();
-        quote! {
-            #(#checks)*
-            #(#tapes)*
-            #(#fwd)*
-            let __value = #value;
-            #(#keep)*
-            #(#decls)*
-            #seed
-            #(#rev)*
-            #(#put_back)*
-            #(#finish)*
-            __value
+        let st = self.st;
+        let mut restores = false;
+        g.f.body.walk(&mut |id, _| restores |= self.plan.stmt(id).save != plan::Save::No);
+        let rerunnable = self.plan.fused.is_none()
+            && !st.uses_tape.get()
+            && !st.uses_flags.get()
+            && st.stacks.borrow().is_empty()
+            && !restores;
+        AdjointParts {
+            checks: quote!(#(#checks)*),
+            pre: quote! {
+                #(#tapes)*
+                #(#fwd)*
+                let __value = #value;
+                #(#keep)*
+            },
+            row: quote! {
+                #(#decls)*
+                #seed
+                #(#rev)*
+                #(#finish)*
+            },
+            post: quote!(#(#put_back)*),
+            rerunnable,
         }
     }
 
