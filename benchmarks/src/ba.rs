@@ -109,7 +109,13 @@ pub fn ba_jacobian_generated(d: &Data, vals: &mut [f64]) {
 pub fn ba_jacobian_hand(d: &Data, vals: &mut [f64]) {
     for i in 0..d.p {
         let block: &mut [f64; 30] = (&mut vals[30 * i..30 * i + 30]).try_into().expect("30");
-        reproj_block_hand(&d.cams[i % d.n], &d.xs[i % d.m], d.ws[i], &d.feats[i], block);
+        reproj_block_hand(
+            &d.cams[i % d.n],
+            &d.xs[i % d.m],
+            d.ws[i],
+            &d.feats[i],
+            block,
+        );
         vals[30 * d.p + i] = -2.0 * d.ws[i];
     }
 }
@@ -135,7 +141,13 @@ fn dot3(a: [f64; 3], b: [f64; 3]) -> f64 {
 /// `= c·g + s·(g × k) + (1 − c)(g·k)·k`, and through the angle-axis vector,
 /// `∂e/∂r = (g·∂q/∂θ)·k + (a − (a·k)·k)/θ` with
 /// `a = −s·(g × p) + (1 − c)((g·k)·p + (k·p)·g)`.
-pub fn reproj_block_hand(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64; 2], out: &mut [f64; 30]) {
+pub fn reproj_block_hand(
+    cam: &[f64; 11],
+    x: &[f64; 3],
+    w: f64,
+    feat: &[f64; 2],
+    out: &mut [f64; 30],
+) {
     let p = [x[0] - cam[3], x[1] - cam[4], x[2] - cam[5]];
     let r = [cam[0], cam[1], cam[2]];
     let sqtheta = dot3(r, r);
@@ -164,7 +176,7 @@ pub fn reproj_block_hand(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64; 2],
     let rsq = u * u + v * v;
     let l = 1.0 + k1 * rsq + k2 * rsq * rsq;
     let dl = k1 + 2.0 * k2 * rsq; // ∂L/∂ρ
-    // ∂e/∂(u, v), per row
+                                  // ∂e/∂(u, v), per row
     let de = [
         [w * f * (l + 2.0 * u * u * dl), w * f * 2.0 * u * v * dl],
         [w * f * 2.0 * u * v * dl, w * f * (l + 2.0 * v * v * dl)],
@@ -264,7 +276,13 @@ fn reproj_dual<D: DualNum<Primitive = f64> + Copy>(v: &[D], feat: &[f64; 2]) -> 
 
 /// The 2×15 block by num-dual's forward mode with 15 derivative slots at once
 /// (`DualSVec64<15>`, `num_dual::jacobian`).
-pub fn reproj_block_num_dual(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64; 2], out: &mut [f64; 30]) {
+pub fn reproj_block_num_dual(
+    cam: &[f64; 11],
+    x: &[f64; 3],
+    w: f64,
+    feat: &[f64; 2],
+    out: &mut [f64; 30],
+) {
     let mut v = [0.0; 15];
     v[..11].copy_from_slice(cam);
     v[11..14].copy_from_slice(x);
@@ -287,7 +305,13 @@ pub fn reproj_block_num_dual(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64;
 pub fn ba_jacobian_num_dual(d: &Data, vals: &mut [f64]) {
     for i in 0..d.p {
         let block: &mut [f64; 30] = (&mut vals[30 * i..30 * i + 30]).try_into().expect("30");
-        reproj_block_num_dual(&d.cams[i % d.n], &d.xs[i % d.m], d.ws[i], &d.feats[i], block);
+        reproj_block_num_dual(
+            &d.cams[i % d.n],
+            &d.xs[i % d.m],
+            d.ws[i],
+            &d.feats[i],
+            block,
+        );
         vals[30 * d.p + i] = -2.0 * d.ws[i];
     }
 }
@@ -330,7 +354,11 @@ mod tests {
         let rows: Vec<Vec<f64>> = text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.contains(':'))
-            .map(|l| l.split_whitespace().filter_map(|t| t.parse().ok()).collect())
+            .map(|l| {
+                l.split_whitespace()
+                    .filter_map(|t| t.parse().ok())
+                    .collect()
+            })
             .collect();
         let mut block = [0.0; 30];
         reproj_block_hand(&d.cams[0], &d.xs[0], d.ws[0], &d.feats[0], &mut block);
