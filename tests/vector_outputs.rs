@@ -1071,3 +1071,76 @@ fn reverse_sweeps_sharing_one_forward_sweep() {
     check(&case, &[0.9, 0.8, -0.3, 0.4], &mut rng);
     check(&case, &[0.2, 0.3, 1.3, -0.4], &mut rng);
 }
+
+/// Fewer inputs (7: a scalar, a slice of 4, an array of 2) than outputs (9): the
+/// vector forward mode of `_jacobian`, 4 input columns per sweep, over two sweeps
+/// that split the slice; with a loop, a branch and a local buffer.
+#[differentiate(wrt(a, x, b))]
+fn spread_out(a: f64, x: &[f64], b: [f64; 2], k: usize, out: &mut [f64]) -> [f64; 3] {
+    let mut acc = vec![0.0; x.len()];
+    for i in 0..x.len() {
+        acc[i] = (a * x[i]).sin() + b[i % 2];
+        if acc[i] > 0.0 {
+            acc[i] *= b[1];
+        }
+    }
+    for j in 0..out.len() {
+        out[j] = acc[(j + k) % x.len()] * x[j % x.len()];
+    }
+    [acc[0] + acc[1], a * b[0], acc[3].exp()]
+}
+
+#[test]
+fn vector_forward_mode_over_several_sweeps() {
+    let mo = 6;
+    let split = |v: &[f64]| (v[0], v[1..5].to_vec(), [v[5], v[6]]);
+    let case = Case {
+        name: "spread_out",
+        f: &|v| {
+            let (a, x, b) = split(v);
+            let mut out = vec![0.0; mo];
+            let r = spread_out(a, &x, b, 1, &mut out);
+            [r.to_vec(), out].concat()
+        },
+        fwd: &|v, dv| {
+            let ((a, x, b), (da, dx, db)) = (split(v), split(dv));
+            let (mut out, mut dout) = (vec![0.0; mo], vec![0.0; mo]);
+            let (r, dr) = spread_out_fwd(a, da, &x, &dx, b, db, 1, &mut out, &mut dout);
+            ([r.to_vec(), out].concat(), [dr.to_vec(), dout].concat())
+        },
+        rev: &|v, yb, vb| {
+            let (a, x, b) = split(v);
+            let (mut da, mut dx, mut db) = (vb[0], vb[1..5].to_vec(), [vb[5], vb[6]]);
+            let mut out = vec![0.0; mo];
+            let mut dout = yb[3..].to_vec();
+            let r = spread_out_adjoint(
+                a,
+                &mut da,
+                &x,
+                &mut dx,
+                b,
+                &mut db,
+                1,
+                &mut out,
+                &mut dout,
+                [yb[0], yb[1], yb[2]],
+            );
+            vb[0] = da;
+            vb[1..5].copy_from_slice(&dx);
+            vb[5] = db[0];
+            vb[6] = db[1];
+            [r.to_vec(), out].concat()
+        },
+        jac: &|v| {
+            let (a, x, b) = split(v);
+            let mut out = vec![0.0; mo];
+            let (r, j) = spread_out_jacobian(a, &x, b, 1, &mut out);
+            ([r.to_vec(), out].concat(), j)
+        },
+    };
+    let mut rng = Rng::new(12);
+    for _ in 0..3 {
+        let v = rng.vec(7, -1.5, 1.5);
+        check(&case, &v, &mut rng);
+    }
+}

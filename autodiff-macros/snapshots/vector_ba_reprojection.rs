@@ -696,25 +696,44 @@ fn reproj_jacobian(
     let mut __jac_buf_x: [f64; 3] = [0.0; 3];
     let mut __jac_buf_w: f64 = 0.0;
     if __jac_n <= __jac_m {
-        for __jac_col in 0..__jac_n.max(1) {
+        let mut __jac_lanes_cam: [::autodiff::__private::Lanes<f64, 4>; 11] = [<::autodiff::__private::Lanes<
+            f64,
+            4,
+        >>::zero(); 11];
+        let mut __jac_lanes_x: [::autodiff::__private::Lanes<f64, 4>; 3] = [<::autodiff::__private::Lanes<
+            f64,
+            4,
+        >>::zero(); 3];
+        let mut __jac_c0: usize = 0;
+        loop {
             let mut __jac_at: usize = 0;
-            let __jac_hit = __jac_col >= __jac_at && __jac_col < __jac_at + cam.len();
-            if __jac_hit {
-                __jac_buf_cam[__jac_col - __jac_at] = 1.0;
+            for (__jac_j, __jac_e) in __jac_lanes_cam.iter_mut().enumerate() {
+                *__jac_e = <::autodiff::__private::Lanes<
+                    f64,
+                    4,
+                >>::seed(__jac_at + __jac_j, __jac_c0);
             }
-            let dcam = &__jac_buf_cam;
+            let dcam = &__jac_lanes_cam;
             __jac_at += cam.len();
-            let __jac_hit = __jac_col >= __jac_at && __jac_col < __jac_at + x.len();
-            if __jac_hit {
-                __jac_buf_x[__jac_col - __jac_at] = 1.0;
+            for (__jac_j, __jac_e) in __jac_lanes_x.iter_mut().enumerate() {
+                *__jac_e = <::autodiff::__private::Lanes<
+                    f64,
+                    4,
+                >>::seed(__jac_at + __jac_j, __jac_c0);
             }
-            let dx = &__jac_buf_x;
+            let dx = &__jac_lanes_x;
             __jac_at += x.len();
-            let dw: f64 = if __jac_col == __jac_at { 1.0 } else { 0.0 };
+            let dw: ::autodiff::__private::Lanes<f64, 4> = <::autodiff::__private::Lanes<
+                f64,
+                4,
+            >>::seed(__jac_at, __jac_c0);
             __jac_at += 1usize;
             let __jac_res = {
                 let mut __ad_out_1: [f64; 2] = [0.0; 2];
-                let mut __d_ad_out_1: [f64; 2] = [0.0; 2];
+                let mut __d_ad_out_1: [::autodiff::__private::Lanes<f64, 4>; 2] = [<::autodiff::__private::Lanes<
+                    f64,
+                    4,
+                >>::zero(); 2];
                 let p0 = x[0] - cam[3];
                 let __d_p0 = dx[0] - dcam[3];
                 let p1 = x[1] - cam[4];
@@ -728,41 +747,50 @@ fn reproj_jacobian(
                 let r2 = cam[2];
                 let __d_r2 = dcam[2];
                 let __t_4 = r0 * r0;
-                let __d_t_4 = r0 * __d_r0 + r0 * __d_r0;
+                let __d_t_4 = __d_r0 * (r0) + __d_r0 * (r0);
                 let __t_5 = r1 * r1;
-                let __d_t_5 = r1 * __d_r1 + r1 * __d_r1;
+                let __d_t_5 = __d_r1 * (r1) + __d_r1 * (r1);
                 let __t_6 = __t_4 + __t_5;
                 let __d_t_6 = __d_t_4 + __d_t_5;
                 let __t_7 = r2 * r2;
-                let __d_t_7 = r2 * __d_r2 + r2 * __d_r2;
+                let __d_t_7 = __d_r2 * (r2) + __d_r2 * (r2);
                 let sqtheta = __t_6 + __t_7;
                 let __d_sqtheta = __d_t_6 + __d_t_7;
                 let mut q0: f64 = 0.0;
-                let mut __d_q0: f64 = 0.0;
+                let mut __d_q0: ::autodiff::__private::Lanes<f64, 4> = <::autodiff::__private::Lanes<
+                    f64,
+                    4,
+                >>::zero();
                 let mut q1: f64 = 0.0;
-                let mut __d_q1: f64 = 0.0;
+                let mut __d_q1: ::autodiff::__private::Lanes<f64, 4> = <::autodiff::__private::Lanes<
+                    f64,
+                    4,
+                >>::zero();
                 let mut q2: f64 = 0.0;
-                let mut __d_q2: f64 = 0.0;
+                let mut __d_q2: ::autodiff::__private::Lanes<f64, 4> = <::autodiff::__private::Lanes<
+                    f64,
+                    4,
+                >>::zero();
                 if sqtheta != 0.0 {
                     let theta = f64::sqrt(sqtheta);
-                    let __d_theta = (0.5 / theta) * __d_sqtheta;
+                    let __d_theta = __d_sqtheta * ((0.5 / theta));
                     let __t_10 = f64::sin(theta);
-                    let __d_t_10 = f64::cos(theta) * __d_theta;
+                    let __d_t_10 = __d_theta * (f64::cos(theta));
                     let __t_11 = f64::cos(theta);
-                    let __d_t_11 = (-f64::sin(theta)) * __d_theta;
+                    let __d_t_11 = __d_theta * ((-f64::sin(theta)));
                     let s = __t_10;
                     let __d_s = __d_t_10;
                     let c = __t_11;
                     let __d_c = __d_t_11;
                     let __t_12 = r0 / theta;
-                    let __d_t_12 = (1.0 / theta) * __d_r0
-                        + (-(__t_12 / theta)) * __d_theta;
+                    let __d_t_12 = __d_r0 * ((1.0 / theta))
+                        + __d_theta * ((-(__t_12 / theta)));
                     let __t_13 = r1 / theta;
-                    let __d_t_13 = (1.0 / theta) * __d_r1
-                        + (-(__t_13 / theta)) * __d_theta;
+                    let __d_t_13 = __d_r1 * ((1.0 / theta))
+                        + __d_theta * ((-(__t_13 / theta)));
                     let __t_14 = r2 / theta;
-                    let __d_t_14 = (1.0 / theta) * __d_r2
-                        + (-(__t_14 / theta)) * __d_theta;
+                    let __d_t_14 = __d_r2 * ((1.0 / theta))
+                        + __d_theta * ((-(__t_14 / theta)));
                     let k0 = __t_12;
                     let __d_k0 = __d_t_12;
                     let k1 = __t_13;
@@ -770,158 +798,156 @@ fn reproj_jacobian(
                     let k2 = __t_14;
                     let __d_k2 = __d_t_14;
                     let __t_15 = k0 * p0;
-                    let __d_t_15 = p0 * __d_k0 + k0 * __d_p0;
+                    let __d_t_15 = __d_k0 * (p0) + __d_p0 * (k0);
                     let __t_16 = k1 * p1;
-                    let __d_t_16 = p1 * __d_k1 + k1 * __d_p1;
+                    let __d_t_16 = __d_k1 * (p1) + __d_p1 * (k1);
                     let __t_17 = __t_15 + __t_16;
                     let __d_t_17 = __d_t_15 + __d_t_16;
                     let __t_18 = k2 * p2;
-                    let __d_t_18 = p2 * __d_k2 + k2 * __d_p2;
+                    let __d_t_18 = __d_k2 * (p2) + __d_p2 * (k2);
                     let __t_19 = __t_17 + __t_18;
                     let __d_t_19 = __d_t_17 + __d_t_18;
                     let __t_20 = 1.0 - c;
                     let __d_t_20 = -__d_c;
                     let t = __t_19 * __t_20;
-                    let __d_t = __t_20 * __d_t_19 + __t_19 * __d_t_20;
+                    let __d_t = __d_t_19 * (__t_20) + __d_t_20 * (__t_19);
                     let __t_22 = p0 * c;
-                    let __d_t_22 = c * __d_p0 + p0 * __d_c;
+                    let __d_t_22 = __d_p0 * (c) + __d_c * (p0);
                     let __t_23 = k1 * p2;
-                    let __d_t_23 = p2 * __d_k1 + k1 * __d_p2;
+                    let __d_t_23 = __d_k1 * (p2) + __d_p2 * (k1);
                     let __t_24 = k2 * p1;
-                    let __d_t_24 = p1 * __d_k2 + k2 * __d_p1;
+                    let __d_t_24 = __d_k2 * (p1) + __d_p1 * (k2);
                     let __t_25 = __t_23 - __t_24;
                     let __d_t_25 = __d_t_23 - __d_t_24;
                     let __t_26 = __t_25 * s;
-                    let __d_t_26 = s * __d_t_25 + __t_25 * __d_s;
+                    let __d_t_26 = __d_t_25 * (s) + __d_s * (__t_25);
                     let __t_27 = __t_22 + __t_26;
                     let __d_t_27 = __d_t_22 + __d_t_26;
                     let __t_28 = k0 * t;
-                    let __d_t_28 = t * __d_k0 + k0 * __d_t;
+                    let __d_t_28 = __d_k0 * (t) + __d_t * (k0);
                     q0 = __t_27 + __t_28;
                     __d_q0 = __d_t_27 + __d_t_28;
                     let __t_30 = p1 * c;
-                    let __d_t_30 = c * __d_p1 + p1 * __d_c;
+                    let __d_t_30 = __d_p1 * (c) + __d_c * (p1);
                     let __t_31 = k2 * p0;
-                    let __d_t_31 = p0 * __d_k2 + k2 * __d_p0;
+                    let __d_t_31 = __d_k2 * (p0) + __d_p0 * (k2);
                     let __t_32 = k0 * p2;
-                    let __d_t_32 = p2 * __d_k0 + k0 * __d_p2;
+                    let __d_t_32 = __d_k0 * (p2) + __d_p2 * (k0);
                     let __t_33 = __t_31 - __t_32;
                     let __d_t_33 = __d_t_31 - __d_t_32;
                     let __t_34 = __t_33 * s;
-                    let __d_t_34 = s * __d_t_33 + __t_33 * __d_s;
+                    let __d_t_34 = __d_t_33 * (s) + __d_s * (__t_33);
                     let __t_35 = __t_30 + __t_34;
                     let __d_t_35 = __d_t_30 + __d_t_34;
                     let __t_36 = k1 * t;
-                    let __d_t_36 = t * __d_k1 + k1 * __d_t;
+                    let __d_t_36 = __d_k1 * (t) + __d_t * (k1);
                     q1 = __t_35 + __t_36;
                     __d_q1 = __d_t_35 + __d_t_36;
                     let __t_38 = p2 * c;
-                    let __d_t_38 = c * __d_p2 + p2 * __d_c;
+                    let __d_t_38 = __d_p2 * (c) + __d_c * (p2);
                     let __t_39 = k0 * p1;
-                    let __d_t_39 = p1 * __d_k0 + k0 * __d_p1;
+                    let __d_t_39 = __d_k0 * (p1) + __d_p1 * (k0);
                     let __t_40 = k1 * p0;
-                    let __d_t_40 = p0 * __d_k1 + k1 * __d_p0;
+                    let __d_t_40 = __d_k1 * (p0) + __d_p0 * (k1);
                     let __t_41 = __t_39 - __t_40;
                     let __d_t_41 = __d_t_39 - __d_t_40;
                     let __t_42 = __t_41 * s;
-                    let __d_t_42 = s * __d_t_41 + __t_41 * __d_s;
+                    let __d_t_42 = __d_t_41 * (s) + __d_s * (__t_41);
                     let __t_43 = __t_38 + __t_42;
                     let __d_t_43 = __d_t_38 + __d_t_42;
                     let __t_44 = k2 * t;
-                    let __d_t_44 = t * __d_k2 + k2 * __d_t;
+                    let __d_t_44 = __d_k2 * (t) + __d_t * (k2);
                     q2 = __t_43 + __t_44;
                     __d_q2 = __d_t_43 + __d_t_44;
                 } else {
                     let __t_46 = r1 * p2;
-                    let __d_t_46 = p2 * __d_r1 + r1 * __d_p2;
+                    let __d_t_46 = __d_r1 * (p2) + __d_p2 * (r1);
                     let __t_47 = p0 + __t_46;
                     let __d_t_47 = __d_p0 + __d_t_46;
                     let __t_48 = r2 * p1;
-                    let __d_t_48 = p1 * __d_r2 + r2 * __d_p1;
+                    let __d_t_48 = __d_r2 * (p1) + __d_p1 * (r2);
                     q0 = __t_47 - __t_48;
                     __d_q0 = __d_t_47 - __d_t_48;
                     let __t_50 = r2 * p0;
-                    let __d_t_50 = p0 * __d_r2 + r2 * __d_p0;
+                    let __d_t_50 = __d_r2 * (p0) + __d_p0 * (r2);
                     let __t_51 = p1 + __t_50;
                     let __d_t_51 = __d_p1 + __d_t_50;
                     let __t_52 = r0 * p2;
-                    let __d_t_52 = p2 * __d_r0 + r0 * __d_p2;
+                    let __d_t_52 = __d_r0 * (p2) + __d_p2 * (r0);
                     q1 = __t_51 - __t_52;
                     __d_q1 = __d_t_51 - __d_t_52;
                     let __t_54 = r0 * p1;
-                    let __d_t_54 = p1 * __d_r0 + r0 * __d_p1;
+                    let __d_t_54 = __d_r0 * (p1) + __d_p1 * (r0);
                     let __t_55 = p2 + __t_54;
                     let __d_t_55 = __d_p2 + __d_t_54;
                     let __t_56 = r1 * p0;
-                    let __d_t_56 = p0 * __d_r1 + r1 * __d_p0;
+                    let __d_t_56 = __d_r1 * (p0) + __d_p0 * (r1);
                     q2 = __t_55 - __t_56;
                     __d_q2 = __d_t_55 - __d_t_56;
                 }
                 let u = q0 / q2;
-                let __d_u = (1.0 / q2) * __d_q0 + (-(u / q2)) * __d_q2;
+                let __d_u = __d_q0 * ((1.0 / q2)) + __d_q2 * ((-(u / q2)));
                 let v = q1 / q2;
-                let __d_v = (1.0 / q2) * __d_q1 + (-(v / q2)) * __d_q2;
+                let __d_v = __d_q1 * ((1.0 / q2)) + __d_q2 * ((-(v / q2)));
                 let __t_60 = u * u;
-                let __d_t_60 = u * __d_u + u * __d_u;
+                let __d_t_60 = __d_u * (u) + __d_u * (u);
                 let __t_61 = v * v;
-                let __d_t_61 = v * __d_v + v * __d_v;
+                let __d_t_61 = __d_v * (v) + __d_v * (v);
                 let rsq = __t_60 + __t_61;
                 let __d_rsq = __d_t_60 + __d_t_61;
                 let __t_63 = cam[9] * rsq;
-                let __d_t_63 = rsq * dcam[9] + cam[9] * __d_rsq;
+                let __d_t_63 = dcam[9] * (rsq) + __d_rsq * (cam[9]);
                 let __t_64 = 1.0 + __t_63;
                 let __d_t_64 = __d_t_63;
                 let __t_65 = cam[10] * rsq;
-                let __d_t_65 = rsq * dcam[10] + cam[10] * __d_rsq;
+                let __d_t_65 = dcam[10] * (rsq) + __d_rsq * (cam[10]);
                 let __t_66 = __t_65 * rsq;
-                let __d_t_66 = rsq * __d_t_65 + __t_65 * __d_rsq;
+                let __d_t_66 = __d_t_65 * (rsq) + __d_rsq * (__t_65);
                 let l = __t_64 + __t_66;
                 let __d_l = __d_t_64 + __d_t_66;
                 let __t_68 = u * l;
-                let __d_t_68 = l * __d_u + u * __d_l;
+                let __d_t_68 = __d_u * (l) + __d_l * (u);
                 let __t_69 = __t_68 * cam[6];
-                let __d_t_69 = cam[6] * __d_t_68 + __t_68 * dcam[6];
+                let __d_t_69 = __d_t_68 * (cam[6]) + dcam[6] * (__t_68);
                 let __t_70 = __t_69 + cam[7];
                 let __d_t_70 = __d_t_69 + dcam[7];
                 let __t_71 = __t_70 - feat[0];
                 let __d_t_71 = __d_t_70;
                 let __t_72 = w * __t_71;
-                let __d_t_72 = __t_71 * dw + w * __d_t_71;
+                let __d_t_72 = dw * (__t_71) + __d_t_71 * (w);
                 __d_ad_out_1[0] = __d_t_72;
                 __ad_out_1[0] = __t_72;
                 let __t_73 = v * l;
-                let __d_t_73 = l * __d_v + v * __d_l;
+                let __d_t_73 = __d_v * (l) + __d_l * (v);
                 let __t_74 = __t_73 * cam[6];
-                let __d_t_74 = cam[6] * __d_t_73 + __t_73 * dcam[6];
+                let __d_t_74 = __d_t_73 * (cam[6]) + dcam[6] * (__t_73);
                 let __t_75 = __t_74 + cam[8];
                 let __d_t_75 = __d_t_74 + dcam[8];
                 let __t_76 = __t_75 - feat[1];
                 let __d_t_76 = __d_t_75;
                 let __t_77 = w * __t_76;
-                let __d_t_77 = __t_76 * dw + w * __d_t_76;
+                let __d_t_77 = dw * (__t_76) + __d_t_76 * (w);
                 __d_ad_out_1[1] = __d_t_77;
                 __ad_out_1[1] = __t_77;
                 (__ad_out_1, __d_ad_out_1)
             };
-            if __jac_col < __jac_n {
-                let mut __jac_row: usize = 0;
-                for __jac_k in 0..2 {
-                    __jac[(__jac_row + __jac_k) * __jac_n + __jac_col] = __jac_res
-                        .1[__jac_k];
+            for __jac_l in 0..4 {
+                let __jac_col = __jac_c0 + __jac_l;
+                if __jac_col < __jac_n {
+                    let mut __jac_row: usize = 0;
+                    for __jac_k in 0..2 {
+                        __jac[(__jac_row + __jac_k) * __jac_n + __jac_col] = __jac_res
+                            .1[__jac_k]
+                            .0[__jac_l];
+                    }
+                    __jac_row += 2;
                 }
-                __jac_row += 2;
-                let mut __jac_at: usize = 0;
-                if __jac_col >= __jac_at && __jac_col < __jac_at + cam.len() {
-                    __jac_buf_cam[__jac_col - __jac_at] = 0.0;
-                }
-                __jac_at += cam.len();
-                if __jac_col >= __jac_at && __jac_col < __jac_at + x.len() {
-                    __jac_buf_x[__jac_col - __jac_at] = 0.0;
-                }
-                __jac_at += x.len();
-                __jac_at += 1usize;
             }
             __jac_value = __jac_res.0;
+            __jac_c0 += 4;
+            if __jac_c0 >= __jac_n {
+                break;
+            }
         }
     } else {
         let mut __keep_theta: f64 = 0.0;

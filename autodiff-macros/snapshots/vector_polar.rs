@@ -116,41 +116,56 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
     let mut __jac_buf_r: f64 = 0.0;
     let mut __jac_buf_t: f64 = 0.0;
     if __jac_n <= __jac_m {
-        for __jac_col in 0..__jac_n.max(1) {
+        let mut __jac_c0: usize = 0;
+        loop {
             let mut __jac_at: usize = 0;
-            let dr: f64 = if __jac_col == __jac_at { 1.0 } else { 0.0 };
+            let dr: ::autodiff::__private::Lanes<f64, 4> = <::autodiff::__private::Lanes<
+                f64,
+                4,
+            >>::seed(__jac_at, __jac_c0);
             __jac_at += 1usize;
-            let dt: f64 = if __jac_col == __jac_at { 1.0 } else { 0.0 };
+            let dt: ::autodiff::__private::Lanes<f64, 4> = <::autodiff::__private::Lanes<
+                f64,
+                4,
+            >>::seed(__jac_at, __jac_c0);
             __jac_at += 1usize;
             let __jac_res = {
                 let mut __ad_out_1: [f64; 2] = [0.0; 2];
-                let mut __d_ad_out_1: [f64; 2] = [0.0; 2];
+                let mut __d_ad_out_1: [::autodiff::__private::Lanes<f64, 4>; 2] = [<::autodiff::__private::Lanes<
+                    f64,
+                    4,
+                >>::zero(); 2];
                 let __t_1 = f64::cos(t);
-                let __d_t_1 = (-f64::sin(t)) * dt;
+                let __d_t_1 = dt * ((-f64::sin(t)));
                 let __t_2 = r * __t_1;
-                let __d_t_2 = __t_1 * dr + r * __d_t_1;
+                let __d_t_2 = dr * (__t_1) + __d_t_1 * (r);
                 __d_ad_out_1[0] = __d_t_2;
                 __ad_out_1[0] = __t_2;
                 let __t_3 = f64::sin(t);
-                let __d_t_3 = f64::cos(t) * dt;
+                let __d_t_3 = dt * (f64::cos(t));
                 let __t_4 = r * __t_3;
-                let __d_t_4 = __t_3 * dr + r * __d_t_3;
+                let __d_t_4 = dr * (__t_3) + __d_t_3 * (r);
                 __d_ad_out_1[1] = __d_t_4;
                 __ad_out_1[1] = __t_4;
                 (__ad_out_1, __d_ad_out_1)
             };
-            if __jac_col < __jac_n {
-                let mut __jac_row: usize = 0;
-                for __jac_k in 0..2 {
-                    __jac[(__jac_row + __jac_k) * __jac_n + __jac_col] = __jac_res
-                        .1[__jac_k];
+            for __jac_l in 0..4 {
+                let __jac_col = __jac_c0 + __jac_l;
+                if __jac_col < __jac_n {
+                    let mut __jac_row: usize = 0;
+                    for __jac_k in 0..2 {
+                        __jac[(__jac_row + __jac_k) * __jac_n + __jac_col] = __jac_res
+                            .1[__jac_k]
+                            .0[__jac_l];
+                    }
+                    __jac_row += 2;
                 }
-                __jac_row += 2;
-                let mut __jac_at: usize = 0;
-                __jac_at += 1usize;
-                __jac_at += 1usize;
             }
             __jac_value = __jac_res.0;
+            __jac_c0 += 4;
+            if __jac_c0 >= __jac_n {
+                break;
+            }
         }
     } else {
         let mut __ad_out_1 = [0.0; 2];

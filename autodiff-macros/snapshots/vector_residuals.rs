@@ -140,16 +140,25 @@ fn residuals_jacobian(
     let mut __jac_buf_p = ::std::vec![0.0; p.len()];
     let mut __jac_buf_out = ::std::vec![0.0; out.len()];
     if __jac_n <= __jac_m {
-        for __jac_col in 0..__jac_n.max(1) {
+        let mut __jac_lanes_p = ::std::vec![
+            < ::autodiff::__private::Lanes < f64, 4 > > ::zero(); p.len()
+        ];
+        let mut __jac_lanes_out = ::std::vec![
+            < ::autodiff::__private::Lanes < f64, 4 > > ::zero(); out.len()
+        ];
+        let mut __jac_c0: usize = 0;
+        loop {
             out.copy_from_slice(&__jac_entry_out);
             let mut __jac_at: usize = 0;
-            let __jac_hit = __jac_col >= __jac_at && __jac_col < __jac_at + p.len();
-            if __jac_hit {
-                __jac_buf_p[__jac_col - __jac_at] = 1.0;
+            for (__jac_j, __jac_e) in __jac_lanes_p.iter_mut().enumerate() {
+                *__jac_e = <::autodiff::__private::Lanes<
+                    f64,
+                    4,
+                >>::seed(__jac_at + __jac_j, __jac_c0);
             }
-            let dp = &__jac_buf_p[..];
+            let dp = &__jac_lanes_p[..];
             __jac_at += p.len();
-            let dout = &mut __jac_buf_out[..];
+            let dout = &mut __jac_lanes_out[..];
             let __jac_res = {
                 ::core::assert_eq!(
                     dp.len(), p.len(), "the shadow `dp` must have the length of `p`"
@@ -159,17 +168,17 @@ fn residuals_jacobian(
                     "the shadow `dout` must have the length of `out`"
                 );
                 for __e in dout.iter_mut() {
-                    *__e = 0.0;
+                    *__e = <::autodiff::__private::Lanes<f64, 4>>::zero();
                 }
                 for i in 0..t.len() {
                     let __t_1 = -p[1];
                     let __d_t_1 = -dp[1];
                     let __t_2 = __t_1 * t[i];
-                    let __d_t_2 = t[i] * __d_t_1;
+                    let __d_t_2 = __d_t_1 * (t[i]);
                     let __t_3 = f64::exp(__t_2);
-                    let __d_t_3 = __t_3 * __d_t_2;
+                    let __d_t_3 = __d_t_2 * (__t_3);
                     let __t_4 = p[0] * __t_3;
-                    let __d_t_4 = __t_3 * dp[0] + p[0] * __d_t_3;
+                    let __d_t_4 = dp[0] * (__t_3) + __d_t_3 * (p[0]);
                     let __t_5 = __t_4 - y[i];
                     let __d_t_5 = __d_t_4;
                     dout[i] = __d_t_5;
@@ -177,17 +186,19 @@ fn residuals_jacobian(
                 }
                 ()
             };
-            if __jac_col < __jac_n {
-                let mut __jac_row: usize = 0;
-                for __jac_t in __jac_buf_out.iter() {
-                    __jac[__jac_row * __jac_n + __jac_col] = *__jac_t;
-                    __jac_row += 1;
+            for __jac_l in 0..4 {
+                let __jac_col = __jac_c0 + __jac_l;
+                if __jac_col < __jac_n {
+                    let mut __jac_row: usize = 0;
+                    for __jac_t in __jac_lanes_out.iter() {
+                        __jac[__jac_row * __jac_n + __jac_col] = __jac_t.0[__jac_l];
+                        __jac_row += 1;
+                    }
                 }
-                let mut __jac_at: usize = 0;
-                if __jac_col >= __jac_at && __jac_col < __jac_at + p.len() {
-                    __jac_buf_p[__jac_col - __jac_at] = 0.0;
-                }
-                __jac_at += p.len();
+            }
+            __jac_c0 += 4;
+            if __jac_c0 >= __jac_n {
+                break;
             }
         }
     } else {

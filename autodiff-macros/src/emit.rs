@@ -40,6 +40,29 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// The type of a tangent in `_fwd`: `F`, or `Lanes<F, K>` in the vector forward mode.
+    pub fn tan_ty(&self) -> TokenStream {
+        let f = self.fty();
+        match self.f.lanes {
+            Some(k) => {
+                let k = proc_macro2::Literal::usize_unsuffixed(k);
+                quote!(::autodiff::__private::Lanes<#f, #k>)
+            }
+            None => f,
+        }
+    }
+
+    /// A zero tangent.
+    pub fn tan_zero(&self) -> TokenStream {
+        match self.f.lanes {
+            Some(_) => {
+                let t = self.tan_ty();
+                quote!(<#t>::zero())
+            }
+            None => self.zero(),
+        }
+    }
+
     pub fn one(&self) -> TokenStream {
         match &self.f.float {
             FloatTy::F64 | FloatTy::F32 => quote!(1.0),
@@ -200,6 +223,11 @@ impl<'a> Gen<'a> {
         match d {
             D::One => (false, t),
             D::Neg(inner) if matches!(**inner, D::One) => (true, t),
+            // lanes of tangents are scaled on the right (`Lanes * F`)
+            d if self.f.lanes.is_some() => {
+                let p = self.render(d, ins, out);
+                (false, quote!(#t * (#p)))
+            }
             d => {
                 let p = self.render(d, ins, out);
                 (false, quote!(#p * #t))
@@ -214,6 +242,35 @@ impl<'a> Gen<'a> {
             (FloatTy::Generic(_), true) => quote!(#target = #target - #t;),
             (_, false) => quote!(#target += #t;),
             (_, true) => quote!(#target -= #t;),
+        }
+    }
+
+    /// [`Gen::let_ty`] for the tangent of the binding.
+    pub fn tan_let_ty(&self, rhs: &Rhs) -> TokenStream {
+        if self.f.lanes.is_none() {
+            return self.let_ty(rhs);
+        }
+        let t = self.tan_ty();
+        match rhs {
+            Rhs::Op(crate::rules::Op::Copy, args)
+                if matches!(args.as_slice(), [Operand::Const(_)]) =>
+            {
+                quote!(: #t)
+            }
+            Rhs::Fill {
+                elem: Operand::Const(_),
+                array: false,
+                ..
+            } => quote!(: ::std::vec::Vec<#t>),
+            Rhs::Fill {
+                elem: Operand::Const(_),
+                array: true,
+                len,
+            } => {
+                let n = &len.tokens;
+                quote!(: [#t; #n])
+            }
+            _ => quote!(),
         }
     }
 
@@ -370,7 +427,7 @@ impl Gen<'_> {
     /// tangent of an out-parameter's entry value is zero (`_fwd`), and its cotangent
     /// is consumed (`_adjoint`).
     pub fn zero_out_shadows(&self) -> Vec<TokenStream> {
-        let z = self.zero();
+        let z = self.tan_zero();
         (self.f.out.params.iter())
             .map(|v| {
                 let d = self.tangent_ident(*v);

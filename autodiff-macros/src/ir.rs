@@ -278,6 +278,9 @@ pub struct Func {
     /// The outputs besides a float return value: an array or tuple return value
     /// (then `ret` is a local `[F; M]` buffer holding it) and out-parameters.
     pub out: Outputs,
+    /// Generate tangents as `K` lanes side by side (`__private::Lanes<F, K>`): the
+    /// vector forward mode of `_jacobian`. `None` everywhere else.
+    pub lanes: Option<usize>,
 }
 
 /// What the function returns.
@@ -302,16 +305,30 @@ pub struct Outputs {
     pub params: Vec<VarId>,
 }
 
+impl Func {
+    /// Can the tangent code run in the vector forward mode? Not through calls, whose
+    /// `g_fwd` takes one tangent.
+    pub fn lanes_ok(&self) -> bool {
+        let mut ok = true;
+        self.body.walk(&mut |_, s| {
+            if let Stmt::Let {
+                rhs: Rhs::Call(_), ..
+            }
+            | Stmt::Assign {
+                rhs: Rhs::Call(_), ..
+            } = s
+            {
+                ok = false;
+            }
+        });
+        ok
+    }
+}
+
 impl Outputs {
     /// Vector-valued: anything but a lone float return value (no `_grad`, a `_jacobian`).
     pub fn is_vector(&self) -> bool {
         !matches!(self.ret, RetShape::Float) || !self.params.is_empty()
-    }
-
-    /// Does `ret` hold a buffer (an array or tuple return value)?
-    #[allow(dead_code)]
-    pub fn ret_is_buf(&self) -> bool {
-        matches!(self.ret, RetShape::Array { .. } | RetShape::Tuple(_))
     }
 }
 

@@ -335,19 +335,13 @@ pub fn emit_jacobian(
             }
         },
     };
-    quote! {
-        #[doc = #doc]
-        #allow
-        #vis #unsafety fn #jac_name #generics (#(#params),*) -> #jac_ret #where_clause {
-            let __jac_n: usize = 0usize #(+ #n_terms)*;
-            let __jac_m: usize = #ret_rows #(+ #m_terms)*;
-            let mut __jac = ::std::vec![#z; __jac_m * __jac_n];
-            #(#entry)*
-            #value_init
-            #(#in_alloc)*
-            #(#out_alloc)*
-            if __jac_n <= __jac_m {
-                // one forward sweep per input (at least one, for the value)
+    let lanes = ir
+        .lanes_ok()
+        .then(|| gen_lanes_forward(gen, &inputs, &outs, &restore, &fresh, &len_of));
+    let forward = match lanes {
+        Some(lanes) => lanes,
+        // one forward sweep per input (at least one, for the value)
+        None => quote! {
                 for __jac_col in 0..__jac_n.max(1) {
                     #(#restore)*
                     #(#fresh)*
@@ -363,10 +357,141 @@ pub fn emit_jacobian(
                     }
                     #fwd_value
                 }
+        },
+    };
+    quote! {
+        #[doc = #doc]
+        #allow
+        #vis #unsafety fn #jac_name #generics (#(#params),*) -> #jac_ret #where_clause {
+            let __jac_n: usize = 0usize #(+ #n_terms)*;
+            let __jac_m: usize = #ret_rows #(+ #m_terms)*;
+            let mut __jac = ::std::vec![#z; __jac_m * __jac_n];
+            #(#entry)*
+            #value_init
+            #(#in_alloc)*
+            #(#out_alloc)*
+            if __jac_n <= __jac_m {
+                #forward
             } else {
                 #reverse
             }
             #result
+        }
+    }
+}
+
+/// Input columns per forward sweep of the vector forward mode.
+const LANES: usize = 4;
+
+/// The forward sweeps of the vector forward mode: [`LANES`] input columns per sweep,
+/// each tangent a `Lanes<F, LANES>`.
+fn gen_lanes_forward(
+    gen: &Gen,
+    inputs: &[Slot],
+    outs: &[Slot],
+    restore: &[TokenStream],
+    fresh: &[TokenStream],
+    len_of: &dyn Fn(&Slot) -> TokenStream,
+) -> TokenStream {
+    let ir = gen.f;
+    let lf = Func {
+        lanes: Some(LANES),
+        ..ir.clone()
+    };
+    let lg = Gen { f: &lf, a: gen.a };
+    let tangent = lg.gen_tangent_body();
+    let (lt, lz) = (lg.tan_ty(), lg.tan_zero());
+    let k = proc_macro2::Literal::usize_unsuffixed(LANES);
+    let lbuf = |s: &Slot| format_ident!("__jac_lanes_{}", s.x);
+    let alloc = |s: &Slot| {
+        let (x, b) = (&s.x, lbuf(s));
+        match &s.shape {
+            SlotShape::Float => quote!(),
+            SlotShape::Slice => quote!(let mut #b = ::std::vec![#lz; #x.len()];),
+            SlotShape::Array { len, .. } => quote!(let mut #b: [#lt; #len] = [#lz; #len];),
+        }
+    };
+    let allocs: Vec<TokenStream> = inputs.iter().chain(outs).map(alloc).collect();
+    let mut seeds = Vec::new();
+    for s in inputs {
+        let (d, b, len) = (&s.d, lbuf(s), len_of(s));
+        seeds.push(match &s.shape {
+            SlotShape::Float => quote!(let #d: #lt = <#lt>::seed(__jac_at, __jac_c0);),
+            shape => {
+                let bind = match shape {
+                    SlotShape::Array { by_ref: false, .. } => quote!(let #d = #b;),
+                    SlotShape::Array { by_ref: true, .. } => quote!(let #d = &#b;),
+                    _ => quote!(let #d = &#b[..];),
+                };
+                quote! {
+                    for (__jac_j, __jac_e) in #b.iter_mut().enumerate() {
+                        *__jac_e = <#lt>::seed(__jac_at + __jac_j, __jac_c0);
+                    }
+                    #bind
+                }
+            }
+        });
+        seeds.push(quote!(__jac_at += #len;));
+    }
+    let out_shadows: Vec<TokenStream> = outs
+        .iter()
+        .map(|s| {
+            let (d, b) = (&s.d, lbuf(s));
+            match s.shape {
+                SlotShape::Slice => quote!(let #d = &mut #b[..];),
+                _ => quote!(let #d = &mut #b;),
+            }
+        })
+        .collect();
+    let put = quote!(__jac[__jac_row * __jac_n + __jac_col]);
+    let mut column = Vec::new();
+    match &ir.out.ret {
+        RetShape::Float => column.push(quote! { #put = __jac_res.1.0[__jac_l]; __jac_row += 1; }),
+        RetShape::Array { len } => column.push(quote! {
+            for __jac_k in 0..#len { __jac[(__jac_row + __jac_k) * __jac_n + __jac_col] = __jac_res.1[__jac_k].0[__jac_l]; }
+            __jac_row += #len;
+        }),
+        RetShape::Tuple(n) => {
+            for i in 0..*n {
+                let i = proc_macro2::Literal::usize_unsuffixed(i);
+                column.push(quote! { #put = __jac_res.1.#i.0[__jac_l]; __jac_row += 1; });
+            }
+        }
+        RetShape::Unit => {}
+    }
+    for s in outs {
+        let b = lbuf(s);
+        column.push(quote! {
+            for __jac_t in #b.iter() { #put = __jac_t.0[__jac_l]; __jac_row += 1; }
+        });
+    }
+    let value = match &ir.out.ret {
+        RetShape::Unit => quote!(),
+        _ => quote!(__jac_value = __jac_res.0;),
+    };
+    quote! {
+        #(#allocs)*
+        // one forward sweep per #k input columns (at least one, for the value)
+        let mut __jac_c0: usize = 0;
+        loop {
+            #(#restore)*
+            #(#fresh)*
+            let mut __jac_at: usize = 0;
+            #(#seeds)*
+            #(#out_shadows)*
+            let __jac_res = { #tangent };
+            for __jac_l in 0..#k {
+                let __jac_col = __jac_c0 + __jac_l;
+                if __jac_col < __jac_n {
+                    let mut __jac_row: usize = 0;
+                    #(#column)*
+                }
+            }
+            #value
+            __jac_c0 += #k;
+            if __jac_c0 >= __jac_n {
+                break;
+            }
         }
     }
 }

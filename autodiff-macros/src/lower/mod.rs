@@ -167,6 +167,7 @@ pub fn lower_fn(
             ret: ret_shape,
             params: out_params,
         },
+        lanes: None,
     })
 }
 

@@ -211,7 +211,8 @@ impl Rev<'_> {
         let checks = g.shadow_length_checks();
         let st = self.st;
         let mut restores = false;
-        g.f.body.walk(&mut |id, _| restores |= self.plan.stmt(id).save != plan::Save::No);
+        g.f.body
+            .walk(&mut |id, _| restores |= self.plan.stmt(id).save != plan::Save::No);
         let rerunnable = self.plan.fused.is_none()
             && !st.uses_tape.get()
             && !st.uses_flags.get()
