@@ -3,9 +3,13 @@
 //! columns the active inputs in parameter order (slices and arrays element by
 //! element).
 //!
-//! It runs the tangent body once per input (forward sweeps, one column each) when
-//! there are no more inputs than outputs, else the adjoint body once per output
-//! (reverse sweeps, one row each). The bodies are inlined, as `_grad` inlines the
+//! With no more inputs than outputs it runs forward sweeps: the tangent body
+//! generated with [`LANES`] tangents side by side (`__private::Lanes`), one sweep
+//! per [`LANES`] input columns (a vector forward mode, as Enzyme's `Dualv`), or,
+//! when the body calls other differentiated functions (whose `g_fwd` takes one
+//! tangent), the ordinary tangent body once per column. Otherwise it runs reverse
+//! sweeps, one per output row: after a single forward sweep when the reverse
+//! sweep restores and pops nothing, else the whole adjoint body per row. The bodies are inlined, as `_grad` inlines the
 //! adjoint body, because the attribute cannot tell whether `f_fwd` must be called
 //! as `Self::f_fwd`. Each sweep starts from the entry values of the out-parameters
 //! (saved once), so a body that reads them (`out[i] += ..`) sees the same values in
