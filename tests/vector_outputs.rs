@@ -7,8 +7,9 @@
 #![allow(
     clippy::needless_range_loop,
     clippy::type_complexity,
-    // a tuple variable returned is one of the forms tested
-    clippy::let_and_return
+    // a tuple variable returned and deferred `let`s are forms tested
+    clippy::let_and_return,
+    clippy::needless_late_init
 )]
 
 mod common;
