@@ -1145,3 +1145,34 @@ fn vector_forward_mode_over_several_sweeps() {
         check(&case, &v, &mut rng);
     }
 }
+
+/// A parameter the body reassigns: every sweep of `_jacobian` starts from its value.
+#[differentiate]
+fn reassigned(mut x: f64, y: f64, z: f64) -> [f64; 2] {
+    x = x * y;
+    x += z.sin();
+    [x * x, x - y]
+}
+
+#[test]
+fn reassigned_parameter_in_every_sweep() {
+    let case = Case {
+        name: "reassigned",
+        f: &|v| reassigned(v[0], v[1], v[2]).to_vec(),
+        fwd: &|v, dv| {
+            let (y, t) = reassigned_fwd(v[0], dv[0], v[1], dv[1], v[2], dv[2]);
+            (y.to_vec(), t.to_vec())
+        },
+        rev: &|v, yb, vb| {
+            let (mut a, mut b, mut c) = (vb[0], vb[1], vb[2]);
+            let y = reassigned_adjoint(v[0], &mut a, v[1], &mut b, v[2], &mut c, [yb[0], yb[1]]);
+            vb.copy_from_slice(&[a, b, c]);
+            y.to_vec()
+        },
+        jac: &|v| {
+            let (y, j) = reassigned_jacobian(v[0], v[1], v[2]);
+            (y.to_vec(), j)
+        },
+    };
+    check(&case, &[0.7, 1.3, 0.4], &mut Rng::new(13));
+}
