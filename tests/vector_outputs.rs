@@ -1149,7 +1149,7 @@ fn vector_forward_mode_over_several_sweeps() {
 /// A parameter the body reassigns: every sweep of `_jacobian` starts from its value.
 #[differentiate]
 fn reassigned(mut x: f64, y: f64, z: f64) -> [f64; 2] {
-    x = x * y;
+    x *= y;
     x += z.sin();
     [x * x, x - y]
 }
