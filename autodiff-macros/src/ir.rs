@@ -59,6 +59,10 @@ pub enum BufRepr {
     /// `&w[a..b]`: a view into another buffer (read-only; its adjoint is the same
     /// range of the base's adjoint).
     View,
+    /// `&mut [F]` parameter: an out-parameter, an output of the function.
+    OutSlice,
+    /// `&mut [F; N]` parameter: an out-parameter.
+    OutArray,
 }
 
 #[derive(Clone, Debug)]
@@ -242,6 +246,9 @@ pub enum ParamTy {
     Slice,
     /// `[F; N]` or `&[F; N]`, with `N` as written.
     Array { len: TokenStream },
+    /// `&mut [F]` (`len: None`) or `&mut [F; N]`: an out-parameter, never active;
+    /// its shadow `dout` carries the output's tangent or cotangent.
+    Out { len: Option<TokenStream> },
     /// Anything else: passed through, never differentiated.
     Passive,
     /// A struct (`&S`, `S`, `&self`) named in `wrt(..)`; its shadow has type `ty`
@@ -306,6 +313,68 @@ pub struct Func {
     pub ret: VarId,
     pub float: FloatTy,
     pub n_blocks: usize,
+    /// The outputs besides a float return value: an array or tuple return value
+    /// (then `ret` is a local `[F; M]` buffer holding it) and out-parameters.
+    pub out: Outputs,
+    /// Generate tangents as `K` lanes side by side (`__private::Lanes<F, K>`): the
+    /// vector forward mode of `_jacobian`. `None` everywhere else.
+    pub lanes: Option<usize>,
+}
+
+/// What the function returns.
+#[derive(Clone, Debug, Default)]
+pub enum RetShape {
+    /// `-> F`: `ret` is a float.
+    #[default]
+    Float,
+    /// `-> [F; M]`, with `M` as written: `ret` is a local array holding it.
+    Array { len: TokenStream },
+    /// `-> (F, F, ..)` with this many elements: `ret` is a local `[F; n]` holding them.
+    Tuple(usize),
+    /// `-> ()`: the results are in out-parameters; `ret` is a passive placeholder.
+    Unit,
+}
+
+/// The outputs of a function: its return value and its out-parameters.
+#[derive(Clone, Debug, Default)]
+pub struct Outputs {
+    pub ret: RetShape,
+    /// The out-parameters (`&mut [F]`, `&mut [F; N]`), in parameter order.
+    pub params: Vec<VarId>,
+}
+
+impl Func {
+    /// Can the tangent code run in the vector forward mode? Not through calls, whose
+    /// `g_fwd` takes one tangent.
+    pub fn lanes_ok(&self) -> bool {
+        let mut ok = true;
+        self.body.walk(&mut |_, s| {
+            if let Stmt::Let {
+                rhs: Rhs::Call(_), ..
+            }
+            | Stmt::Assign {
+                rhs: Rhs::Call(_), ..
+            } = s
+            {
+                ok = false;
+            }
+        });
+        ok
+    }
+}
+
+impl Outputs {
+    /// Vector-valued: anything but a lone float return value (no `_grad`, a `_jacobian`).
+    pub fn is_vector(&self) -> bool {
+        !matches!(self.ret, RetShape::Float) || !self.params.is_empty()
+    }
+}
+
+impl BufRepr {
+    /// An out-parameter (`&mut [F]`, `&mut [F; N]`).
+    pub fn is_out(self) -> bool {
+        matches!(self, BufRepr::OutSlice | BufRepr::OutArray)
+    }
 }
 
 impl PExpr {

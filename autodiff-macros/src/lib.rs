@@ -29,6 +29,7 @@ mod emit;
 mod expand;
 mod forward;
 mod ir;
+mod jacobian;
 mod lower;
 mod nested;
 mod reverse;
@@ -39,7 +40,9 @@ mod simplify;
 use proc_macro::TokenStream;
 
 /// Writes the forward (`f_fwd`), adjoint (`f_adjoint`) and gradient (`f_grad`)
-/// versions of a numeric function. See `autodiff::differentiate` for the full
+/// versions of a numeric function; for a vector-valued one (returning `[F; M]` or
+/// a tuple of floats, or writing `&mut [F]` out-parameters) `f_fwd`, `f_adjoint`
+/// and the dense Jacobian `f_jacobian`. See `autodiff::differentiate` for the full
 /// documentation.
 #[proc_macro_attribute]
 pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {

@@ -320,6 +320,12 @@ fn mentions(ty: &syn::Type, base: &Ident) -> bool {
 /// functions could not convert to dual numbers.
 pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
     let rw = Rewrite::new(ir);
+    if ir.out.is_vector() {
+        diag.error_spanned(
+            &func.sig.output,
+            "`order = 2` is for functions returning one float; a vector-valued function has `_jacobian`",
+        );
+    }
     for p in &ir.params {
         if let ParamTy::Struct { ty, .. } = &p.shape {
             diag.error_spanned(

@@ -11,37 +11,88 @@ use crate::attr::Config;
 use crate::diag::Diag;
 use crate::ir::*;
 
-pub(super) fn float_of_return(sig: &syn::Signature, diag: &mut Diag) -> Option<FloatTy> {
+/// The function's float type and the shape of its return value: a float, an array
+/// `[F; M]`, a tuple of floats, or `()` when out-parameters hold the results.
+pub(super) fn float_of_return(
+    sig: &syn::Signature,
+    diag: &mut Diag,
+) -> Option<(FloatTy, RetShape)> {
     let generics: Vec<String> = sig
         .generics
         .type_params()
         .map(|p| p.ident.to_string())
         .collect();
+    const WANT: &str = "`#[differentiate]` needs a function that returns a float (`f64`, `f32` or a generic `T: Float`), an array `[F; M]` or a tuple of floats, or that writes its results into `&mut [F]` out-parameters";
     match &sig.output {
-        ReturnType::Default => {
-            diag.error(
-                sig.ident.span(),
-                format!(
-                    "`#[differentiate]` needs a function that returns a float (`f64`, `f32` or a generic `T: Float`); `{}` returns `()`",
-                    sig.ident
-                ),
-            );
-            None
-        }
-        ReturnType::Type(_, ty) => match float_ty_of(ty, &generics) {
-            Some(f) => Some(f),
+        ReturnType::Default => match out_param_float(sig, &generics) {
+            Some(f) => Some((f, RetShape::Unit)),
             None => {
                 diag.error(
-                    ty.span(),
-                    format!(
-                        "`#[differentiate]` needs a function that returns a float (`f64`, `f32` or a generic `T: Float`), found `{}`",
-                        ty.to_token_stream()
-                    ),
+                    sig.ident.span(),
+                    format!("{WANT}; `{}` returns `()`", sig.ident),
                 );
                 None
             }
         },
+        ReturnType::Type(_, ty) => {
+            if let Some(f) = float_ty_of(ty, &generics) {
+                return Some((f, RetShape::Float));
+            }
+            match strip_ty(ty) {
+                Type::Array(a) => {
+                    if let Some(f) = float_ty_of(&a.elem, &generics) {
+                        return Some((
+                            f,
+                            RetShape::Array {
+                                len: a.len.to_token_stream(),
+                            },
+                        ));
+                    }
+                }
+                Type::Tuple(t) if t.elems.is_empty() => {
+                    if let Some(f) = out_param_float(sig, &generics) {
+                        return Some((f, RetShape::Unit));
+                    }
+                }
+                Type::Tuple(t) => {
+                    let floats: Vec<Option<FloatTy>> =
+                        t.elems.iter().map(|e| float_ty_of(e, &generics)).collect();
+                    if let Some(Some(f)) = floats.first() {
+                        let one = floats.iter().all(|g| g.as_ref().is_some_and(|g| g.same(f)));
+                        if one {
+                            return Some((f.clone(), RetShape::Tuple(floats.len())));
+                        }
+                    }
+                    diag.error(
+                        ty.span(),
+                        format!(
+                            "`#[differentiate]` returns tuples of floats of one type (`(f64, f64)`), found `{}`",
+                            pretty(ty)
+                        ),
+                    );
+                    return None;
+                }
+                _ => {}
+            }
+            diag.error(ty.span(), format!("{WANT}, found `{}`", pretty(ty)));
+            None
+        }
     }
+}
+
+/// The float type of the first out-parameter (`&mut [F]`, `&mut [F; N]`), if any.
+fn out_param_float(sig: &syn::Signature, generics: &[String]) -> Option<FloatTy> {
+    sig.inputs.iter().find_map(|a| match a {
+        FnArg::Typed(pt) => match strip_ty(&pt.ty) {
+            Type::Reference(r) if r.mutability.is_some() => match strip_ty(&r.elem) {
+                Type::Slice(s) => float_ty_of(&s.elem, generics),
+                Type::Array(a) => float_ty_of(&a.elem, generics),
+                _ => None,
+            },
+            _ => None,
+        },
+        FnArg::Receiver(_) => None,
+    })
 }
 
 pub(super) fn float_ty_of(ty: &Type, generics: &[String]) -> Option<FloatTy> {
@@ -66,6 +117,15 @@ pub(super) fn float_ty_of(ty: &Type, generics: &[String]) -> Option<FloatTy> {
 }
 
 impl FloatTy {
+    /// The same float type?
+    fn same(&self, o: &FloatTy) -> bool {
+        match (self, o) {
+            (FloatTy::F64, FloatTy::F64) | (FloatTy::F32, FloatTy::F32) => true,
+            (FloatTy::Generic(a), FloatTy::Generic(b)) => a == b,
+            _ => false,
+        }
+    }
+
     pub(super) fn matches(&self, ty: &Type) -> bool {
         match (self, strip_ty(ty)) {
             (FloatTy::F64, Type::Path(p)) => p.path.is_ident("f64"),
@@ -177,6 +237,25 @@ impl Lowerer<'_> {
             Type::Path(p) if self.is_vec_of_float(p) => TyClass::Buf(BufRepr::LocalVec),
             _ => TyClass::Passive,
         }
+    }
+
+    /// [`Lowerer::classify_ty`] for a parameter, where `&mut [F]` and `&mut [F; N]` are
+    /// out-parameters.
+    fn classify_param_ty(&self, ty: &Type) -> TyClass {
+        if let Type::Reference(r) = strip_ty(ty) {
+            if r.mutability.is_some() {
+                match strip_ty(&r.elem) {
+                    Type::Slice(s) if self.float.matches(&s.elem) => {
+                        return TyClass::Buf(BufRepr::OutSlice)
+                    }
+                    Type::Array(a) if self.float.matches(&a.elem) => {
+                        return TyClass::Buf(BufRepr::OutArray)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.classify_ty(ty)
     }
 
     pub(super) fn is_vec_of_float(&self, p: &syn::TypePath) -> bool {
@@ -393,10 +472,22 @@ impl Lowerer<'_> {
         listed: Option<usize>,
         config: &Config,
     ) -> (Param, bool) {
-        let (kind, buf, rejected) = match self.classify_ty(&pt.ty) {
+        let (kind, buf, rejected) = match self.classify_param_ty(&pt.ty) {
             TyClass::Float => (Kind::Float, None, false),
             // a `Vec<F>` parameter is read like a slice; its shadows are slices too
             TyClass::Buf(BufRepr::LocalVec) => (Kind::Buf, Some(BufRepr::SliceParam), false),
+            TyClass::Buf(r) if r.is_out() => {
+                if let Some(name) = listed.and_then(|i| config.wrt.as_ref().map(|w| w[i].clone())) {
+                    self.diag.error(
+                        name.span(),
+                        format!(
+                            "`wrt` names `{name}`, an out-parameter (`{}`): it is an output of the function, differentiated by its shadow `d{name}`; `wrt` lists inputs only",
+                            pretty(&pt.ty)
+                        ),
+                    );
+                }
+                (Kind::Buf, Some(r), false)
+            }
             TyClass::Buf(r) => (Kind::Buf, Some(r), false),
             TyClass::OtherFloat => {
                 if wrt {
@@ -416,7 +507,7 @@ impl Lowerer<'_> {
                     self.diag.error_spanned(
                         &pt.ty,
                         format!(
-                            "`#[differentiate]` does not support a parameter of type `{}`; use `&[{f}]`, `[{f}; N]` or `&[{f}; N]`",
+                            "`#[differentiate]` does not support a parameter of type `{}`; use `&[{f}]`, `[{f}; N]` or `&[{f}; N]` for an input, `&mut [{f}]` or `&mut [{f}; N]` for an output",
                             pretty(&pt.ty),
                             f = self.float_ty_tokens()
                         ),
@@ -438,7 +529,9 @@ impl Lowerer<'_> {
             }
         };
         // A float parameter left out of `wrt` is data: a float that is not active.
-        let active = kind != Kind::Passive && wrt;
+        // An out-parameter is an output, never an active input.
+        let is_out = buf.is_some_and(BufRepr::is_out);
+        let active = kind != Kind::Passive && wrt && !is_out;
         let id = self.new_var(&ident.to_string(), kind, ident.span(), buf);
         self.facts[id].int_elems = kind == Kind::Passive && int_container(&pt.ty);
         self.vars[id].ident = ident.clone();
@@ -449,6 +542,10 @@ impl Lowerer<'_> {
         let shape = match (kind, buf) {
             (Kind::Float, _) => ParamTy::Float,
             (Kind::Buf, Some(BufRepr::SliceParam)) => ParamTy::Slice,
+            (Kind::Buf, Some(BufRepr::OutSlice)) => ParamTy::Out { len: None },
+            (Kind::Buf, Some(BufRepr::OutArray)) => ParamTy::Out {
+                len: array_len(&pt.ty).map(|e| e.to_token_stream()),
+            },
             (Kind::Buf, Some(_)) => ParamTy::Array {
                 len: array_len(&pt.ty)
                     .map(|e| e.to_token_stream())
