@@ -1,4 +1,4 @@
-//! Generated differential tests: 150 random programs in the `#[differentiate]`
+//! Generated differential tests: 150 random programs in the `#[differentiate(order = 2)]`
 //! subset, each checked at points chosen away from branch switches and kinks
 //! (see tools/genprog/README.md).
 //!

@@ -1,6 +1,11 @@
 //! Second order (`order = 2`): `f_hvp` and `f_hessian` against finite
 //! differences of the generated gradient and analytic Hessians.
-#![allow(clippy::needless_range_loop, clippy::excessive_precision)]
+// `useless_vec`: `buffer_reads_itself` tests a `Vec` buffer (its `IndexMut`).
+#![allow(
+    clippy::needless_range_loop,
+    clippy::excessive_precision,
+    clippy::useless_vec
+)]
 
 use autodiff::differentiate;
 
@@ -476,9 +481,16 @@ const K_IDX: usize = 1;
 fn consts_mixed(x: &[f64]) -> f64 {
     const C: f64 = -0.38;
     let s = x[0].mul_add(std::f64::consts::LN_2, x[1]) * x[2];
-    let t = if x[0] < 0.0 { std::f64::consts::PI } else { x[1] };
+    let t = if x[0] < 0.0 {
+        std::f64::consts::PI
+    } else {
+        x[1]
+    };
     let u: f64 = std::f64::consts::SQRT_2;
-    s * t + u * x[0] + K_RATE.atan2(1.0 + x[1] * x[1]) + x[K_IDX].mul_add(K_RATE, x[0]) * C.cos()
+    s * t
+        + u * x[0]
+        + K_RATE.atan2(1.0 + x[1] * x[1])
+        + x[K_IDX].mul_add(K_RATE, x[0]) * C.cos()
         + K_RATE.min(x[2])
 }
 
@@ -626,8 +638,23 @@ fn generated_suite_regressions() {
 fn passive_slice_calls_take_values() {
     let x = [0.2, -0.3, 0.9];
     let (_, _, h) = passive_slice_calls_hessian(&x);
-    let want = [0.0, 0.0, 0.0, 0.0, 0.0, 2.0 * x[2], 0.0, 2.0 * x[2], 2.0 * x[1]];
+    let want = [
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        2.0 * x[2],
+        0.0,
+        2.0 * x[2],
+        2.0 * x[1],
+    ];
     for k in 0..9 {
-        assert!((h[k] - want[k]).abs() < 1e-12, "{k}: {} vs {}", h[k], want[k]);
+        assert!(
+            (h[k] - want[k]).abs() < 1e-12,
+            "{k}: {} vs {}",
+            h[k],
+            want[k]
+        );
     }
 }

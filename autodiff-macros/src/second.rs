@@ -188,7 +188,9 @@ fn const_name(p: &syn::ExprPath) -> bool {
 /// `self.k`, `self.p.k`: a field of the receiver, which stays a plain value.
 fn self_field(e: &syn::Expr) -> bool {
     match e {
-        syn::Expr::Field(f) => matches!(f.member, syn::Member::Named(_)) && self_field_base(&f.base),
+        syn::Expr::Field(f) => {
+            matches!(f.member, syn::Member::Named(_)) && self_field_base(&f.base)
+        }
         syn::Expr::Paren(p) => self_field(&p.expr),
         _ => false,
     }

@@ -4489,7 +4489,7 @@ fn main() {
         let mut text = String::new();
         let _ = writeln!(
             text,
-            "//! Generated differential tests: {} random programs in the `#[differentiate]`\n\
+            "//! Generated differential tests: {} random programs in the `#[differentiate{}]`\n\
              //! subset, each checked at points chosen away from branch switches and kinks\n\
              //! (see tools/genprog/README.md).\n\
              //!\n\
@@ -4497,6 +4497,7 @@ fn main() {
              //! `{cmd}`\n\
              //! (it runs rustfmt on its output).\n",
             funcs.len() - skipped.len(),
+            if o.order2 { "(order = 2)" } else { "" },
             if o.first_file == 1 {
                 "every `tests/gen_*.rs`".to_string()
             } else {
