@@ -646,6 +646,63 @@ impl<F: Float> PassiveDualArg for &Passive<Dual<F>> {
     }
 }
 
+/// `field_value()` of a field of `self` (`(&&&passive(&self.k)).field_value()`):
+/// a float field is a dual constant, ...
+pub trait FieldFloat {
+    /// The dual type.
+    type Out;
+    /// The constant.
+    fn field_value(&self) -> Self::Out;
+}
+
+impl FieldFloat for &&Passive<&f64> {
+    type Out = Dual<f64>;
+    #[inline(always)]
+    fn field_value(&self) -> Dual<f64> {
+        Dual::cst(*self.take())
+    }
+}
+
+impl FieldFloat for &&Passive<&f32> {
+    type Out = Dual<f32>;
+    #[inline(always)]
+    fn field_value(&self) -> Dual<f32> {
+        Dual::cst(*self.take())
+    }
+}
+
+/// ... another `Copy` field its value (`self.n`), ...
+pub trait FieldCopy {
+    /// The field's type.
+    type Out;
+    /// The value.
+    fn field_value(&self) -> Self::Out;
+}
+
+impl<T: Copy> FieldCopy for &Passive<&T> {
+    type Out = T;
+    #[inline(always)]
+    fn field_value(&self) -> T {
+        *self.take()
+    }
+}
+
+/// ... and any other field a reference to it (`self.v.len()`, `match self.mode`).
+pub trait FieldRef {
+    /// The reference.
+    type Out;
+    /// The reference.
+    fn field_value(&self) -> Self::Out;
+}
+
+impl<'a, T> FieldRef for Passive<&'a T> {
+    type Out = &'a T;
+    #[inline(always)]
+    fn field_value(&self) -> &'a T {
+        self.take()
+    }
+}
+
 /// `arg()` of a slice, `Vec` or array of dual numbers: a slice of their values.
 macro_rules! passive_slices {
     ($f:ty, $field:ident) => {
@@ -718,22 +775,6 @@ impl PassiveFloatResult for &Passive<f32> {
     #[inline(always)]
     fn lift(&self) -> Dual<f32> {
         Dual::cst(self.take())
-    }
-}
-
-impl PassiveFloatResult for &Passive<&f64> {
-    type Out = Dual<f64>;
-    #[inline(always)]
-    fn lift(&self) -> Dual<f64> {
-        Dual::cst(*self.take())
-    }
-}
-
-impl PassiveFloatResult for &Passive<&f32> {
-    type Out = Dual<f32>;
-    #[inline(always)]
-    fn lift(&self) -> Dual<f32> {
-        Dual::cst(*self.take())
     }
 }
 

@@ -243,22 +243,12 @@ impl VisitMut for Rewrite {
                 *e = syn::parse_quote!((&&::autodiff::__private::passive(#p)).lift());
                 return;
             }
-            // a float field of `self` read as a value is a dual constant (`let mut s =
-            // self.k; s += x;`, `x.mul_add(y, self.k)`); other fields stay themselves
+            // a float field of `self` read as a value or a receiver is a dual
+            // constant (`let mut s: f64 = self.k; s += x;`, `self.k.max(x)`,
+            // `x.mul_add(y, self.k)`); another `Copy` field its value (`self.n`), any
+            // other a reference to it (`self.v.len()`, `match self.mode { .. }`)
             syn::Expr::Field(_) if self_field(e) => {
-                *e = syn::parse_quote!((&&::autodiff::__private::passive(#e)).lift());
-                return;
-            }
-            // ... and as a receiver, by reference (`self.k.max(x)`, `self.v.len()`)
-            syn::Expr::MethodCall(m) if self_field(&m.receiver) => {
-                let r = &m.receiver;
-                *m.receiver = syn::parse_quote!((&&::autodiff::__private::passive(&#r)).lift());
-                if let Some(n) = self.renamed(&m.method) {
-                    m.method = n;
-                }
-                for a in m.args.iter_mut() {
-                    self.visit_expr_mut(a);
-                }
+                *e = syn::parse_quote!((&&&::autodiff::__private::passive(&#e)).field_value());
                 return;
             }
             // places and borrows of a field stay as they are
@@ -498,7 +488,7 @@ impl P<'_> {
 pub(crate) fn use_traits() -> TokenStream {
     quote! {
         use ::autodiff::__private::{
-            Float as _, One as _, PassiveArg as _, PassiveDualArg as _, PassiveFloatResult as _,
+            FieldCopy as _, FieldFloat as _, FieldRef as _, Float as _, One as _, PassiveArg as _, PassiveDualArg as _, PassiveFloatResult as _,
             PassiveResult as _, Zero as _,
         };
     }
