@@ -4470,7 +4470,7 @@ fn main() {
                     .iter()
                     .map(|x| it.call_flat(&f, x, PASSIVE, len, &mut Trace::new()))
                     .collect();
-                let hessian = fnum(idx) % 3 == 0;
+                let hessian = fnum(idx).is_multiple_of(3);
                 emit_test(
                     &f,
                     &pts,
