@@ -67,7 +67,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             conc.len(),
         )?;
     let report = &fit.report;
-    let se = fit.standard_errors().ok_or("the Jacobian is rank-deficient")?;
+    let se = fit
+        .standard_errors()
+        .ok_or("the Jacobian is rank-deficient")?;
     println!(
         "Levenberg–Marquardt: {} iterations, {:?}, residual sum of squares {:.2}",
         report.iterations,
@@ -75,8 +77,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         fit.ssr()
     );
     println!("\n            estimate   std. error   R nls (estimate, std. error)");
-    println!("  Vmax    {:>10.3}   {:>10.4}   212.7, 6.947", report.x[0], se[0]);
-    println!("  K       {:>10.5}   {:>10.6}   0.06412, 0.008281", report.x[1], se[1]);
+    println!(
+        "  Vmax    {:>10.3}   {:>10.4}   212.7, 6.947",
+        report.x[0], se[0]
+    );
+    println!(
+        "  K       {:>10.5}   {:>10.6}   0.06412, 0.008281",
+        report.x[1], se[1]
+    );
 
     let (vmax, k) = (report.x[0], report.x[1]);
     let curve: Vec<(f64, f64)> = (0..=200)
@@ -90,7 +98,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     common::plot_fit(
         &png,
         "Michaelis–Menten fit to Puromycin (treated)",
-        ("substrate concentration (ppm)", "reaction rate (counts/min²)"),
+        (
+            "substrate concentration (ppm)",
+            "reaction rate (counts/min²)",
+        ),
         &data,
         &curve,
         &format!("v = {vmax:.1}·S / ({k:.4} + S)"),

@@ -21,12 +21,18 @@ fn decay(p: &[f64], t: &[f64], y: &[f64], out: &mut [f64]) {
 
 #[test]
 fn puromycin_matches_r_nls() {
-    let conc = [0.02, 0.02, 0.06, 0.06, 0.11, 0.11, 0.22, 0.22, 0.56, 0.56, 1.10, 1.10];
-    let rate = [76.0, 47.0, 97.0, 107.0, 123.0, 139.0, 159.0, 152.0, 191.0, 201.0, 207.0, 200.0];
+    let conc = [
+        0.02, 0.02, 0.06, 0.06, 0.11, 0.11, 0.22, 0.22, 0.56, 0.56, 1.10, 1.10,
+    ];
+    let rate = [
+        76.0, 47.0, 97.0, 107.0, 123.0, 139.0, 159.0, 152.0, 191.0, 201.0, 207.0, 200.0,
+    ];
     let fit = LevenbergMarquardt::new()
         .with_stop(Stop::new().grad_tol(1e-10).max_iters(200))
         .minimize(
-            ReturnsJacobian(|p: &[f64], r: &mut [f64]| michaelis_menten_jacobian(p, &conc, &rate, r)),
+            ReturnsJacobian(|p: &[f64], r: &mut [f64]| {
+                michaelis_menten_jacobian(p, &conc, &rate, r)
+            }),
             &[200.0, 0.1],
             conc.len(),
         )
@@ -36,7 +42,10 @@ fn puromycin_matches_r_nls() {
     let close = |a: f64, b: f64, rel: f64| (a - b).abs() <= rel * b.abs();
     assert!(close(fit.report.x[0], 212.68, 1e-4), "{:?}", fit.report.x);
     assert!(close(fit.report.x[1], 0.06412, 1e-3), "{:?}", fit.report.x);
-    assert!(close(se[0], 6.947, 1e-3) && close(se[1], 0.008281, 1e-3), "{se:?}");
+    assert!(
+        close(se[0], 6.947, 1e-3) && close(se[1], 0.008281, 1e-3),
+        "{se:?}"
+    );
     assert!(close((fit.ssr() / 10.0).sqrt(), 10.93, 1e-3));
 }
 
