@@ -73,69 +73,44 @@ impl Scalar for f64 {
     }
 }
 
-impl Scalar for DualDVec64 {
-    #[inline]
-    fn val(&self) -> f64 {
-        self.re
-    }
-    #[inline]
-    fn cst(&self, c: f64) -> Self {
-        DualDVec64::from_re(c)
-    }
-    #[inline]
-    fn exp(&self) -> Self {
-        DualNum::exp(self)
-    }
-    #[inline]
-    fn ln(&self) -> Self {
-        DualNum::ln(self)
-    }
-    #[inline]
-    fn sqrt(&self) -> Self {
-        DualNum::sqrt(self)
-    }
-    #[inline]
-    fn tanh(&self) -> Self {
-        DualNum::tanh(self)
-    }
-    #[inline]
-    fn powi(&self, n: i32) -> Self {
-        DualNum::powi(self, n)
-    }
+/// num-dual's first-order (`DualDVec64`: a gradient vector per number) and
+/// second-order (`Dual2DVec64`, for `hessian`: also a Hessian matrix) forward
+/// modes.
+macro_rules! num_dual_scalar {
+    ($($t:ty),*) => {$(
+        impl Scalar for $t {
+            #[inline]
+            fn val(&self) -> f64 {
+                self.re
+            }
+            #[inline]
+            fn cst(&self, c: f64) -> Self {
+                <$t>::from_re(c)
+            }
+            #[inline]
+            fn exp(&self) -> Self {
+                DualNum::exp(self)
+            }
+            #[inline]
+            fn ln(&self) -> Self {
+                DualNum::ln(self)
+            }
+            #[inline]
+            fn sqrt(&self) -> Self {
+                DualNum::sqrt(self)
+            }
+            #[inline]
+            fn tanh(&self) -> Self {
+                DualNum::tanh(self)
+            }
+            #[inline]
+            fn powi(&self, n: i32) -> Self {
+                DualNum::powi(self, n)
+            }
+        }
+    )*};
 }
-
-/// num-dual's second-order forward mode (`hessian`): a value, a gradient
-/// vector and a Hessian matrix per number.
-impl Scalar for Dual2DVec64 {
-    #[inline]
-    fn val(&self) -> f64 {
-        self.re
-    }
-    #[inline]
-    fn cst(&self, c: f64) -> Self {
-        Dual2DVec64::from_re(c)
-    }
-    #[inline]
-    fn exp(&self) -> Self {
-        DualNum::exp(self)
-    }
-    #[inline]
-    fn ln(&self) -> Self {
-        DualNum::ln(self)
-    }
-    #[inline]
-    fn sqrt(&self) -> Self {
-        DualNum::sqrt(self)
-    }
-    #[inline]
-    fn tanh(&self) -> Self {
-        DualNum::tanh(self)
-    }
-    #[inline]
-    fn powi(&self, n: i32) -> Self {
-        DualNum::powi(self, n)
-    }
-}
+num_dual_scalar!(DualDVec64, Dual2DVec64);
 
 impl<'a> Scalar for reverse::Var<'a> {
     #[inline]
