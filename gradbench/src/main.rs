@@ -20,7 +20,10 @@ fn main() {
             continue;
         }
         let response = tool.respond(&line);
-        if writeln!(out, "{response}").and_then(|_| out.flush()).is_err() {
+        if writeln!(out, "{response}")
+            .and_then(|_| out.flush())
+            .is_err()
+        {
             std::process::exit(1);
         }
     }

@@ -88,8 +88,10 @@ impl Tool {
                 let (module, function) = (text("module"), text("function"));
                 let input = message.get("input").cloned().unwrap_or(Value::Null);
                 let result = if self.defined.iter().any(|m| m == module) {
-                    catch_unwind(AssertUnwindSafe(|| evals::evaluate(module, function, &input)))
-                        .unwrap_or_else(|_| Err(format!("{module}::{function} panicked")))
+                    catch_unwind(AssertUnwindSafe(|| {
+                        evals::evaluate(module, function, &input)
+                    }))
+                    .unwrap_or_else(|_| Err(format!("{module}::{function} panicked")))
                 } else {
                     Err(format!("module `{module}` is not defined"))
                 };

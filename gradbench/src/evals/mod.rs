@@ -5,12 +5,13 @@
 use crate::protocol::Evaluated;
 use serde_json::Value;
 
+pub mod gmm;
 pub mod hello;
 pub mod llsq;
 pub mod lse;
 
 /// The modules this tool implements, sorted (as `evals.txt`).
-pub const MODULES: &[&str] = &["hello", "llsq", "lse"];
+pub const MODULES: &[&str] = &["gmm", "hello", "llsq", "lse"];
 
 /// Whether `module` is implemented.
 pub fn is_module(module: &str) -> bool {
@@ -20,6 +21,7 @@ pub fn is_module(module: &str) -> bool {
 /// Runs `module::function` on `input`.
 pub fn evaluate(module: &str, function: &str, input: &Value) -> Evaluated {
     match module {
+        "gmm" => gmm::evaluate(function, input),
         "hello" => hello::evaluate(function, input),
         "llsq" => llsq::evaluate(function, input),
         "lse" => lse::evaluate(function, input),
