@@ -272,7 +272,44 @@ impl Lowerer<'_> {
             }
             return;
         }
-        // A passive destructuring binding: copy through, binding the names.
+        // A tuple pattern of names: one passive `let` for the value and one per
+        // name (`__tuple.0`), so that the reverse sweep can recompute or save each
+        // like any passive local (a loop's offsets `let (a, b) = (i * n, ..);`).
+        if let (Some(i), Some(leaves)) = (local.init.as_ref(), tuple_leaves(pat)) {
+            self.check_sound(&i.expr);
+            let p = self.passive(&i.expr);
+            let p = match ty {
+                Some(t) => {
+                    let tk = p.tokens;
+                    PExpr::compound(quote!({ let __v: #t = #tk; __v }), p.reads)
+                }
+                None => p,
+            };
+            let tmp = self.new_var("__tuple", Kind::Passive, pat.span(), None);
+            out.stmts.push(Stmt::Let {
+                var: tmp,
+                rhs: Rhs::Passive(p),
+                mutable: false,
+            });
+            let t = self.vars[tmp].ident.clone();
+            let mut bound = Vec::new();
+            for (ident, mutable, path) in leaves {
+                let id = self.new_var(&ident.to_string(), Kind::Passive, ident.span(), None);
+                let index = path.into_iter().map(syn::Index::from);
+                out.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Passive(PExpr::compound(quote!(#t #(.#index)*), vec![tmp])),
+                    mutable,
+                });
+                bound.push((ident.to_string(), id));
+            }
+            // bound after every element is read: `let (a, b) = (b, a);` swaps
+            for (name, id) in bound {
+                self.bind(&name, id);
+            }
+            return;
+        }
+        // Another passive destructuring binding: copy through, binding the names.
         let init = local.init.as_ref().map(|i| self.passive(&i.expr));
         let mut names = Vec::new();
         pat_idents(pat, &mut names);
@@ -870,4 +907,30 @@ struct Binding<'a> {
     ident: Ident,
     mutable: bool,
     ty: Option<&'a syn::Type>,
+}
+
+/// The names of a pattern made only of tuples, parentheses, names and `_`,
+/// each with its mutability and its path of tuple indices; `None` for other
+/// patterns (and for a bare name, which is not destructuring).
+fn tuple_leaves(pat: &Pat) -> Option<Vec<(syn::Ident, bool, Vec<usize>)>> {
+    fn walk(p: &Pat, path: &mut Vec<usize>, out: &mut Vec<(syn::Ident, bool, Vec<usize>)>) -> bool {
+        match p {
+            Pat::Paren(q) => walk(&q.pat, path, out),
+            Pat::Wild(_) => true,
+            Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                out.push((pi.ident.clone(), pi.mutability.is_some(), path.clone()));
+                true
+            }
+            Pat::Tuple(t) => t.elems.iter().enumerate().all(|(i, e)| {
+                path.push(i);
+                let ok = walk(e, path, out);
+                path.pop();
+                ok
+            }),
+            _ => false,
+        }
+    }
+    let Pat::Tuple(_) = pat else { return None };
+    let mut out = Vec::new();
+    walk(pat, &mut Vec::new(), &mut out).then_some(out)
 }

@@ -9,9 +9,10 @@ pub mod gmm;
 pub mod hello;
 pub mod llsq;
 pub mod lse;
+pub mod lstm;
 
 /// The modules this tool implements, sorted (as `evals.txt`).
-pub const MODULES: &[&str] = &["gmm", "hello", "llsq", "lse"];
+pub const MODULES: &[&str] = &["gmm", "hello", "llsq", "lse", "lstm"];
 
 /// Whether `module` is implemented.
 pub fn is_module(module: &str) -> bool {
@@ -25,6 +26,7 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Evaluated {
         "hello" => hello::evaluate(function, input),
         "llsq" => llsq::evaluate(function, input),
         "lse" => lse::evaluate(function, input),
+        "lstm" => lstm::evaluate(function, input),
         _ => Err(format!("unknown module `{module}`")),
     }
 }
