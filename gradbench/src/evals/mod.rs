@@ -5,6 +5,7 @@
 use crate::protocol::Evaluated;
 use serde_json::Value;
 
+pub mod det;
 pub mod gmm;
 pub mod hello;
 pub mod llsq;
@@ -12,7 +13,7 @@ pub mod lse;
 pub mod lstm;
 
 /// The modules this tool implements, sorted (as `evals.txt`).
-pub const MODULES: &[&str] = &["gmm", "hello", "llsq", "lse", "lstm"];
+pub const MODULES: &[&str] = &["det", "gmm", "hello", "llsq", "lse", "lstm"];
 
 /// Whether `module` is implemented.
 pub fn is_module(module: &str) -> bool {
@@ -22,6 +23,7 @@ pub fn is_module(module: &str) -> bool {
 /// Runs `module::function` on `input`.
 pub fn evaluate(module: &str, function: &str, input: &Value) -> Evaluated {
     match module {
+        "det" => det::evaluate(function, input),
         "gmm" => gmm::evaluate(function, input),
         "hello" => hello::evaluate(function, input),
         "llsq" => llsq::evaluate(function, input),
