@@ -8,12 +8,13 @@ use serde_json::Value;
 pub mod det;
 pub mod gmm;
 pub mod hello;
+pub mod kmeans;
 pub mod llsq;
 pub mod lse;
 pub mod lstm;
 
 /// The modules this tool implements, sorted (as `evals.txt`).
-pub const MODULES: &[&str] = &["det", "gmm", "hello", "llsq", "lse", "lstm"];
+pub const MODULES: &[&str] = &["det", "gmm", "hello", "kmeans", "llsq", "lse", "lstm"];
 
 /// Whether `module` is implemented.
 pub fn is_module(module: &str) -> bool {
@@ -26,6 +27,7 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Evaluated {
         "det" => det::evaluate(function, input),
         "gmm" => gmm::evaluate(function, input),
         "hello" => hello::evaluate(function, input),
+        "kmeans" => kmeans::evaluate(function, input),
         "llsq" => llsq::evaluate(function, input),
         "lse" => lse::evaluate(function, input),
         "lstm" => lstm::evaluate(function, input),
