@@ -12,9 +12,12 @@ pub mod kmeans;
 pub mod llsq;
 pub mod lse;
 pub mod lstm;
+pub mod particle;
 
 /// The modules this tool implements, sorted (as `evals.txt`).
-pub const MODULES: &[&str] = &["det", "gmm", "hello", "kmeans", "llsq", "lse", "lstm"];
+pub const MODULES: &[&str] = &[
+    "det", "gmm", "hello", "kmeans", "llsq", "lse", "lstm", "particle",
+];
 
 /// Whether `module` is implemented.
 pub fn is_module(module: &str) -> bool {
@@ -31,6 +34,7 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Evaluated {
         "llsq" => llsq::evaluate(function, input),
         "lse" => lse::evaluate(function, input),
         "lstm" => lstm::evaluate(function, input),
+        "particle" => particle::evaluate(function, input),
         _ => Err(format!("unknown module `{module}`")),
     }
 }
