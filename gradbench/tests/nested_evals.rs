@@ -55,3 +55,38 @@ fn particle_derivatives_agree_with_differences() {
         }
     }
 }
+
+const SADDLE: f64 = 8.246324826140356e-06;
+
+#[test]
+fn saddle_all_four() {
+    let mut tool = Tool::default();
+    tool.respond(r#"{"id":0,"kind":"define","module":"saddle"}"#);
+    for f in ["rr", "ff", "fr", "rf"] {
+        let input = json!({"start": [1.0, 1.0], "min_runs": 1, "min_seconds": 0.0});
+        let r = floats(&run(&mut tool, "saddle", f, input));
+        assert_eq!(r.len(), 4);
+        for v in &r {
+            assert!((v - SADDLE).abs() <= 1e-12, "{f}: {r:?}");
+        }
+    }
+}
+
+#[test]
+fn saddle_max_derivative_through_the_inner_ascent() {
+    use autodiff_gradbench::evals::saddle::{max_f, max_f_fwd, max_f_grad};
+    // max_{p2} f(p1, p2) = ‖p1‖² (at p2 ≈ 0): gradient ≈ 2 p1, and the modes agree
+    let start = [1.0, 1.0];
+    let p1 = [0.3, -0.6];
+    for inner in [Mode::Forward, Mode::Reverse] {
+        let (v, g) = max_f_grad(&p1, &start, inner);
+        assert_eq!(v, max_f(&p1, &start, inner));
+        let (_, d0) = max_f_fwd(&p1, &[1.0, 0.0], &start, inner);
+        let (_, d1) = max_f_fwd(&p1, &[0.0, 1.0], &start, inner);
+        assert!((g[0] - d0).abs() < 1e-12 && (g[1] - d1).abs() < 1e-12);
+        assert!(
+            (g[0] - 0.6).abs() < 1e-4 && (g[1] + 1.2).abs() < 1e-4,
+            "{g:?}"
+        );
+    }
+}

@@ -13,10 +13,11 @@ pub mod llsq;
 pub mod lse;
 pub mod lstm;
 pub mod particle;
+pub mod saddle;
 
 /// The modules this tool implements, sorted (as `evals.txt`).
 pub const MODULES: &[&str] = &[
-    "det", "gmm", "hello", "kmeans", "llsq", "lse", "lstm", "particle",
+    "det", "gmm", "hello", "kmeans", "llsq", "lse", "lstm", "particle", "saddle",
 ];
 
 /// Whether `module` is implemented.
@@ -35,6 +36,7 @@ pub fn evaluate(module: &str, function: &str, input: &Value) -> Evaluated {
         "lse" => lse::evaluate(function, input),
         "lstm" => lstm::evaluate(function, input),
         "particle" => particle::evaluate(function, input),
+        "saddle" => saddle::evaluate(function, input),
         _ => Err(format!("unknown module `{module}`")),
     }
 }
