@@ -647,3 +647,35 @@ fn passive_tuple_patterns_in_a_loop() {
     let want = t0.sin() + t1.sin() + t2.sin();
     assert!((tuple_offsets(&w) - want).abs() < 1e-15);
 }
+
+// ---- `let v = w.to_vec();` (GradBench's LSTM: a working copy of the state) ----
+
+/// A working copy of a passive slice that then takes differentiated values,
+/// and a copy of the active slice itself.
+#[differentiate(wrt(w))]
+fn working_copy(w: &[f64], state: &[f64]) -> f64 {
+    let mut st = state.to_vec();
+    let mut own = w.to_vec();
+    for i in 0..st.len() {
+        st[i] = st[i] * w[i] + (st[i] * own[i]).tanh();
+        own[i] *= st[i];
+    }
+    st.iter().zip(own.iter()).map(|(a, b)| a * b).sum::<f64>()
+}
+
+#[test]
+fn to_vec_makes_a_float_buffer() {
+    let state = [0.5, -0.3, 0.9, 0.2, -1.1, 0.4];
+    check_slice(
+        "working_copy",
+        &W,
+        |w| working_copy(w, &state),
+        |w, v| working_copy_fwd(w, v, &state),
+        |w, d, r| working_copy_adjoint(w, d, &state, r),
+        |w| working_copy_grad(w, &state),
+    );
+    // the copies leave the inputs alone
+    let (_, g) = working_copy_grad(&W, &state);
+    assert_eq!(g.len(), W.len());
+    assert_eq!(state[0], 0.5);
+}

@@ -1,6 +1,8 @@
 //! hello, lse, llsq and kmeans against GRADBENCH.md's formulas, written out
 //! here independently of the tool (closed forms, central differences).
 
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 use autodiff_gradbench::evals::{hello, kmeans, llsq, lse};
 use autodiff_gradbench::Tool;

@@ -191,6 +191,12 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_let(&mut self, local: &syn::Local, out: &mut Block) {
+        if let Some(stmts) = self.desugar_to_vec(local) {
+            for s in &stmts {
+                self.lower_stmt(s, out);
+            }
+            return;
+        }
         if let Some(init) = local.init.as_ref().filter(|i| i.diverge.is_none()) {
             if self.is_float_tuple(&init.expr) {
                 return self.lower_let_tuple(&local.pat, &init.expr, out);
@@ -231,6 +237,39 @@ impl Lowerer<'_> {
             Kind::Buf => self.lower_let_buffer(&binding, &init.expr, out),
             Kind::Passive => self.lower_let_passive(&binding, &init.expr, out),
         }
+    }
+
+    /// `let v = w.to_vec();` of a float slice or buffer `w`: a local buffer
+    /// filled element by element (`vec![0.0; w.len()]` and a copy loop), so
+    /// that it may then take differentiated values.
+    fn desugar_to_vec(&mut self, local: &syn::Local) -> Option<Vec<SynStmt>> {
+        let Pat::Ident(pi) = &local.pat else {
+            return None;
+        };
+        if pi.subpat.is_some() || pi.by_ref.is_some() {
+            return None;
+        }
+        let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+        let Expr::MethodCall(m) = strip_paren(&init.expr) else {
+            return None;
+        };
+        if m.method != "to_vec" || !m.args.is_empty() || m.turbofish.is_some() {
+            return None;
+        }
+        let recv = strip_paren(&m.receiver);
+        if !matches!(recv, Expr::Path(_)) || self.kinds(recv).class != Class::Buf {
+            return None;
+        }
+        let v = &pi.ident;
+        let i = Ident::new("to_vec_index", m.method.span());
+        let span = m.span();
+        let alloc: SynStmt = syn::parse_quote_spanned!(span=> let mut #v = vec![0.0; #recv.len()];);
+        let copy: SynStmt = syn::parse_quote_spanned!(span=>
+            for #i in 0..#recv.len() {
+                #v[#i] = #recv[#i];
+            }
+        );
+        Some(vec![alloc, copy])
     }
 
     /// `let _ = e;`

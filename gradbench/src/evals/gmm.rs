@@ -8,6 +8,9 @@ use autodiff::differentiate;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+/// The gradient: (α, μ, q, l), flat as the parameters.
+pub type Gradient = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+
 /// One workload, the nested JSON arrays flattened row-major.
 #[derive(Debug, Clone)]
 pub struct Gmm {
@@ -85,7 +88,7 @@ impl Gmm {
     }
 
     /// The objective and its gradient (α, μ, q, l), by the generated reverse mode.
-    pub fn gradient(&self) -> (f64, (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>)) {
+    pub fn gradient(&self) -> (f64, Gradient) {
         objective_grad(
             self.d,
             self.k,

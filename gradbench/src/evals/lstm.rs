@@ -36,7 +36,7 @@ impl Lstm {
         let b = i.extra_params.first().map_or(0, Vec::len);
         let l = i.main_params.len() / 2;
         let ok = |rows: &[Vec<f64>], count: Option<usize>, len: usize| {
-            count.map_or(true, |c| rows.len() == c) && rows.iter().all(|r| r.len() == len)
+            count.is_none_or(|c| rows.len() == c) && rows.iter().all(|r| r.len() == len)
         };
         if b == 0
             || l == 0
@@ -100,10 +100,7 @@ pub fn objective(
     sequence: &[f64],
 ) -> f64 {
     let c = sequence.len() / b;
-    let mut st = vec![0.0; 2 * l * b];
-    for i in 0..2 * l * b {
-        st[i] = state[i];
-    }
+    let mut st = state.to_vec();
     let mut y = vec![0.0; b];
     let mut total = 0.0;
     for t in 0..c - 1 {
