@@ -10,11 +10,15 @@
 //! loss = −log softmax(z)[y]    (cross-entropy, averaged over the batch)
 //! ```
 //!
-//! and `#[differentiate(wrt(w1, b1, w2, b2))]` writes the backward pass:
-//! `mlp_loss_grad` returns the loss and the four gradients (`w1.grad`,
-//! `b1.grad`, `w2.grad`, `b2.grad` in PyTorch terms). The cross-entropy is a
-//! separate differentiated function, `cross_entropy`, that `mlp_loss` calls
-//! per sample: the chain rule across the call is the macro's job too.
+//! The parameters are one struct, `Mlp { w1, b1, w2, b2 }`, with
+//! `#[derive(Differentiable)]`, and `#[differentiate(wrt(net))]` writes the
+//! backward pass: `mlp_loss_grad(&net, ..)` returns the loss and a gradient
+//! `Mlp` of the same shape, so `grad.w1` is PyTorch's `net.w1.grad`. One
+//! Adam steps the whole struct (`opt.step_struct(&mut net, &grad)`), and
+//! `check_gradient_struct` checks the generated gradient against finite
+//! differences: nothing is flattened by hand. The cross-entropy is a separate
+//! differentiated function, `cross_entropy`, that `mlp_loss` calls per
+//! sample: the chain rule across the call is the macro's job too.
 //!
 //! Data: the 8×8 digits shipped inside `smartcore` (1797 images, 10
 //! classes), standardised, with the same seeded 80/20 split as the
@@ -33,8 +37,8 @@ mod common;
 
 use std::time::Instant;
 
-use autodiff::differentiate;
-use autodiff::runtime::{check_gradient, Adam};
+use autodiff::runtime::{check_gradient_struct, Adam};
+use autodiff::{differentiate, Differentiable};
 use common::{argmax, norm, Dataset, Lcg, Series};
 
 /// −log softmax(z)[label], with the max trick: log Σ exp(z_c − m) + m − z_label.
@@ -51,56 +55,49 @@ fn cross_entropy(z: &[f64], label: usize) -> f64 {
     sum_exp.ln() + m - z[label]
 }
 
-/// Mean cross-entropy of the network over `n` samples (`x` is `n × d`
-/// row-major; `w1` is `h × d`, `w2` is `k × h`, both row-major).
-#[allow(clippy::too_many_arguments)]
-#[differentiate(wrt(w1, b1, w2, b2))]
-fn mlp_loss(
-    w1: &[f64],
-    b1: &[f64],
-    w2: &[f64],
-    b2: &[f64],
-    x: &[f64],
-    labels: &[usize],
-    n: usize,
-    d: usize,
-    h: usize,
-    k: usize,
-) -> f64 {
+/// The network's parameters: `w1` is `h × d` and `w2` is `k × h`, row-major.
+#[derive(Clone, Debug, Differentiable)]
+struct Mlp {
+    w1: Vec<f64>,
+    b1: Vec<f64>,
+    w2: Vec<f64>,
+    b2: Vec<f64>,
+}
+
+/// Mean cross-entropy of the network over the samples (`x` is `n × d`
+/// row-major, one label per sample).
+// Index loops, as the formulas read (`z_c = b2_c + Σ_j W2_cj a_j`).
+#[allow(clippy::needless_range_loop)]
+#[differentiate(wrt(net))]
+fn mlp_loss(net: &Mlp, x: &[f64], labels: &[usize], d: usize) -> f64 {
+    let h = net.b1.len();
+    let k = net.b2.len();
+    let n = labels.len();
     let mut a = vec![0.0; h];
     let mut z = vec![0.0; k];
     let mut total = 0.0;
     for s in 0..n {
+        let xs = &x[s * d..(s + 1) * d];
         // Hidden layer.
         for j in 0..h {
-            let mut acc = b1[j];
-            for t in 0..d {
-                acc += w1[j * d + t] * x[s * d + t];
+            let row = &net.w1[j * d..(j + 1) * d];
+            let mut acc = net.b1[j];
+            for (w, xt) in row.iter().zip(xs.iter()) {
+                acc += w * xt;
             }
             a[j] = acc.tanh();
         }
         // Output scores.
         for c in 0..k {
-            let mut acc = b2[c];
+            let mut acc = net.b2[c];
             for j in 0..h {
-                acc += w2[c * h + j] * a[j];
+                acc += net.w2[c * h + j] * a[j];
             }
             z[c] = acc;
         }
         total += cross_entropy(&z, labels[s]);
     }
     total / n as f64
-}
-
-/// The network's parameters.
-struct Mlp {
-    w1: Vec<f64>,
-    b1: Vec<f64>,
-    w2: Vec<f64>,
-    b2: Vec<f64>,
-    d: usize,
-    h: usize,
-    k: usize,
 }
 
 impl Mlp {
@@ -115,33 +112,18 @@ impl Mlp {
             b1: vec![0.0; h],
             w2: init(k * h, h),
             b2: vec![0.0; k],
-            d,
-            h,
-            k,
         }
     }
 
     fn loss(&self, set: &Dataset) -> f64 {
-        let (d, h, k) = (self.d, self.h, self.k);
-        mlp_loss(
-            &self.w1,
-            &self.b1,
-            &self.w2,
-            &self.b2,
-            &set.x,
-            &set.labels,
-            set.n,
-            d,
-            h,
-            k,
-        )
+        mlp_loss(self, &set.x, &set.labels, set.d)
     }
 
     /// Fraction of `set` classified correctly.
     fn accuracy(&self, set: &Dataset) -> f64 {
-        let (d, h) = (self.d, self.h);
+        let (d, h) = (set.d, self.b1.len());
         let mut a = vec![0.0; h];
-        let mut z = vec![0.0; self.k];
+        let mut z = vec![0.0; self.b2.len()];
         let mut correct = 0;
         for s in 0..set.n {
             let xs = set.row(s);
@@ -192,40 +174,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut net = Mlp::new(d, h, k, &mut rng);
 
     // Check the generated back-propagation against finite differences on a
-    // few samples; the checker sees the four tensors packed in one vector.
+    // few samples; the checker takes the parameter struct as it is.
     let probe = train.select(&(0..10).collect::<Vec<_>>());
-    let packed: Vec<f64> = [&net.w1, &net.b1, &net.w2, &net.b2]
-        .into_iter()
-        .flatten()
-        .copied()
-        .collect();
-    let check = check_gradient(
-        |p: &[f64], g: &mut [f64]| {
-            let (w1, rest) = p.split_at(h * d);
-            let (b1, rest) = rest.split_at(h);
-            let (w2, b2) = rest.split_at(k * h);
-            let (gw1, rest) = g.split_at_mut(h * d);
-            let (gb1, rest) = rest.split_at_mut(h);
-            let (gw2, gb2) = rest.split_at_mut(k * h);
-            mlp_loss_adjoint(
-                w1,
-                gw1,
-                b1,
-                gb1,
-                w2,
-                gw2,
-                b2,
-                gb2,
-                &probe.x,
-                &probe.labels,
-                probe.n,
-                d,
-                h,
-                k,
-                1.0,
-            )
-        },
-        &packed,
+    let check = check_gradient_struct(
+        |net: &Mlp, grad: &mut Mlp| mlp_loss_adjoint(net, grad, &probe.x, &probe.labels, d, 1.0),
+        &net,
     )?;
     println!("gradient check: {}", check.to_string().trim_end());
     assert!(
@@ -233,9 +186,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "the generated gradient disagrees with finite differences"
     );
 
-    // One Adam per tensor (Adam works element by element, so this is the
-    // same as one Adam over all parameters).
-    let mut opt = [(); 4].map(|_| Adam::new(LEARNING_RATE));
+    // One Adam over the whole struct.
+    let mut opt = Adam::new(LEARNING_RATE);
     println!("training: {EPOCHS} epochs, mini-batches of {BATCH}, Adam (lr {LEARNING_RATE})");
 
     let mut order: Vec<usize> = (0..train.n).collect();
@@ -247,32 +199,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let mut sum_loss = 0.0;
         for (step, idx) in order.chunks(BATCH).enumerate() {
             let batch = train.select(idx);
-            // Forward + back-propagation, generated at compile time.
-            let (batch_loss, (g_w1, g_b1, g_w2, g_b2)) = mlp_loss_grad(
-                &net.w1,
-                &net.b1,
-                &net.w2,
-                &net.b2,
-                &batch.x,
-                &batch.labels,
-                batch.n,
-                d,
-                h,
-                k,
-            );
+            // Forward + back-propagation, generated at compile time: `grad`
+            // is an `Mlp` holding d loss / d parameter.
+            let (batch_loss, grad) = mlp_loss_grad(&net, &batch.x, &batch.labels, d);
             if epoch == 1 && step % 15 == 0 {
                 println!(
                     "  step {step:>2}: loss {batch_loss:.4}  |w1.grad| {:.4}  |b1.grad| {:.4}  |w2.grad| {:.4}  |b2.grad| {:.4}",
-                    norm(&g_w1),
-                    norm(&g_b1),
-                    norm(&g_w2),
-                    norm(&g_b2)
+                    norm(&grad.w1),
+                    norm(&grad.b1),
+                    norm(&grad.w2),
+                    norm(&grad.b2)
                 );
             }
-            opt[0].step(&mut net.w1, &g_w1)?;
-            opt[1].step(&mut net.b1, &g_b1)?;
-            opt[2].step(&mut net.w2, &g_w2)?;
-            opt[3].step(&mut net.b2, &g_b2)?;
+            opt.step_struct(&mut net, &grad)?;
             sum_loss += batch_loss * batch.n as f64;
         }
         train_curve.push((epoch as f64, net.loss(&train)));

@@ -204,3 +204,84 @@ pub fn clamp_dhi<F: Float>(x: F, hi: F) -> F {
         F::zero()
     }
 }
+
+/// A struct field read as an integer (`p.n as f64`): any primitive integer,
+/// never a float, so a wrong guess does not compile.
+pub trait Integer: Copy {}
+macro_rules! integer {
+    ($($t:ty),*) => {$(impl Integer for $t {})*};
+}
+integer!(usize, isize, u8, u16, u32, u64, u128, i8, i16, i32, i64, i128);
+
+/// `let p__n = integer(p.n);`: the field passed through, checked to be an integer.
+#[inline(always)]
+pub fn integer<T: Integer>(x: T) -> T {
+    x
+}
+
+/// `K` tangents carried side by side: the tangent type of `_jacobian`'s vector
+/// forward mode, one lane per input column of the sweep.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Lanes<F, const K: usize>(pub [F; K]);
+
+impl<F: Float, const K: usize> Lanes<F, K> {
+    #[inline(always)]
+    pub fn zero() -> Self {
+        Lanes([F::zero(); K])
+    }
+
+    /// The seed of input column `col` in the sweep over columns `first..first + K`:
+    /// one in its lane, zero elsewhere (all zero when it is not in the sweep).
+    #[inline(always)]
+    pub fn seed(col: usize, first: usize) -> Self {
+        let mut l = Self::zero();
+        if col >= first && col - first < K {
+            l.0[col - first] = F::one();
+        }
+        l
+    }
+}
+
+impl<F: Float, const K: usize> core::ops::Add for Lanes<F, K> {
+    type Output = Self;
+    #[inline(always)]
+    fn add(mut self, o: Self) -> Self {
+        for k in 0..K {
+            self.0[k] = self.0[k] + o.0[k];
+        }
+        self
+    }
+}
+
+impl<F: Float, const K: usize> core::ops::Sub for Lanes<F, K> {
+    type Output = Self;
+    #[inline(always)]
+    fn sub(mut self, o: Self) -> Self {
+        for k in 0..K {
+            self.0[k] = self.0[k] - o.0[k];
+        }
+        self
+    }
+}
+
+impl<F: Float, const K: usize> core::ops::Neg for Lanes<F, K> {
+    type Output = Self;
+    #[inline(always)]
+    fn neg(mut self) -> Self {
+        for k in 0..K {
+            self.0[k] = -self.0[k];
+        }
+        self
+    }
+}
+
+impl<F: Float, const K: usize> core::ops::Mul<F> for Lanes<F, K> {
+    type Output = Self;
+    #[inline(always)]
+    fn mul(mut self, s: F) -> Self {
+        for k in 0..K {
+            self.0[k] = self.0[k] * s;
+        }
+        self
+    }
+}

@@ -94,8 +94,7 @@ struct Scale {
     k: f64,
 }
 
-/// A parameter struct (API.md "Parameters as structs"); `Differentiable` does not exist yet.
-#[cfg(any())] // issue 9: rejected by the macro today
+/// A parameter struct (API.md "Parameters as structs").
 #[derive(Clone, Debug, autodiff::Differentiable)]
 struct Lin {
     w: Vec<f64>,
@@ -1153,10 +1152,54 @@ impl Scale {
     }
 }
 
-#[cfg(any())] // issue 11: struct parameters (`wrt(p)` of a struct) are not implemented yet
 #[differentiate(wrt(p))]
 fn st_param_wrt(p: &Lin, x: f64) -> f64 {
     p.b * x + p.w[0] * p.w[1]
+}
+
+#[differentiate(wrt(p))]
+fn st_param_iter(p: &Lin, x: f64) -> f64 {
+    let mut s = 0.0;
+    for wi in p.w.iter() {
+        s += wi * x;
+    }
+    s * s + p.b
+}
+
+#[differentiate(wrt(p))]
+fn st_param_view(p: &Lin, x: f64) -> f64 {
+    let v = &p.w[0..2];
+    v[0] * v[1] * p.b + x
+}
+
+#[differentiate(wrt(p))]
+fn st_param_len(p: &Lin, x: f64) -> f64 {
+    let n = p.w.len();
+    p.w[n - 1] * p.b.exp() * x
+}
+
+impl Lin {
+    #[differentiate(wrt(self))]
+    fn total(&self) -> f64 {
+        self.b * self.w[0] + self.w[2] * self.w[1]
+    }
+}
+
+#[differentiate(wrt(p))]
+fn st_param_method(p: &Lin, x: f64) -> f64 {
+    p.total() * x + p.b
+}
+
+#[differentiate(wrt(p))]
+fn st_param_vec_macro(p: &Lin, x: f64) -> f64 {
+    let v = vec![p.b; 2];
+    assert!(p.w.len() > 1);
+    v[0] * v[1] * x + p.w[0]
+}
+
+#[differentiate(wrt(p))]
+fn st_param_call_arg(p: &Lin, x: f64) -> f64 {
+    sq(p.b) * x + sq(p.w[1])
 }
 
 // ---------------------------------------------------------------------------
@@ -2580,18 +2623,70 @@ mod check {
         common::assert_close_f32(t, want, 1e-5, "known_f32 _fwd");
     }
 
-    #[cfg(any())]
-    #[ignore = "issue 11: struct parameters"]
-    #[test]
-    fn st_param_wrt() {
+    /// A struct-parameter row: the gradient against central differences over
+    /// the struct's floats, forward against reverse, accumulation, the primal.
+    fn struct_row(
+        f: fn(&super::Lin, f64) -> f64,
+        fwd: fn(&super::Lin, &super::Lin, f64) -> (f64, f64),
+        adj: fn(&super::Lin, &mut super::Lin, f64, f64) -> f64,
+        grad: fn(&super::Lin, f64) -> (f64, super::Lin),
+        name: &str,
+    ) {
+        use autodiff::Differentiable;
         let p = super::Lin {
-            w: vec![0.6, 0.8],
+            w: vec![0.6, 0.8, -0.3],
             b: 1.1,
         };
-        let (y, g) = super::st_param_wrt_grad(&p, 0.7);
-        assert_eq!(y, super::st_param_wrt(&p, 0.7));
-        common::assert_vec_close(&g.w, &[0.8, 0.6], 1e-12, "st_param_wrt dw");
-        common::assert_close(g.b, 0.7, 1e-12, "st_param_wrt db");
+        let x = 0.7;
+        let (y, g) = grad(&p, x);
+        assert_eq!(y, f(&p, x), "{name}: value");
+        let numeric = common::fd_grad(
+            |v| {
+                let mut q = p.clone();
+                q.read_floats(v);
+                f(&q, x)
+            },
+            &p.to_floats(),
+        );
+        let g = g.to_floats();
+        common::assert_vec_close(&g, &numeric, 1e-6, name);
+        let t = [0.3, -0.5, 0.9, 0.2];
+        let mut tp = p.zero_like();
+        tp.read_floats(&t);
+        let (yf, jt) = fwd(&p, &tp, x);
+        assert_eq!(yf, y, "{name}: forward value");
+        let want: f64 = g.iter().zip(&t).map(|(a, b)| a * b).sum();
+        common::assert_close(jt, want, 1e-10, &format!("{name}: forward vs reverse"));
+        let mut dp = tp.clone();
+        let before = p.to_floats();
+        assert_eq!(adj(&p, &mut dp, x, 2.0), y, "{name}: adjoint value");
+        assert_eq!(p.to_floats(), before, "{name}: primal unchanged");
+        let acc: Vec<f64> = t.iter().zip(&g).map(|(a, g)| a + 2.0 * g).collect();
+        common::assert_vec_close(
+            &dp.to_floats(),
+            &acc,
+            1e-12,
+            &format!("{name}: accumulation"),
+        );
+    }
+
+    macro_rules! st {
+        ($($f:ident, $fwd:ident, $adj:ident, $grad:ident);* $(;)?) => {$(
+            #[test]
+            fn $f() {
+                struct_row(super::$f, super::$fwd, super::$adj, super::$grad, stringify!($f));
+            }
+        )*};
+    }
+
+    st! {
+        st_param_wrt, st_param_wrt_fwd, st_param_wrt_adjoint, st_param_wrt_grad;
+        st_param_iter, st_param_iter_fwd, st_param_iter_adjoint, st_param_iter_grad;
+        st_param_view, st_param_view_fwd, st_param_view_adjoint, st_param_view_grad;
+        st_param_len, st_param_len_fwd, st_param_len_adjoint, st_param_len_grad;
+        st_param_call_arg, st_param_call_arg_fwd, st_param_call_arg_adjoint, st_param_call_arg_grad;
+        st_param_vec_macro, st_param_vec_macro_fwd, st_param_vec_macro_adjoint, st_param_vec_macro_grad;
+        st_param_method, st_param_method_fwd, st_param_method_adjoint, st_param_method_grad;
     }
 
     // iterator chains

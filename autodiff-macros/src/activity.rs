@@ -119,6 +119,9 @@ fn analyze_active(f: &Func) -> Vec<bool> {
     });
     let mut useful = vec![false; n];
     useful[f.ret] = true;
+    for v in &f.out.params {
+        useful[*v] = true;
+    }
     fixed_point(f, &mut |dst, src| {
         let mut changed = false;
         if useful[dst] {

@@ -53,7 +53,8 @@ impl Parse for Arg {
         }
         let content;
         syn::parenthesized!(content in input);
-        let names = Punctuated::parse_terminated(&content)?;
+        // `self` is a keyword: `wrt(self)` makes a method's receiver active.
+        let names = Punctuated::parse_terminated_with(&content, syn::ext::IdentExt::parse_any)?;
         Ok(Arg::Wrt(key, names))
     }
 }

@@ -40,6 +40,29 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// The type of a tangent in `_fwd`: `F`, or `Lanes<F, K>` in the vector forward mode.
+    pub fn tan_ty(&self) -> TokenStream {
+        let f = self.fty();
+        match self.f.lanes {
+            Some(k) => {
+                let k = proc_macro2::Literal::usize_unsuffixed(k);
+                quote!(::autodiff::__private::Lanes<#f, #k>)
+            }
+            None => f,
+        }
+    }
+
+    /// A zero tangent.
+    pub fn tan_zero(&self) -> TokenStream {
+        match self.f.lanes {
+            Some(_) => {
+                let t = self.tan_ty();
+                quote!(<#t>::zero())
+            }
+            None => self.zero(),
+        }
+    }
+
     pub fn one(&self) -> TokenStream {
         match &self.f.float {
             FloatTy::F64 | FloatTy::F32 => quote!(1.0),
@@ -73,7 +96,7 @@ impl<'a> Gen<'a> {
     /// parameter that an assignment makes active has a local one).
     pub fn tangent_ident(&self, v: VarId) -> Ident {
         let var = &self.f.vars[v];
-        if var.is_param && var.wrt {
+        if var.is_param && (var.wrt || var.buf.is_some_and(BufRepr::is_out)) {
             format_ident!("d{}", var.ident)
         } else {
             format_ident!("__d_{}", var.ident.to_string().trim_start_matches('_'))
@@ -200,6 +223,11 @@ impl<'a> Gen<'a> {
         match d {
             D::One => (false, t),
             D::Neg(inner) if matches!(**inner, D::One) => (true, t),
+            // lanes of tangents are scaled on the right (`Lanes * F`)
+            d if self.f.lanes.is_some() => {
+                let p = self.render(d, ins, out);
+                (false, quote!(#t * (#p)))
+            }
             d => {
                 let p = self.render(d, ins, out);
                 (false, quote!(#p * #t))
@@ -214,6 +242,35 @@ impl<'a> Gen<'a> {
             (FloatTy::Generic(_), true) => quote!(#target = #target - #t;),
             (_, false) => quote!(#target += #t;),
             (_, true) => quote!(#target -= #t;),
+        }
+    }
+
+    /// [`Gen::let_ty`] for the tangent of the binding.
+    pub fn tan_let_ty(&self, rhs: &Rhs) -> TokenStream {
+        if self.f.lanes.is_none() {
+            return self.let_ty(rhs);
+        }
+        let t = self.tan_ty();
+        match rhs {
+            Rhs::Op(crate::rules::Op::Copy, args)
+                if matches!(args.as_slice(), [Operand::Const(_)]) =>
+            {
+                quote!(: #t)
+            }
+            Rhs::Fill {
+                elem: Operand::Const(_),
+                array: false,
+                ..
+            } => quote!(: ::std::vec::Vec<#t>),
+            Rhs::Fill {
+                elem: Operand::Const(_),
+                array: true,
+                len,
+            } => {
+                let n = &len.tokens;
+                quote!(: [#t; #n])
+            }
+            _ => quote!(),
         }
     }
 
@@ -268,8 +325,23 @@ impl<'a> Gen<'a> {
         self.f
             .params
             .iter()
+            // not a struct (or a field passed through), whose type is not seen
+            .filter(|p| {
+                !matches!(
+                    p.shape,
+                    ParamTy::Struct { .. }
+                        | ParamTy::Field {
+                            kind: FieldKind::Passed,
+                            ..
+                        }
+                )
+            })
             .filter_map(|p| p.var)
-            .filter(|v| self.f.vars[*v].wrt && self.f.vars[*v].buf == Some(BufRepr::SliceParam))
+            .filter(|v| {
+                let var = &self.f.vars[*v];
+                (var.wrt && var.buf == Some(BufRepr::SliceParam))
+                    || var.buf == Some(BufRepr::OutSlice)
+            })
             .map(|v| {
                 let x = self.ident(v);
                 let d = self.tangent_ident(v);
@@ -357,6 +429,45 @@ impl<'a> Gen<'a> {
             }
             Some(BufRepr::ArrayRefParam) => quote!(::autodiff::__private::zeros_like_array(#b)),
             _ => quote!(::autodiff::__private::zeros_like(&#b[..])),
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// `for e in dout.iter_mut() { *e = 0 }` for each out-parameter's shadow: the
+    /// tangent of an out-parameter's entry value is zero (`_fwd`), and its cotangent
+    /// is consumed (`_adjoint`).
+    pub fn zero_out_shadows(&self) -> Vec<TokenStream> {
+        let z = self.tan_zero();
+        (self.f.out.params.iter())
+            .map(|v| {
+                let d = self.tangent_ident(*v);
+                quote!(for __e in #d.iter_mut() { *__e = #z; })
+            })
+            .collect()
+    }
+
+    /// The elements `v[0], v[1], ..` of a tuple output held in the local buffer `v`.
+    pub fn tuple_of(&self, v: &TokenStream, n: usize) -> TokenStream {
+        let elems = (0..n).map(|i| {
+            let i = proc_macro2::Literal::usize_unsuffixed(i);
+            quote!(#v[#i])
+        });
+        quote!((#(#elems,)*))
+    }
+
+    /// The returned value and its tangent (or cotangent) types, by the return shape:
+    /// `F`, `[F; M]`, `(F, ..)`, `()`.
+    pub fn ret_ty(&self) -> TokenStream {
+        let f = self.fty();
+        match &self.f.out.ret {
+            RetShape::Float => f,
+            RetShape::Array { len } => quote!([#f; #len]),
+            RetShape::Tuple(n) => {
+                let fs = (0..*n).map(|_| f.clone());
+                quote!((#(#fs,)*))
+            }
+            RetShape::Unit => quote!(()),
         }
     }
 }

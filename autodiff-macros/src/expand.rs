@@ -39,6 +39,16 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
     if let (true, Some(ir)) = (second_order, &lowered) {
         crate::second::check(&func, ir, &mut diag);
     }
+    if let Some(ir) = lowered.as_ref().filter(|ir| ir.out.is_vector()) {
+        for p in &ir.params {
+            if let ParamTy::Struct { ty, .. } = &p.shape {
+                diag.error_spanned(
+                    ty,
+                    "a vector-valued function cannot take a struct parameter in `wrt(..)` yet; pass the parameters as slices",
+                );
+            }
+        }
+    }
     let ir = match (diag.check(), lowered) {
         (Ok(()), Some(ir)) => fold_copies(ir).numbered(),
         (checked, lowered) => {
@@ -138,8 +148,10 @@ fn emit_items(
     second_order: bool,
 ) -> Result<TokenStream, TokenStream> {
     let tangent = gen.gen_tangent_body();
-    let adjoint = gen.gen_adjoint_body(&RevState::default());
-    let sigs = Signatures::new(gen.f, gen);
+    let parts = gen.gen_adjoint_parts(&RevState::default());
+    let adjoint = parts.body();
+    let mut sigs = Signatures::new(gen.f, gen);
+    sigs.adjoint_parts = Some(parts);
     let first = sigs.emit(func, gen, tangent, adjoint.clone());
     let second = if second_order {
         crate::second::emit(func, gen, &first, &adjoint).map_err(|e| {
@@ -160,6 +172,16 @@ struct Signatures {
     grad_init: Vec<TokenStream>,
     grad_out: Vec<TokenStream>,
     grad_ty: Vec<TokenStream>,
+    /// Struct parameters' field bindings at the start of `_fwd`, and of `_adjoint`
+    /// and `_grad` (`lower/structs.rs`).
+    fwd_prelude: Vec<TokenStream>,
+    adj_prelude: Vec<TokenStream>,
+    /// Deferred field shadows added into the shadow struct at the end of `_adjoint`.
+    adj_post: Vec<TokenStream>,
+    /// The fallback expansion: bodies are `unimplemented!()`.
+    stub: bool,
+    /// The adjoint body in pieces, for `_jacobian`'s reverse sweeps.
+    adjoint_parts: Option<crate::reverse::AdjointParts>,
 }
 
 impl Signatures {
@@ -173,13 +195,39 @@ impl Signatures {
             grad_init: vec![],
             grad_out: vec![],
             grad_ty: vec![],
+            fwd_prelude: vec![],
+            adj_prelude: vec![],
+            adj_post: vec![],
+            stub: false,
+            adjoint_parts: None,
         };
         for p in &ir.params {
+            if let ParamTy::Field {
+                root,
+                access,
+                kind,
+                deferred,
+            } = &p.shape
+            {
+                s.field_prelude(&p.ident, root, access, kind, *deferred, gen);
+                continue;
+            }
             let (decl, ty) = (&p.decl, &p.ty);
             s.fwd_params.push(decl.clone());
             s.adj_params.push(decl.clone());
             s.grad_params.push(decl.clone());
             let Some(v) = p.var else { continue };
+            if let ParamTy::Out { len } = &p.shape {
+                // The output's tangent (`_fwd`) or cotangent (`_adjoint`).
+                let d = format_ident!("d{}", p.ident);
+                let ty = match len {
+                    Some(n) => quote!(&mut [#f; #n]),
+                    None => quote!(&mut [#f]),
+                };
+                s.fwd_params.push(quote!(#d: #ty));
+                s.adj_params.push(quote!(#d: #ty));
+                continue;
+            }
             if !ir.vars[v].wrt {
                 continue;
             }
@@ -209,11 +257,86 @@ impl Signatures {
                         .push(quote!(let mut #g = [#z; #len]; let #d = &mut #g;));
                     s.grad_ty.push(quote!([#f; #len]));
                 }
-                ParamTy::Receiver | ParamTy::Passive => continue,
+                ParamTy::Struct { ty, by_ref } => {
+                    let (fwd_ty, borrow) = if *by_ref {
+                        (quote!(&#ty), quote!(#x))
+                    } else {
+                        (quote!(#ty), quote!(&#x))
+                    };
+                    s.fwd_params.push(quote!(#d: #fwd_ty));
+                    s.adj_params.push(quote!(#d: &mut #ty));
+                    s.grad_init.push(quote!(
+                        let mut #g: #ty = <#ty as ::autodiff::Differentiable<#f>>::zero_like(#borrow);
+                        let #d = &mut #g;
+                    ));
+                    s.grad_ty.push(quote!(#ty));
+                }
+                ParamTy::Receiver
+                | ParamTy::Passive
+                | ParamTy::Field { .. }
+                | ParamTy::Out { .. } => continue,
             }
             s.grad_out.push(quote!(#g));
         }
         s
+    }
+
+    /// `let p__w: &[F] = &p.w[..];` and its shadow's binding, in each function.
+    fn field_prelude(
+        &mut self,
+        name: &syn::Ident,
+        root: &syn::Ident,
+        access: &TokenStream,
+        kind: &FieldKind,
+        deferred: bool,
+        gen: &Gen,
+    ) {
+        let f = gen.fty();
+        let z = gen.zero();
+        let d = format_ident!("d{}", name);
+        let acc = format_ident!("__acc_{}", name);
+        let droot = format_ident!("d{}", root);
+        let (fwd, adj) = match kind {
+            FieldKind::Float | FieldKind::DerefFloat => {
+                let star = (*kind == FieldKind::DerefFloat).then(|| quote!(*));
+                let primal = quote!(let #name: #f = #star #root #access;);
+                let adj = if deferred {
+                    let add = gen.accumulate(&quote!(#star #droot #access), false, &quote!(#acc));
+                    self.adj_post.push(add);
+                    quote!(#primal let mut #acc: #f = #z; let #d: &mut #f = &mut #acc;)
+                } else {
+                    quote!(#primal let #d: &mut #f = &mut #star #droot #access;)
+                };
+                (quote!(#primal let #d: #f = #star #droot #access;), adj)
+            }
+            FieldKind::Buf => {
+                let primal = quote!(let #name: &[#f] = &#root #access [..];);
+                let adj = if deferred {
+                    let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
+                    self.adj_post.push(quote!(
+                        for (__t, __a) in #droot #access [..].iter_mut().zip(#acc.iter()) { #add }
+                    ));
+                    quote!(#primal let mut #acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #acc[..];)
+                } else {
+                    quote!(#primal let #d: &mut [#f] = &mut #droot #access [..];)
+                };
+                (quote!(#primal let #d: &[#f] = &#droot #access [..];), adj)
+            }
+            FieldKind::Passed => (
+                quote!(let #name = &#root #access; let #d = &#droot #access;),
+                quote!(let #name = &#root #access; let #d = &mut #droot #access;),
+            ),
+            FieldKind::Int(ty) => {
+                let b = if ty.is_empty() {
+                    quote!(let #name = ::autodiff::__private::integer(#root #access);)
+                } else {
+                    quote!(let #name: #ty = #root #access;)
+                };
+                (b.clone(), b)
+            }
+        };
+        self.fwd_prelude.push(fwd);
+        self.adj_prelude.push(adj);
     }
 
     fn emit(
@@ -233,6 +356,12 @@ impl Signatures {
         let unsafety = &func.sig.unsafety;
         let (fp, ap, gp) = (&self.fwd_params, &self.adj_params, &self.grad_params);
         let init = &self.grad_init;
+        let (fpre, apre, apost) = (&self.fwd_prelude, &self.adj_prelude, &self.adj_post);
+        let adj_body = if apost.is_empty() {
+            adjoint.clone()
+        } else {
+            quote!(let __value = { #adjoint }; #(#apost)* __value)
+        };
         let (gty, gout) = if self.grad_ty.len() == 1 {
             let (t, o) = (&self.grad_ty[0], &self.grad_out[0]);
             (quote!(#t), quote!(#o))
@@ -240,34 +369,65 @@ impl Signatures {
             let (t, o) = (&self.grad_ty, &self.grad_out);
             (quote!((#(#t),*)), quote!((#(#o),*)))
         };
+        let rty = gen.ret_ty();
+        let (fwd_ret, dret_param) = match &gen.f.out.ret {
+            RetShape::Unit => (quote!(()), quote!()),
+            _ => (quote!((#rty, #rty)), quote!(dret: #rty)),
+        };
         let allow = quote!(#[allow(unreachable_code, unused_mut, unused_variables, unused_assignments, unused_parens, unused_braces, non_snake_case, while_true, clippy::all, clippy::pedantic, clippy::nursery)]);
         let fwd_doc = format!(" Forward (tangent) mode of [`{name}`]: returns `({name}(..), directional derivative)`. Generated by `#[differentiate]`.");
         let adj_doc = format!(" Reverse (adjoint) mode of [`{name}`]: returns `{name}(..)` and adds `dret` times the gradient to the shadows. Generated by `#[differentiate]`.");
         let grad_doc =
             format!(" Value and gradient of [`{name}`]. Generated by `#[differentiate]`.");
-        quote! {
+        let (fwd_doc, adj_doc) = if gen.f.out.is_vector() {
+            (
+                format!(" Forward (tangent) mode of [`{name}`]: returns its value and the output tangent `J·v` for the input tangents `v`, and writes out-parameters and their tangents. Generated by `#[differentiate]`."),
+                format!(" Reverse (adjoint) mode of [`{name}`]: returns its value, writes its out-parameters, and adds `Jᵀ·dret` (and `Jᵀ·dout` for each out-parameter, whose shadow is zero on exit) to the shadows. Generated by `#[differentiate]`."),
+            )
+        } else {
+            (fwd_doc, adj_doc)
+        };
+        let items = quote! {
             #[doc = #fwd_doc]
             #allow
             #[inline]
-            #vis #unsafety fn #fwd_name #generics (#(#fp),*) -> (#f, #f) #where_clause {
+            #vis #unsafety fn #fwd_name #generics (#(#fp),*) -> #fwd_ret #where_clause {
+                #(#fpre)*
                 #tangent
             }
             #[doc = #adj_doc]
             #allow
             #[inline]
-            #vis #unsafety fn #adj_name #generics (#(#ap,)* dret: #f) -> #f #where_clause {
-                #adjoint
+            #vis #unsafety fn #adj_name #generics (#(#ap,)* #dret_param) -> #rty #where_clause {
+                #(#apre)*
+                #adj_body
             }
+        };
+        if gen.f.out.is_vector() {
+            let bodies = (!self.stub).then_some((&tangent, &adjoint));
+            let jac = crate::jacobian::emit_jacobian(
+                func,
+                gen,
+                bodies,
+                self.adjoint_parts.as_ref(),
+                &allow,
+            );
+            return quote!(#items #jac);
+        }
+        quote! {
+            #items
             #[doc = #grad_doc]
             #allow
             #[inline]
             #vis #unsafety fn #grad_name #generics (#(#gp),*) -> (#f, #gty) #where_clause {
                 #(#init)*
+                #(#apre)*
                 let dret: #f = #one;
                 // The adjoint body again rather than a call to `_adjoint`: an associated
                 // function would need `Self::` and a free function must not have it,
                 // which the attribute cannot tell apart.
                 let __value = { #adjoint };
+                #(#apost)*
                 (__value, #gout)
             }
         }
@@ -290,12 +450,21 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream 
         f: ir,
         a: &analysis,
     };
-    let sigs = Signatures::new(ir, &gen);
+    let mut sigs = Signatures::new(ir, &gen);
+    sigs.stub = true;
+    sigs.fwd_prelude.clear();
+    sigs.adj_prelude.clear();
+    sigs.adj_post.clear();
     let body = quote!(::core::unimplemented!(
         "`#[differentiate]` reported an error"
     ));
     let first = sigs.emit(func, &gen, body.clone(), body.clone());
-    let second = if second_order {
+    // (no second-order stubs for struct parameters, which `order = 2` rejects)
+    let structs = ir
+        .params
+        .iter()
+        .any(|p| matches!(p.shape, ParamTy::Struct { .. }));
+    let second = if second_order && !structs {
         crate::second::emit(func, &gen, &first, &body).unwrap_or_default()
     } else {
         TokenStream::new()

@@ -24,26 +24,42 @@ impl Gen<'_> {
                 if v.wrt {
                     quote!(let mut #d = #d;)
                 } else {
-                    let f = self.fty();
-                    let z = self.zero();
-                    quote!(let mut #d: #f = #z;)
+                    let t = self.tan_ty();
+                    let z = self.tan_zero();
+                    quote!(let mut #d: #t = #z;)
                 }
             })
             .collect();
         let body = self.gen_tangent_block(&self.f.body);
         let ret = self.ident(self.f.ret);
-        let dret = if self.a.active[self.f.ret] {
-            let t = self.tangent_ident(self.f.ret);
-            quote!(#t)
-        } else {
-            self.zero()
+        let active = self.a.active[self.f.ret];
+        let t = self.tangent_ident(self.f.ret);
+        let z = self.tan_zero();
+        let value = match &self.f.out.ret {
+            RetShape::Float if active => quote!((#ret, #t)),
+            RetShape::Float => quote!((#ret, #z)),
+            RetShape::Array { .. } if active => quote!((#ret, #t)),
+            RetShape::Array { len } => quote!((#ret, [#z; #len])),
+            RetShape::Tuple(n) => {
+                let v = self.tuple_of(&quote!(#ret), *n);
+                let dv = if active {
+                    self.tuple_of(&quote!(#t), *n)
+                } else {
+                    let zs = (0..*n).map(|_| z.clone());
+                    quote!((#(#zs,)*))
+                };
+                quote!((#v, #dv))
+            }
+            RetShape::Unit => quote!(()),
         };
         let checks = self.shadow_length_checks();
+        let zero_outs = self.zero_out_shadows();
         quote! {
             #(#checks)*
+            #(#zero_outs)*
             #(#rebind)*
             #(#body)*
-            (#ret, #dret)
+            #value
         }
     }
 
@@ -69,7 +85,7 @@ impl Gen<'_> {
         }
         let mut it = terms.into_iter();
         let Some((neg, first)) = it.next() else {
-            return self.zero();
+            return self.tan_zero();
         };
         let mut acc = if neg { quote!(-#first) } else { first };
         for (neg, t) in it {
@@ -93,7 +109,7 @@ impl Gen<'_> {
                 let p = self.primal(value);
                 if self.a.active[*buf] {
                     let db = self.tangent_ident(*buf);
-                    let t = self.tangent(value).unwrap_or_else(|| self.zero());
+                    let t = self.tangent(value).unwrap_or_else(|| self.tan_zero());
                     quote! { #db[#i] = #t; #b[#i] = #p; }
                 } else {
                     quote! { #b[#i] = #p; }
@@ -140,12 +156,13 @@ impl Gen<'_> {
         let active = self.a.active[var];
         let dv = self.tangent_ident(var);
         let ty = self.let_ty(rhs);
+        let tty = self.tan_let_ty(rhs);
         match rhs {
             Rhs::Op(op, args) => {
                 let p = self.primal_op(*op, args);
                 if active {
                     let t = self.gen_tangent_sum(*op, args, &quote!(#v));
-                    quote! { let #m #v #ty = #p; let #m #dv #ty = #t; }
+                    quote! { let #m #v #ty = #p; let #m #dv #tty = #t; }
                 } else {
                     quote! { let #m #v #ty = #p; }
                 }
@@ -175,7 +192,7 @@ impl Gen<'_> {
             Rhs::Fill { elem, len, array } => {
                 let e = self.primal(elem);
                 let l = &len.tokens;
-                let te = self.tangent(elem).unwrap_or_else(|| self.zero());
+                let te = self.tangent(elem).unwrap_or_else(|| self.tan_zero());
                 let (pv, tv) = if *array {
                     (quote!([#e; #l]), quote!([#te; #l]))
                 } else {
@@ -185,7 +202,7 @@ impl Gen<'_> {
                     )
                 };
                 if active {
-                    quote! { let mut #v #ty = #pv; let mut #dv #ty = #tv; }
+                    quote! { let mut #v #ty = #pv; let mut #dv #tty = #tv; }
                 } else {
                     quote! { let mut #v #ty = #pv; }
                 }
@@ -202,7 +219,8 @@ impl Gen<'_> {
         let f = self.fty();
         if self.a.active[var] {
             let dv = self.tangent_ident(var);
-            quote! { let mut #v: #f = #z; let mut #dv: #f = #z; }
+            let (t, tz) = (self.tan_ty(), self.tan_zero());
+            quote! { let mut #v: #f = #z; let mut #dv: #t = #tz; }
         } else {
             quote! { let mut #v: #f = #z; }
         }

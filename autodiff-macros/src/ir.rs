@@ -59,6 +59,10 @@ pub enum BufRepr {
     /// `&w[a..b]`: a view into another buffer (read-only; its adjoint is the same
     /// range of the base's adjoint).
     View,
+    /// `&mut [F]` parameter: an out-parameter, an output of the function.
+    OutSlice,
+    /// `&mut [F; N]` parameter: an out-parameter.
+    OutArray,
 }
 
 #[derive(Clone, Debug)]
@@ -242,8 +246,49 @@ pub enum ParamTy {
     Slice,
     /// `[F; N]` or `&[F; N]`, with `N` as written.
     Array { len: TokenStream },
+    /// `&mut [F]` (`len: None`) or `&mut [F; N]`: an out-parameter, never active;
+    /// its shadow `dout` carries the output's tangent or cotangent.
+    Out { len: Option<TokenStream> },
     /// Anything else: passed through, never differentiated.
     Passive,
+    /// A struct (`&S`, `S`, `&self`) named in `wrt(..)`; its shadow has type `ty`
+    /// (the struct without the reference). Its variable is the struct passed whole
+    /// to calls; its fields are [`ParamTy::Field`] parameters.
+    Struct { ty: TokenStream, by_ref: bool },
+    /// A field path `root.access` of a struct parameter, read through a synthetic
+    /// parameter bound at entry (see `lower/structs.rs`); not in the signatures.
+    Field {
+        root: Ident,
+        access: TokenStream,
+        kind: FieldKind,
+        /// The struct is also passed whole (or a field path by reference) to a
+        /// call: the adjoint accumulates this field's shadow in a local and adds
+        /// it in at the end, so no `&mut` borrows of `dp` overlap.
+        deferred: bool,
+    },
+}
+
+/// What a struct parameter's field path is, as its uses tell.
+#[derive(Clone, Debug)]
+pub enum FieldKind {
+    /// A float: `let p__b: F = p.b;`
+    Float,
+    /// A float behind a pointer (`*p.b` of a `Box<F>`): `let p__b__deref: F = *p.b;`
+    DerefFloat,
+    /// A float buffer: `let p__w: &[F] = &p.w[..];`
+    Buf,
+    /// Only passed by reference to calls (`g(&p.l1)`): `let p__l1 = &p.l1;`
+    Passed,
+    /// An integer of this type (no shadow): `let p__n: usize = p.n;`; of any
+    /// integer type when empty (a cast operand):
+    /// `let p__n = ::autodiff::__private::integer(p.n);`
+    Int(TokenStream),
+}
+
+impl PartialEq for FieldKind {
+    fn eq(&self, o: &Self) -> bool {
+        std::mem::discriminant(self) == std::mem::discriminant(o)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -268,6 +313,68 @@ pub struct Func {
     pub ret: VarId,
     pub float: FloatTy,
     pub n_blocks: usize,
+    /// The outputs besides a float return value: an array or tuple return value
+    /// (then `ret` is a local `[F; M]` buffer holding it) and out-parameters.
+    pub out: Outputs,
+    /// Generate tangents as `K` lanes side by side (`__private::Lanes<F, K>`): the
+    /// vector forward mode of `_jacobian`. `None` everywhere else.
+    pub lanes: Option<usize>,
+}
+
+/// What the function returns.
+#[derive(Clone, Debug, Default)]
+pub enum RetShape {
+    /// `-> F`: `ret` is a float.
+    #[default]
+    Float,
+    /// `-> [F; M]`, with `M` as written: `ret` is a local array holding it.
+    Array { len: TokenStream },
+    /// `-> (F, F, ..)` with this many elements: `ret` is a local `[F; n]` holding them.
+    Tuple(usize),
+    /// `-> ()`: the results are in out-parameters; `ret` is a passive placeholder.
+    Unit,
+}
+
+/// The outputs of a function: its return value and its out-parameters.
+#[derive(Clone, Debug, Default)]
+pub struct Outputs {
+    pub ret: RetShape,
+    /// The out-parameters (`&mut [F]`, `&mut [F; N]`), in parameter order.
+    pub params: Vec<VarId>,
+}
+
+impl Func {
+    /// Can the tangent code run in the vector forward mode? Not through calls, whose
+    /// `g_fwd` takes one tangent.
+    pub fn lanes_ok(&self) -> bool {
+        let mut ok = true;
+        self.body.walk(&mut |_, s| {
+            if let Stmt::Let {
+                rhs: Rhs::Call(_), ..
+            }
+            | Stmt::Assign {
+                rhs: Rhs::Call(_), ..
+            } = s
+            {
+                ok = false;
+            }
+        });
+        ok
+    }
+}
+
+impl Outputs {
+    /// Vector-valued: anything but a lone float return value (no `_grad`, a `_jacobian`).
+    pub fn is_vector(&self) -> bool {
+        !matches!(self.ret, RetShape::Float) || !self.params.is_empty()
+    }
+}
+
+impl BufRepr {
+    /// An out-parameter (`&mut [F]`, `&mut [F; N]`).
+    pub fn is_out(self) -> bool {
+        matches!(self, BufRepr::OutSlice | BufRepr::OutArray)
+    }
 }
 
 impl PExpr {

@@ -87,7 +87,11 @@ pub fn bodies(
     // from the closure; `self` is captured)
     let mut closure_params = Vec::new();
     let mut plain_args = Vec::new();
-    for (p, arg) in ir.params.iter().zip(&func.sig.inputs) {
+    let signature = ir
+        .params
+        .iter()
+        .filter(|p| !matches!(p.shape, ParamTy::Field { .. }));
+    for (p, arg) in signature.zip(&func.sig.inputs) {
         let syn::FnArg::Typed(pt) = arg else { continue };
         let mut pt = pt.clone();
         pt.attrs.clear();
@@ -113,7 +117,7 @@ pub fn bodies(
                 ParamTy::Float => quote!(1usize),
                 ParamTy::Slice => quote!(#x.len()),
                 ParamTy::Array { len } => quote!((#len)),
-                ParamTy::Receiver | ParamTy::Passive => return None,
+                _ => return None,
             };
             Some(Active { p, len })
         })
@@ -161,7 +165,7 @@ pub fn bodies(
                     });
                     args.push(wrap(quote!(#holder)));
                 }
-                ParamTy::Receiver | ParamTy::Passive => args.push(quote!(#x)),
+                _ => args.push(quote!(#x)),
             }
         }
         quote!({ #(#lets)* __run(#(#args),*) })

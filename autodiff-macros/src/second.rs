@@ -320,7 +320,25 @@ fn mentions(ty: &syn::Type, base: &Ident) -> bool {
 /// functions could not convert to dual numbers.
 pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
     let rw = Rewrite::new(ir);
-    for (p, arg) in ir.params.iter().zip(&func.sig.inputs) {
+    if ir.out.is_vector() {
+        diag.error_spanned(
+            &func.sig.output,
+            "`order = 2` is for functions returning one float; a vector-valued function has `_jacobian`",
+        );
+    }
+    for p in &ir.params {
+        if let ParamTy::Struct { ty, .. } = &p.shape {
+            diag.error_spanned(
+                ty,
+                "`order = 2` does not support struct parameters yet; pass the parameters as slices",
+            );
+        }
+    }
+    let signature = ir
+        .params
+        .iter()
+        .filter(|p| !matches!(p.shape, ParamTy::Field { .. }));
+    for (p, arg) in signature.zip(&func.sig.inputs) {
         let syn::FnArg::Typed(pt) = arg else { continue };
         if matches!(p.shape, ParamTy::Passive) && mentions(&pt.ty, &rw.base) {
             diag.error_spanned(
@@ -431,6 +449,7 @@ pub fn emit(
     let ps: Vec<P> = ir
         .params
         .iter()
+        .filter(|p| !matches!(p.shape, ParamTy::Field { .. }))
         .map(|p| P {
             p,
             wrt: p.var.is_some_and(|v| ir.vars[v].wrt)
@@ -486,7 +505,7 @@ pub fn emit(
                     #bind
                 });
             }
-            ParamTy::Receiver | ParamTy::Passive => {}
+            _ => {}
         }
     }
     for q in &active {

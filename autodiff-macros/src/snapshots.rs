@@ -338,3 +338,115 @@ fn views_beside_their_base_use_offsets() {
         },
     );
 }
+
+/// A struct parameter (issue 11): each field path is a typed binding at entry,
+/// the field shadows are borrowed from `dp`, the gradient is `zero_like(p)`.
+#[test]
+fn struct_parameter_binds_its_fields() {
+    check(
+        "struct_param",
+        quote!(wrt(p)),
+        quote! {
+            fn loss(p: &Linear, x: &[f64], y: f64) -> f64 {
+                let mut s = p.b;
+                for i in 0..p.w.len() {
+                    s += p.w[i] * x[i];
+                }
+                (s - y) * (s - y)
+            }
+        },
+    );
+}
+
+/// `wrt(self)` with the receiver also passed whole to a call: the field
+/// shadows accumulate in locals added into `dself` at the end, so no `&mut`
+/// borrows of `dself` overlap.
+#[test]
+fn receiver_passed_whole_defers_its_field_shadows() {
+    check(
+        "struct_self_call",
+        quote!(wrt(self)),
+        quote! {
+            fn sse(&self, xs: &[f64], ys: &[f64]) -> f64 {
+                let mut s = 0.0;
+                for i in 0..xs.len() {
+                    let r = self.predict(xs[i]) - ys[i];
+                    s += r * r;
+                }
+                s + 0.1 * self.shift * self.shift
+            }
+        },
+    );
+}
+
+#[test]
+fn vector_output_array() {
+    check(
+        "vector_polar",
+        quote!(),
+        quote! {
+            fn polar(r: f64, t: f64) -> [f64; 2] {
+                [r * t.cos(), r * t.sin()]
+            }
+        },
+    );
+}
+
+#[test]
+fn vector_output_out_parameter() {
+    check(
+        "vector_residuals",
+        quote!(wrt(p)),
+        quote! {
+            fn residuals(p: &[f64], t: &[f64], y: &[f64], out: &mut [f64]) {
+                for i in 0..t.len() {
+                    out[i] = p[0] * (-p[1] * t[i]).exp() - y[i];
+                }
+            }
+        },
+    );
+}
+
+/// ADBench's BA reprojection: straight-line code with a branch, kept in locals.
+#[test]
+fn vector_output_ba_reprojection() {
+    check(
+        "vector_ba_reprojection",
+        quote!(wrt(cam, x, w)),
+        quote! {
+        fn reproj(cam: &[f64; 11], x: &[f64; 3], w: f64, feat: &[f64; 2]) -> [f64; 2] {
+            let p0 = x[0] - cam[3];
+            let p1 = x[1] - cam[4];
+            let p2 = x[2] - cam[5];
+            let (r0, r1, r2) = (cam[0], cam[1], cam[2]);
+            let sqtheta = r0 * r0 + r1 * r1 + r2 * r2;
+            let q0: f64;
+            let q1: f64;
+            let q2: f64;
+            if sqtheta != 0.0 {
+                let theta = sqtheta.sqrt();
+                let (s, c) = theta.sin_cos();
+                let (k0, k1, k2) = (r0 / theta, r1 / theta, r2 / theta);
+                let t = (k0 * p0 + k1 * p1 + k2 * p2) * (1.0 - c);
+                q0 = p0 * c + (k1 * p2 - k2 * p1) * s + k0 * t;
+                q1 = p1 * c + (k2 * p0 - k0 * p2) * s + k1 * t;
+                q2 = p2 * c + (k0 * p1 - k1 * p0) * s + k2 * t;
+            } else {
+                q0 = p0 + r1 * p2 - r2 * p1;
+                q1 = p1 + r2 * p0 - r0 * p2;
+                q2 = p2 + r0 * p1 - r1 * p0;
+            }
+            let u = q0 / q2;
+            let v = q1 / q2;
+            let rsq = u * u + v * v;
+            let l = 1.0 + cam[9] * rsq + cam[10] * rsq * rsq;
+            [
+                w * (u * l * cam[6] + cam[7] - feat[0]),
+                w * (v * l * cam[6] + cam[8] - feat[1]),
+            ]
+        }
+
+
+                },
+    );
+}

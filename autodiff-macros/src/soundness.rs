@@ -89,6 +89,8 @@ const K_VIEW: &str = "view";
 const K_ARRAY: &str = "array";
 const K_INDEX: &str = "index";
 const K_PARAM: &str = "parameter";
+/// A struct parameter's field whose kind its uses do not tell.
+const K_FIELD: &str = "field";
 
 /// The file the `Accept` rows live in, compiled and checked numerically.
 const INTEGRATION: &str = include_str!("../../tests/soundness.rs");
@@ -1237,6 +1239,78 @@ fn macros_and_signatures(t: &mut Table) {
         c,
         Accept,
         s1("mac_println_passive", "println!(\"hi\"); x * x"),
+    );
+
+    // struct parameters named in `wrt(..)` (issue 11): every field path gets a
+    // typed binding; a path used both as an integer and as a float is refused
+    let c = "struct parameter";
+    let sp = |name: &str, body: &str| {
+        format!("#[differentiate(wrt(p))] fn {name}(p: &Lin, x: f64) -> f64 {{ {body} }}")
+    };
+    t.add(c, Accept, sp("st_param_wrt", "p.b * x + p.w[0] * p.w[1]"));
+    t.add(
+        c,
+        Accept,
+        sp(
+            "st_param_iter",
+            "let mut s = 0.0; for wi in p.w.iter() { s += wi * x; } s * s + p.b",
+        ),
+    );
+    t.add(
+        c,
+        Accept,
+        sp("st_param_view", "let v = &p.w[0..2]; v[0] * v[1] * p.b + x"),
+    );
+    t.add(
+        c,
+        Accept,
+        sp(
+            "st_param_len",
+            "let n = p.w.len(); p.w[n - 1] * p.b.exp() * x",
+        ),
+    );
+    t.add(
+        c,
+        Accept,
+        sp("st_param_call_arg", "sq(p.b) * x + sq(p.w[1])"),
+    );
+    t.add(
+        c,
+        Reject(K_FIELD),
+        sp(
+            "st_param_int_and_float",
+            "let mut s = 0.0; for i in 0..p.n { s += p.w[i]; } s * p.n.pow(2) as f64",
+        ),
+    );
+    t.add(
+        c,
+        Reject(K_STRUCT),
+        sp("st_param_bare", "let q = p; q.b * x"),
+    );
+    // `p.total()` on `p: &Lin` is `Lin::total(p)`, a differentiated call
+    t.add(c, Accept, sp("st_param_method", "p.total() * x + p.b"));
+    t.add(
+        c,
+        Reject(K_STRUCT),
+        "#[differentiate(wrt(p))] fn st_param_method_by_value(p: Lin, x: f64) -> f64 { p.total() * x }",
+    );
+    t.add(
+        c,
+        Reject(K_STRUCT),
+        sp("st_param_in_macro", "let v = twice!(p.b); v * x"),
+    );
+    t.add(
+        c,
+        Accept,
+        sp(
+            "st_param_vec_macro",
+            "let v = vec![p.b; 2]; assert!(p.w.len() > 1); v[0] * v[1] * x + p.w[0]",
+        ),
+    );
+    t.add(
+        c,
+        Reject(K_STRUCT),
+        sp("st_param_shadowed", "let p = x * 2.0; p"),
     );
 
     let c = "parameter type";

@@ -198,3 +198,5 @@ impl<F: Float> GradientStep<F> for Adam<F> {
 }
 
 impl_optimizer!(Adam, "Adam::new(0.05)");
+crate::structs::impl_struct_minimize!(Adam, "Adam::new(0.05)");
+crate::structs::impl_struct_step!(Adam, "Adam::new(0.05)");

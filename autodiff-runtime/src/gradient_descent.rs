@@ -116,3 +116,5 @@ impl<F: Float> GradientStep<F> for GradientDescent<F> {
 }
 
 impl_optimizer!(GradientDescent, "GradientDescent::new(0.04)");
+crate::structs::impl_struct_minimize!(GradientDescent, "GradientDescent::new(0.04)");
+crate::structs::impl_struct_step!(GradientDescent, "GradientDescent::new(0.1)");

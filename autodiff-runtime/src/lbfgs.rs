@@ -210,6 +210,37 @@ impl<F: Float> Lbfgs<F> {
         }
     }
 
+    /// [`step`](Self::step) over a parameter struct: `objective(p, g)` returns
+    /// the value at `p` and writes the gradient into the zeroed `g` (a
+    /// [`Differentiable`](crate::Differentiable) value of the same type); returns
+    /// the value at the new `params`.
+    ///
+    /// ```
+    /// use autodiff_runtime::Lbfgs;
+    ///
+    /// let f = |p: &[f64; 2], g: &mut [f64; 2]| {
+    ///     *g = [2.0 * (p[0] - 1.0), 8.0 * (p[1] + 1.0)];
+    ///     (p[0] - 1.0).powi(2) + 4.0 * (p[1] + 1.0).powi(2)
+    /// };
+    /// let mut opt = Lbfgs::new();
+    /// let mut p = [0.0, 0.0];
+    /// let mut value = f64::INFINITY;
+    /// for _ in 0..10 {
+    ///     value = opt.step_struct(f, &mut p).unwrap();
+    /// }
+    /// assert!(value < 1e-12 && (p[0] - 1.0).abs() < 1e-6);
+    /// ```
+    pub fn step_struct<P, O>(&mut self, objective: O, params: &mut P) -> Result<F, Error<F>>
+    where
+        P: crate::Differentiable<F>,
+        O: FnMut(&P, &mut P) -> F,
+    {
+        let mut x = params.to_floats();
+        let value = self.step(crate::structs::flat_objective(objective, params), &mut x)?;
+        params.read_floats(&x);
+        Ok(value)
+    }
+
     /// Forgets the curvature pairs (and the step count used in error reports).
     ///
     /// ```
@@ -389,3 +420,4 @@ impl<F: Float> Method<F> for Lbfgs<F> {
 }
 
 impl_optimizer!(Lbfgs, "Lbfgs::new()");
+crate::structs::impl_struct_minimize!(Lbfgs, "Lbfgs::new()");

@@ -25,6 +25,13 @@
 //! NaN or infinite, and the error keeps the last finite point.
 //! [`check_gradient`] compares a gradient with finite differences.
 //!
+//! Parameters may also be a [`Differentiable`] struct (`#[derive(Differentiable)]`
+//! in `autodiff`) with a gradient of the same type: every optimiser has
+//! `minimize_struct` (returning a [`StructReport`] holding the final struct),
+//! the first-order ones `step_struct(&mut params, &grad)`, L-BFGS
+//! [`step_struct`](Lbfgs::step_struct), and [`check_gradient_struct`] checks an
+//! objective `FnMut(&P, &mut P) -> F`.
+//!
 //! # Example
 //!
 //! ```
@@ -68,6 +75,7 @@
 mod adam;
 #[cfg(feature = "argmin")]
 mod argmin_problem;
+mod differentiable;
 mod driver;
 mod error;
 mod gradient_check;
@@ -83,6 +91,7 @@ mod optimizer;
 mod parallel;
 mod report;
 mod stop;
+mod structs;
 mod trust;
 mod util;
 
@@ -90,6 +99,7 @@ pub use adam::Adam;
 #[cfg(feature = "argmin")]
 #[cfg_attr(docsrs, doc(cfg(feature = "argmin")))]
 pub use argmin_problem::ArgminProblem;
+pub use differentiable::Differentiable;
 pub use error::Error;
 pub use gradient_check::{check_gradient, check_gradient_with, GradientCheck};
 pub use gradient_descent::GradientDescent;
@@ -105,3 +115,4 @@ pub use optimizer::{GradientStep, Optimizer};
 pub use parallel::{batch_gradient, par_batch_gradient};
 pub use report::Report;
 pub use stop::{Stop, StopReason};
+pub use structs::{check_gradient_struct, StructReport};

@@ -162,3 +162,5 @@ impl<F: Float> GradientStep<F> for Momentum<F> {
 }
 
 impl_optimizer!(Momentum, "Momentum::new(0.02)");
+crate::structs::impl_struct_minimize!(Momentum, "Momentum::new(0.02)");
+crate::structs::impl_struct_step!(Momentum, "Momentum::new(0.05)");

@@ -4,7 +4,7 @@ use std::ops::ControlFlow;
 
 use num_traits::Float;
 
-use crate::{Error, Iteration, Report};
+use crate::{Differentiable, Error, Iteration, Report, StructReport};
 
 /// A whole-loop optimiser. Every optimiser in this crate also has these
 /// methods as inherent methods, so the trait is only needed for generic code.
@@ -42,6 +42,22 @@ pub trait Optimizer<F: Float> {
     {
         self.minimize_with(objective, x0, |_| ControlFlow::Continue(()))
     }
+
+    /// Minimises `objective` over a parameter struct from `x0` (see the
+    /// optimisers' inherent `minimize_struct`).
+    fn minimize_struct<P, O>(
+        &mut self,
+        objective: O,
+        x0: &P,
+    ) -> Result<StructReport<F, P>, Error<F>>
+    where
+        P: Differentiable<F>,
+        O: FnMut(&P, &mut P) -> F,
+    {
+        let flat = crate::structs::flat_objective(objective, x0);
+        let result = self.minimize_with(flat, &x0.to_floats(), |_| ControlFlow::Continue(()));
+        crate::structs::struct_report(x0, result)
+    }
 }
 
 /// A first-order optimiser usable one step at a time, for training loops you
@@ -68,6 +84,18 @@ pub trait GradientStep<F: Float> {
     /// Updates `params` in place from `grad` (same length), advancing the
     /// optimiser's state.
     fn step(&mut self, params: &mut [F], grad: &[F]) -> Result<(), Error<F>>;
+
+    /// [`step`](Self::step) over a parameter struct and its gradient.
+    fn step_struct<P: Differentiable<F>>(
+        &mut self,
+        params: &mut P,
+        grad: &P,
+    ) -> Result<(), Error<F>>
+    where
+        Self: Sized,
+    {
+        crate::structs::step_struct(params, grad, |x, g| self.step(x, g))
+    }
 
     /// Forgets the state (velocity, moment estimates), e.g. for a new problem.
     fn reset(&mut self);

@@ -12,7 +12,7 @@
 //! `cargo bench -- --quick gmm` (short), then `cargo run --release --bin summary`.
 
 use autodiff_benchmarks::util::assert_grad_close;
-use autodiff_benchmarks::{gmm, lstm, mlp, rosenbrock, softmax};
+use autodiff_benchmarks::{ba, gmm, lstm, mlp, rosenbrock, softmax};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, SamplingMode};
 use std::hint::black_box;
 use std::time::Duration;
@@ -733,6 +733,39 @@ fn bench_lstm(c: &mut Criterion) {
     group.finish();
 }
 
+/// ADBench BA: the sparse Jacobian (31p values) of all residuals, block by block.
+/// Methods: `objective` (all residuals), `hand` (hand-derived blocks),
+/// `generated_jacobian` (`reproj_jacobian`, two reverse sweeps per block),
+/// `num_dual` (`DualSVec64<15>`, one forward pass per block).
+fn bench_ba(c: &mut Criterion) {
+    let mut group = c.benchmark_group("ba");
+    group.sampling_mode(SamplingMode::Flat);
+    let (file, size) = ("ba1_n49_m7776_p31843.txt", "ba1_n49_m7776_p31843");
+    let id = |m: &str| BenchmarkId::new(m, size);
+    let d = ba::load_adbench(file);
+    let mut out = vec![0.0; 3 * d.p];
+    group.bench_function(id("objective"), |b| {
+        b.iter(|| ba::ba_objective(black_box(&d), &mut out))
+    });
+    let mut hand = vec![0.0; 31 * d.p];
+    ba::ba_jacobian_hand(&d, &mut hand);
+    let mut vals = vec![0.0; 31 * d.p];
+    group.bench_function(id("hand"), |b| {
+        b.iter(|| ba::ba_jacobian_hand(black_box(&d), &mut vals))
+    });
+    ba::ba_jacobian_generated(&d, &mut vals);
+    check("ba", size, "generated_jacobian", &vals, &hand, EXACT_TOL);
+    group.bench_function(id("generated_jacobian"), |b| {
+        b.iter(|| ba::ba_jacobian_generated(black_box(&d), &mut vals))
+    });
+    ba::ba_jacobian_num_dual(&d, &mut vals);
+    check("ba", size, "num_dual", &vals, &hand, EXACT_TOL);
+    group.bench_function(id("num_dual"), |b| {
+        b.iter(|| ba::ba_jacobian_num_dual(black_box(&d), &mut vals))
+    });
+    group.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(10)
@@ -743,6 +776,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = bench_rosenbrock, bench_softmax, bench_softmax_iter, bench_mlp, bench_gmm, bench_lstm
+    targets = bench_rosenbrock, bench_softmax, bench_softmax_iter, bench_mlp, bench_gmm, bench_lstm, bench_ba
 }
 criterion_main!(benches);

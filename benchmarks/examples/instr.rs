@@ -3,9 +3,10 @@
 //! times): `cargo run --release --example instr -- rosenbrock1000 generated 100`.
 //! Count twice with different `iters` and divide the difference. Problems:
 //! `rosenbrockN`, `softmax`, `softmax_iter` (the iterator-style objective), `mlp`,
-//! `gmm`, `gmm10`, `lstm`; methods: `objective`, `hand`, `generated`.
+//! `gmm`, `gmm10`, `lstm`, `ba` (the BA Jacobian; also method `num_dual`); methods:
+//! `objective`, `hand`, `generated`.
 
-use autodiff_benchmarks::{gmm, lstm, mlp, rosenbrock, softmax};
+use autodiff_benchmarks::{ba, gmm, lstm, mlp, rosenbrock, softmax};
 use std::hint::black_box;
 
 fn main() {
@@ -205,6 +206,20 @@ fn main() {
                         )
                     }
                 };
+            }
+        }
+        "ba" => {
+            let d = ba::load_adbench("ba1_n49_m7776_p31843.txt");
+            let mut out = vec![0.0; 3 * d.p];
+            let mut vals = vec![0.0; 31 * d.p];
+            for _ in 0..iters {
+                match method {
+                    "objective" => ba::ba_objective(black_box(&d), &mut out),
+                    "hand" => ba::ba_jacobian_hand(black_box(&d), &mut vals),
+                    "num_dual" => ba::ba_jacobian_num_dual(black_box(&d), &mut vals),
+                    _ => ba::ba_jacobian_generated(black_box(&d), &mut vals),
+                }
+                acc += out[0] + vals[0];
             }
         }
         other => panic!("unknown problem {other}"),

@@ -22,6 +22,7 @@
 // Objectives take every size and input as a parameter, as the macro requires.
 #![allow(clippy::too_many_arguments)]
 
+pub mod ba;
 pub mod fd;
 pub mod gmm;
 pub mod lstm;

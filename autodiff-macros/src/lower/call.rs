@@ -126,6 +126,9 @@ impl Lowerer<'_> {
                 if self.vars[v].kind == Kind::Buf {
                     if mutable {
                         self.diag.error(a.span(), "`#[differentiate]` cannot pass a float buffer by `&mut`; return the new value instead");
+                    } else if self.vars[v].buf.is_some_and(BufRepr::is_out) {
+                        // The callee could write it, which this function's sweeps would not see.
+                        self.diag.error(a.span(), format!("`#[differentiate]` cannot pass the out-parameter `{}` to a call; bind a view to read it (`let v = &{0}[..];`, then pass `v`), or write its elements here", self.vars[v].ident));
                     }
                     res.push(CallArg::Buf { var: v, by_ref });
                     continue;

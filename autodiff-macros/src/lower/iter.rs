@@ -605,7 +605,8 @@ impl Lowerer<'_> {
             Base::BufMut(e) => {
                 let v = self.chain_buffer(e)?;
                 let var = &self.vars[v];
-                if var.is_param || var.buf == Some(BufRepr::View) {
+                let out = var.buf.is_some_and(BufRepr::is_out);
+                if (var.is_param && !out) || var.buf == Some(BufRepr::View) {
                     self.diag.error_spanned(
                         e,
                         "`#[differentiate]` writes through `iter_mut()` into local buffers only (`let mut b = vec![..; n];`)",

@@ -318,7 +318,9 @@ impl Lowerer<'_> {
         if let Some((base, _, _)) = &v.view {
             return self.may_vary(*base);
         }
-        !(v.is_param && !v.wrt && !self.assigned_names.contains(&v.ident.to_string()))
+        // An out-parameter holds what the body stores into it.
+        let out = v.buf.is_some_and(crate::ir::BufRepr::is_out);
+        out || !(v.is_param && !v.wrt && !self.assigned_names.contains(&v.ident.to_string()))
     }
 
     pub(super) fn var_kinds(&self, id: VarId) -> Kinds {

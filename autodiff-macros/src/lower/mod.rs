@@ -14,8 +14,10 @@ mod expr;
 mod iter;
 mod kinds;
 mod loops;
+mod output;
 mod scope;
 mod stmt;
+mod structs;
 mod tuple;
 mod types;
 pub(crate) use types::pretty;
@@ -89,9 +91,14 @@ pub struct Lowerer<'d> {
     view_size: Option<PExpr>,
     /// The view a chain over `w[a..b]` reads (`lower/iter.rs`).
     chain_slice: Option<VarId>,
+    /// What the function returns: anything but a float makes `return` a bare exit
+    /// (the value is stored into the output buffer first, see `output.rs`).
+    ret_shape: RetShape,
     /// Names assigned anywhere in the body (`x = ..`, `x += ..`, `&mut x`): a float
     /// parameter left out of `wrt` that is assigned may still carry a derivative.
     assigned_names: Vec<String>,
+    /// Struct parameters named in `wrt(..)` (`lower/structs.rs`).
+    structs: Vec<structs::StructParam>,
 }
 
 /// Lowers a function; `None` when it cannot be lowered at all (errors are in `diag`).
@@ -101,8 +108,19 @@ pub fn lower_fn(
     config: &Config,
     diag: &mut Diag,
 ) -> Option<Func> {
-    let float = float_of_return(sig, diag)?;
+    let (float, ret_shape) = float_of_return(sig, diag)?;
+    let (structs, struct_rewritten) = structs::rewrite(sig, block, config, diag);
+    let block = struct_rewritten.as_ref().unwrap_or(block);
+    let rewritten;
+    let block = if matches!(ret_shape, RetShape::Array { .. } | RetShape::Tuple(_)) {
+        rewritten = output::rewrite_returns(block, &ret_shape, diag);
+        &rewritten
+    } else {
+        block
+    };
     let mut lw = Lowerer::new(diag, float, block);
+    lw.structs = structs;
+    lw.ret_shape = ret_shape.clone();
     lw.check_signature(sig);
     let params = lw.lower_params(sig, config);
     // Reserve the names users see first, so that generated names never clash with them.
@@ -116,14 +134,35 @@ pub fn lower_fn(
         stmts: Vec::new(),
         ids: Vec::new(),
     };
+    let out_buf = match &ret_shape {
+        RetShape::Array { .. } | RetShape::Tuple(_) => {
+            Some(lw.declare_output_buffer(&ret_shape, &mut body))
+        }
+        RetShape::Float => None,
+        // a placeholder nothing reads
+        RetShape::Unit => Some(lw.new_var("__ad_unit", Kind::Passive, Span::call_site(), None)),
+    };
     if contains_return(block) {
-        lw.declare_early_return(&mut body);
+        lw.declare_early_return(&mut body, out_buf);
     }
     for p in &params {
         lw.used_names.insert(format!("d{}", p.ident), 1);
     }
-    let tail = lw.lower_block_into(&block.stmts, &mut body, true);
-    let ret = lw.lower_return_value(block, tail, &mut body)?;
+    let ret = match out_buf {
+        Some(ret) => {
+            lw.lower_block_into(&block.stmts, &mut body, false);
+            ret
+        }
+        None => {
+            let tail = lw.lower_block_into(&block.stmts, &mut body, true);
+            lw.lower_return_value(block, tail, &mut body)?
+        }
+    };
+    let out_params = params
+        .iter()
+        .filter(|p| matches!(p.shape, ParamTy::Out { .. }))
+        .filter_map(|p| p.var)
+        .collect();
     Some(Func {
         vars: lw.vars,
         params,
@@ -131,6 +170,11 @@ pub fn lower_fn(
         ret,
         float: lw.float,
         n_blocks: lw.blocks,
+        out: Outputs {
+            ret: ret_shape,
+            params: out_params,
+        },
+        lanes: None,
     })
 }
 
@@ -143,7 +187,14 @@ pub fn lower_signature(
     config: &Config,
     diag: &mut Diag,
 ) -> Option<Func> {
-    let float = float_of_return(sig, diag)?;
+    let (float, ret_shape) = float_of_return(sig, diag)?;
+    if !matches!(ret_shape, RetShape::Float) {
+        diag.error_spanned(
+            &sig.output,
+            "a function calling generated derivatives (nested differentiation) must return one float",
+        );
+        return None;
+    }
     let mut lw = Lowerer::new(diag, float, block);
     lw.check_signature(sig);
     let params = lw.lower_params(sig, config);
@@ -155,6 +206,8 @@ pub fn lower_signature(
         ret,
         float: lw.float,
         n_blocks: lw.blocks,
+        out: Outputs::default(),
+        lanes: None,
     })
 }
 
@@ -181,7 +234,9 @@ impl<'d> Lowerer<'d> {
             closures: Vec::new(),
             view_size: None,
             chain_slice: None,
+            ret_shape: RetShape::Float,
             assigned_names: assigned_names(block),
+            structs: Vec::new(),
         }
     }
 }
@@ -203,10 +258,18 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `let mut __ret = 0.0; let mut __returned = false;` for a body with `return`.
-    fn declare_early_return(&mut self, body: &mut Block) {
-        let ret = self.new_var("__ret", Kind::Float, Span::call_site(), None);
+    /// `let mut __ret = 0.0; let mut __returned = false;` for a body with `return`
+    /// (only the flag when the value goes elsewhere: `output`).
+    fn declare_early_return(&mut self, body: &mut Block, output: Option<VarId>) {
+        let flag_only = output.is_some();
+        let ret =
+            output.unwrap_or_else(|| self.new_var("__ret", Kind::Float, Span::call_site(), None));
         let flag = self.new_var("__returned", Kind::Passive, Span::call_site(), None);
+        if flag_only {
+            body.stmts.push(Stmt::new_flag(flag));
+            self.early_ret = Some((ret, flag));
+            return;
+        }
         let zero = self.zero_tokens();
         body.stmts.push(Stmt::Let {
             var: ret,

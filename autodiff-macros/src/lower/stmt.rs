@@ -608,6 +608,8 @@ impl Lowerer<'_> {
                             init: false,
                         });
                     }
+                    // the returned value is already stored (`output.rs`), or there is none
+                    None if !matches!(self.ret_shape, RetShape::Float) => {}
                     None => self.diag.error(
                         r.span(),
                         "a `#[differentiate]` function must return a float value",
@@ -800,7 +802,7 @@ impl Lowerer<'_> {
             self.diag.error_spanned(ix, format!("`#[differentiate]` cannot assign through the view `{}`; assign to the buffer it views", var.ident));
             return;
         }
-        if var.is_param {
+        if var.is_param && !var.buf.is_some_and(BufRepr::is_out) {
             self.diag.error_spanned(ix, format!("`#[differentiate]` cannot assign to an element of the parameter `{}`; copy it into a local buffer (`let mut b = vec![0.0; n];`) first", var.ident));
             return;
         }

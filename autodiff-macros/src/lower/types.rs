@@ -11,37 +11,88 @@ use crate::attr::Config;
 use crate::diag::Diag;
 use crate::ir::*;
 
-pub(super) fn float_of_return(sig: &syn::Signature, diag: &mut Diag) -> Option<FloatTy> {
+/// The function's float type and the shape of its return value: a float, an array
+/// `[F; M]`, a tuple of floats, or `()` when out-parameters hold the results.
+pub(super) fn float_of_return(
+    sig: &syn::Signature,
+    diag: &mut Diag,
+) -> Option<(FloatTy, RetShape)> {
     let generics: Vec<String> = sig
         .generics
         .type_params()
         .map(|p| p.ident.to_string())
         .collect();
+    const WANT: &str = "`#[differentiate]` needs a function that returns a float (`f64`, `f32` or a generic `T: Float`), an array `[F; M]` or a tuple of floats, or that writes its results into `&mut [F]` out-parameters";
     match &sig.output {
-        ReturnType::Default => {
-            diag.error(
-                sig.ident.span(),
-                format!(
-                    "`#[differentiate]` needs a function that returns a float (`f64`, `f32` or a generic `T: Float`); `{}` returns `()`",
-                    sig.ident
-                ),
-            );
-            None
-        }
-        ReturnType::Type(_, ty) => match float_ty_of(ty, &generics) {
-            Some(f) => Some(f),
+        ReturnType::Default => match out_param_float(sig, &generics) {
+            Some(f) => Some((f, RetShape::Unit)),
             None => {
                 diag.error(
-                    ty.span(),
-                    format!(
-                        "`#[differentiate]` needs a function that returns a float (`f64`, `f32` or a generic `T: Float`), found `{}`",
-                        ty.to_token_stream()
-                    ),
+                    sig.ident.span(),
+                    format!("{WANT}; `{}` returns `()`", sig.ident),
                 );
                 None
             }
         },
+        ReturnType::Type(_, ty) => {
+            if let Some(f) = float_ty_of(ty, &generics) {
+                return Some((f, RetShape::Float));
+            }
+            match strip_ty(ty) {
+                Type::Array(a) => {
+                    if let Some(f) = float_ty_of(&a.elem, &generics) {
+                        return Some((
+                            f,
+                            RetShape::Array {
+                                len: a.len.to_token_stream(),
+                            },
+                        ));
+                    }
+                }
+                Type::Tuple(t) if t.elems.is_empty() => {
+                    if let Some(f) = out_param_float(sig, &generics) {
+                        return Some((f, RetShape::Unit));
+                    }
+                }
+                Type::Tuple(t) => {
+                    let floats: Vec<Option<FloatTy>> =
+                        t.elems.iter().map(|e| float_ty_of(e, &generics)).collect();
+                    if let Some(Some(f)) = floats.first() {
+                        let one = floats.iter().all(|g| g.as_ref().is_some_and(|g| g.same(f)));
+                        if one {
+                            return Some((f.clone(), RetShape::Tuple(floats.len())));
+                        }
+                    }
+                    diag.error(
+                        ty.span(),
+                        format!(
+                            "`#[differentiate]` returns tuples of floats of one type (`(f64, f64)`), found `{}`",
+                            pretty(ty)
+                        ),
+                    );
+                    return None;
+                }
+                _ => {}
+            }
+            diag.error(ty.span(), format!("{WANT}, found `{}`", pretty(ty)));
+            None
+        }
     }
+}
+
+/// The float type of the first out-parameter (`&mut [F]`, `&mut [F; N]`), if any.
+fn out_param_float(sig: &syn::Signature, generics: &[String]) -> Option<FloatTy> {
+    sig.inputs.iter().find_map(|a| match a {
+        FnArg::Typed(pt) => match strip_ty(&pt.ty) {
+            Type::Reference(r) if r.mutability.is_some() => match strip_ty(&r.elem) {
+                Type::Slice(s) => float_ty_of(&s.elem, generics),
+                Type::Array(a) => float_ty_of(&a.elem, generics),
+                _ => None,
+            },
+            _ => None,
+        },
+        FnArg::Receiver(_) => None,
+    })
 }
 
 pub(super) fn float_ty_of(ty: &Type, generics: &[String]) -> Option<FloatTy> {
@@ -66,6 +117,15 @@ pub(super) fn float_ty_of(ty: &Type, generics: &[String]) -> Option<FloatTy> {
 }
 
 impl FloatTy {
+    /// The same float type?
+    fn same(&self, o: &FloatTy) -> bool {
+        match (self, o) {
+            (FloatTy::F64, FloatTy::F64) | (FloatTy::F32, FloatTy::F32) => true,
+            (FloatTy::Generic(a), FloatTy::Generic(b)) => a == b,
+            _ => false,
+        }
+    }
+
     pub(super) fn matches(&self, ty: &Type) -> bool {
         match (self, strip_ty(ty)) {
             (FloatTy::F64, Type::Path(p)) => p.path.is_ident("f64"),
@@ -179,6 +239,25 @@ impl Lowerer<'_> {
         }
     }
 
+    /// [`Lowerer::classify_ty`] for a parameter, where `&mut [F]` and `&mut [F; N]` are
+    /// out-parameters.
+    fn classify_param_ty(&self, ty: &Type) -> TyClass {
+        if let Type::Reference(r) = strip_ty(ty) {
+            if r.mutability.is_some() {
+                match strip_ty(&r.elem) {
+                    Type::Slice(s) if self.float.matches(&s.elem) => {
+                        return TyClass::Buf(BufRepr::OutSlice)
+                    }
+                    Type::Array(a) if self.float.matches(&a.elem) => {
+                        return TyClass::Buf(BufRepr::OutArray)
+                    }
+                    _ => {}
+                }
+            }
+        }
+        self.classify_ty(ty)
+    }
+
     pub(super) fn is_vec_of_float(&self, p: &syn::TypePath) -> bool {
         let Some(seg) = p.path.segments.last() else {
             return false;
@@ -199,9 +278,35 @@ impl Lowerer<'_> {
         let mut params = Vec::new();
         let mut rejected = false;
         let mut wrt_found = vec![false; config.wrt.as_ref().map_or(0, |w| w.len())];
+        let mut fields = Vec::new();
         for arg in &sig.inputs {
             let p = match arg {
-                FnArg::Receiver(r) => self.lower_receiver(r),
+                FnArg::Receiver(r) => {
+                    let listed = config
+                        .wrt
+                        .as_ref()
+                        .and_then(|w| w.iter().position(|n| n == "self"));
+                    if let Some(i) = listed {
+                        wrt_found[i] = true;
+                    }
+                    match self.structs.iter().position(|s| s.name == "self") {
+                        Some(si) => {
+                            self.lower_struct_param(si, r.span(), r.to_token_stream(), &mut fields)
+                        }
+                        None => {
+                            if let Some(i) = listed {
+                                let name = config.wrt.as_ref().map(|w| w[i].clone());
+                                if let Some(name) = name {
+                                    self.diag.error(
+                                        name.span(),
+                                        "`wrt(self)` needs a `&self` or `self` receiver",
+                                    );
+                                }
+                            }
+                            self.lower_receiver(r)
+                        }
+                    }
+                }
                 FnArg::Typed(pt) => match &*pt.pat {
                     Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
                         let listed = config
@@ -210,6 +315,16 @@ impl Lowerer<'_> {
                             .and_then(|w| w.iter().position(|n| *n == pi.ident));
                         if let Some(i) = listed {
                             wrt_found[i] = true;
+                        }
+                        if let Some(si) = self.structs.iter().position(|s| pi.ident == s.name) {
+                            let p = self.lower_struct_param(
+                                si,
+                                pi.ident.span(),
+                                typed_decl(pt),
+                                &mut fields,
+                            );
+                            params.push(p);
+                            continue;
                         }
                         let wrt = config.wrt.is_none() || listed.is_some();
                         let (p, bad) = self.lower_typed_param(pt, &pi.ident, wrt, listed, config);
@@ -221,6 +336,7 @@ impl Lowerer<'_> {
             };
             params.push(p);
         }
+        params.extend(fields);
         self.check_wrt_names(sig, config, &wrt_found);
         let any_active = params
             .iter()
@@ -236,6 +352,76 @@ impl Lowerer<'_> {
             );
         }
         params
+    }
+
+    /// A struct parameter named in `wrt(..)` (`lower/structs.rs`): the struct as a
+    /// whole (a buffer-like variable whose shadow is `dp`, passed to calls) and one
+    /// synthetic parameter per field path the body reads, pushed to `fields`.
+    fn lower_struct_param(
+        &mut self,
+        si: usize,
+        span: proc_macro2::Span,
+        decl: TokenStream,
+        fields: &mut Vec<Param>,
+    ) -> Param {
+        let name = self.structs[si].name.clone();
+        let ident = Ident::new(&name, span);
+        let rejected = self.structs[si].rejected;
+        let (kind, buf) = if rejected {
+            (Kind::Passive, None)
+        } else {
+            (Kind::Buf, Some(BufRepr::SliceParam))
+        };
+        let id = self.new_var(&name, kind, span, buf);
+        self.vars[id].ident = ident.clone();
+        self.vars[id].is_param = true;
+        self.vars[id].wrt = !rejected;
+        self.bind(&name, id);
+        let deferred = self.structs[si].whole
+            || self.structs[si]
+                .fields
+                .iter()
+                .any(|f| f.kind == FieldKind::Passed);
+        let uses: Vec<(Ident, TokenStream, FieldKind)> = self.structs[si]
+            .fields
+            .iter()
+            .map(|f| (f.ident.clone(), f.access.clone(), f.kind.clone()))
+            .collect();
+        for (fid, access, kind) in uses {
+            let (k, buf) = match kind {
+                FieldKind::Float | FieldKind::DerefFloat => (Kind::Float, None),
+                FieldKind::Buf | FieldKind::Passed => (Kind::Buf, Some(BufRepr::SliceParam)),
+                FieldKind::Int(_) => (Kind::Passive, None),
+            };
+            let v = self.new_var(&fid.to_string(), k, fid.span(), buf);
+            self.vars[v].ident = fid.clone();
+            self.vars[v].is_param = true;
+            self.vars[v].wrt = k != Kind::Passive;
+            self.bind(&fid.to_string(), v);
+            fields.push(Param {
+                var: Some(v),
+                ident: fid,
+                decl: TokenStream::new(),
+                ty: TokenStream::new(),
+                shape: ParamTy::Field {
+                    root: ident.clone(),
+                    access,
+                    kind,
+                    deferred,
+                },
+            });
+        }
+        let s = &self.structs[si];
+        Param {
+            var: Some(id),
+            ident,
+            decl,
+            ty: s.ty.clone(),
+            shape: ParamTy::Struct {
+                ty: s.ty.clone(),
+                by_ref: s.by_ref,
+            },
+        }
     }
 
     /// `self`, `&self` (passive).
@@ -286,10 +472,22 @@ impl Lowerer<'_> {
         listed: Option<usize>,
         config: &Config,
     ) -> (Param, bool) {
-        let (kind, buf, rejected) = match self.classify_ty(&pt.ty) {
+        let (kind, buf, rejected) = match self.classify_param_ty(&pt.ty) {
             TyClass::Float => (Kind::Float, None, false),
             // a `Vec<F>` parameter is read like a slice; its shadows are slices too
             TyClass::Buf(BufRepr::LocalVec) => (Kind::Buf, Some(BufRepr::SliceParam), false),
+            TyClass::Buf(r) if r.is_out() => {
+                if let Some(name) = listed.and_then(|i| config.wrt.as_ref().map(|w| w[i].clone())) {
+                    self.diag.error(
+                        name.span(),
+                        format!(
+                            "`wrt` names `{name}`, an out-parameter (`{}`): it is an output of the function, differentiated by its shadow `d{name}`; `wrt` lists inputs only",
+                            pretty(&pt.ty)
+                        ),
+                    );
+                }
+                (Kind::Buf, Some(r), false)
+            }
             TyClass::Buf(r) => (Kind::Buf, Some(r), false),
             TyClass::OtherFloat => {
                 if wrt {
@@ -309,7 +507,7 @@ impl Lowerer<'_> {
                     self.diag.error_spanned(
                         &pt.ty,
                         format!(
-                            "`#[differentiate]` does not support a parameter of type `{}`; use `&[{f}]`, `[{f}; N]` or `&[{f}; N]`",
+                            "`#[differentiate]` does not support a parameter of type `{}`; use `&[{f}]`, `[{f}; N]` or `&[{f}; N]` for an input, `&mut [{f}]` or `&mut [{f}; N]` for an output",
                             pretty(&pt.ty),
                             f = self.float_ty_tokens()
                         ),
@@ -322,7 +520,7 @@ impl Lowerer<'_> {
                     self.diag.error(
                         name.span(),
                         format!(
-                            "`wrt` names `{name}`, which is not a float parameter; only `{f}`, `&[{f}]` and `[{f}; N]` parameters can be differentiated",
+                            "`wrt` names `{name}`, which is not a float parameter; only `{f}`, `&[{f}]`, `[{f}; N]` and struct (`&S`, `S`) parameters can be differentiated",
                             f = self.float_ty_tokens()
                         ),
                     );
@@ -331,7 +529,9 @@ impl Lowerer<'_> {
             }
         };
         // A float parameter left out of `wrt` is data: a float that is not active.
-        let active = kind != Kind::Passive && wrt;
+        // An out-parameter is an output, never an active input.
+        let is_out = buf.is_some_and(BufRepr::is_out);
+        let active = kind != Kind::Passive && wrt && !is_out;
         let id = self.new_var(&ident.to_string(), kind, ident.span(), buf);
         self.facts[id].int_elems = kind == Kind::Passive && int_container(&pt.ty);
         self.vars[id].ident = ident.clone();
@@ -342,6 +542,10 @@ impl Lowerer<'_> {
         let shape = match (kind, buf) {
             (Kind::Float, _) => ParamTy::Float,
             (Kind::Buf, Some(BufRepr::SliceParam)) => ParamTy::Slice,
+            (Kind::Buf, Some(BufRepr::OutSlice)) => ParamTy::Out { len: None },
+            (Kind::Buf, Some(BufRepr::OutArray)) => ParamTy::Out {
+                len: array_len(&pt.ty).map(|e| e.to_token_stream()),
+            },
             (Kind::Buf, Some(_)) => ParamTy::Array {
                 len: array_len(&pt.ty)
                     .map(|e| e.to_token_stream())

@@ -134,6 +134,11 @@ impl Rev<'_> {
                     out.block_start
                         .push(quote!(let mut #x = ::autodiff::__private::pop(&mut __tape);));
                 }
+                Keep::Local => {
+                    let k = self.st.declare_keep(v, self.g);
+                    out.block_end_push.push(quote!(#k = #x;));
+                    out.block_start.push(quote!(let mut #x = #k;));
+                }
                 Keep::Stack => {
                     self.st.declare_stack(v);
                     let s = self.g.stack_ident(v);

@@ -100,6 +100,8 @@ pub struct RevState {
     uses_tape: Cell<bool>,
     uses_flags: Cell<bool>,
     stacks: RefCell<Vec<VarId>>,
+    /// Floats of blocks outside loops kept in function locals (`Keep::Local`).
+    keeps: RefCell<Vec<VarId>>,
 }
 
 impl RevState {
@@ -108,6 +110,15 @@ impl RevState {
         let k = self.slot.get();
         self.slot.set(k + 1);
         k
+    }
+
+    /// The function local that keeps `v` (`Keep::Local`).
+    fn declare_keep(&self, v: VarId, g: &Gen) -> proc_macro2::Ident {
+        let mut keeps = self.keeps.borrow_mut();
+        if !keeps.contains(&v) {
+            keeps.push(v);
+        }
+        keep_ident(g, v)
     }
 
     /// `v` has a stack of its own.
@@ -135,8 +146,36 @@ struct Part {
     rev: Vec<TokenStream>,
 }
 
+/// The adjoint body in pieces: `checks`, then `pre` (the forward sweep, binding
+/// `__value`), then `row` (the adjoints declared and seeded from `dret` and the
+/// out-parameters' shadows, the reverse sweep, the shadows updated), then `post`,
+/// then `__value`.
+pub struct AdjointParts {
+    pub checks: TokenStream,
+    pub pre: TokenStream,
+    pub row: TokenStream,
+    pub post: TokenStream,
+    /// The reverse sweep changes no primal value and pops nothing (no tape, stack,
+    /// flag or restore): `row` can run again after one `pre`, once per seed.
+    pub rerunnable: bool,
+}
+
+impl AdjointParts {
+    /// The whole body of `f_adjoint`.
+    pub fn body(&self) -> TokenStream {
+        let (checks, pre, row, post) = (&self.checks, &self.pre, &self.row, &self.post);
+        quote!(#checks #pre #row #post __value)
+    }
+}
+
 impl Gen<'_> {
+    /// The whole adjoint body ([`AdjointParts::body`]).
+    #[allow(dead_code)] // `expand.rs` uses the parts; other generators the body
     pub fn gen_adjoint_body(&self, st: &RevState) -> TokenStream {
+        self.gen_adjoint_parts(st).body()
+    }
+
+    pub fn gen_adjoint_parts(&self, st: &RevState) -> AdjointParts {
         let plan = Plan::new(self.f, self.a);
         Rev {
             g: self,
@@ -148,15 +187,15 @@ impl Gen<'_> {
 }
 
 impl Rev<'_> {
-    fn gen_body(&self) -> TokenStream {
+    fn gen_body(&self) -> AdjointParts {
         let g = self.g;
         let ret = g.ident(g.f.ret);
         let mut decls = self.top_adjoint_decls();
-        let mut seed = if g.a.active[g.f.ret] {
-            let b = g.adjoint_ident(g.f.ret);
-            g.accumulate(&quote!(#b), false, &quote!(dret))
-        } else {
-            quote!()
+        let mut seed = self.seed();
+        let value = match &g.f.out.ret {
+            RetShape::Float | RetShape::Array { .. } => quote!(#ret),
+            RetShape::Tuple(n) => g.tuple_of(&quote!(#ret), *n),
+            RetShape::Unit => quote!(()),
         };
         // With a fused loop, the adjoints are declared and seeded right before it.
         let mut pre = Vec::new();
@@ -165,19 +204,93 @@ impl Rev<'_> {
             pre.push(std::mem::take(&mut seed));
         }
         let Part { fwd, rev } = self.gen_block(&g.f.body, &pre);
-        let finish = self.param_adjoints();
+        let (keep, put_back) = self.keep_out_params();
+        let mut finish = self.param_adjoints();
+        finish.extend(g.zero_out_shadows());
         let tapes = self.tape_decls();
         let checks = g.shadow_length_checks();
-        quote! {
-            #(#checks)*
-            #(#tapes)*
-            #(#fwd)*
-            let __value = #ret;
-            #(#decls)*
-            #seed
-            #(#rev)*
-            #(#finish)*
-            __value
+        let st = self.st;
+        let mut restores = false;
+        g.f.body
+            .walk(&mut |id, _| restores |= self.plan.stmt(id).save != plan::Save::No);
+        let rerunnable = self.plan.fused.is_none()
+            && !st.uses_tape.get()
+            && !st.uses_flags.get()
+            && st.stacks.borrow().is_empty()
+            && !restores;
+        AdjointParts {
+            checks: quote!(#(#checks)*),
+            pre: quote! {
+                #(#tapes)*
+                #(#fwd)*
+                let __value = #value;
+                #(#keep)*
+            },
+            row: quote! {
+                #(#decls)*
+                #seed
+                #(#rev)*
+                #(#finish)*
+            },
+            post: quote!(#(#put_back)*),
+            rerunnable,
+        }
+    }
+
+    /// The reverse sweep restores the values that out-parameter stores overwrote
+    /// (it reads them): the results are kept after the forward sweep and written
+    /// back after the reverse sweep.
+    fn keep_out_params(&self) -> (Vec<TokenStream>, Vec<TokenStream>) {
+        let g = self.g;
+        let mut restored = Vec::new();
+        g.f.body.walk(&mut |id, s| {
+            if let Stmt::Store { buf, .. } = s {
+                let save = self.plan.stmt(id).save;
+                if g.f.out.params.contains(buf)
+                    && !matches!(save, plan::Save::No | plan::Save::Undo)
+                {
+                    restored.push(*buf);
+                }
+            }
+        });
+        let (mut keep, mut put_back) = (Vec::new(), Vec::new());
+        for v in &g.f.out.params {
+            if !restored.contains(v) {
+                continue;
+            }
+            let x = g.ident(*v);
+            let k = format_ident!("__kept_{}", x);
+            if g.f.vars[*v].buf == Some(BufRepr::OutArray) {
+                keep.push(quote!(let #k = *#x;));
+                put_back.push(quote!(*#x = #k;));
+            } else {
+                keep.push(quote!(let #k = #x.to_vec();));
+                put_back.push(quote!(#x.copy_from_slice(&#k);));
+            }
+        }
+        (keep, put_back)
+    }
+
+    /// `r̄ += dret` for the returned value (elementwise for an array or tuple).
+    fn seed(&self) -> TokenStream {
+        let g = self.g;
+        if !g.a.active[g.f.ret] {
+            return quote!();
+        }
+        let b = g.adjoint_ident(g.f.ret);
+        match &g.f.out.ret {
+            RetShape::Float => g.accumulate(&quote!(#b), false, &quote!(dret)),
+            RetShape::Array { len } => {
+                let acc = g.accumulate(&quote!(#b[__k]), false, &quote!(dret[__k]));
+                quote!(for __k in 0..#len { #acc })
+            }
+            RetShape::Tuple(n) => (0..*n)
+                .map(|i| {
+                    let i = proc_macro2::Literal::usize_unsuffixed(i);
+                    g.accumulate(&quote!(#b[#i]), false, &quote!(dret.#i))
+                })
+                .collect(),
+            RetShape::Unit => quote!(),
         }
     }
 
@@ -217,10 +330,19 @@ impl Rev<'_> {
         if st.uses_flags.get() {
             tapes.push(quote!(let mut __flags: ::std::vec::Vec<bool> = ::std::vec::Vec::new();));
         }
+        let (f, z) = (self.g.fty(), self.g.zero());
+        for v in st.keeps.borrow().iter() {
+            let k = keep_ident(self.g, *v);
+            tapes.push(quote!(let mut #k: #f = #z;));
+        }
         for v in st.stacks.borrow().iter() {
             let s = self.g.stack_ident(*v);
             tapes.push(quote!(let mut #s = ::std::vec::Vec::new();));
         }
         tapes
     }
+}
+
+fn keep_ident(g: &Gen, v: VarId) -> proc_macro2::Ident {
+    format_ident!("__keep_{}", g.ident(v).to_string().trim_start_matches('_'))
 }

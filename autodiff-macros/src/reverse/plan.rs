@@ -95,6 +95,9 @@ pub enum Keep {
     Recompute,
     /// Pushed on the float tape when the block ends.
     Tape,
+    /// A float bound in a block that no loop encloses (it runs at most once): copied
+    /// into a local of the function (`__keep_x`) when the block ends.
+    Local,
     /// Pushed on the variable's own stack when the block ends.
     Stack,
     /// A view: its bounds pushed (`bounds`, when they change later) and the view
@@ -118,7 +121,13 @@ impl Plan {
         p.kept_bounds = (0..f.vars.len())
             .map(|v| (a.needed[v] || a.active[v]) && p.view(v).saved)
             .collect();
-        Planner { f, a, p: &mut p }.plan_block(&f.body, Scope::Function);
+        Planner {
+            f,
+            a,
+            p: &mut p,
+            loops: 0,
+        }
+        .plan_block(&f.body, Scope::Function);
         p
     }
 
@@ -160,6 +169,8 @@ struct Planner<'a> {
     f: &'a Func,
     a: &'a Analysis,
     p: &'a mut Plan,
+    /// Loops around the block being planned.
+    loops: usize,
 }
 
 /// Tape and flag pushes per execution.
@@ -267,7 +278,9 @@ impl Planner<'_> {
                 }
             }
             Stmt::For { body, .. } | Stmt::While { body, .. } => {
+                self.loops += 1;
                 self.plan_block(body, inner);
+                self.loops -= 1;
             }
             Stmt::Let { .. } | Stmt::Decl { .. } | Stmt::Passive(_) => {}
         }
@@ -322,6 +335,7 @@ impl Planner<'_> {
         }
         match rhs {
             Some(rhs) if a.recomputable_let(v, rhs) => Keep::Recompute,
+            _ if var.kind == Kind::Float && self.loops == 0 => Keep::Local,
             _ if var.kind == Kind::Float => Keep::Tape,
             _ => Keep::Stack,
         }

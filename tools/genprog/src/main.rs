@@ -4025,6 +4025,156 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String, values
     out.push_str("    }\n}\n\n");
 }
 
+// ---------------------------------------------------------------------------
+// Struct-parameter twins (`--struct-twins`, issue 11)
+// ---------------------------------------------------------------------------
+
+/// `f`'s twin `f_s(p: &Sf, ..)`: the active parameters become the fields of a
+/// `#[derive(Differentiable)]` struct `Sf` (in parameter order, so its floats are
+/// `f`'s flat test vector), read in the body as `p.x0`, `p.w0[i]`, `&p.w0`
+/// (a slice passed to a call).
+fn print_twin(f: &Func, src: &str) -> String {
+    let sname = format!("S{}", f.name);
+    let mut out = format!("#[derive(Clone, Debug, autodiff::Differentiable)]\nstruct {sname} {{\n");
+    for (n, k) in &f.params {
+        match k {
+            PKind::Scalar => {
+                let _ = writeln!(out, "    {n}: f64,");
+            }
+            PKind::Slice => {
+                let _ = writeln!(out, "    {n}: Vec<f64>,");
+            }
+            _ => {}
+        }
+    }
+    out.push_str("}\n\n");
+    let mut ps_ = vec![format!("p: &{sname}")];
+    for (n, k) in &f.params {
+        match k {
+            PKind::Passive => ps_.push(format!("{n}: f64")),
+            PKind::PassiveMut => ps_.push(format!("mut {n}: f64")),
+            _ => {}
+        }
+    }
+    let _ = writeln!(out, "#[differentiate(wrt(p))]");
+    let _ = writeln!(out, "fn {}_s({}) -> f64 {{", f.name, ps_.join(", "));
+    let start = src
+        .find(&format!("fn {}(", f.name))
+        .and_then(|i| src[i..].find('\n').map(|j| i + j + 1))
+        .expect("the printed function has its signature line");
+    out.push_str(&to_fields(&src[start..], f));
+    out
+}
+
+/// The body with every active parameter read as a field of `p`.
+fn to_fields(body: &str, f: &Func) -> String {
+    let chars: Vec<char> = body.chars().collect();
+    let mut out = String::new();
+    let mut i = 0;
+    let prev_sig = |out: &str| out.trim_end().chars().last().unwrap_or(' ');
+    while i < chars.len() {
+        let c = chars[i];
+        if c == '"' {
+            // a string literal, copied as it is
+            out.push(c);
+            i += 1;
+            while i < chars.len() {
+                out.push(chars[i]);
+                if chars[i] == '\\' && i + 1 < chars.len() {
+                    out.push(chars[i + 1]);
+                    i += 2;
+                    continue;
+                }
+                i += 1;
+                if chars[i - 1] == '"' {
+                    break;
+                }
+            }
+            continue;
+        }
+        if c.is_alphabetic() || c == '_' {
+            let st = i;
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[st..i].iter().collect();
+            let before = prev_sig(&out);
+            let after = chars[i..].iter().copied().find(|c| !c.is_whitespace()).unwrap_or(' ');
+            let kind = f.params.iter().find(|p| p.0 == word).map(|p| p.1);
+            // not a member (`a.w0`; `0..w0` is a range) nor a path or a macro
+            let trimmed = out.trim_end();
+            let member = trimmed.ends_with('.') && !trimmed.ends_with("..");
+            let field_ok = !member && after != '!' && !(before == ':' && after == ':');
+            match kind {
+                Some(PKind::Scalar) if field_ok => {
+                    let _ = write!(out, "p.{word}");
+                }
+                Some(PKind::Slice) if field_ok => {
+                    let call_arg = matches!(before, '(' | ',') && matches!(after, ',' | ')');
+                    // `for e in w` iterates the slice: `for e in &p.w`
+                    let iterated = out.trim_end().ends_with(" in") && after == '{';
+                    if call_arg || iterated {
+                        let _ = write!(out, "&p.{word}");
+                    } else {
+                        let _ = write!(out, "p.{word}");
+                    }
+                }
+                _ => out.push_str(&word),
+            }
+            continue;
+        }
+        out.push(c);
+        i += 1;
+    }
+    out
+}
+
+fn emit_twin_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String) {
+    let name = format!("{}_s", f.name);
+    let sname = format!("S{}", f.name);
+    let fields: Vec<String> = f
+        .params
+        .iter()
+        .filter_map(|(n, k)| match k {
+            PKind::Scalar => Some(format!("{n}: 0.0")),
+            PKind::Slice => Some(format!("{n}: vec![0.0; {len}]")),
+            _ => None,
+        })
+        .collect();
+    let passives: String = f
+        .params
+        .iter()
+        .filter(|p| p.1.passive())
+        .map(|_| format!(", {PASSIVE:?}"))
+        .collect();
+    let pts: Vec<String> = points
+        .iter()
+        .map(|p| {
+            let xs: Vec<String> = p.iter().map(|v| format!("{v:?}")).collect();
+            format!("[{}]", xs.join(", "))
+        })
+        .collect();
+    let _ = writeln!(out, "#[test]\nfn test_{name}() {{");
+    let _ = writeln!(
+        out,
+        "    let mk = |x: &[f64]| {{ let mut s = {sname} {{ {} }}; s.read_floats(x); s }};",
+        fields.join(", ")
+    );
+    let _ = writeln!(out, "    for x in [{}] {{", pts.join(", "));
+    let _ = writeln!(out, "        gen_support::check(\"{name}\", &x,");
+    let _ = writeln!(out, "            &|x| {name}(&mk(x){passives}),");
+    let _ = writeln!(out, "            &|x, v| {name}_fwd(&mk(x), &mk(v){passives}),");
+    let _ = writeln!(
+        out,
+        "            &|x, d, r| {{ let mut dp = mk(d); let y = {name}_adjoint(&mk(x), &mut dp{passives}, r); dp.write_floats(d); y }},"
+    );
+    let _ = writeln!(
+        out,
+        "            &|x| {{ let (y, g) = {name}_grad(&mk(x){passives}); (y, g.to_floats()) }});"
+    );
+    out.push_str("    }\n}\n\n");
+}
+
 struct Opts {
     seed: u64,
     count: usize,
@@ -4040,6 +4190,8 @@ struct Opts {
     /// Also check that `f(x)` is the interpreter's value, bit for bit (a check of
     /// the generator: not for committed files, libm may differ between platforms).
     check_interp: bool,
+    /// Also write each function's struct-parameter twin (`--struct-twins`).
+    struct_twins: bool,
 }
 
 fn parse_args() -> Opts {
@@ -4054,6 +4206,7 @@ fn parse_args() -> Opts {
         first_file: 1,
         first_fn: 0,
         check_interp: false,
+        struct_twins: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -4071,6 +4224,11 @@ fn parse_args() -> Opts {
             "--first-fn" => o.first_fn = v.parse().expect("--first-fn N"),
             "--check-interp" => {
                 o.check_interp = true;
+                i += 1;
+                continue;
+            }
+            "--struct-twins" => {
+                o.struct_twins = true;
                 i += 1;
                 continue;
             }
@@ -4109,7 +4267,8 @@ fn main() {
         if o.skip.is_empty() { String::new() } else { format!(" --skip {}", o.skip.join(",")) }
     ) + &if o.allow.is_empty() { String::new() } else { format!(" --allow {}", o.allow.join(",")) }
         + &if o.first_file == 1 { String::new() } else { format!(" --first-file {}", o.first_file) }
-        + &if o.first_fn == 0 { String::new() } else { format!(" --first-fn {}", o.first_fn) };
+        + &if o.first_fn == 0 { String::new() } else { format!(" --first-fn {}", o.first_fn) }
+        + if o.struct_twins { " --struct-twins" } else { "" };
     let mut made = 0;
     let mut total_points = 0;
     let mut total_skipped = 0;
@@ -4260,6 +4419,11 @@ fn main() {
                     .map(|x| it.call_flat(&f, x, PASSIVE, len, &mut Trace::new()))
                     .collect();
                 emit_test(&f, &pts, len, &mut tests, o.check_interp.then_some(&values[..]));
+                if o.struct_twins && !f.method && f.params.iter().any(|p| !p.1.passive()) {
+                    code.push_str(&print_twin(&f, &src));
+                    code.push('\n');
+                    emit_twin_test(&f, &pts, len, &mut tests);
+                }
             }
             if f.callable {
                 callees.push((idx, params.iter().map(|p| p.1).collect()));
@@ -4289,6 +4453,9 @@ fn main() {
             }
         );
         text.push_str("#![allow(clippy::all, unused)]\n\nmod gen_support;\n\nuse autodiff::differentiate;\n\n");
+        if o.struct_twins {
+            text.push_str("use autodiff::Differentiable;\n\n");
+        }
         if o.allow.iter().any(|a| a == "self_field") {
             // the receiver of the generated `&self` methods (a passive `self`)
             text.push_str("struct Ctx {\n");

@@ -1,0 +1,515 @@
+//! `f_jacobian` of a vector-valued function: the dense Jacobian, row-major, rows the
+//! outputs in order (the returned value's elements, then each out-parameter's),
+//! columns the active inputs in parameter order (slices and arrays element by
+//! element).
+//!
+//! With no more inputs than outputs it runs forward sweeps: the tangent body
+//! generated with [`LANES`] tangents side by side (`__private::Lanes`), one sweep
+//! per [`LANES`] input columns (a vector forward mode, as Enzyme's `Dualv`), or,
+//! when the body calls other differentiated functions (whose `g_fwd` takes one
+//! tangent), the ordinary tangent body once per column. Otherwise it runs reverse
+//! sweeps, one per output row: after a single forward sweep when the reverse
+//! sweep restores and pops nothing, else the whole adjoint body per row. The bodies are inlined, as `_grad` inlines the
+//! adjoint body, because the attribute cannot tell whether `f_fwd` must be called
+//! as `Self::f_fwd`. Each sweep starts from the entry values of the out-parameters
+//! (saved once), so a body that reads them (`out[i] += ..`) sees the same values in
+//! every sweep; a parameter the body reassigns (`mut x`) is copied afresh per sweep.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use crate::emit::Gen;
+use crate::ir::*;
+use crate::reverse::AdjointParts;
+
+/// An active input or an output, as the Jacobian code handles it.
+struct Slot {
+    /// The parameter's name and its shadow's (`x`, `dx`).
+    x: syn::Ident,
+    d: syn::Ident,
+    /// The local holding the seed or the accumulated shadow (`__jac_x`).
+    buf: syn::Ident,
+    shape: SlotShape,
+}
+
+enum SlotShape {
+    Float,
+    /// `&[F]`: a `Vec<F>` local passed as `&v[..]` / `&mut v[..]`.
+    Slice,
+    /// `[F; N]` (`by_ref: false`) or `&[F; N]`.
+    Array {
+        len: TokenStream,
+        by_ref: bool,
+    },
+}
+
+/// `f_jacobian`, running `bodies` (the tangent and the adjoint body); `None`: the
+/// fallback expansion's stub.
+pub fn emit_jacobian(
+    func: &syn::ItemFn,
+    gen: &Gen,
+    bodies: Option<(&TokenStream, &TokenStream)>,
+    parts: Option<&AdjointParts>,
+    allow: &TokenStream,
+) -> TokenStream {
+    let f = gen.fty();
+    let (z, one) = (gen.zero(), gen.one());
+    let ir = gen.f;
+    let name = &func.sig.ident;
+    let jac_name = format_ident!("{}_jacobian", name);
+    let vis = &func.vis;
+    let generics = &func.sig.generics;
+    let where_clause = &generics.where_clause;
+    let unsafety = &func.sig.unsafety;
+    let params: Vec<&TokenStream> = ir.params.iter().map(|p| &p.decl).collect();
+
+    let mut inputs = Vec::new();
+    let mut outs = Vec::new();
+    let mut fresh = Vec::new();
+    for p in &ir.params {
+        let Some(v) = p.var else { continue };
+        let x = p.ident.clone();
+        let d = format_ident!("d{}", p.ident);
+        let buf = format_ident!("__jac_buf_{}", p.ident);
+        if reassigned(p) {
+            fresh.push(quote!(let mut #x = ::core::clone::Clone::clone(&#x);));
+        }
+        let shape = match &p.shape {
+            ParamTy::Out { len } => {
+                outs.push(Slot {
+                    x,
+                    d,
+                    buf,
+                    shape: match len {
+                        Some(len) => SlotShape::Array {
+                            len: len.clone(),
+                            by_ref: true,
+                        },
+                        None => SlotShape::Slice,
+                    },
+                });
+                continue;
+            }
+            _ if !ir.vars[v].wrt => continue,
+            ParamTy::Float => SlotShape::Float,
+            ParamTy::Slice => SlotShape::Slice,
+            ParamTy::Array { len } => SlotShape::Array {
+                len: len.clone(),
+                by_ref: ir.vars[v].buf == Some(BufRepr::ArrayRefParam),
+            },
+            // (struct parameters of vector-valued functions are rejected in `expand.rs`)
+            ParamTy::Receiver
+            | ParamTy::Passive
+            | ParamTy::Struct { .. }
+            | ParamTy::Field { .. } => continue,
+        };
+        inputs.push(Slot { x, d, buf, shape });
+    }
+
+    let len_of = |s: &Slot| match s.shape {
+        SlotShape::Float => quote!(1usize),
+        _ => {
+            let x = &s.x;
+            quote!(#x.len())
+        }
+    };
+    let n_terms: Vec<TokenStream> = inputs.iter().map(len_of).collect();
+    let (ret_rows, ret_len) = match &ir.out.ret {
+        RetShape::Float => (quote!(1usize), Some(quote!(1usize))),
+        RetShape::Array { len } => (quote!(#len), Some(quote!(#len))),
+        RetShape::Tuple(k) => {
+            let k = proc_macro2::Literal::usize_unsuffixed(*k);
+            (quote!(#k), Some(quote!(#k)))
+        }
+        RetShape::Unit => (quote!(0usize), None),
+    };
+    let m_terms: Vec<TokenStream> = outs.iter().map(len_of).collect();
+
+    // Locals: a zeroed buffer per input and per output, and the out-parameters' entry values.
+    let alloc = |s: &Slot| {
+        let (x, b) = (&s.x, &s.buf);
+        match &s.shape {
+            SlotShape::Float => quote!(let mut #b: #f = #z;),
+            SlotShape::Slice => quote!(let mut #b = ::std::vec![#z; #x.len()];),
+            SlotShape::Array { len, .. } => quote!(let mut #b: [#f; #len] = [#z; #len];),
+        }
+    };
+    let in_alloc: Vec<TokenStream> = inputs.iter().map(alloc).collect();
+    let out_alloc: Vec<TokenStream> = outs.iter().map(alloc).collect();
+    let entry: Vec<TokenStream> = outs
+        .iter()
+        .map(|s| {
+            let x = &s.x;
+            let e = format_ident!("__jac_entry_{}", s.x);
+            quote!(let #e = #x.to_vec();)
+        })
+        .collect();
+    let restore: Vec<TokenStream> = outs
+        .iter()
+        .map(|s| {
+            let x = &s.x;
+            let e = format_ident!("__jac_entry_{}", s.x);
+            quote!(#x.copy_from_slice(&#e);)
+        })
+        .collect();
+
+    // Forward sweeps: seed column `__jac_col` (`__jac_at`: the first column of the input).
+    let mut fwd_seed = Vec::new();
+    let mut fwd_unseed = Vec::new();
+    for s in &inputs {
+        let (d, b) = (&s.d, &s.buf);
+        let len = len_of(s);
+        match &s.shape {
+            SlotShape::Float => {
+                fwd_seed.push(quote!(let #d: #f = if __jac_col == __jac_at { #one } else { #z };))
+            }
+            shape => {
+                fwd_seed.push(quote! {
+                    let __jac_hit = __jac_col >= __jac_at && __jac_col < __jac_at + #len;
+                    if __jac_hit { #b[__jac_col - __jac_at] = #one; }
+                });
+                fwd_seed.push(match shape {
+                    SlotShape::Array { by_ref: false, .. } => quote!(let #d = #b;),
+                    SlotShape::Array { by_ref: true, .. } => quote!(let #d = &#b;),
+                    _ => quote!(let #d = &#b[..];),
+                });
+                fwd_unseed.push(quote! {
+                    if __jac_col >= __jac_at && __jac_col < __jac_at + #len { #b[__jac_col - __jac_at] = #z; }
+                });
+            }
+        }
+        fwd_seed.push(quote!(__jac_at += #len;));
+        fwd_unseed.push(quote!(__jac_at += #len;));
+    }
+    let out_shadow = |s: &Slot| {
+        let (d, b) = (&s.d, &s.buf);
+        match s.shape {
+            SlotShape::Slice => quote!(let #d = &mut #b[..];),
+            _ => quote!(let #d = &mut #b;),
+        }
+    };
+    let fwd_outs: Vec<TokenStream> = outs.iter().map(out_shadow).collect();
+    // The column: the tangent of the returned value, then of each out-parameter.
+    let mut fwd_column = Vec::new();
+    let put = quote!(__jac[__jac_row * __jac_n + __jac_col]);
+    match &ir.out.ret {
+        RetShape::Float => fwd_column.push(quote! { #put = __jac_res.1; __jac_row += 1; }),
+        RetShape::Array { len } => fwd_column.push(quote! {
+            for __jac_k in 0..#len { __jac[(__jac_row + __jac_k) * __jac_n + __jac_col] = __jac_res.1[__jac_k]; }
+            __jac_row += #len;
+        }),
+        RetShape::Tuple(k) => {
+            for i in 0..*k {
+                let i = proc_macro2::Literal::usize_unsuffixed(i);
+                fwd_column.push(quote! { #put = __jac_res.1.#i; __jac_row += 1; });
+            }
+        }
+        RetShape::Unit => {}
+    }
+    for s in &outs {
+        let b = &s.buf;
+        fwd_column.push(quote! {
+            for __jac_t in #b.iter() { #put = *__jac_t; __jac_row += 1; }
+        });
+    }
+    let fwd_value = match &ir.out.ret {
+        RetShape::Unit => quote!(),
+        _ => quote!(__jac_value = __jac_res.0;),
+    };
+
+    // Reverse sweeps: seed row `__jac_row`.
+    let rev_dret = match &ir.out.ret {
+        RetShape::Float => quote!(let dret: #f = if __jac_row == 0 { #one } else { #z };),
+        RetShape::Array { len } => quote! {
+            let mut dret: [#f; #len] = [#z; #len];
+            if __jac_row < #len { dret[__jac_row] = #one; }
+        },
+        RetShape::Tuple(k) => {
+            let elems = (0..*k).map(|i| quote!(if __jac_row == #i { #one } else { #z }));
+            quote!(let dret = (#(#elems,)*);)
+        }
+        RetShape::Unit => quote!(),
+    };
+    let mut rev_seed_outs = Vec::new();
+    let ret_count = ret_len.clone().unwrap_or_else(|| quote!(0usize));
+    rev_seed_outs.push(quote!(let mut __jac_at: usize = #ret_count;));
+    for s in &outs {
+        let b = &s.buf;
+        let len = len_of(s);
+        rev_seed_outs.push(quote! {
+            if __jac_row >= __jac_at && __jac_row < __jac_at + #len { #b[__jac_row - __jac_at] = #one; }
+            __jac_at += #len;
+        });
+    }
+    let rev_shadows: Vec<TokenStream> = inputs
+        .iter()
+        .map(|s| {
+            let (d, b) = (&s.d, &s.buf);
+            match s.shape {
+                SlotShape::Float => quote!(let #d = &mut #b;),
+                SlotShape::Slice => quote!(let #d = &mut #b[..];),
+                SlotShape::Array { .. } => quote!(let #d = &mut #b;),
+            }
+        })
+        .chain(outs.iter().map(out_shadow))
+        .collect();
+    // The row: each input's accumulated shadow, which is then zeroed for the next row.
+    let mut rev_row = vec![quote!(let mut __jac_at: usize = 0;)];
+    for s in &inputs {
+        let b = &s.buf;
+        rev_row.push(match s.shape {
+            SlotShape::Float => quote! {
+                __jac[__jac_row * __jac_n + __jac_at] = #b; #b = #z; __jac_at += 1;
+            },
+            _ => quote! {
+                for __jac_g in #b.iter_mut() {
+                    __jac[__jac_row * __jac_n + __jac_at] = *__jac_g; *__jac_g = #z; __jac_at += 1;
+                }
+            },
+        });
+    }
+    let rev_value = match &ir.out.ret {
+        RetShape::Unit => quote!(),
+        _ => quote!(__jac_value = __jac_res;),
+    };
+
+    let rty = gen.ret_ty();
+    let value_init = match &ir.out.ret {
+        RetShape::Float => quote!(let mut __jac_value: #f = #z;),
+        RetShape::Array { len } => quote!(let mut __jac_value: [#f; #len] = [#z; #len];),
+        RetShape::Tuple(k) => {
+            let zs = (0..*k).map(|_| z.clone());
+            quote!(let mut __jac_value: #rty = (#(#zs,)*);)
+        }
+        RetShape::Unit => quote!(),
+    };
+    let (jac_ret, result) = match &ir.out.ret {
+        RetShape::Unit => (quote!(::std::vec::Vec<#f>), quote!(__jac)),
+        _ => (
+            quote!((#rty, ::std::vec::Vec<#f>)),
+            quote!((__jac_value, __jac)),
+        ),
+    };
+    let doc_text = format!(
+        " Value and dense Jacobian of [`{name}`], row-major: one row per output (the returned value's elements, then each out-parameter's), one column per active input element in parameter order. Out-parameters are written. Generated by `#[differentiate]`."
+    );
+    let doc = &doc_text;
+    let Some((tangent, adjoint)) = bodies else {
+        // the fallback expansion's stub
+        return quote! {
+            #[doc = #doc]
+            #allow
+            #vis #unsafety fn #jac_name #generics (#(#params),*) -> #jac_ret #where_clause {
+                ::core::unimplemented!("`#[differentiate]` reported an error")
+            }
+        };
+    };
+    let reverse = match parts.filter(|p| p.rerunnable) {
+        // one forward sweep, then one reverse sweep per output
+        Some(p) => {
+            let (pre, row, post) = (&p.pre, &p.row, &p.post);
+            let value = match &ir.out.ret {
+                RetShape::Unit => quote!(),
+                _ => quote!(__jac_value = __value;),
+            };
+            quote! {
+                #(#restore)*
+                #(#fresh)*
+                #pre
+                for __jac_row in 0..__jac_m {
+                    #rev_dret
+                    #(#rev_seed_outs)*
+                    #(#rev_shadows)*
+                    { #row }
+                    #(#rev_row)*
+                }
+                #post
+                #value
+            }
+        }
+        // one whole adjoint (forward and reverse sweep) per output
+        None => quote! {
+            for __jac_row in 0..__jac_m.max(1) {
+                #(#restore)*
+                #(#fresh)*
+                #rev_dret
+                #(#rev_seed_outs)*
+                #(#rev_shadows)*
+                let __jac_res = { #adjoint };
+                if __jac_row < __jac_m {
+                    #(#rev_row)*
+                }
+                #rev_value
+            }
+        },
+    };
+    let lanes = ir
+        .lanes_ok()
+        .then(|| gen_lanes_forward(gen, &inputs, &outs, &restore, &fresh, &len_of));
+    let forward = match lanes {
+        Some(lanes) => lanes,
+        // one forward sweep per input (at least one, for the value)
+        None => quote! {
+                for __jac_col in 0..__jac_n.max(1) {
+                    #(#restore)*
+                    #(#fresh)*
+                    let mut __jac_at: usize = 0;
+                    #(#fwd_seed)*
+                    #(#fwd_outs)*
+                    let __jac_res = { #tangent };
+                    if __jac_col < __jac_n {
+                        let mut __jac_row: usize = 0;
+                        #(#fwd_column)*
+                        let mut __jac_at: usize = 0;
+                        #(#fwd_unseed)*
+                    }
+                    #fwd_value
+                }
+        },
+    };
+    quote! {
+        #[doc = #doc]
+        #allow
+        #vis #unsafety fn #jac_name #generics (#(#params),*) -> #jac_ret #where_clause {
+            let __jac_n: usize = 0usize #(+ #n_terms)*;
+            let __jac_m: usize = #ret_rows #(+ #m_terms)*;
+            let mut __jac = ::std::vec![#z; __jac_m * __jac_n];
+            #(#entry)*
+            #value_init
+            #(#in_alloc)*
+            #(#out_alloc)*
+            if __jac_n <= __jac_m {
+                #forward
+            } else {
+                #reverse
+            }
+            #result
+        }
+    }
+}
+
+/// Input columns per forward sweep of the vector forward mode.
+const LANES: usize = 4;
+
+/// The forward sweeps of the vector forward mode: [`LANES`] input columns per sweep,
+/// each tangent a `Lanes<F, LANES>`.
+fn gen_lanes_forward(
+    gen: &Gen,
+    inputs: &[Slot],
+    outs: &[Slot],
+    restore: &[TokenStream],
+    fresh: &[TokenStream],
+    len_of: &dyn Fn(&Slot) -> TokenStream,
+) -> TokenStream {
+    let ir = gen.f;
+    let lf = Func {
+        lanes: Some(LANES),
+        ..ir.clone()
+    };
+    let lg = Gen { f: &lf, a: gen.a };
+    let tangent = lg.gen_tangent_body();
+    let (lt, lz) = (lg.tan_ty(), lg.tan_zero());
+    let k = proc_macro2::Literal::usize_unsuffixed(LANES);
+    let lbuf = |s: &Slot| format_ident!("__jac_lanes_{}", s.x);
+    let alloc = |s: &Slot| {
+        let (x, b) = (&s.x, lbuf(s));
+        match &s.shape {
+            SlotShape::Float => quote!(),
+            SlotShape::Slice => quote!(let mut #b = ::std::vec![#lz; #x.len()];),
+            SlotShape::Array { len, .. } => quote!(let mut #b: [#lt; #len] = [#lz; #len];),
+        }
+    };
+    let allocs: Vec<TokenStream> = inputs.iter().chain(outs).map(alloc).collect();
+    let mut seeds = Vec::new();
+    for s in inputs {
+        let (d, b, len) = (&s.d, lbuf(s), len_of(s));
+        seeds.push(match &s.shape {
+            SlotShape::Float => quote!(let #d: #lt = <#lt>::seed(__jac_at, __jac_c0);),
+            shape => {
+                let bind = match shape {
+                    SlotShape::Array { by_ref: false, .. } => quote!(let #d = #b;),
+                    SlotShape::Array { by_ref: true, .. } => quote!(let #d = &#b;),
+                    _ => quote!(let #d = &#b[..];),
+                };
+                quote! {
+                    for (__jac_j, __jac_e) in #b.iter_mut().enumerate() {
+                        *__jac_e = <#lt>::seed(__jac_at + __jac_j, __jac_c0);
+                    }
+                    #bind
+                }
+            }
+        });
+        seeds.push(quote!(__jac_at += #len;));
+    }
+    let out_shadows: Vec<TokenStream> = outs
+        .iter()
+        .map(|s| {
+            let (d, b) = (&s.d, lbuf(s));
+            match s.shape {
+                SlotShape::Slice => quote!(let #d = &mut #b[..];),
+                _ => quote!(let #d = &mut #b;),
+            }
+        })
+        .collect();
+    let put = quote!(__jac[__jac_row * __jac_n + __jac_col]);
+    let mut column = Vec::new();
+    match &ir.out.ret {
+        RetShape::Float => column.push(quote! { #put = __jac_res.1.0[__jac_l]; __jac_row += 1; }),
+        RetShape::Array { len } => column.push(quote! {
+            for __jac_k in 0..#len { __jac[(__jac_row + __jac_k) * __jac_n + __jac_col] = __jac_res.1[__jac_k].0[__jac_l]; }
+            __jac_row += #len;
+        }),
+        RetShape::Tuple(n) => {
+            for i in 0..*n {
+                let i = proc_macro2::Literal::usize_unsuffixed(i);
+                column.push(quote! { #put = __jac_res.1.#i.0[__jac_l]; __jac_row += 1; });
+            }
+        }
+        RetShape::Unit => {}
+    }
+    for s in outs {
+        let b = lbuf(s);
+        column.push(quote! {
+            for __jac_t in #b.iter() { #put = __jac_t.0[__jac_l]; __jac_row += 1; }
+        });
+    }
+    let value = match &ir.out.ret {
+        RetShape::Unit => quote!(),
+        _ => quote!(__jac_value = __jac_res.0;),
+    };
+    quote! {
+        #(#allocs)*
+        // one forward sweep per #k input columns (at least one, for the value)
+        let mut __jac_c0: usize = 0;
+        loop {
+            #(#restore)*
+            #(#fresh)*
+            let mut __jac_at: usize = 0;
+            #(#seeds)*
+            #(#out_shadows)*
+            let __jac_res = { #tangent };
+            for __jac_l in 0..#k {
+                let __jac_col = __jac_c0 + __jac_l;
+                if __jac_col < __jac_n {
+                    let mut __jac_row: usize = 0;
+                    #(#column)*
+                }
+            }
+            #value
+            __jac_c0 += #k;
+            if __jac_c0 >= __jac_n {
+                break;
+            }
+        }
+    }
+}
+
+/// A parameter bound `mut` (the body may reassign it): copied afresh for each sweep.
+fn reassigned(p: &Param) -> bool {
+    match syn::parse2::<syn::FnArg>(p.decl.clone()) {
+        Ok(syn::FnArg::Typed(pt)) => {
+            matches!(&*pt.pat, syn::Pat::Ident(pi) if pi.mutability.is_some())
+        }
+        _ => false,
+    }
+}

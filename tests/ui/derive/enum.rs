@@ -1,0 +1,9 @@
+use autodiff::Differentiable;
+
+#[derive(Differentiable)]
+enum Layer {
+    Dense(Vec<f64>),
+    Scale(f64),
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use autodiff::Differentiable;
+
+#[derive(Differentiable)]
+union Bits {
+    f: f64,
+    u: u64,
+}
+
+fn main() {}
