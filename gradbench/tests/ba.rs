@@ -1,6 +1,8 @@
 //! `ba` against ADBench's golden values: the whole CSR Jacobian of the test
 //! instance (n=2, m=10, p=10) and the shared 2×15 block of ba1.
 
+#![allow(clippy::excessive_precision)] // golden values as ADBench prints them
+
 mod common;
 use autodiff_gradbench::evals::ba::Ba;
 use autodiff_gradbench::Tool;

@@ -197,9 +197,9 @@ pub fn hand_objective(
     }
 
     // bone transforms: relatives, absolutes down the tree, times the inverse base
-    let mut rot = vec![0.0; 16];
+    let mut rot = [0.0; 16];
     rot[15] = 1.0;
-    let mut relative = vec![0.0; 16];
+    let mut relative = [0.0; 16];
     let mut absolute = vec![0.0; nb * 16];
     let mut transform = vec![0.0; nb * 16];
     for b in 0..nb {
@@ -255,7 +255,7 @@ pub fn hand_objective(
 
     // the global rotation (angle-axis theta[0..3]), columns scaled by pose column 1
     let norm = (theta[0] * theta[0] + theta[1] * theta[1] + theta[2] * theta[2]).sqrt();
-    let mut g = vec![0.0; 9];
+    let mut g = [0.0; 9];
     g[0] = 1.0;
     g[4] = 1.0;
     g[8] = 1.0;
