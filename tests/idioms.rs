@@ -617,7 +617,9 @@ fn div_rem(a: usize, b: usize) -> (usize, usize) {
 fn tuple_offsets(w: &[f64]) -> f64 {
     let mut s = 0.0;
     let mut t = 1.0;
-    for i in 0..w.len() / 2 {
+    // a length of the active slice is not a float
+    let (first, count) = (0, w.len() / 2);
+    for i in first..count {
         let (lo, hi) = (2 * i, 2 * i + 2);
         let (hi, lo) = (lo + 1, hi - 1); // swapped: hi = 2i + 1, lo = 2i + 1
         let ((a, _), mut b) = ((lo - 1, 0usize), hi);

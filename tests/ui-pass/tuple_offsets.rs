@@ -9,9 +9,8 @@ fn split(i: usize) -> (usize, usize) {
 #[differentiate]
 fn f(w: &[f64]) -> f64 {
     let mut t = 1.0;
-    let n = w.len();
-    for i in 0..n {
-        let (lo, hi) = (i, n - 1 - i);
+    for i in 0..w.len() {
+        let (lo, hi) = (i, w.len() - 1 - i);
         let ((q, _), r) = (split(i), i % 3);
         t *= w[lo] * w[hi] + (q + r) as f64;
     }

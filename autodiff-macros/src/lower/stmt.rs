@@ -239,6 +239,18 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A tuple literal whose every element is proven not a float (`(i, w.len() - i)`
+    /// reads a float slice only through its length).
+    fn all_non_float(&self, e: &Expr) -> bool {
+        match strip_paren(e) {
+            Expr::Tuple(t) => t.elems.iter().all(|x| self.all_non_float(x)),
+            x => {
+                let k = self.kinds(x);
+                k.class == Class::NonFloat && !k.is_unsound()
+            }
+        }
+    }
+
     /// `let v = w.to_vec();` of a float slice or buffer `w`: a local buffer
     /// filled element by element (`vec![0.0; w.len()]` and a copy loop), so
     /// that it may then take differentiated values.
@@ -300,7 +312,11 @@ impl Lowerer<'_> {
             );
             return;
         }
-        if let Some(i) = local.init.as_ref().filter(|i| self.touches_float(&i.expr)) {
+        if let Some(i) = local
+            .init
+            .as_ref()
+            .filter(|i| self.touches_float(&i.expr) && !self.all_non_float(&i.expr))
+        {
             self.diag.error(
                 pat.span(),
                 "`#[differentiate]` cannot destructure a differentiated value; bind each float with its own `let`",
