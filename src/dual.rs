@@ -602,18 +602,28 @@ primal!(f32, f64, i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize
 /// about (`log_gamma(0.5 * n as f64)`): a dual argument passes its value, a float
 /// result comes back as a dual constant, and every other type passes unchanged.
 /// Chosen by method resolution (autoref specialisation): `(&&passive(x)).arg()`.
-pub struct Passive<T>(core::cell::Cell<Option<T>>);
+pub struct Passive<T> {
+    x: core::cell::Cell<Option<T>>,
+    /// The values of a slice of dual numbers passed as `&[f64]` / `&[f32]`
+    /// (`g(&buf) > 0.5` in a condition): borrowed until the end of the statement.
+    f64s: core::cell::OnceCell<Vec<f64>>,
+    f32s: core::cell::OnceCell<Vec<f32>>,
+}
 
 /// Wraps `x` for [`Passive`]'s `arg()` / `lift()`.
 #[inline(always)]
 pub fn passive<T>(x: T) -> Passive<T> {
-    Passive(core::cell::Cell::new(Some(x)))
+    Passive {
+        x: core::cell::Cell::new(Some(x)),
+        f64s: core::cell::OnceCell::new(),
+        f32s: core::cell::OnceCell::new(),
+    }
 }
 
 impl<T> Passive<T> {
     #[inline(always)]
     fn take(&self) -> T {
-        match self.0.take() {
+        match self.x.take() {
             Some(x) => x,
             None => unreachable!("autodiff: a passive value is read once"),
         }
@@ -635,6 +645,98 @@ impl<F: Float> PassiveDualArg for &Passive<Dual<F>> {
         self.take().v
     }
 }
+
+/// `field_value()` of a field of `self` (`(&&&passive(&self.k)).field_value()`):
+/// a float field is a dual constant, ...
+pub trait FieldFloat {
+    /// The dual type.
+    type Out;
+    /// The constant.
+    fn field_value(&self) -> Self::Out;
+}
+
+impl FieldFloat for &&Passive<&f64> {
+    type Out = Dual<f64>;
+    #[inline(always)]
+    fn field_value(&self) -> Dual<f64> {
+        Dual::cst(*self.take())
+    }
+}
+
+impl FieldFloat for &&Passive<&f32> {
+    type Out = Dual<f32>;
+    #[inline(always)]
+    fn field_value(&self) -> Dual<f32> {
+        Dual::cst(*self.take())
+    }
+}
+
+/// ... another `Copy` field its value (`self.n`), ...
+pub trait FieldCopy {
+    /// The field's type.
+    type Out;
+    /// The value.
+    fn field_value(&self) -> Self::Out;
+}
+
+impl<T: Copy> FieldCopy for &Passive<&T> {
+    type Out = T;
+    #[inline(always)]
+    fn field_value(&self) -> T {
+        *self.take()
+    }
+}
+
+/// ... and any other field a reference to it (`self.v.len()`, `match self.mode`).
+pub trait FieldRef {
+    /// The reference.
+    type Out;
+    /// The reference.
+    fn field_value(&self) -> Self::Out;
+}
+
+impl<'a, T> FieldRef for Passive<&'a T> {
+    type Out = &'a T;
+    #[inline(always)]
+    fn field_value(&self) -> &'a T {
+        self.take()
+    }
+}
+
+/// `arg()` of a slice, `Vec` or array of dual numbers: a slice of their values.
+macro_rules! passive_slices {
+    ($f:ty, $field:ident) => {
+        impl<'p, 'a> PassiveDualArg for &'p Passive<&'a [Dual<$f>]> {
+            type Out = &'p [$f];
+            #[inline(always)]
+            fn arg(&self) -> &'p [$f] {
+                let p: &'p Passive<&'a [Dual<$f>]> = self;
+                let xs = p.take();
+                p.$field.get_or_init(|| xs.iter().map(|e| e.v).collect())
+            }
+        }
+        impl<'p, 'a> PassiveDualArg for &'p Passive<&'a Vec<Dual<$f>>> {
+            type Out = &'p [$f];
+            #[inline(always)]
+            fn arg(&self) -> &'p [$f] {
+                let p: &'p Passive<&'a Vec<Dual<$f>>> = self;
+                let xs = p.take();
+                p.$field.get_or_init(|| xs.iter().map(|e| e.v).collect())
+            }
+        }
+        impl<'p, 'a, const N: usize> PassiveDualArg for &'p Passive<&'a [Dual<$f>; N]> {
+            type Out = &'p [$f];
+            #[inline(always)]
+            fn arg(&self) -> &'p [$f] {
+                let p: &'p Passive<&'a [Dual<$f>; N]> = self;
+                let xs = p.take();
+                p.$field.get_or_init(|| xs.iter().map(|e| e.v).collect())
+            }
+        }
+    };
+}
+passive_slices!(f64, f64s);
+passive_slices!(f32, f32s);
 
 /// `arg()` of anything else: itself.
 pub trait PassiveArg {

@@ -1,6 +1,11 @@
 //! Second order (`order = 2`): `f_hvp` and `f_hessian` against finite
 //! differences of the generated gradient and analytic Hessians.
-#![allow(clippy::needless_range_loop, clippy::excessive_precision)]
+// `useless_vec`: `buffer_reads_itself` tests a `Vec` buffer (its `IndexMut`).
+#![allow(
+    clippy::needless_range_loop,
+    clippy::excessive_precision,
+    clippy::useless_vec
+)]
 
 use autodiff::differentiate;
 
@@ -515,4 +520,193 @@ fn newton_on_generated_second_derivatives() {
         lbfgs.iterations,
         newton.iterations
     );
+}
+
+// ---- found by the generated second-order suite (tests/gen_17.rs, gen_18.rs)
+
+const K_RATE: f64 = 0.7;
+const K_IDX: usize = 1;
+
+/// `std` float constants and `const` items: dual constants (a float one as a
+/// method's receiver or argument), integer ones stay integers.
+#[differentiate(order = 2)]
+fn consts_mixed(x: &[f64]) -> f64 {
+    const C: f64 = -0.38;
+    let s = x[0].mul_add(std::f64::consts::LN_2, x[1]) * x[2];
+    let t = if x[0] < 0.0 {
+        std::f64::consts::PI
+    } else {
+        x[1]
+    };
+    let u: f64 = std::f64::consts::SQRT_2;
+    s * t
+        + u * x[0]
+        + K_RATE.atan2(1.0 + x[1] * x[1])
+        + x[K_IDX].mul_add(K_RATE, x[0]) * C.cos()
+        + K_RATE.min(x[2])
+}
+
+/// `b[i] += <reads of b>`: on a dual number `AddAssign` borrows the place before
+/// the right side runs, so the rewrite evaluates the right side first.
+#[differentiate(order = 2)]
+fn buffer_reads_itself(x: &[f64]) -> f64 {
+    let mut buf = vec![0.0; 3];
+    for i in 0..3 {
+        buf[i] = x[i] * x[(i + 1) % 3];
+    }
+    for i in 0..3 {
+        buf[i] += buf[2] * buf[(i + 1) % 3];
+        buf[i] *= 1.0 + buf[0].sin();
+    }
+    buf[0] + buf[1] * buf[2]
+}
+
+/// `let mut b: [f64; 3] = [0.0; 3];` written with constants only and read by a
+/// float method in a condition: the adjoint kept `[0.0; 3]` without its type
+/// (E0689 in first-order code too).
+#[differentiate(order = 2)]
+fn const_array_cond(x: &[f64]) -> f64 {
+    let mut ar: [f64; 3] = [0.0; 3];
+    ar[K_IDX] += -0.62;
+    let mut s = x[0] * x[1];
+    if ar[1].exp() > 0.5 {
+        s *= x[2];
+    } else {
+        s /= 1.0 + ar[2];
+    }
+    s + ar[1] * x[0]
+}
+
+#[differentiate(order = 2)]
+fn slice_callee(x: f64, w: &[f64]) -> f64 {
+    x * w[0] + w[1] * w[2]
+}
+
+fn plain_of_slice(w: &[f64]) -> f64 {
+    w[0] - w[1]
+}
+
+/// Calls in conditions (passive) whose arguments are slices of dual numbers (a
+/// parameter, a local buffer): they take the values (`&[f64]`).
+#[differentiate(order = 2)]
+fn passive_slice_calls(x: &[f64]) -> f64 {
+    let mut buf = vec![0.0; 3];
+    for i in 0..3 {
+        buf[i] = x[i] * x[0];
+    }
+    let mut s = x[1] * x[2];
+    if slice_callee(x[0], x) > 0.1 && plain_of_slice(&buf) < 3.0 {
+        s += x[0] * x[1].sin();
+    }
+    let b = slice_callee(x[1], &buf).is_nan();
+    if !b {
+        s *= x[2];
+    }
+    s
+}
+
+struct Fields {
+    k: f64,
+    m: f64,
+    n: usize,
+    v: Vec<f64>,
+}
+
+impl Fields {
+    /// Fields of `self`: a float one read as a value or a method's receiver or
+    /// argument is a dual constant; others (`usize`, `Vec`) stay themselves.
+    #[differentiate(order = 2)]
+    fn fields(&self, x: &[f64]) -> f64 {
+        let mut s: f64 = self.k;
+        s += x[0];
+        let t = self.k.atan2(s.max(x[1].mul_add(x[2], x[0])));
+        let u = self.m.min(x[1]) + x[2].mul_add(s, self.m);
+        let mut z = 0.0;
+        for i in 0..self.n {
+            z += self.v[i] * x[i] + self.v.len() as f64 * x[i];
+        }
+        s * t + u + z
+    }
+}
+
+#[test]
+fn generated_suite_regressions() {
+    let x = [0.4, -0.3, 0.9];
+    check(
+        "consts_mixed",
+        &x,
+        &|p| consts_mixed_grad(p),
+        &|p| consts_mixed_hessian(p),
+        &|p, v| consts_mixed_hvp(p, v),
+    );
+    check(
+        "buffer_reads_itself",
+        &x,
+        &|p| buffer_reads_itself_grad(p),
+        &|p| buffer_reads_itself_hessian(p),
+        &|p, v| buffer_reads_itself_hvp(p, v),
+    );
+    check(
+        "const_array_cond",
+        &x,
+        &|p| const_array_cond_grad(p),
+        &|p| const_array_cond_hessian(p),
+        &|p, v| const_array_cond_hvp(p, v),
+    );
+    // both branches of each condition
+    for x in [[0.4, 0.3, 0.9], [0.2, -0.3, 0.9]] {
+        check(
+            "passive_slice_calls",
+            &x,
+            &|p| passive_slice_calls_grad(p),
+            &|p| passive_slice_calls_hessian(p),
+            &|p, v| passive_slice_calls_hvp(p, v),
+        );
+    }
+    let f = Fields {
+        k: 0.5,
+        m: -0.2,
+        n: 2,
+        v: vec![1.0, 2.0],
+    };
+    check(
+        "fields",
+        &x,
+        &|p| f.fields_grad(p),
+        &|p| f.fields_hessian(p),
+        &|p, v| f.fields_hvp(p, v),
+    );
+    // the values are the plain function's
+    assert_eq!(consts_mixed_grad(&x).0, consts_mixed(&x));
+    assert_eq!(const_array_cond_grad(&x).0, const_array_cond(&x));
+    assert_eq!(passive_slice_calls_grad(&x).0, passive_slice_calls(&x));
+    assert_eq!(f.fields_grad(&x).0, f.fields(&x));
+}
+
+/// The conditions of `passive_slice_calls` read the values: at (0.2, -0.3, 0.9)
+/// the first is false (`slice_callee` = x0·x0 + x1·x2 = 0.04 - 0.27 < 0.1), so H
+/// is that of (x1·x2)·x2.
+#[test]
+fn passive_slice_calls_take_values() {
+    let x = [0.2, -0.3, 0.9];
+    let (_, _, h) = passive_slice_calls_hessian(&x);
+    let want = [
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        0.0,
+        2.0 * x[2],
+        0.0,
+        2.0 * x[2],
+        2.0 * x[1],
+    ];
+    for k in 0..9 {
+        assert!(
+            (h[k] - want[k]).abs() < 1e-12,
+            "{k}: {} vs {}",
+            h[k],
+            want[k]
+        );
+    }
 }

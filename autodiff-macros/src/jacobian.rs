@@ -61,7 +61,12 @@ pub fn emit_jacobian(
     let generics = &func.sig.generics;
     let where_clause = &generics.where_clause;
     let unsafety = &func.sig.unsafety;
-    let params: Vec<&TokenStream> = ir.params.iter().map(|p| &p.decl).collect();
+    let params: Vec<&TokenStream> = ir
+        .params
+        .iter()
+        .filter(|p| !matches!(p.shape, ParamTy::Field { .. }))
+        .map(|p| &p.decl)
+        .collect();
 
     let mut inputs = Vec::new();
     let mut outs = Vec::new();

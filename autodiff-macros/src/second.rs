@@ -172,6 +172,49 @@ const PRIMITIVES: &[&str] = &[
     "usize",
 ];
 
+/// A constant's name (`K`, `N_2`): a path of one upper-case identifier. Inside
+/// the function it names a `const` item (a variable would be snake case).
+fn const_name(p: &syn::ExprPath) -> bool {
+    let Some(id) = p.path.get_ident() else {
+        return false;
+    };
+    let s = id.to_string();
+    p.qself.is_none()
+        && s.chars().any(|c| c.is_ascii_uppercase())
+        && s.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// `self.k`, `self.p.k`: a field of the receiver, which stays a plain value.
+fn self_field(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Field(f) => {
+            matches!(f.member, syn::Member::Named(_)) && self_field_base(&f.base)
+        }
+        syn::Expr::Paren(p) => self_field(&p.expr),
+        _ => false,
+    }
+}
+
+fn self_field_base(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Path(p) => p.qself.is_none() && p.path.is_ident("self"),
+        _ => self_field(e),
+    }
+}
+
+impl Rewrite {
+    /// `std::f64::consts::PI`, `core::f64::consts::E`, `f64::consts::TAU`.
+    fn float_const(&self, p: &syn::ExprPath) -> bool {
+        let segs: Vec<&syn::PathSegment> = p.path.segments.iter().collect();
+        self.concrete
+            && p.qself.is_none()
+            && segs
+                .windows(2)
+                .any(|w| w[0].ident == self.base && w[1].ident == "consts")
+    }
+}
+
 impl VisitMut for Rewrite {
     fn visit_type_mut(&mut self, t: &mut syn::Type) {
         if self.is_base(t) {
@@ -179,11 +222,68 @@ impl VisitMut for Rewrite {
             *t = syn::parse_quote!(#d);
             return;
         }
+        // an array length is a constant expression: left as it is
+        if let syn::Type::Array(a) = t {
+            self.visit_type_mut(&mut a.elem);
+            return;
+        }
         syn::visit_mut::visit_type_mut(self, t);
     }
 
     fn visit_expr_mut(&mut self, e: &mut syn::Expr) {
         match e {
+            // a float constant of `std` is a dual constant
+            syn::Expr::Path(p) if self.float_const(p) => {
+                let b = &self.base;
+                *e = syn::parse_quote!(::autodiff::__private::Dual::<#b>::cst(#p));
+                return;
+            }
+            // a `const` item: a float one is a dual constant, others stay themselves
+            syn::Expr::Path(p) if const_name(p) => {
+                *e = syn::parse_quote!((&&::autodiff::__private::passive(#p)).lift());
+                return;
+            }
+            // a float field of `self` read as a value or a receiver is a dual
+            // constant (`let mut s: f64 = self.k; s += x;`, `self.k.max(x)`,
+            // `x.mul_add(y, self.k)`); another `Copy` field its value (`self.n`), any
+            // other a reference to it (`self.v.len()`, `match self.mode { .. }`)
+            syn::Expr::Field(_) if self_field(e) => {
+                *e = syn::parse_quote!((&&&::autodiff::__private::passive(&#e)).field_value());
+                return;
+            }
+            // places and borrows of a field stay as they are
+            syn::Expr::Reference(r) if self_field(&r.expr) => return,
+            syn::Expr::Index(i) if self_field(&i.expr) => {
+                self.visit_expr_mut(&mut i.index);
+                return;
+            }
+            syn::Expr::Assign(a) if self_field(&a.left) => {
+                self.visit_expr_mut(&mut a.right);
+                return;
+            }
+            syn::Expr::Binary(bin) if is_compound(&bin.op) && self_field(&bin.left) => {
+                self.visit_expr_mut(&mut bin.right);
+                return;
+            }
+            // `[x; N]`: the length is a constant expression
+            syn::Expr::Repeat(r) => {
+                self.visit_expr_mut(&mut r.expr);
+                return;
+            }
+            // `b[i] += b[j] * x`: on `f64` the right side is evaluated before the
+            // place is borrowed; `AddAssign` on a dual number borrows the place
+            // first, so the right side is evaluated into a temporary
+            syn::Expr::Binary(bin)
+                if is_compound(&bin.op)
+                    && !matches!(&*bin.left, syn::Expr::Path(_))
+                    && !matches!(&*bin.right, syn::Expr::Lit(_) | syn::Expr::Path(_)) =>
+            {
+                self.visit_expr_mut(&mut bin.left);
+                self.visit_expr_mut(&mut bin.right);
+                let (l, op, r) = (&bin.left, &bin.op, &bin.right);
+                *e = syn::parse_quote!({ let __rhs = #r; #l #op __rhs; });
+                return;
+            }
             syn::Expr::Lit(l) if self.concrete && matches!(l.lit, syn::Lit::Float(_)) => {
                 let (b, lit) = (&self.base, &l.lit);
                 *e = syn::parse_quote!(::autodiff::__private::Dual::<#b>::cst(#lit));
@@ -298,9 +398,29 @@ impl VisitMut for Rewrite {
                 *s = syn::parse_quote!(#[allow(non_upper_case_globals)] let #ident: #ty = #expr;);
                 return;
             }
+            // another constant (`const N: usize = 3;`) stays a constant expression
+            return;
         }
         syn::visit_mut::visit_stmt_mut(self, s);
     }
+}
+
+/// `+=`, `-=`, `*=`, ...
+fn is_compound(op: &syn::BinOp) -> bool {
+    use syn::BinOp as B;
+    matches!(
+        op,
+        B::AddAssign(_)
+            | B::SubAssign(_)
+            | B::MulAssign(_)
+            | B::DivAssign(_)
+            | B::RemAssign(_)
+            | B::BitXorAssign(_)
+            | B::BitAndAssign(_)
+            | B::BitOrAssign(_)
+            | B::ShlAssign(_)
+            | B::ShrAssign(_)
+    )
 }
 
 /// Does the type mention `base` anywhere?
@@ -386,7 +506,7 @@ impl P<'_> {
 pub(crate) fn use_traits() -> TokenStream {
     quote! {
         use ::autodiff::__private::{
-            Float as _, One as _, PassiveArg as _, PassiveDualArg as _, PassiveFloatResult as _,
+            FieldCopy as _, FieldFloat as _, FieldRef as _, Float as _, One as _, PassiveArg as _, PassiveDualArg as _, PassiveFloatResult as _,
             PassiveResult as _, Zero as _,
         };
     }

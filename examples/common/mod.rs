@@ -345,3 +345,53 @@ fn linear_tick(v: f64) -> String {
     let s = format!("{v:.3}");
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
+
+/// Data points and a fitted curve on linear axes, written as a 900×600 PNG.
+pub fn plot_fit(
+    path: &Path,
+    title: &str,
+    (x_label, y_label): (&str, &str),
+    data: &[(f64, f64)],
+    curve: &[(f64, f64)],
+    curve_label: &str,
+) -> Result<(), Box<dyn Error>> {
+    plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+        .map_err(|_| "the embedded font could not be read")?;
+    let all = data.iter().chain(curve);
+    let x_max = all.clone().map(|p| p.0).fold(0.0, f64::max) * 1.05;
+    let y_max = all.map(|p| p.1).fold(0.0, f64::max) * 1.1;
+    let root = BitMapBackend::new(path, (900, 600)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 26))
+        .margin(20)
+        .x_label_area_size(50)
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label)
+        .y_desc(y_label)
+        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", 14))
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+    let line = ShapeStyle::from(BLUE).stroke_width(2);
+    chart
+        .draw_series(LineSeries::new(curve.iter().copied(), line))?
+        .label(curve_label)
+        .legend(move |(x, y)| PathElement::new([(x, y), (x + 24, y)], line));
+    chart
+        .draw_series(data.iter().map(|&p| Circle::new(p, 5, RED.filled())))?
+        .label("data")
+        .legend(|(x, y)| Circle::new((x + 12, y), 5, RED.filled()));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 16))
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

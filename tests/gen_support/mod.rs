@@ -121,3 +121,82 @@ pub fn check(name: &str, x: &[f64], f: F, fwd: Fwd, adj: Adj, grad: Grad) {
         );
     }
 }
+
+pub type Hvp<'a> = &'a dyn Fn(&[f64], &[f64]) -> (f64, Vec<f64>, Vec<f64>);
+pub type Hess<'a> = &'a dyn Fn(&[f64]) -> (f64, Vec<f64>, Vec<f64>);
+
+#[track_caller]
+fn same_grad(at: &str, mode: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{at}: gradient length of {mode}");
+    for j in 0..want.len() {
+        assert!(
+            got[j].to_bits() == want[j].to_bits(),
+            "{at}: the gradient of {mode} is {got:?}, _grad gives {want:?}"
+        );
+    }
+}
+
+/// The second-order modes (`order = 2`) of one generated function at `x` along
+/// the direction `v` (both flattened over the active inputs). The generator
+/// chose `v` so that the decisions are the same at x ± k h v, k in {1, 2, 10}:
+///
+/// - the value and gradient of `_hvp` are bit for bit those of `_grad`;
+/// - `_hvp`'s H v against central differences of `_grad` along v with
+///   h = 1e-6 max(1, |x|_inf): |hv - fd| <= 1e-6 (1 + |hv| + |g|) per component.
+pub fn check_hvp(name: &str, x: &[f64], v: &[f64], grad: Grad, hvp: Hvp) {
+    let n = x.len();
+    let at = format!("{name} at {x:?} along {v:?}");
+    let (y, g) = grad(x);
+    let (y1, g1, hv) = hvp(x, v);
+    same(&at, "_hvp", y1, y);
+    same_grad(&at, "_hvp", &g1, &g);
+    assert_eq!(hv.len(), n, "{at}: H v length");
+    let h = 1e-6 * x.iter().fold(1.0_f64, |m, a| m.max(a.abs()));
+    let xp: Vec<f64> = x.iter().zip(v).map(|(a, b)| a + h * b).collect();
+    let xm: Vec<f64> = x.iter().zip(v).map(|(a, b)| a - h * b).collect();
+    let (_, gp) = grad(&xp);
+    let (_, gm) = grad(&xm);
+    for j in 0..n {
+        let fd = (gp[j] - gm[j]) / (2.0 * h);
+        assert!(
+            (hv[j] - fd).abs() <= 1e-6 * (1.0 + hv[j].abs() + g[j].abs()),
+            "{at}: _hvp (H v)[{j}] = {:e}, central differences of _grad give {fd:e}\n  H v = {hv:?}",
+            hv[j]
+        );
+    }
+}
+
+/// `_hessian` at `x`: its value and gradient are bit for bit `_grad`'s, it is
+/// n x n and symmetric (1e-9 relative), and H v row by row is `_hvp`'s H v
+/// along `v` (1e-9 relative to the sum of |H_ij v_j|).
+pub fn check_hessian(name: &str, x: &[f64], v: &[f64], grad: Grad, hvp: Hvp, hess: Hess) {
+    let n = x.len();
+    let at = format!("{name} at {x:?}");
+    let (y, g) = grad(x);
+    let (y1, g1, hm) = hess(x);
+    same(&at, "_hessian", y1, y);
+    same_grad(&at, "_hessian", &g1, &g);
+    assert_eq!(hm.len(), n * n, "{at}: Hessian length");
+    let big = hm.iter().fold(0.0_f64, |m, a| m.max(a.abs()));
+    let atol = 1e-13 * (1.0 + big);
+    for i in 0..n {
+        for j in 0..i {
+            let (a, b) = (hm[i * n + j], hm[j * n + i]);
+            assert!(
+                (a - b).abs() <= 1e-9 * (a.abs() + b.abs()) + atol,
+                "{at}: the Hessian is not symmetric: H[{i}][{j}] = {a:e}, H[{j}][{i}] = {b:e}"
+            );
+        }
+    }
+    let (_, _, hv) = hvp(x, v);
+    for i in 0..n {
+        let row = &hm[i * n..(i + 1) * n];
+        let want: f64 = row.iter().zip(v).map(|(a, b)| a * b).sum();
+        let scale: f64 = row.iter().zip(v).map(|(a, b)| (a * b).abs()).sum();
+        assert!(
+            (hv[i] - want).abs() <= 1e-9 * scale + atol,
+            "{at}: (Hessian v)[{i}] = {want:e}, _hvp along {v:?} gives {:e}",
+            hv[i]
+        );
+    }
+}

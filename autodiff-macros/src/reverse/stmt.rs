@@ -71,10 +71,12 @@ impl Rev<'_> {
             Rhs::Fill { elem, len, array } => {
                 let e = g.primal(elem);
                 let l = &len.tokens;
+                // `[0.0; 3]` keeps its element type: an element's method in a
+                // condition (`b[1].exp() > 0.5`) would be on an ambiguous `{float}`
+                let ty = g.let_ty(rhs);
                 part.fwd.push(if *array {
-                    quote!(let mut #v = [#e; #l];)
+                    quote!(let mut #v #ty = [#e; #l];)
                 } else {
-                    let ty = g.let_ty(rhs);
                     quote!(let mut #v #ty = ::std::vec![#e; #l];)
                 });
                 if let Some(t) = self.adjoint(elem).filter(|_| active) {

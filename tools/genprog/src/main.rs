@@ -517,6 +517,14 @@ fn pc(c: &Cond) -> String {
 /// numbering of the committed one.
 static FIRST_FN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// `--order2`: every function is `#[differentiate(order = 2, ..)]` and its test
+/// also checks `f_hvp` (and on a subset `f_hessian`).
+static ORDER2: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn order2() -> bool {
+    ORDER2.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 fn fnum(i: usize) -> usize {
     i + FIRST_FN.load(std::sync::atomic::Ordering::Relaxed)
 }
@@ -770,8 +778,12 @@ fn print_func(f: &Func) -> String {
         .filter(|p| !p.1.passive())
         .map(|p| p.0.as_str())
         .collect();
+    let order = if order2() { "order = 2" } else { "" };
     if f.params.iter().any(|p| p.1.passive()) {
-        let _ = writeln!(out, "#[differentiate(wrt({}))]", active.join(", "));
+        let sep = if order2() { ", " } else { "" };
+        let _ = writeln!(out, "#[differentiate({order}{sep}wrt({}))]", active.join(", "));
+    } else if order2() {
+        let _ = writeln!(out, "#[differentiate({order})]");
     } else {
         out.push_str("#[differentiate]\n");
     }
@@ -3791,6 +3803,44 @@ fn good_point(it: &Interp, f: &Func, x: &[f64], len: usize) -> bool {
     true
 }
 
+/// The step of the central differences of the gradient along a direction (the
+/// same formula as `gen_support::check_hvp`).
+fn dir_step(x: &[f64]) -> f64 {
+    1e-6 * x.iter().fold(1.0_f64, |m, v| m.max(v.abs()))
+}
+
+/// Is `v` a good direction for the second-order check at the good point `x`: the
+/// same decisions at x ± k·h·v, k ∈ {1, 2, 10} (so the gradient is smooth on the
+/// segment its central differences span), and second differences of `f` along
+/// `v` that agree at two steps (the curvature along `v` is well conditioned)?
+fn good_dir(it: &Interp, f: &Func, x: &[f64], v: &[f64], len: usize) -> bool {
+    let mut t = Trace::new();
+    let y = it.call_flat(f, x, PASSIVE, len, &mut t);
+    let base = t.decisions;
+    let at = |s: f64| -> Option<f64> {
+        let xp: Vec<f64> = x.iter().zip(v).map(|(a, b)| a + s * b).collect();
+        let mut t2 = Trace::new();
+        let r = it.call_flat(f, &xp, PASSIVE, len, &mut t2);
+        (t2.decisions == base && r.is_finite() && t2.margin >= 1e-4).then_some(r)
+    };
+    let h = dir_step(x);
+    for k in [1.0, 2.0, 10.0] {
+        if at(k * h).is_none() || at(-k * h).is_none() {
+            return false;
+        }
+    }
+    // second differences with steps 1e3·h and 2e3·h (large enough that rounding
+    // does not swamp them), inside the same decisions
+    let mut d2 = [0.0; 2];
+    for (i, m) in [1e3, 2e3].iter().enumerate() {
+        let (Some(p), Some(q)) = (at(m * h), at(-m * h)) else {
+            return false;
+        };
+        d2[i] = (p - 2.0 * y + q) / (m * h * m * h);
+    }
+    (d2[0] - d2[1]).abs() <= 1e-4 * (1.0 + d2[0].abs() + y.abs()) && d2[0].abs() < 1e6
+}
+
 // ---------------------------------------------------------------------------
 // Emission of the test files
 // ---------------------------------------------------------------------------
@@ -3913,10 +3963,98 @@ pub fn check(name: &str, x: &[f64], f: F, fwd: Fwd, adj: Adj, grad: Grad) {
         );
     }
 }
+
+pub type Hvp<'a> = &'a dyn Fn(&[f64], &[f64]) -> (f64, Vec<f64>, Vec<f64>);
+pub type Hess<'a> = &'a dyn Fn(&[f64]) -> (f64, Vec<f64>, Vec<f64>);
+
+#[track_caller]
+fn same_grad(at: &str, mode: &str, got: &[f64], want: &[f64]) {
+    assert_eq!(got.len(), want.len(), "{at}: gradient length of {mode}");
+    for j in 0..want.len() {
+        assert!(
+            got[j].to_bits() == want[j].to_bits(),
+            "{at}: the gradient of {mode} is {got:?}, _grad gives {want:?}"
+        );
+    }
+}
+
+/// The second-order modes (`order = 2`) of one generated function at `x` along
+/// the direction `v` (both flattened over the active inputs). The generator
+/// chose `v` so that the decisions are the same at x ± k h v, k in {1, 2, 10}:
+///
+/// - the value and gradient of `_hvp` are bit for bit those of `_grad`;
+/// - `_hvp`'s H v against central differences of `_grad` along v with
+///   h = 1e-6 max(1, |x|_inf): |hv - fd| <= 1e-6 (1 + |hv| + |g|) per component.
+pub fn check_hvp(name: &str, x: &[f64], v: &[f64], grad: Grad, hvp: Hvp) {
+    let n = x.len();
+    let at = format!("{name} at {x:?} along {v:?}");
+    let (y, g) = grad(x);
+    let (y1, g1, hv) = hvp(x, v);
+    same(&at, "_hvp", y1, y);
+    same_grad(&at, "_hvp", &g1, &g);
+    assert_eq!(hv.len(), n, "{at}: H v length");
+    let h = 1e-6 * x.iter().fold(1.0_f64, |m, a| m.max(a.abs()));
+    let xp: Vec<f64> = x.iter().zip(v).map(|(a, b)| a + h * b).collect();
+    let xm: Vec<f64> = x.iter().zip(v).map(|(a, b)| a - h * b).collect();
+    let (_, gp) = grad(&xp);
+    let (_, gm) = grad(&xm);
+    for j in 0..n {
+        let fd = (gp[j] - gm[j]) / (2.0 * h);
+        assert!(
+            (hv[j] - fd).abs() <= 1e-6 * (1.0 + hv[j].abs() + g[j].abs()),
+            "{at}: _hvp (H v)[{j}] = {:e}, central differences of _grad give {fd:e}\n  H v = {hv:?}",
+            hv[j]
+        );
+    }
+}
+
+/// `_hessian` at `x`: its value and gradient are bit for bit `_grad`'s, it is
+/// n x n and symmetric (1e-9 relative), and H v row by row is `_hvp`'s H v
+/// along `v` (1e-9 relative to the sum of |H_ij v_j|).
+pub fn check_hessian(name: &str, x: &[f64], v: &[f64], grad: Grad, hvp: Hvp, hess: Hess) {
+    let n = x.len();
+    let at = format!("{name} at {x:?}");
+    let (y, g) = grad(x);
+    let (y1, g1, hm) = hess(x);
+    same(&at, "_hessian", y1, y);
+    same_grad(&at, "_hessian", &g1, &g);
+    assert_eq!(hm.len(), n * n, "{at}: Hessian length");
+    let big = hm.iter().fold(0.0_f64, |m, a| m.max(a.abs()));
+    let atol = 1e-13 * (1.0 + big);
+    for i in 0..n {
+        for j in 0..i {
+            let (a, b) = (hm[i * n + j], hm[j * n + i]);
+            assert!(
+                (a - b).abs() <= 1e-9 * (a.abs() + b.abs()) + atol,
+                "{at}: the Hessian is not symmetric: H[{i}][{j}] = {a:e}, H[{j}][{i}] = {b:e}"
+            );
+        }
+    }
+    let (_, _, hv) = hvp(x, v);
+    for i in 0..n {
+        let row = &hm[i * n..(i + 1) * n];
+        let want: f64 = row.iter().zip(v).map(|(a, b)| a * b).sum();
+        let scale: f64 = row.iter().zip(v).map(|(a, b)| (a * b).abs()).sum();
+        assert!(
+            (hv[i] - want).abs() <= 1e-9 * scale + atol,
+            "{at}: (Hessian v)[{i}] = {want:e}, _hvp along {v:?} gives {:e}",
+            hv[i]
+        );
+    }
+}
 "#;
 
 /// The test of one function: its points and flat adapters over its modes.
-fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String, values: Option<&[f64]>) {
+/// `dirs`: with `--order2`, the direction of the second-order check at each point,
+/// and whether the test also checks `_hessian` (at the first point).
+fn emit_test(
+    f: &Func,
+    points: &[Vec<f64>],
+    len: usize,
+    out: &mut String,
+    values: Option<&[f64]>,
+    dirs: Option<(&[Vec<f64>], bool)>,
+) {
     let name = &f.name;
     // argument lists
     let mut k = 0;
@@ -3927,9 +4065,11 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String, values
     let mut adj_post = Vec::new();
     let mut grad = Vec::new();
     let mut active = Vec::new();
+    let mut hvp = Vec::new();
     for (p, kind) in &f.params {
         match kind {
             PKind::Scalar => {
+                hvp.push(format!("x[{k}], v[{k}]"));
                 args.push(format!("x[{k}]"));
                 fwd.push(format!("x[{k}], v[{k}]"));
                 adj_pre.push(format!("let mut d_{p} = d[{k}];"));
@@ -3941,6 +4081,7 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String, values
             }
             PKind::Slice => {
                 let r = format!("{k}..{}", k + len);
+                hvp.push(format!("&x[{r}], &v[{r}]"));
                 args.push(format!("&x[{r}]"));
                 fwd.push(format!("&x[{r}], &v[{r}]"));
                 adj_pre.push(format!("let mut d_{p} = d[{r}].to_vec();"));
@@ -3952,6 +4093,7 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String, values
             }
             PKind::Passive | PKind::PassiveMut => {
                 let c = format!("{PASSIVE:?}");
+                hvp.push(c.clone());
                 args.push(c.clone());
                 fwd.push(c.clone());
                 adj.push(c.clone());
@@ -3959,26 +4101,30 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String, values
             }
         }
     }
-    let flatten = if active.len() == 1 {
-        match active[0] {
-            PKind::Scalar => "vec![g]".to_string(),
-            _ => "g".to_string(),
-        }
-    } else {
-        let mut s = String::from("{ let mut o = Vec::new();");
-        for (i, kind) in active.iter().enumerate() {
-            match kind {
-                PKind::Scalar => {
-                    let _ = write!(s, " o.push(g.{i});");
-                }
-                _ => {
-                    let _ = write!(s, " o.extend_from_slice(&g.{i});");
+    // a gradient in `_grad`'s shape, flattened
+    let flat = |g: &str| {
+        if active.len() == 1 {
+            match active[0] {
+                PKind::Scalar => format!("vec![{g}]"),
+                _ => g.to_string(),
+            }
+        } else {
+            let mut s = String::from("{ let mut o = Vec::new();");
+            for (i, kind) in active.iter().enumerate() {
+                match kind {
+                    PKind::Scalar => {
+                        let _ = write!(s, " o.push({g}.{i});");
+                    }
+                    _ => {
+                        let _ = write!(s, " o.extend_from_slice(&{g}.{i});");
+                    }
                 }
             }
+            s.push_str(" o }");
+            s
         }
-        s.push_str(" o }");
-        s
     };
+    let flatten = flat("g");
     let pts: Vec<String> = points
         .iter()
         .map(|p| {
@@ -4006,7 +4152,31 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String, values
             );
         }
     }
-    let _ = writeln!(out, "    for x in [{}] {{", pts.join(", "));
+    if let Some((dirs, _)) = dirs {
+        let _ = writeln!(
+            out,
+            "    let grad = |x: &[f64]| {{ let (y, g) = {name}_grad({}); (y, {flatten}) }};",
+            grad.join(", ")
+        );
+        let _ = writeln!(
+            out,
+            "    let hvp = |x: &[f64], v: &[f64]| {{ let (y, g, h) = {name}_hvp({}); (y, {}, {}) }};",
+            hvp.join(", "),
+            flatten,
+            flat("h")
+        );
+        let pairs: Vec<String> = pts
+            .iter()
+            .zip(dirs)
+            .map(|(p, d)| {
+                let vs: Vec<String> = d.iter().map(|v| format!("{v:?}")).collect();
+                format!("({p}, [{}])", vs.join(", "))
+            })
+            .collect();
+        let _ = writeln!(out, "    for (x, v) in [{}] {{", pairs.join(", "));
+    } else {
+        let _ = writeln!(out, "    for x in [{}] {{", pts.join(", "));
+    }
     let _ = writeln!(out, "        gen_support::check(\"{label}\", &x,");
     let _ = writeln!(out, "            &|x| {name}({}),", args.join(", "));
     let _ = writeln!(out, "            &|x, v| {name}_fwd({}),", fwd.join(", "));
@@ -4017,6 +4187,24 @@ fn emit_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String, values
         adj.join(", "),
         adj_post.join(" ")
     );
+    if let Some((dirs, hessian)) = dirs {
+        out.push_str("            &grad);\n");
+        let _ = writeln!(out, "        gen_support::check_hvp(\"{label}\", &x, &v, &grad, &hvp);");
+        out.push_str("    }\n");
+        if hessian {
+            let vs: Vec<String> = dirs[0].iter().map(|v| format!("{v:?}")).collect();
+            let _ = writeln!(
+                out,
+                "    gen_support::check_hessian(\"{label}\", &{}, &[{}], &grad, &hvp,\n        \
+                 &|x| {{ let (y, g, h) = {name}_hessian({}); (y, {flatten}, h) }});",
+                pts[0],
+                vs.join(", "),
+                grad.join(", ")
+            );
+        }
+        out.push_str("}\n\n");
+        return;
+    }
     let _ = writeln!(
         out,
         "            &|x| {{ let (y, g) = {name}_grad({}); (y, {flatten}) }});",
@@ -4192,6 +4380,8 @@ struct Opts {
     check_interp: bool,
     /// Also write each function's struct-parameter twin (`--struct-twins`).
     struct_twins: bool,
+    /// `--order2`: `#[differentiate(order = 2, ..)]` and second-order checks.
+    order2: bool,
 }
 
 fn parse_args() -> Opts {
@@ -4207,6 +4397,7 @@ fn parse_args() -> Opts {
         first_fn: 0,
         check_interp: false,
         struct_twins: false,
+        order2: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -4232,6 +4423,11 @@ fn parse_args() -> Opts {
                 i += 1;
                 continue;
             }
+            "--order2" => {
+                o.order2 = true;
+                i += 1;
+                continue;
+            }
             other => panic!("unknown argument {other}; see tools/genprog/README.md"),
         }
         i += 2;
@@ -4250,6 +4446,10 @@ fn parse_args() -> Opts {
 fn main() {
     let o = parse_args();
     FIRST_FN.store(o.first_fn, std::sync::atomic::Ordering::Relaxed);
+    ORDER2.store(o.order2, std::sync::atomic::Ordering::Relaxed);
+    // the directions of the second-order checks: a stream of their own, so the
+    // points of the programs do not draw from the programs' stream
+    let mut vrng = Rng(o.seed ^ 0x0D2D_2D2D_5EC0_4D02);
     let new_mode = o
         .allow
         .iter()
@@ -4268,7 +4468,8 @@ fn main() {
     ) + &if o.allow.is_empty() { String::new() } else { format!(" --allow {}", o.allow.join(",")) }
         + &if o.first_file == 1 { String::new() } else { format!(" --first-file {}", o.first_file) }
         + &if o.first_fn == 0 { String::new() } else { format!(" --first-fn {}", o.first_fn) }
-        + if o.struct_twins { " --struct-twins" } else { "" };
+        + if o.struct_twins { " --struct-twins" } else { "" }
+        + if o.order2 { " --order2" } else { "" };
     let mut made = 0;
     let mut total_points = 0;
     let mut total_skipped = 0;
@@ -4378,9 +4579,19 @@ fn main() {
             };
             let n = n_flat(&f, len);
             let mut pts = Vec::new();
+            let mut dirs = Vec::new();
             for _ in 0..60 {
                 let x: Vec<f64> = (0..n).map(|_| rng.uniform(-2.0, 2.0)).collect();
                 if good_point(&it, &f, &x, len) {
+                    if o.order2 {
+                        // a few directions at a good point, else the next point
+                        let v = (0..4).find_map(|_| {
+                            let v: Vec<f64> = (0..n).map(|_| vrng.uniform(-1.0, 1.0)).collect();
+                            good_dir(&it, &f, &x, &v, len).then_some(v)
+                        });
+                        let Some(v) = v else { continue };
+                        dirs.push(v);
+                    }
                     pts.push(x);
                     if pts.len() == o.points {
                         break;
@@ -4418,7 +4629,15 @@ fn main() {
                     .iter()
                     .map(|x| it.call_flat(&f, x, PASSIVE, len, &mut Trace::new()))
                     .collect();
-                emit_test(&f, &pts, len, &mut tests, o.check_interp.then_some(&values[..]));
+                let hessian = fnum(idx).is_multiple_of(3);
+                emit_test(
+                    &f,
+                    &pts,
+                    len,
+                    &mut tests,
+                    o.check_interp.then_some(&values[..]),
+                    o.order2.then_some((&dirs[..], hessian)),
+                );
                 if o.struct_twins && !f.method && f.params.iter().any(|p| !p.1.passive()) {
                     code.push_str(&print_twin(&f, &src));
                     code.push('\n');
@@ -4434,7 +4653,7 @@ fn main() {
         let mut text = String::new();
         let _ = writeln!(
             text,
-            "//! Generated differential tests: {} random programs in the `#[differentiate]`\n\
+            "//! Generated differential tests: {} random programs in the `#[differentiate{}]`\n\
              //! subset, each checked at points chosen away from branch switches and kinks\n\
              //! (see tools/genprog/README.md).\n\
              //!\n\
@@ -4442,6 +4661,7 @@ fn main() {
              //! `{cmd}`\n\
              //! (it runs rustfmt on its output).\n",
             funcs.len() - skipped.len(),
+            if o.order2 { "(order = 2)" } else { "" },
             if o.first_file == 1 {
                 "every `tests/gen_*.rs`".to_string()
             } else {
