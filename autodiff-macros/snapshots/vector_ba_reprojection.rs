@@ -266,7 +266,7 @@ fn reproj_adjoint(
     let mut __keep_theta: f64 = 0.0;
     let mut __keep_t_10: f64 = 0.0;
     let mut __keep_t_11: f64 = 0.0;
-    let mut __ad_out_1 = [0.0; 2];
+    let mut __ad_out_1: [f64; 2] = [0.0; 2];
     let p0 = x[0] - cam[3];
     let p1 = x[1] - cam[4];
     let p2 = x[2] - cam[5];
@@ -953,7 +953,7 @@ fn reproj_jacobian(
         let mut __keep_theta: f64 = 0.0;
         let mut __keep_t_10: f64 = 0.0;
         let mut __keep_t_11: f64 = 0.0;
-        let mut __ad_out_1 = [0.0; 2];
+        let mut __ad_out_1: [f64; 2] = [0.0; 2];
         let p0 = x[0] - cam[3];
         let p1 = x[1] - cam[4];
         let p2 = x[2] - cam[5];

@@ -56,7 +56,7 @@ fn polar_adjoint(
     dt: &mut f64,
     dret: [f64; 2],
 ) -> [f64; 2] {
-    let mut __ad_out_1 = [0.0; 2];
+    let mut __ad_out_1: [f64; 2] = [0.0; 2];
     let __t_1 = f64::cos(t);
     let __t_2 = r * __t_1;
     __ad_out_1[0] = __t_2;
@@ -168,7 +168,7 @@ fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
             }
         }
     } else {
-        let mut __ad_out_1 = [0.0; 2];
+        let mut __ad_out_1: [f64; 2] = [0.0; 2];
         let __t_1 = f64::cos(t);
         let __t_2 = r * __t_1;
         __ad_out_1[0] = __t_2;
