@@ -604,3 +604,80 @@ fn a_view_expression_starts_a_chain() {
         },
     );
 }
+
+// ---- passive tuple patterns (GradBench's LSTM: a layer's offsets) ----
+
+fn div_rem(a: usize, b: usize) -> (usize, usize) {
+    (a / b, a % b)
+}
+
+/// Integer tuples taken apart inside a loop whose reverse sweep reads them:
+/// a literal, a swap, a nested pattern, a call's result.
+#[differentiate]
+fn tuple_offsets(w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    let mut t = 1.0;
+    // a length of the active slice is not a float
+    let (first, count) = (0, w.len() / 2);
+    for i in first..count {
+        let (lo, hi) = (2 * i, 2 * i + 2);
+        let (hi, lo) = (lo + 1, hi - 1); // swapped: hi = 2i + 1, lo = 2i + 1
+        let ((a, _), mut b) = ((lo - 1, 0usize), hi);
+        let (q, r) = div_rem(i, 2);
+        b -= r;
+        t *= w[a] * w[b] + q as f64;
+        s += t.sin();
+    }
+    s
+}
+
+#[test]
+fn passive_tuple_patterns_in_a_loop() {
+    check_slice(
+        "tuple_offsets",
+        &W,
+        tuple_offsets,
+        tuple_offsets_fwd,
+        tuple_offsets_adjoint,
+        tuple_offsets_grad,
+    );
+    // the offsets as written: pairs (w0, w1), (w2, w3 − 1 = w2), (w4, w5) with q = 0, 0, 1
+    let w = [0.5, 2.0, 3.0, 7.0, 0.25, 4.0];
+    let t0: f64 = 0.5 * 2.0;
+    let t1: f64 = t0 * (3.0 * 3.0);
+    let t2: f64 = t1 * (0.25 * 4.0 + 1.0);
+    let want = t0.sin() + t1.sin() + t2.sin();
+    assert!((tuple_offsets(&w) - want).abs() < 1e-15);
+}
+
+// ---- `let v = w.to_vec();` (GradBench's LSTM: a working copy of the state) ----
+
+/// A working copy of a passive slice that then takes differentiated values,
+/// and a copy of the active slice itself.
+#[differentiate(wrt(w))]
+fn working_copy(w: &[f64], state: &[f64]) -> f64 {
+    let mut st = state.to_vec();
+    let mut own = w.to_vec();
+    for i in 0..st.len() {
+        st[i] = st[i] * w[i] + (st[i] * own[i]).tanh();
+        own[i] *= st[i];
+    }
+    st.iter().zip(own.iter()).map(|(a, b)| a * b).sum::<f64>()
+}
+
+#[test]
+fn to_vec_makes_a_float_buffer() {
+    let state = [0.5, -0.3, 0.9, 0.2, -1.1, 0.4];
+    check_slice(
+        "working_copy",
+        &W,
+        |w| working_copy(w, &state),
+        |w, v| working_copy_fwd(w, v, &state),
+        |w, d, r| working_copy_adjoint(w, d, &state, r),
+        |w| working_copy_grad(w, &state),
+    );
+    // the copies leave the inputs alone
+    let (_, g) = working_copy_grad(&W, &state);
+    assert_eq!(g.len(), W.len());
+    assert_eq!(state[0], 0.5);
+}

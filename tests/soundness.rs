@@ -1458,6 +1458,12 @@ fn buf_view(w: &[f64]) -> f64 {
 }
 
 #[differentiate]
+fn buf_to_vec_let(w: &[f64]) -> f64 {
+    let c = w.to_vec();
+    c[0] * c[1]
+}
+
+#[differentiate]
 fn buf_array_param(a: [f64; 3]) -> f64 {
     a[0] * a[1] + a[2].sin()
 }
@@ -2588,6 +2594,7 @@ mod check {
     v!(buf_local_vec, buf_local_vec_fwd, buf_local_vec_adjoint, buf_local_vec_grad; [0.6, 0.8, 1.1]);
     s1!(buf_local_array, buf_local_array_fwd, buf_local_array_adjoint, buf_local_array_grad; 0.7);
     v!(buf_view, buf_view_fwd, buf_view_adjoint, buf_view_grad; [0.6, 0.8, 1.1]);
+    v!(buf_to_vec_let, buf_to_vec_let_fwd, buf_to_vec_let_adjoint, buf_to_vec_let_grad; [0.6, 0.8, 1.1]);
     a3!(buf_array_param, buf_array_param_fwd, buf_array_param_adjoint, buf_array_param_grad; [0.6, 0.8, 1.1]);
     s1!(mac_println, mac_println_fwd, mac_println_adjoint, mac_println_grad; 0.7);
     #[cfg(any())]

@@ -666,7 +666,6 @@ fn buffers(t: &mut Table) {
         ("buf_last_deref", "last", "*w.last().unwrap() * 2.0"),
         ("buf_get_deref", "get", "*w.get(1).unwrap() * 2.0"),
         ("buf_get_copied_or", "get", "w.get(1).copied().unwrap_or(0.0) * 2.0"),
-        ("buf_to_vec_let", "to_vec", "let c = w.to_vec(); c[0] * c[1]"),
         ("buf_to_vec_index", "to_vec", "w.to_vec()[1] * 2.0"),
         ("buf_to_owned", "to_owned", "let c = w.to_owned(); c[0] * c[1]"),
         ("buf_split_at", "split_at", "let (p, q) = w.split_at(1); p[0] * q[0]"),
@@ -728,6 +727,12 @@ fn buffers(t: &mut Table) {
     ] {
         t.naming(c, Reject(K_BUF_METHOD), m, v(name, body));
     }
+    // `let c = w.to_vec();` is a local float buffer (a copy loop)
+    t.add(
+        c,
+        Accept,
+        v("buf_to_vec_let", "let c = w.to_vec(); c[0] * c[1]"),
+    );
     for (name, m, body) in [
         ("array_map", "map", "a.map(|e| e * e)[1]"),
         ("array_to_vec", "to_vec", "a.to_vec()[2] * a[0]"),

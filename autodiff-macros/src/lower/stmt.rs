@@ -191,6 +191,12 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_let(&mut self, local: &syn::Local, out: &mut Block) {
+        if let Some(stmts) = self.desugar_to_vec(local) {
+            for s in &stmts {
+                self.lower_stmt(s, out);
+            }
+            return;
+        }
         if let Some(init) = local.init.as_ref().filter(|i| i.diverge.is_none()) {
             if self.is_float_tuple(&init.expr) {
                 return self.lower_let_tuple(&local.pat, &init.expr, out);
@@ -233,6 +239,51 @@ impl Lowerer<'_> {
         }
     }
 
+    /// A tuple literal whose every element is proven not a float (`(i, w.len() - i)`
+    /// reads a float slice only through its length).
+    fn all_non_float(&self, e: &Expr) -> bool {
+        match strip_paren(e) {
+            Expr::Tuple(t) => t.elems.iter().all(|x| self.all_non_float(x)),
+            x => {
+                let k = self.kinds(x);
+                k.class == Class::NonFloat && !k.is_unsound()
+            }
+        }
+    }
+
+    /// `let v = w.to_vec();` of a float slice or buffer `w`: a local buffer
+    /// filled element by element (`vec![0.0; w.len()]` and a copy loop), so
+    /// that it may then take differentiated values.
+    fn desugar_to_vec(&mut self, local: &syn::Local) -> Option<Vec<SynStmt>> {
+        let Pat::Ident(pi) = &local.pat else {
+            return None;
+        };
+        if pi.subpat.is_some() || pi.by_ref.is_some() {
+            return None;
+        }
+        let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+        let Expr::MethodCall(m) = strip_paren(&init.expr) else {
+            return None;
+        };
+        if m.method != "to_vec" || !m.args.is_empty() || m.turbofish.is_some() {
+            return None;
+        }
+        let recv = strip_paren(&m.receiver);
+        if !matches!(recv, Expr::Path(_)) || self.kinds(recv).class != Class::Buf {
+            return None;
+        }
+        let v = &pi.ident;
+        let i = Ident::new("to_vec_index", m.method.span());
+        let span = m.span();
+        let alloc: SynStmt = syn::parse_quote_spanned!(span=> let mut #v = vec![0.0; #recv.len()];);
+        let copy: SynStmt = syn::parse_quote_spanned!(span=>
+            for #i in 0..#recv.len() {
+                #v[#i] = #recv[#i];
+            }
+        );
+        Some(vec![alloc, copy])
+    }
+
     /// `let _ = e;`
     fn lower_let_wild(&mut self, local: &syn::Local, out: &mut Block) {
         let Some(init) = &local.init else { return };
@@ -261,7 +312,11 @@ impl Lowerer<'_> {
             );
             return;
         }
-        if let Some(i) = local.init.as_ref().filter(|i| self.touches_float(&i.expr)) {
+        if let Some(i) = local
+            .init
+            .as_ref()
+            .filter(|i| self.touches_float(&i.expr) && !self.all_non_float(&i.expr))
+        {
             self.diag.error(
                 pat.span(),
                 "`#[differentiate]` cannot destructure a differentiated value; bind each float with its own `let`",
@@ -272,7 +327,44 @@ impl Lowerer<'_> {
             }
             return;
         }
-        // A passive destructuring binding: copy through, binding the names.
+        // A tuple pattern of names: one passive `let` for the value and one per
+        // name (`__tuple.0`), so that the reverse sweep can recompute or save each
+        // like any passive local (a loop's offsets `let (a, b) = (i * n, ..);`).
+        if let (Some(i), Some(leaves)) = (local.init.as_ref(), tuple_leaves(pat)) {
+            self.check_sound(&i.expr);
+            let p = self.passive(&i.expr);
+            let p = match ty {
+                Some(t) => {
+                    let tk = p.tokens;
+                    PExpr::compound(quote!({ let __v: #t = #tk; __v }), p.reads)
+                }
+                None => p,
+            };
+            let tmp = self.new_var("__tuple", Kind::Passive, pat.span(), None);
+            out.stmts.push(Stmt::Let {
+                var: tmp,
+                rhs: Rhs::Passive(p),
+                mutable: false,
+            });
+            let t = self.vars[tmp].ident.clone();
+            let mut bound = Vec::new();
+            for (ident, mutable, path) in leaves {
+                let id = self.new_var(&ident.to_string(), Kind::Passive, ident.span(), None);
+                let index = path.into_iter().map(syn::Index::from);
+                out.stmts.push(Stmt::Let {
+                    var: id,
+                    rhs: Rhs::Passive(PExpr::compound(quote!(#t #(.#index)*), vec![tmp])),
+                    mutable,
+                });
+                bound.push((ident.to_string(), id));
+            }
+            // bound after every element is read: `let (a, b) = (b, a);` swaps
+            for (name, id) in bound {
+                self.bind(&name, id);
+            }
+            return;
+        }
+        // Another passive destructuring binding: copy through, binding the names.
         let init = local.init.as_ref().map(|i| self.passive(&i.expr));
         let mut names = Vec::new();
         pat_idents(pat, &mut names);
@@ -872,4 +964,30 @@ struct Binding<'a> {
     ident: Ident,
     mutable: bool,
     ty: Option<&'a syn::Type>,
+}
+
+/// The names of a pattern made only of tuples, parentheses, names and `_`,
+/// each with its mutability and its path of tuple indices; `None` for other
+/// patterns (and for a bare name, which is not destructuring).
+fn tuple_leaves(pat: &Pat) -> Option<Vec<(syn::Ident, bool, Vec<usize>)>> {
+    fn walk(p: &Pat, path: &mut Vec<usize>, out: &mut Vec<(syn::Ident, bool, Vec<usize>)>) -> bool {
+        match p {
+            Pat::Paren(q) => walk(&q.pat, path, out),
+            Pat::Wild(_) => true,
+            Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => {
+                out.push((pi.ident.clone(), pi.mutability.is_some(), path.clone()));
+                true
+            }
+            Pat::Tuple(t) => t.elems.iter().enumerate().all(|(i, e)| {
+                path.push(i);
+                let ok = walk(e, path, out);
+                path.pop();
+                ok
+            }),
+            _ => false,
+        }
+    }
+    let Pat::Tuple(_) = pat else { return None };
+    let mut out = Vec::new();
+    walk(pat, &mut Vec::new(), &mut out).then_some(out)
 }
