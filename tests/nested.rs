@@ -137,3 +137,22 @@ fn over_forward() {
     let (_, d) = slope_fwd(x, 1.0, y, 0.0);
     assert!((d - gx).abs() < 1e-12);
 }
+
+#[test]
+fn empty_inputs_still_return_the_value() {
+    let (v, (gw, glr)) = after_step_grad(&[], &[], 0.1);
+    assert_eq!(v, 0.0);
+    assert!(gw.is_empty());
+    assert_eq!(glr, 0.0);
+    // no active input at all (`w` empty, `c` passive): the value still comes back
+    let value = offset_adjoint(&[], &mut [], 2.0, 1.0);
+    assert_eq!(value, 4.0);
+    assert_eq!(offset_grad(&[], 2.0), (4.0, vec![]));
+}
+
+/// c² plus the inner loss: nonzero at an empty `w`.
+#[differentiate(wrt(w))]
+fn offset(w: &[f64], c: f64) -> f64 {
+    let (v, _) = inner_grad(w, w);
+    v + c * c
+}

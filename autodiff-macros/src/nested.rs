@@ -225,7 +225,8 @@ pub fn bodies(
         #closure
         let __n: usize = #total;
         let mut __value = #zero;
-        for __k in 0..__n {
+        // at least once: the value of a function of empty slices
+        for __k in 0..__n.max(1) {
             let __r: #d = #unit_call;
             __value = __r.v;
             #(#scatter)*
