@@ -112,13 +112,7 @@ pub fn bodies(
         .iter()
         .filter(|p| p.var.is_some_and(|v| ir.vars[v].wrt))
         .filter_map(|p| {
-            let x = &p.ident;
-            let len = match &p.shape {
-                ParamTy::Float => quote!(1usize),
-                ParamTy::Slice => quote!(#x.len()),
-                ParamTy::Array { len } => quote!((#len)),
-                _ => return None,
-            };
+            let len = crate::second::input_len(p)?;
             Some(Active { p, len })
         })
         .collect();
@@ -138,9 +132,7 @@ pub fn bodies(
         for p in &plain_args {
             let x = &p.ident;
             let holder = format_ident!("__dual_{}", x);
-            let by_ref = p.ty.clone().into_iter().next().is_some_and(
-                |t| matches!(t, proc_macro2::TokenTree::Punct(ref q) if q.as_char() == '&'),
-            );
+            let by_ref = crate::second::by_ref(p);
             let wrap = |e: TokenStream| if by_ref { quote!(&#e) } else { e };
             match &p.shape {
                 ParamTy::Float => {

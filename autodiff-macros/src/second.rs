@@ -492,14 +492,43 @@ impl P<'_> {
 
     /// How many active inputs it contributes (tokens of a `usize`).
     fn len(&self) -> TokenStream {
-        let x = &self.p.ident;
-        match &self.p.shape {
-            ParamTy::Float => quote!(1usize),
-            ParamTy::Slice => quote!(#x.len()),
-            ParamTy::Array { len } => quote!((#len)),
-            _ => quote!(0usize),
-        }
+        input_len(self.p).unwrap_or_else(|| quote!(0usize))
     }
+}
+
+/// How many float inputs a float, slice or array parameter holds (tokens of a
+/// `usize`); `None` for other parameters.
+pub(crate) fn input_len(p: &Param) -> Option<TokenStream> {
+    let x = &p.ident;
+    match &p.shape {
+        ParamTy::Float => Some(quote!(1usize)),
+        ParamTy::Slice => Some(quote!(#x.len())),
+        ParamTy::Array { len } => Some(quote!((#len))),
+        _ => None,
+    }
+}
+
+/// Is the parameter's type a reference (`&[F]`, `&[F; N]`), so that a dual
+/// copy of it is passed as `&copy`?
+pub(crate) fn by_ref(p: &Param) -> bool {
+    p.ty.clone()
+        .into_iter()
+        .next()
+        .is_some_and(|t| matches!(t, proc_macro2::TokenTree::Punct(ref q) if q.as_char() == '&'))
+}
+
+/// `f` as a hidden item on dual numbers: renamed `<name>_dual`, its signature
+/// and body rewritten, the traits the rewritten code calls imported.
+fn dual_copy(rw: &mut Rewrite, mut f: syn::ItemFn) -> TokenStream {
+    f.sig.ident = format_ident!("{}_dual", f.sig.ident);
+    for arg in f.sig.inputs.iter_mut() {
+        rw.visit_fn_arg_mut(arg);
+    }
+    rw.visit_return_type_mut(&mut f.sig.output);
+    rw.visit_block_mut(&mut f.block);
+    let use_traits = use_traits();
+    f.block.stmts.insert(0, syn::parse_quote!(#use_traits));
+    quote!(#[doc(hidden)] #[inline] #[allow(dead_code)] #f)
 }
 
 /// The traits the rewritten code calls methods of.
@@ -534,37 +563,18 @@ pub fn emit(
     let allow = quote!(#[allow(unreachable_code, unused_mut, unused_variables, unused_assignments, unused_parens, unused_braces, unused_imports, non_snake_case, while_true, clippy::all, clippy::pedantic, clippy::nursery)]);
     let use_float = use_traits();
 
-    // the primal on dual numbers, for second-order callers
-    let primal_dual = {
-        let mut f = func.clone();
-        f.attrs.clear();
-        f.sig.ident = format_ident!("{}_dual", name);
-        for arg in f.sig.inputs.iter_mut() {
-            rw.visit_fn_arg_mut(arg);
-        }
-        rw.visit_return_type_mut(&mut f.sig.output);
-        rw.visit_block_mut(&mut f.block);
-        f.block.stmts.insert(0, syn::parse_quote!(#use_float));
-        quote!(#[doc(hidden)] #[inline] #[allow(dead_code)] #allow #f)
-    };
-
-    // `f_fwd`, `f_adjoint` and `f_grad` on dual numbers, for second-order and
-    // nested callers
-    let mut copies = Vec::new();
+    // the primal, `f_fwd`, `f_adjoint` and `f_grad` on dual numbers, for
+    // second-order and nested callers
+    let mut primal = func.clone();
+    primal.attrs.clear();
+    primal.attrs.push(syn::parse_quote!(#allow));
+    let mut copies = vec![dual_copy(&mut rw, primal)];
     let file: syn::File = syn::parse2(first.clone())?;
     for item in file.items {
         let syn::Item::Fn(mut f) = item else { continue };
         f.attrs.retain(|a| a.path().is_ident("allow"));
-        f.sig.ident = format_ident!("{}_dual", f.sig.ident);
-        for arg in f.sig.inputs.iter_mut() {
-            rw.visit_fn_arg_mut(arg);
-        }
-        rw.visit_return_type_mut(&mut f.sig.output);
-        rw.visit_block_mut(&mut f.block);
-        f.block.stmts.insert(0, syn::parse_quote!(#use_float));
-        copies.push(quote!(#[doc(hidden)] #[inline] #[allow(dead_code)] #f));
+        copies.push(dual_copy(&mut rw, f));
     }
-    let adjoint_dual = quote!(#(#copies)*);
 
     let ps: Vec<P> = ir
         .params
@@ -577,70 +587,14 @@ pub fn emit(
                     p.shape,
                     ParamTy::Float | ParamTy::Slice | ParamTy::Array { .. }
                 ),
-            by_ref: p.ty.clone().into_iter().next().is_some_and(
-                |t| matches!(t, proc_macro2::TokenTree::Punct(ref q) if q.as_char() == '&'),
-            ),
+            by_ref: by_ref(p),
         })
         .collect();
     let active: Vec<&P> = ps.iter().filter(|q| q.wrt).collect();
 
     // inputs as dual numbers (`x + v·ε` for active ones, constants for float data),
     // zeroed dual shadows, then the rewritten adjoint with `dret = 1`
-    let mut setup = Vec::new();
-    for q in &ps {
-        let (x, v) = (&q.p.ident, q.v());
-        let tangent = |i: TokenStream| {
-            if q.wrt {
-                quote!(::autodiff::__private::Dual::new(#x[#i], #v[#i]))
-            } else {
-                quote!(::autodiff::__private::Dual::new(#x[#i], #zero))
-            }
-        };
-        let holder = format_ident!("__dual_{}", x);
-        let bind = if q.by_ref {
-            quote!(let #x = &#holder;)
-        } else {
-            quote!(let mut #x = #holder;)
-        };
-        match &q.p.shape {
-            ParamTy::Float => {
-                let t = if q.wrt { quote!(#v) } else { zero.clone() };
-                setup.push(quote!(let mut #x: #d = ::autodiff::__private::Dual::new(#x, #t);));
-            }
-            ParamTy::Slice => {
-                let e = tangent(quote!(__i));
-                if q.wrt {
-                    let msg = format!("the direction `{v}` must have the length of `{x}`");
-                    setup.push(quote!(::core::assert_eq!(#v.len(), #x.len(), #msg);));
-                }
-                setup.push(quote! {
-                    let #holder: ::std::vec::Vec<#d> = (0..#x.len()).map(|__i| #e).collect();
-                    #bind
-                });
-            }
-            ParamTy::Array { len } => {
-                let e = tangent(quote!(__i));
-                setup.push(quote! {
-                    let #holder: [#d; #len] = ::core::array::from_fn(|__i| #e);
-                    #bind
-                });
-            }
-            _ => {}
-        }
-    }
-    for q in &active {
-        let (x, g) = (&q.p.ident, q.g());
-        let dx = format_ident!("d{}", x);
-        let z = quote!(<#d as ::autodiff::__private::Zero>::zero());
-        setup.push(match &q.p.shape {
-            ParamTy::Float => quote!(let mut #g: #d = #z; let #dx = &mut #g;),
-            ParamTy::Slice => {
-                quote!(let mut #g: ::std::vec::Vec<#d> = ::std::vec![#z; #x.len()]; let #dx = &mut #g[..];)
-            }
-            ParamTy::Array { len } => quote!(let mut #g: [#d; #len] = [#z; #len]; let #dx = &mut #g;),
-            _ => TokenStream::new(),
-        });
-    }
+    let setup = dual_inputs(&ps, &d, &zero);
     let run = quote! {
         #use_float
         #(#setup)*
@@ -701,46 +655,10 @@ pub fn emit(
 
     // `f_hessian`: the directions are unit vectors, one run per active input
     let n_total: Vec<TokenStream> = active.iter().map(|q| q.len()).collect();
-    let mut units = Vec::new();
-    let mut offset = quote!(0usize);
-    for q in &active {
-        let (v, len) = (q.v(), q.len());
-        let holder = format_ident!("__unit_{}", q.p.ident);
-        let unit = quote!(if #offset + __i == __k { #one } else { #zero });
-        match &q.p.shape {
-            ParamTy::Float => {
-                units.push(quote!(let #v: #b = { let __i = 0usize; #unit };));
-            }
-            ParamTy::Slice => {
-                let bind = if q.by_ref {
-                    quote!(let #v = &#holder;)
-                } else {
-                    quote!(let #v = #holder;)
-                };
-                units.push(quote! {
-                    let #holder: ::std::vec::Vec<#b> = (0..#len).map(|__i| #unit).collect();
-                    #bind
-                });
-            }
-            ParamTy::Array { len: n } => {
-                let bind = if q.by_ref {
-                    quote!(let #v = &#holder;)
-                } else {
-                    quote!(let #v = #holder;)
-                };
-                units.push(quote! {
-                    let #holder: [#b; #n] = ::core::array::from_fn(|__i| #unit);
-                    #bind
-                });
-            }
-            _ => {}
-        }
-        offset = quote!(#offset + #len);
-    }
+    let units = unit_directions(&active, &b, &one, &zero);
 
     Ok(quote! {
-        #primal_dual
-        #adjoint_dual
+        #(#copies)*
         #[doc = #hvp_doc]
         #allow
         #[inline]
@@ -774,4 +692,113 @@ pub fn emit(
             }
         }
     })
+}
+
+/// The `let`s that make the inputs dual numbers (`x + v·ε` for active ones,
+/// constants for float data) and create zeroed dual shadows `dx` for the active
+/// ones.
+fn dual_inputs(ps: &[P], d: &TokenStream, zero: &TokenStream) -> Vec<TokenStream> {
+    let mut setup = Vec::new();
+    for q in ps {
+        let (x, v) = (&q.p.ident, q.v());
+        let tangent = |i: TokenStream| {
+            if q.wrt {
+                quote!(::autodiff::__private::Dual::new(#x[#i], #v[#i]))
+            } else {
+                quote!(::autodiff::__private::Dual::new(#x[#i], #zero))
+            }
+        };
+        let holder = format_ident!("__dual_{}", x);
+        let bind = if q.by_ref {
+            quote!(let #x = &#holder;)
+        } else {
+            quote!(let mut #x = #holder;)
+        };
+        match &q.p.shape {
+            ParamTy::Float => {
+                let t = if q.wrt { quote!(#v) } else { zero.clone() };
+                setup.push(quote!(let mut #x: #d = ::autodiff::__private::Dual::new(#x, #t);));
+            }
+            ParamTy::Slice => {
+                let e = tangent(quote!(__i));
+                if q.wrt {
+                    let msg = format!("the direction `{v}` must have the length of `{x}`");
+                    setup.push(quote!(::core::assert_eq!(#v.len(), #x.len(), #msg);));
+                }
+                setup.push(quote! {
+                    let #holder: ::std::vec::Vec<#d> = (0..#x.len()).map(|__i| #e).collect();
+                    #bind
+                });
+            }
+            ParamTy::Array { len } => {
+                let e = tangent(quote!(__i));
+                setup.push(quote! {
+                    let #holder: [#d; #len] = ::core::array::from_fn(|__i| #e);
+                    #bind
+                });
+            }
+            _ => {}
+        }
+    }
+    for q in ps.iter().filter(|q| q.wrt) {
+        let (x, g) = (&q.p.ident, q.g());
+        let dx = format_ident!("d{}", x);
+        let z = quote!(<#d as ::autodiff::__private::Zero>::zero());
+        setup.push(match &q.p.shape {
+            ParamTy::Float => quote!(let mut #g: #d = #z; let #dx = &mut #g;),
+            ParamTy::Slice => {
+                quote!(let mut #g: ::std::vec::Vec<#d> = ::std::vec![#z; #x.len()]; let #dx = &mut #g[..];)
+            }
+            ParamTy::Array { len } => quote!(let mut #g: [#d; #len] = [#z; #len]; let #dx = &mut #g;),
+            _ => TokenStream::new(),
+        });
+    }
+    setup
+}
+
+/// The `let`s binding each active parameter's direction `v<name>` to the
+/// `__k`-th unit vector of the flattened active inputs (for `f_hessian`).
+fn unit_directions(
+    active: &[&P],
+    b: &TokenStream,
+    one: &TokenStream,
+    zero: &TokenStream,
+) -> Vec<TokenStream> {
+    let mut units = Vec::new();
+    let mut offset = quote!(0usize);
+    for q in active {
+        let (v, len) = (q.v(), q.len());
+        let holder = format_ident!("__unit_{}", q.p.ident);
+        let unit = quote!(if #offset + __i == __k { #one } else { #zero });
+        match &q.p.shape {
+            ParamTy::Float => {
+                units.push(quote!(let #v: #b = { let __i = 0usize; #unit };));
+            }
+            ParamTy::Slice => {
+                let bind = if q.by_ref {
+                    quote!(let #v = &#holder;)
+                } else {
+                    quote!(let #v = #holder;)
+                };
+                units.push(quote! {
+                    let #holder: ::std::vec::Vec<#b> = (0..#len).map(|__i| #unit).collect();
+                    #bind
+                });
+            }
+            ParamTy::Array { len: n } => {
+                let bind = if q.by_ref {
+                    quote!(let #v = &#holder;)
+                } else {
+                    quote!(let #v = #holder;)
+                };
+                units.push(quote! {
+                    let #holder: [#b; #n] = ::core::array::from_fn(|__i| #unit);
+                    #bind
+                });
+            }
+            _ => {}
+        }
+        offset = quote!(#offset + #len);
+    }
+    units
 }
