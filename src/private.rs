@@ -213,6 +213,32 @@ macro_rules! integer {
 }
 integer!(usize, isize, u8, u16, u32, u64, u128, i8, i16, i32, i64, i128);
 
+/// The offsets of the rows of a jagged nested buffer (`&[Vec<F>]`) in its
+/// gathered flat buffer: `rows.len() + 1` of them, from 0 to the total length.
+pub fn row_offsets<R: AsRef<[T]>, T>(rows: &[R]) -> Vec<usize> {
+    let mut off = Vec::with_capacity(rows.len() + 1);
+    let mut at = 0;
+    off.push(at);
+    for r in rows {
+        at += r.as_ref().len();
+        off.push(at);
+    }
+    off
+}
+
+/// A jagged nested buffer's shadow has rows of the same lengths as the buffer.
+#[track_caller]
+pub fn check_rows<R: AsRef<[T]>, S: AsRef<[T]>, T>(x: &[R], dx: &[S], name: &str) {
+    let same = x.len() == dx.len()
+        && x.iter()
+            .zip(dx)
+            .all(|(a, b)| a.as_ref().len() == b.as_ref().len());
+    assert!(
+        same,
+        "the shadow `{name}` must have rows of the same lengths as its nested buffer"
+    );
+}
+
 /// `let p__n = integer(p.n);`: the field passed through, checked to be an integer.
 #[inline(always)]
 pub fn integer<T: Integer>(x: T) -> T {

@@ -1511,16 +1511,39 @@ fn mac_println_passive(x: f64) -> f64 {
 // parameter type
 // ---------------------------------------------------------------------------
 
-/// Either("parameter"): sound either way; checked while the macro accepts it.
+/// Accept: a nested buffer is active (its shadow has its shape).
 #[differentiate]
 fn sig_nested_array(x: f64, m: [[f64; 2]; 2]) -> f64 {
     m[0][0] * x
 }
 
-/// Either("parameter"): sound either way; checked while the macro accepts it.
+/// Accept: a jagged nested buffer is active.
 #[differentiate]
 fn sig_slice_of_vec(x: f64, m: &[Vec<f64>]) -> f64 {
     m[0][0] * x
+}
+
+/// Accept: left out of `wrt(..)`, a nested buffer is data.
+#[differentiate(wrt(x))]
+fn sig_nested_data(x: f64, m: &[[f64; 2]]) -> f64 {
+    m[0][0] * x
+}
+
+#[differentiate]
+fn sig_nested_slice(m: &[[f64; 2]]) -> f64 {
+    m[0][0] * m[1][1]
+}
+
+#[differentiate]
+fn array_lit_let(x: f64) -> f64 {
+    let b = [x, 2.0 * x];
+    b[0] * b[1]
+}
+
+#[differentiate]
+fn array_lit_nested(x: f64) -> f64 {
+    let m = [[x, 1.0], [2.0, x * x]];
+    m[0][0] * m[1][1] - m[0][1] * m[1][0]
 }
 
 // ---------------------------------------------------------------------------
@@ -2606,8 +2629,91 @@ mod check {
     // rows with their own shapes
     x_passive!(st_passive_param, st_passive_param_fwd, st_passive_param_adjoint, st_passive_param_grad; 0.7, &super::Pt { a: 1.5, b: -0.4 });
     x_passive!(pas_wrt_excluded, pas_wrt_excluded_fwd, pas_wrt_excluded_adjoint, pas_wrt_excluded_grad; 0.7, 1.3);
-    x_passive!(sig_nested_array, sig_nested_array_fwd, sig_nested_array_adjoint, sig_nested_array_grad; 0.7, [[1.5, 2.0], [3.0, 4.0]]);
-    x_passive!(sig_slice_of_vec, sig_slice_of_vec_fwd, sig_slice_of_vec_adjoint, sig_slice_of_vec_grad; 0.7, &[vec![1.5, 2.0]][..]);
+    x_passive!(sig_nested_data, sig_nested_data_fwd, sig_nested_data_adjoint, sig_nested_data_grad; 0.7, &[[1.5, 2.0], [3.0, 4.0]][..]);
+    s1!(array_lit_let, array_lit_let_fwd, array_lit_let_adjoint, array_lit_let_grad; 0.7);
+    s1!(array_lit_nested, array_lit_nested_fwd, array_lit_nested_adjoint, array_lit_nested_grad; 0.7);
+
+    /// The nested rows, active: checked on `x` and the buffer's elements together.
+    #[test]
+    fn sig_nested_array() {
+        common::check_all(
+            "sig_nested_array",
+            &[0.7, 1.5, 2.0, 3.0, 4.0],
+            |v| super::sig_nested_array(v[0], [[v[1], v[2]], [v[3], v[4]]]),
+            |v, t| {
+                super::sig_nested_array_fwd(
+                    v[0],
+                    t[0],
+                    [[v[1], v[2]], [v[3], v[4]]],
+                    [[t[1], t[2]], [t[3], t[4]]],
+                )
+            },
+            |v, d, r| {
+                let (mut dx, mut dm) = (d[0], [[d[1], d[2]], [d[3], d[4]]]);
+                let y = super::sig_nested_array_adjoint(
+                    v[0],
+                    &mut dx,
+                    [[v[1], v[2]], [v[3], v[4]]],
+                    &mut dm,
+                    r,
+                );
+                d.copy_from_slice(&[dx, dm[0][0], dm[0][1], dm[1][0], dm[1][1]]);
+                y
+            },
+            |v| {
+                let (y, (gx, gm)) =
+                    super::sig_nested_array_grad(v[0], [[v[1], v[2]], [v[3], v[4]]]);
+                (y, vec![gx, gm[0][0], gm[0][1], gm[1][0], gm[1][1]])
+            },
+        );
+    }
+
+    #[test]
+    fn sig_slice_of_vec() {
+        common::check_all(
+            "sig_slice_of_vec",
+            &[0.7, 1.5, 2.0],
+            |v| super::sig_slice_of_vec(v[0], &[v[1..].to_vec()]),
+            |v, t| super::sig_slice_of_vec_fwd(v[0], t[0], &[v[1..].to_vec()], &[t[1..].to_vec()]),
+            |v, d, r| {
+                let (mut dx, mut dm) = (d[0], vec![d[1..].to_vec()]);
+                let y =
+                    super::sig_slice_of_vec_adjoint(v[0], &mut dx, &[v[1..].to_vec()], &mut dm, r);
+                d[0] = dx;
+                d[1..].copy_from_slice(&dm[0]);
+                y
+            },
+            |v| {
+                let (y, (gx, gm)) = super::sig_slice_of_vec_grad(v[0], &[v[1..].to_vec()]);
+                (y, [vec![gx], gm[0].clone()].concat())
+            },
+        );
+    }
+
+    #[test]
+    fn sig_nested_slice() {
+        common::check_all(
+            "sig_nested_slice",
+            &[0.7, 1.5, 2.0, 3.0],
+            |v| super::sig_nested_slice(&[[v[0], v[1]], [v[2], v[3]]]),
+            |v, t| {
+                super::sig_nested_slice_fwd(
+                    &[[v[0], v[1]], [v[2], v[3]]],
+                    &[[t[0], t[1]], [t[2], t[3]]],
+                )
+            },
+            |v, d, r| {
+                let mut dm = [[d[0], d[1]], [d[2], d[3]]];
+                let y = super::sig_nested_slice_adjoint(&[[v[0], v[1]], [v[2], v[3]]], &mut dm, r);
+                d.copy_from_slice(dm.as_flattened());
+                y
+            },
+            |v| {
+                let (y, g) = super::sig_nested_slice_grad(&[[v[0], v[1]], [v[2], v[3]]]);
+                (y, g.as_flattened().to_vec())
+            },
+        );
+    }
     method!(self_field_max, self_field_max_fwd, self_field_max_adjoint, self_field_max_grad; super::Scale { k: 0.3 }, 0.7);
     method!(self_field_mul, self_field_mul_fwd, self_field_mul_adjoint, self_field_mul_grad; super::Scale { k: 0.3 }, 0.7);
 

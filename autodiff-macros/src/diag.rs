@@ -16,6 +16,11 @@ pub struct Diag {
 }
 
 impl Diag {
+    /// No error was reported.
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+
     pub fn error(&mut self, span: Span, msg: impl std::fmt::Display) {
         self.push(syn::Error::new(span, msg));
     }

@@ -325,11 +325,13 @@ impl<'a> Gen<'a> {
         self.f
             .params
             .iter()
-            // not a struct (or a field passed through), whose type is not seen
+            // not a struct (or a field passed through), whose type is not seen, nor
+            // a nested buffer, whose flat buffer is checked
             .filter(|p| {
                 !matches!(
                     p.shape,
                     ParamTy::Struct { .. }
+                        | ParamTy::Nested { .. }
                         | ParamTy::Field {
                             kind: FieldKind::Passed,
                             ..

@@ -47,6 +47,12 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
                     "a vector-valued function cannot take a struct parameter in `wrt(..)` yet; pass the parameters as slices",
                 );
             }
+            if let ParamTy::Nested { .. } = &p.shape {
+                diag.error_spanned(
+                    &p.ty,
+                    "a vector-valued function cannot take an active nested buffer parameter yet; pass it flat (`&[F]`)",
+                );
+            }
         }
     }
     let ir = match (diag.check(), lowered) {
@@ -271,6 +277,23 @@ impl Signatures {
                     ));
                     s.grad_ty.push(quote!(#ty));
                 }
+                ParamTy::Nested {
+                    adj_ty,
+                    grad_ty,
+                    grad_zero,
+                    slice,
+                } => {
+                    s.fwd_params.push(quote!(#d: #ty));
+                    s.adj_params.push(quote!(#d: #adj_ty));
+                    let borrow = if *slice {
+                        quote!(&mut #g[..])
+                    } else {
+                        quote!(&mut #g)
+                    };
+                    s.grad_init
+                        .push(quote!(let mut #g: #grad_ty = #grad_zero; let #d = #borrow;));
+                    s.grad_ty.push(grad_ty.clone());
+                }
                 ParamTy::Receiver
                 | ParamTy::Passive
                 | ParamTy::Field { .. }
@@ -321,6 +344,41 @@ impl Signatures {
                     quote!(#primal let #d: &mut [#f] = &mut #droot #access [..];)
                 };
                 (quote!(#primal let #d: &[#f] = &#droot #access [..];), adj)
+            }
+            FieldKind::Flat { jagged: false } => {
+                let primal = quote!(let #name: &[#f] = #root.as_flattened(););
+                let adj = if deferred {
+                    let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
+                    self.adj_post.push(quote!(
+                        for (__t, __a) in #droot.as_flattened_mut().iter_mut().zip(#acc.iter()) { #add }
+                    ));
+                    quote!(#primal let mut #acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #acc[..];)
+                } else {
+                    quote!(#primal let #d: &mut [#f] = #droot.as_flattened_mut();)
+                };
+                (quote!(#primal let #d: &[#f] = #droot.as_flattened();), adj)
+            }
+            FieldKind::Flat { jagged: true } => {
+                // gathered into one buffer with the rows' offsets; the adjoint
+                // scattered back into the rows on exit
+                let off = format_ident!("{}__off", root);
+                let primal = quote!(
+                    let #off: ::std::vec::Vec<usize> = ::autodiff::__private::row_offsets(&#root[..]);
+                    let #acc: ::std::vec::Vec<#f> = #root.concat();
+                    let #name: &[#f] = &#acc[..];
+                );
+                let d_acc = format_ident!("__dacc_{}", name);
+                let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
+                self.adj_post.push(quote!(
+                    for (__r, __o) in #droot.iter_mut().zip(#off.windows(2)) {
+                        for (__t, __a) in __r.iter_mut().zip(#d_acc[__o[0]..__o[1]].iter()) { #add }
+                    }
+                ));
+                let check = quote!(::autodiff::__private::check_rows(&#root[..], &#droot[..], ::core::stringify!(#droot)););
+                (
+                    quote!(#primal #check let #d_acc: ::std::vec::Vec<#f> = #droot.concat(); let #d: &[#f] = &#d_acc[..];),
+                    quote!(#primal #check let mut #d_acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #d_acc[..];),
+                )
             }
             FieldKind::Passed => (
                 quote!(let #name = &#root #access; let #d = &#droot #access;),
@@ -463,7 +521,7 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream 
     let structs = ir
         .params
         .iter()
-        .any(|p| matches!(p.shape, ParamTy::Struct { .. }));
+        .any(|p| matches!(p.shape, ParamTy::Struct { .. } | ParamTy::Nested { .. }));
     let second = if second_order && !structs {
         crate::second::emit(func, &gen, &first, &body).unwrap_or_default()
     } else {

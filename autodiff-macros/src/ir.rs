@@ -255,6 +255,19 @@ pub enum ParamTy {
     /// (the struct without the reference). Its variable is the struct passed whole
     /// to calls; its fields are [`ParamTy::Field`] parameters.
     Struct { ty: TokenStream, by_ref: bool },
+    /// A nested float buffer (`&[[F; N]]`, `[[F; N]; M]`, `&[Vec<F>]`, ..., see
+    /// `lower/rows.rs`): the body reads it through its flat buffer, a
+    /// [`FieldKind::Flat`] field; the variable itself is the rows (`x.len()`, passed
+    /// whole to calls with its shadow). `adj_ty` is its shadow's type in `_adjoint`
+    /// (`&mut [[F; N]]`), `grad_ty` the gradient's and `grad_zero` a zero gradient
+    /// (an expression reading the parameter).
+    Nested {
+        adj_ty: TokenStream,
+        grad_ty: TokenStream,
+        grad_zero: TokenStream,
+        /// The gradient is borrowed as a slice (`&mut g[..]`), not as the array.
+        slice: bool,
+    },
     /// A field path `root.access` of a struct parameter, read through a synthetic
     /// parameter bound at entry (see `lower/structs.rs`); not in the signatures.
     Field {
@@ -279,6 +292,10 @@ pub enum FieldKind {
     Buf,
     /// Only passed by reference to calls (`g(&p.l1)`): `let p__l1 = &p.l1;`
     Passed,
+    /// The flat buffer of the nested buffer `root` (`lower/rows.rs`): `let
+    /// x__flat: &[F] = x.as_flattened();`, or for rows of any length (`jagged`)
+    /// gathered with its row offsets `x__off` (its adjoint scattered back on exit).
+    Flat { jagged: bool },
     /// An integer of this type (no shadow): `let p__n: usize = p.n;`; of any
     /// integer type when empty (a cast operand):
     /// `let p__n = ::autodiff::__private::integer(p.n);`

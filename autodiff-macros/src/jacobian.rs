@@ -106,6 +106,7 @@ pub fn emit_jacobian(
             ParamTy::Receiver
             | ParamTy::Passive
             | ParamTy::Struct { .. }
+            | ParamTy::Nested { .. }
             | ParamTy::Field { .. } => continue,
         };
         inputs.push(Slot { x, d, buf, shape });

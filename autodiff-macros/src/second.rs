@@ -453,6 +453,12 @@ pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
                 "`order = 2` does not support struct parameters yet; pass the parameters as slices",
             );
         }
+        if let ParamTy::Nested { .. } = &p.shape {
+            diag.error_spanned(
+                &p.ty,
+                "`order = 2` does not support nested buffer parameters yet; pass the parameter flat (`&[F]`)",
+            );
+        }
     }
     let signature = ir
         .params

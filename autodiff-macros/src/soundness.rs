@@ -945,10 +945,19 @@ fn data(t: &mut Table) {
     }
     let c = "array literal";
     t.add(c, Reject(K_ARRAY), s1("array_lit_index", "[x, x][0] * 2.0"));
+    // a literal of floats bound by `let` is a local array filled element by element
     t.add(
         c,
-        Reject(K_ARRAY),
+        Accept,
         s1("array_lit_let", "let b = [x, 2.0 * x]; b[0] * b[1]"),
+    );
+    t.add(
+        c,
+        Accept,
+        s1(
+            "array_lit_nested",
+            "let m = [[x, 1.0], [2.0, x * x]]; m[0][0] * m[1][1] - m[0][1] * m[1][0]",
+        ),
     );
 
     let c = "struct and field";
@@ -1322,21 +1331,30 @@ fn macros_and_signatures(t: &mut Table) {
     );
     t.add(
         c,
-        Reject(K_PARAM),
+        Accept,
         "#[differentiate] fn sig_nested_slice(m: &[[f64; 2]]) -> f64 { m[0][0] * m[1][1] }",
     );
-    // with another active parameter, a nested buffer is "any other type":
-    // passive by the parameter table, visibly (no shadow, no gradient); the
-    // "Idiomatic bodies" section will make it active
+    // nested buffers are active like any float parameter (`lower/rows.rs`) ...
     t.add(
         c,
-        Either(K_PARAM),
+        Accept,
         "#[differentiate] fn sig_nested_array(x: f64, m: [[f64; 2]; 2]) -> f64 { m[0][0] * x }",
     );
     t.add(
         c,
-        Either(K_PARAM),
+        Accept,
         "#[differentiate] fn sig_slice_of_vec(x: f64, m: &[Vec<f64>]) -> f64 { m[0][0] * x }",
+    );
+    // ... and data when `wrt(..)` leaves them out
+    t.add(
+        c,
+        Accept,
+        "#[differentiate(wrt(x))] fn sig_nested_data(x: f64, m: &[[f64; 2]]) -> f64 { m[0][0] * x }",
+    );
+    t.add(
+        c,
+        Reject(K_PARAM),
+        "#[differentiate] fn sig_nested_bare(m: &[[f64; 2]]) -> f64 { let n = m; n[0][0] }",
     );
 }
 

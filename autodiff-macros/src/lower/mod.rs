@@ -15,6 +15,7 @@ mod iter;
 mod kinds;
 mod loops;
 mod output;
+mod rows;
 mod scope;
 mod stmt;
 mod structs;
@@ -99,6 +100,8 @@ pub struct Lowerer<'d> {
     assigned_names: Vec<String>,
     /// Struct parameters named in `wrt(..)` (`lower/structs.rs`).
     structs: Vec<structs::StructParam>,
+    /// Nested float buffers read through flat buffers (`lower/rows.rs`).
+    nested: Vec<rows::NestedBuf>,
 }
 
 /// Lowers a function; `None` when it cannot be lowered at all (errors are in `diag`).
@@ -111,6 +114,8 @@ pub fn lower_fn(
     let (float, ret_shape) = float_of_return(sig, diag)?;
     let (structs, struct_rewritten) = structs::rewrite(sig, block, config, diag);
     let block = struct_rewritten.as_ref().unwrap_or(block);
+    let (nested, rows_rewritten) = rows::rewrite(sig, block, config, &float, diag);
+    let block = rows_rewritten.as_ref().unwrap_or(block);
     let rewritten;
     let block = if matches!(ret_shape, RetShape::Array { .. } | RetShape::Tuple(_)) {
         rewritten = output::rewrite_returns(block, &ret_shape, diag);
@@ -120,6 +125,7 @@ pub fn lower_fn(
     };
     let mut lw = Lowerer::new(diag, float, block);
     lw.structs = structs;
+    lw.nested = nested;
     lw.ret_shape = ret_shape.clone();
     lw.check_signature(sig);
     let params = lw.lower_params(sig, config);
@@ -237,6 +243,7 @@ impl<'d> Lowerer<'d> {
             ret_shape: RetShape::Float,
             assigned_names: assigned_names(block),
             structs: Vec::new(),
+            nested: Vec::new(),
         }
     }
 }

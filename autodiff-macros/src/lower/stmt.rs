@@ -191,7 +191,10 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_let(&mut self, local: &syn::Local, out: &mut Block) {
-        if let Some(stmts) = self.desugar_to_vec(local) {
+        if let Some(stmts) = self
+            .desugar_to_vec(local)
+            .or_else(|| self.desugar_array_literal(local))
+        {
             for s in &stmts {
                 self.lower_stmt(s, out);
             }
@@ -281,7 +284,54 @@ impl Lowerer<'_> {
                 #v[#i] = #recv[#i];
             }
         );
+        self.kcache.clear();
         Some(vec![alloc, copy])
+    }
+
+    /// `let v = [a, b, c];` of floats, one of them differentiated: a local array
+    /// filled element by element (`let mut v = [0.0; 3]; v[0] = a; ..`), so that
+    /// it is a float buffer like any other (a nested literal `[[c, -s], [s, c]]`
+    /// arrives here flattened, `lower/rows.rs`).
+    fn desugar_array_literal(&mut self, local: &syn::Local) -> Option<Vec<SynStmt>> {
+        let (pi, ty) = match &local.pat {
+            Pat::Ident(pi) => (pi, None),
+            Pat::Type(pt) => match &*pt.pat {
+                Pat::Ident(pi) => (pi, Some(&*pt.ty)),
+                _ => return None,
+            },
+            _ => return None,
+        };
+        if pi.subpat.is_some() || pi.by_ref.is_some() {
+            return None;
+        }
+        let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
+        let Expr::Array(a) = strip_paren(&init.expr) else {
+            return None;
+        };
+        let floats = a.elems.iter().all(|e| {
+            let k = self.kinds(e);
+            matches!(k.class, Class::Float | Class::NonFloat) && !k.is_unsound()
+        });
+        let active = a
+            .elems
+            .iter()
+            .any(|e| self.kinds(e).class == Class::Float && self.kinds(e).varied);
+        if !floats || !active || ty.is_some_and(|t| !matches!(self.classify_ty(t), TyClass::Buf(_)))
+        {
+            return None;
+        }
+        let v = &pi.ident;
+        let n = a.elems.len();
+        let span = a.span();
+        let ty = ty.map(|t| quote!(: #t));
+        let mut stmts: Vec<SynStmt> =
+            vec![syn::parse_quote_spanned!(span=> let mut #v #ty = [0.0; #n];)];
+        for (i, e) in a.elems.iter().enumerate() {
+            stmts.push(syn::parse_quote_spanned!(e.span()=> #v[#i] = #e;));
+        }
+        // the statements are a temporary tree: classifications by address are stale
+        self.kcache.clear();
+        Some(stmts)
     }
 
     /// `let _ = e;`

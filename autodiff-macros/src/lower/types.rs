@@ -192,6 +192,9 @@ pub(super) enum TyClass {
     Buf(BufRepr),
     /// A float type other than the function's (mixed precision).
     OtherFloat,
+    /// A nested float buffer (`&[[F; N]]`, `&[Vec<F>]`, ...) not read through a flat
+    /// buffer: not active, or in a function whose body is not lowered.
+    Nested,
     /// A container of floats in a form the contract does not cover (`&Vec<F>`, `&mut [F]`).
     UnsupportedFloatContainer,
     Passive,
@@ -255,6 +258,9 @@ impl Lowerer<'_> {
                 }
             }
         }
+        if super::rows::nest_shape(ty, &self.float).is_some() {
+            return TyClass::Nested;
+        }
         self.classify_ty(ty)
     }
 
@@ -315,6 +321,15 @@ impl Lowerer<'_> {
                             .and_then(|w| w.iter().position(|n| *n == pi.ident));
                         if let Some(i) = listed {
                             wrt_found[i] = true;
+                        }
+                        if let Some(bi) = self
+                            .nested
+                            .iter()
+                            .position(|b| !b.local && pi.ident == b.name)
+                        {
+                            let p = self.lower_nested_param(bi, pt, &pi.ident, &mut fields);
+                            params.push(p);
+                            continue;
                         }
                         if let Some(si) = self.structs.iter().position(|s| pi.ident == s.name) {
                             let p = self.lower_struct_param(
@@ -390,7 +405,9 @@ impl Lowerer<'_> {
         for (fid, access, kind) in uses {
             let (k, buf) = match kind {
                 FieldKind::Float | FieldKind::DerefFloat => (Kind::Float, None),
-                FieldKind::Buf | FieldKind::Passed => (Kind::Buf, Some(BufRepr::SliceParam)),
+                FieldKind::Buf | FieldKind::Passed | FieldKind::Flat { .. } => {
+                    (Kind::Buf, Some(BufRepr::SliceParam))
+                }
                 FieldKind::Int(_) => (Kind::Passive, None),
             };
             let v = self.new_var(&fid.to_string(), k, fid.span(), buf);
@@ -420,6 +437,93 @@ impl Lowerer<'_> {
             shape: ParamTy::Struct {
                 ty: s.ty.clone(),
                 by_ref: s.by_ref,
+            },
+        }
+    }
+
+    /// An active nested buffer (`lower/rows.rs`): the rows themselves (a buffer-like
+    /// variable whose shadow is `dx`, for `x.len()` and calls), and its flat buffer,
+    /// a synthetic field pushed to `fields` (with the row offsets of a jagged one).
+    fn lower_nested_param(
+        &mut self,
+        bi: usize,
+        pt: &syn::PatType,
+        ident: &Ident,
+        fields: &mut Vec<Param>,
+    ) -> Param {
+        let name = ident.to_string();
+        let id = self.new_var(&name, Kind::Buf, ident.span(), Some(BufRepr::SliceParam));
+        self.vars[id].ident = ident.clone();
+        self.vars[id].is_param = true;
+        self.vars[id].wrt = true;
+        self.bind(&name, id);
+        let (flat, off, whole) = {
+            let b = &self.nested[bi];
+            (b.flat.clone(), b.off.clone(), b.whole)
+        };
+        let shape = self.nested[bi].shape.clone();
+        let jagged = matches!(shape, super::rows::NestShape::Jagged);
+        let v = self.new_var(
+            &flat.to_string(),
+            Kind::Buf,
+            ident.span(),
+            Some(BufRepr::SliceParam),
+        );
+        self.vars[v].ident = flat.clone();
+        self.vars[v].is_param = true;
+        self.vars[v].wrt = true;
+        self.bind(&flat.to_string(), v);
+        if jagged {
+            let o = self.new_var(&off.to_string(), Kind::Passive, ident.span(), None);
+            self.vars[o].ident = off.clone();
+            self.vars[o].is_param = true;
+            self.facts[o].int_elems = true;
+            self.bind(&off.to_string(), o);
+        }
+        fields.push(Param {
+            var: Some(v),
+            ident: flat,
+            decl: TokenStream::new(),
+            ty: TokenStream::new(),
+            shape: ParamTy::Field {
+                root: ident.clone(),
+                access: TokenStream::new(),
+                kind: FieldKind::Flat { jagged },
+                deferred: whole,
+            },
+        });
+        let f = self.float_ty_tokens();
+        let z = self.zero_tokens();
+        let (adj_ty, grad_ty, grad_zero, slice) = match shape {
+            super::rows::NestShape::Rows { n, m: None } => (
+                quote!(&mut [[#f; #n]]),
+                quote!(::std::vec::Vec<[#f; #n]>),
+                quote!(::std::vec![[#z; #n]; #ident.len()]),
+                true,
+            ),
+            super::rows::NestShape::Rows { n, m: Some(m) } => (
+                quote!(&mut [[#f; #n]; #m]),
+                quote!([[#f; #n]; #m]),
+                quote!([[#z; #n]; #m]),
+                false,
+            ),
+            super::rows::NestShape::Jagged => (
+                quote!(&mut [::std::vec::Vec<#f>]),
+                quote!(::std::vec::Vec<::std::vec::Vec<#f>>),
+                quote!(#ident.iter().map(|__r| ::std::vec![#z; __r.len()]).collect::<::std::vec::Vec<_>>()),
+                true,
+            ),
+        };
+        Param {
+            var: Some(id),
+            ident: ident.clone(),
+            decl: typed_decl(pt),
+            ty: pt.ty.to_token_stream(),
+            shape: ParamTy::Nested {
+                adj_ty,
+                grad_ty,
+                grad_zero,
+                slice,
             },
         }
     }
@@ -515,7 +619,18 @@ impl Lowerer<'_> {
                 }
                 (Kind::Passive, None, true)
             }
-            TyClass::Passive => {
+            TyClass::Nested if wrt => {
+                self.diag.error_spanned(
+                    &pt.ty,
+                    format!(
+                        "`#[differentiate]` does not support a nested buffer parameter (`{}`) in a function calling generated derivatives; pass it flat (`&[{}]`)",
+                        pretty(&pt.ty),
+                        self.float_ty_tokens()
+                    ),
+                );
+                (Kind::Passive, None, true)
+            }
+            TyClass::Nested | TyClass::Passive => {
                 if let Some(name) = listed.and_then(|i| config.wrt.as_ref().map(|w| w[i].clone())) {
                     self.diag.error(
                         name.span(),

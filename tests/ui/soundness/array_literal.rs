@@ -1,10 +1,10 @@
-//! An array literal of differentiated values is rejected outside a call.
+//! An array literal of differentiated values is a local buffer when bound by
+//! `let`; in an expression it is rejected.
 use autodiff::differentiate;
 
 #[differentiate]
 fn f(x: f64) -> f64 {
-    let a = [x, 2.0 * x];
-    a[0] * a[1]
+    [x, 2.0 * x][0] * 2.0
 }
 
 fn main() {}

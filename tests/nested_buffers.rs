@@ -1,0 +1,542 @@
+//! Nested float buffers (issue 10): `[[F; N]; M]`, `&[[F; N]]`, `&[[F; N]; M]`,
+//! `Vec<[F; N]>`, and the jagged `&[Vec<F>]`, `&Vec<Vec<F>>`, `Vec<Vec<F>>`,
+//! as parameters (shadows of the same shape) and local `[[F; N]; M]` arrays.
+//! Every function is checked against central differences, forward-vs-reverse
+//! agreement, accumulation with `dret ≠ 1` and the primal value
+//! (`common::check_all`, on the buffer flattened), plus exact values where
+//! they are easy to state.
+
+#![allow(clippy::needless_range_loop, clippy::ptr_arg)]
+
+#[macro_use]
+mod common;
+
+use autodiff::differentiate;
+
+// ---- flattening helpers for the checks ----
+
+fn rows<const N: usize>(x: &[f64]) -> Vec<[f64; N]> {
+    x.chunks_exact(N)
+        .map(|c| {
+            let mut r = [0.0; N];
+            r.copy_from_slice(c);
+            r
+        })
+        .collect()
+}
+
+fn arr<const N: usize, const M: usize>(x: &[f64]) -> [[f64; N]; M] {
+    let mut a = [[0.0; N]; M];
+    a.as_flattened_mut().copy_from_slice(x);
+    a
+}
+
+fn jag(x: &[f64], lens: &[usize]) -> Vec<Vec<f64>> {
+    let mut at = 0;
+    lens.iter()
+        .map(|&n| {
+            let r = x[at..at + n].to_vec();
+            at += n;
+            r
+        })
+        .collect()
+}
+
+fn flat(x: &[Vec<f64>]) -> Vec<f64> {
+    x.concat()
+}
+
+/// `common::check_all` for a function of one nested buffer of type `T`, read
+/// from and written to the flat test vector by `to` and `from`.
+#[allow(clippy::too_many_arguments)]
+#[track_caller]
+fn check_nested<T>(
+    name: &str,
+    x: &[f64],
+    to: impl Fn(&[f64]) -> T,
+    from: impl Fn(&T) -> Vec<f64>,
+    f: impl Fn(&T) -> f64,
+    fwd: impl Fn(&T, &T) -> (f64, f64),
+    adj: impl Fn(&T, &mut T, f64) -> f64,
+    grad: impl Fn(&T) -> (f64, T),
+) {
+    common::check_all(
+        name,
+        x,
+        |x| f(&to(x)),
+        |x, v| fwd(&to(x), &to(v)),
+        |x, d, r| {
+            let xs = to(x);
+            let mut ds = to(d);
+            let y = adj(&xs, &mut ds, r);
+            d.copy_from_slice(&from(&ds));
+            y
+        },
+        |x| {
+            let (y, g) = grad(&to(x));
+            (y, from(&g))
+        },
+    )
+}
+
+fn from_rows<const N: usize>(x: &Vec<[f64; N]>) -> Vec<f64> {
+    x.as_flattened().to_vec()
+}
+
+fn from_arr<const N: usize, const M: usize>(x: &[[f64; N]; M]) -> Vec<f64> {
+    x.as_flattened().to_vec()
+}
+
+const X6: [f64; 6] = [0.7, -1.2, 0.4, 1.9, -0.3, 0.8];
+const X4: [f64; 4] = [1.3, -0.6, 0.9, 2.1];
+
+// ---- `[[F; N]; M]` by value and by reference ----
+
+#[differentiate]
+fn det2(m: [[f64; 2]; 2]) -> f64 {
+    m[0][0] * m[1][1] - m[0][1] * m[1][0]
+}
+
+#[test]
+fn determinant_of_a_2x2_array() {
+    let (d, g) = det2_grad([[1.0, 2.0], [3.0, 4.0]]);
+    assert_eq!(d, -2.0);
+    assert_eq!(g, [[4.0, -3.0], [-2.0, 1.0]]); // the cofactor matrix
+    check_nested(
+        "det2",
+        &X4,
+        arr::<2, 2>,
+        from_arr,
+        |m| det2(*m),
+        |m, v| det2_fwd(*m, *v),
+        |m, d, r| det2_adjoint(*m, d, r),
+        |m| det2_grad(*m),
+    );
+}
+
+#[differentiate]
+fn frobenius_ref(m: &[[f64; 3]; 2]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..m.len() {
+        for j in 0..m[i].len() {
+            s += m[i][j] * m[i][j] * (1.0 + i as f64);
+        }
+    }
+    s.sqrt()
+}
+
+#[test]
+fn array_of_arrays_by_reference() {
+    check_nested(
+        "frobenius_ref",
+        &X6,
+        arr::<3, 2>,
+        from_arr,
+        |m| frobenius_ref(m),
+        |m, v| frobenius_ref_fwd(m, v),
+        |m, d, r| frobenius_ref_adjoint(m, d, r),
+        |m| frobenius_ref_grad(m),
+    );
+}
+
+// ---- `&[[F; N]]`: elements, rows, iterators ----
+
+#[differentiate]
+fn rows_indexed(x: &[[f64; 3]]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        for j in 0..3 {
+            s += x[i][j] * x[i][(j + 1) % 3];
+        }
+    }
+    s
+}
+
+#[differentiate]
+fn rows_iterated(x: &[[f64; 3]]) -> f64 {
+    let mut s = 0.0;
+    for r in x.iter() {
+        s += r[0] * r[2].sin();
+    }
+    for (i, r) in x.iter().enumerate() {
+        s += (i as f64 + 1.0) * r.iter().map(|v| v * v).sum::<f64>();
+    }
+    for r in x {
+        s += r[1].exp();
+    }
+    s
+}
+
+#[differentiate]
+fn rows_chain(x: &[[f64; 3]]) -> f64 {
+    x.iter().map(|r| r[0] * r[1] - r[2]).sum::<f64>()
+        + x.iter().flatten().map(|v| v.cos()).sum::<f64>()
+        + x.as_flattened().iter().fold(0.0, |a, v| a + v * v * v)
+}
+
+#[differentiate]
+fn row_views(x: &[[f64; 3]]) -> f64 {
+    let first = &x[0];
+    let last = x[x.len() - 1];
+    let mut s = first[0] * last[2];
+    for i in 0..x.len() {
+        s += x[i]
+            .iter()
+            .zip(first.iter())
+            .map(|(a, b)| a * b)
+            .sum::<f64>();
+        s += x[i][1..].iter().sum::<f64>() * x[i].len() as f64;
+    }
+    s
+}
+
+#[test]
+fn slice_of_arrays() {
+    let (y, g) = rows_indexed_grad(&[[1.0, 2.0, 3.0]]);
+    assert_eq!(y, 1.0 * 2.0 + 2.0 * 3.0 + 3.0 * 1.0);
+    assert_eq!(g, vec![[2.0 + 3.0, 1.0 + 3.0, 2.0 + 1.0]]);
+    macro_rules! check {
+        ($f:ident, $fwd:ident, $adj:ident, $grad:ident) => {
+            check_nested(
+                stringify!($f),
+                &X6,
+                rows::<3>,
+                from_rows,
+                |x| $f(x),
+                |x, v| $fwd(x, v),
+                |x, d, r| $adj(x, d, r),
+                |x| $grad(x),
+            )
+        };
+    }
+    check!(
+        rows_indexed,
+        rows_indexed_fwd,
+        rows_indexed_adjoint,
+        rows_indexed_grad
+    );
+    check!(
+        rows_iterated,
+        rows_iterated_fwd,
+        rows_iterated_adjoint,
+        rows_iterated_grad
+    );
+    check!(
+        rows_chain,
+        rows_chain_fwd,
+        rows_chain_adjoint,
+        rows_chain_grad
+    );
+    check!(row_views, row_views_fwd, row_views_adjoint, row_views_grad);
+}
+
+/// The gradient has the parameter's shape: `Vec<[f64; N]>` for `&[[f64; N]]`.
+#[test]
+fn gradient_shape_of_a_slice_of_arrays() {
+    let x = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+    let (_, g): (f64, Vec<[f64; 3]>) = rows_indexed_grad(&x);
+    assert_eq!(g.len(), 2);
+}
+
+// ---- `Vec<[F; N]>` by value, mixed with a slice and passive data ----
+
+#[differentiate]
+fn points_by_value(p: Vec<[f64; 2]>, w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..p.len() {
+        s += w[i] * (p[i][0] * p[i][0] + p[i][1]).ln();
+    }
+    s
+}
+
+#[test]
+fn vec_of_arrays_with_a_slice() {
+    let p = vec![[1.0, 0.5], [2.0, 1.5], [0.7, 0.2]];
+    let w = [0.3, -1.1, 2.0];
+    let (y, (gp, gw)) = points_by_value_grad(p.clone(), &w);
+    assert_eq!(y, points_by_value(p.clone(), &w));
+    for i in 0..3 {
+        let r = p[i][0] * p[i][0] + p[i][1];
+        common::assert_close(gw[i], r.ln(), 1e-14, "d/dw");
+        common::assert_close(gp[i][0], w[i] * 2.0 * p[i][0] / r, 1e-14, "d/dp0");
+        common::assert_close(gp[i][1], w[i] / r, 1e-14, "d/dp1");
+    }
+}
+
+#[differentiate(wrt(w))]
+fn fit(w: &[f64], data: &[[f64; 2]]) -> f64 {
+    let mut s = 0.0;
+    for d in data {
+        let r = w[0] * d[0] + w[1] - d[1];
+        s += r * r;
+    }
+    s
+}
+
+#[test]
+fn nested_data_left_out_of_wrt() {
+    let data = [[0.0, 1.0], [1.0, 3.1], [2.0, 4.9]];
+    common::check_all(
+        "fit",
+        &[1.5, 0.5],
+        |w| fit(w, &data),
+        |w, v| fit_fwd(w, v, &data),
+        |w, d, r| fit_adjoint(w, d, &data, r),
+        |w| fit_grad(w, &data),
+    );
+}
+
+// ---- jagged rows: `&[Vec<F>]`, `&Vec<Vec<F>>`, `Vec<Vec<F>>` ----
+
+const LENS: [usize; 3] = [2, 3, 1];
+
+#[differentiate]
+fn jag_indexed(x: &[Vec<f64>]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        for j in 0..x[i].len() {
+            s += x[i][j] * x[i][j] * (j as f64 + 1.0);
+        }
+    }
+    s
+}
+
+/// Log-sum-exp of every row, summed: rows of different lengths.
+#[differentiate]
+fn jag_logsumexp(x: &[Vec<f64>]) -> f64 {
+    let mut s = 0.0;
+    for row in x {
+        let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        s += m + row.iter().map(|v| (v - m).exp()).sum::<f64>().ln();
+    }
+    for (i, row) in x.iter().enumerate() {
+        s += row[0] * (i as f64);
+    }
+    s
+}
+
+#[differentiate]
+fn jag_vec_ref(x: &Vec<Vec<f64>>) -> f64 {
+    let first = &x[0];
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i].iter().sum::<f64>() * first[0];
+    }
+    s
+}
+
+#[differentiate]
+fn jag_by_value(x: Vec<Vec<f64>>) -> f64 {
+    x[0][0].sin() * x[1][2] + x[2][0]
+}
+
+#[test]
+fn jagged_rows() {
+    let x = [0.4, -0.9, 1.3, 0.2, -0.5, 0.8];
+    let (y, g) = jag_indexed_grad(&[vec![1.0, 2.0], vec![3.0]]);
+    assert_eq!(y, 1.0 + 8.0 + 9.0);
+    assert_eq!(g, vec![vec![2.0, 8.0], vec![6.0]]);
+    let to = |x: &[f64]| jag(x, &LENS);
+    check_nested(
+        "jag_indexed",
+        &x,
+        to,
+        |d| flat(d),
+        |x| jag_indexed(x),
+        |x, v| jag_indexed_fwd(x, v),
+        |x, d, r| jag_indexed_adjoint(x, d, r),
+        |x| jag_indexed_grad(x),
+    );
+    check_nested(
+        "jag_logsumexp",
+        &x,
+        to,
+        |d| flat(d),
+        |x| jag_logsumexp(x),
+        |x, v| jag_logsumexp_fwd(x, v),
+        |x, d, r| jag_logsumexp_adjoint(x, d, r),
+        |x| jag_logsumexp_grad(x),
+    );
+    check_nested(
+        "jag_vec_ref",
+        &x,
+        to,
+        |d| flat(d),
+        |x| jag_vec_ref(x),
+        |x, v| jag_vec_ref_fwd(x, v),
+        |x, d, r| jag_vec_ref_adjoint(x, d, r),
+        |x| jag_vec_ref_grad(x),
+    );
+    check_nested(
+        "jag_by_value",
+        &x,
+        to,
+        |d| flat(d),
+        |x| jag_by_value(x.clone()),
+        |x, v| jag_by_value_fwd(x.clone(), v.clone()),
+        |x, d, r| jag_by_value_adjoint(x.clone(), d, r),
+        |x| jag_by_value_grad(x.clone()),
+    );
+}
+
+#[test]
+#[should_panic(expected = "rows of the same lengths")]
+fn a_jagged_shadow_of_another_shape_is_refused() {
+    let x = vec![vec![1.0, 2.0], vec![3.0]];
+    let mut dx = vec![vec![0.0], vec![0.0, 0.0]];
+    jag_indexed_adjoint(&x, &mut dx, 1.0);
+}
+
+// ---- local nested arrays: C = AB ----
+
+/// The lecture's matrix product `C = AB` in a local `[[f64; 2]; 2]`, then a
+/// function of `C`.
+#[differentiate]
+fn matmul_trace(a: &[f64], b: &[f64]) -> f64 {
+    let mut c = [[0.0; 2]; 2];
+    for i in 0..2 {
+        for j in 0..2 {
+            for k in 0..2 {
+                c[i][j] += a[2 * i + k] * b[2 * k + j];
+            }
+        }
+    }
+    let mut t = 0.0;
+    for i in 0..c.len() {
+        t += c[i][i] * c[i][i] + c[i][1 - i];
+    }
+    t
+}
+
+#[differentiate]
+fn rotation(t: f64, x: f64, y: f64) -> f64 {
+    let (s, c) = t.sin_cos();
+    let r = [[c, -s], [s, c]];
+    let p = [x, y];
+    let mut q = [0.0; 2];
+    for i in 0..2 {
+        q[i] = r[i][0] * p[0] + r[i][1] * p[1];
+    }
+    q[0] * q[0] * 2.0 + q[1]
+}
+
+#[test]
+fn local_nested_arrays() {
+    let ab = [0.5, -1.0, 2.0, 0.3, 1.1, 0.4, -0.7, 0.9];
+    common::check_all(
+        "matmul_trace",
+        &ab,
+        |x| matmul_trace(&x[..4], &x[4..]),
+        |x, v| matmul_trace_fwd(&x[..4], &v[..4], &x[4..], &v[4..]),
+        |x, d, r| {
+            let (da, db) = d.split_at_mut(4);
+            matmul_trace_adjoint(&x[..4], da, &x[4..], db, r)
+        },
+        |x| {
+            let (y, (ga, gb)) = matmul_trace_grad(&x[..4], &x[4..]);
+            (y, [ga, gb].concat())
+        },
+    );
+    check_scalar!(rotation, rotation_fwd, rotation_adjoint, rotation_grad; [0.6, 1.2, -0.4]);
+}
+
+// ---- passed whole to differentiated calls ----
+
+#[differentiate]
+fn row_energy(x: &[[f64; 2]]) -> f64 {
+    x.iter().map(|r| r[0] * r[1]).sum()
+}
+
+#[differentiate]
+fn calls_with_rows(x: &[[f64; 2]]) -> f64 {
+    row_energy(x) * x[0][0] + x[1][1]
+}
+
+#[differentiate]
+fn jag_total(x: &[Vec<f64>]) -> f64 {
+    let mut s = 0.0;
+    for r in x {
+        s += r.iter().map(|v| v * v).sum::<f64>();
+    }
+    s
+}
+
+#[differentiate]
+fn calls_with_jagged(x: &[Vec<f64>]) -> f64 {
+    jag_total(x).sqrt() + x[2][0] * jag_total(x)
+}
+
+#[test]
+fn passed_whole_to_calls() {
+    check_nested(
+        "calls_with_rows",
+        &X6,
+        rows::<2>,
+        from_rows,
+        |x| calls_with_rows(x),
+        |x, v| calls_with_rows_fwd(x, v),
+        |x, d, r| calls_with_rows_adjoint(x, d, r),
+        |x| calls_with_rows_grad(x),
+    );
+    check_nested(
+        "calls_with_jagged",
+        &[0.4, -0.9, 1.3, 0.2, -0.5, 0.8],
+        |x| jag(x, &LENS),
+        |d| flat(d),
+        |x| calls_with_jagged(x),
+        |x, v| calls_with_jagged_fwd(x, v),
+        |x, d, r| calls_with_jagged_adjoint(x, d, r),
+        |x| calls_with_jagged_grad(x),
+    );
+}
+
+// ---- f32, generic floats, methods ----
+
+#[differentiate]
+fn det2_f32(m: [[f32; 2]; 2]) -> f32 {
+    m[0][0] * m[1][1] - m[0][1] * m[1][0]
+}
+
+#[differentiate]
+fn generic_rows<T: num_traits::Float>(x: &[[T; 2]]) -> T {
+    let mut s = T::zero();
+    for r in x {
+        s = s + r[0] * r[1].exp();
+    }
+    s
+}
+
+struct Model {
+    scale: f64,
+}
+
+impl Model {
+    #[differentiate]
+    fn energy(&self, x: &[[f64; 2]]) -> f64 {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            s += self.scale * x[i][0] * x[i][1];
+        }
+        s
+    }
+}
+
+#[test]
+fn other_float_types_and_methods() {
+    let (d, g) = det2_f32_grad([[1.0, 2.0], [3.0, 4.0]]);
+    assert_eq!((d, g), (-2.0, [[4.0, -3.0], [-2.0, 1.0]]));
+    let (y, g) = generic_rows_grad(&[[2.0f32, 0.0], [1.0, 1.0]]);
+    assert_eq!(y, 2.0 + 1.0f32.exp());
+    assert_eq!(g, vec![[1.0, 2.0], [1.0f32.exp(), 1.0f32.exp()]]);
+    let m = Model { scale: 1.5 };
+    check_nested(
+        "Model::energy",
+        &X6,
+        rows::<2>,
+        from_rows,
+        |x| m.energy(x),
+        |x, v| m.energy_fwd(x, v),
+        |x, d, r| m.energy_adjoint(x, d, r),
+        |x| m.energy_grad(x),
+    );
+}
