@@ -40,6 +40,16 @@ pub fn trip_count<I: Iterator + Clone>(it: &I) -> usize {
     it.size_hint().0
 }
 
+/// The segment length of a `#[checkpoint]` loop of `n` iterations: ⌈√n⌉, so
+/// that the saved states and one segment's tape both hold O(√n) values.
+pub fn checkpoint_every(n: usize) -> usize {
+    let mut k = (n as f64).sqrt() as usize;
+    while k * k < n {
+        k += 1;
+    }
+    k.max(1)
+}
+
 /// A zeroed shadow for a slice argument that carries no derivative.
 #[inline]
 pub fn zeros_like<F: Float>(x: &[F]) -> Vec<F> {
@@ -212,6 +222,25 @@ macro_rules! integer {
     ($($t:ty),*) => {$(impl Integer for $t {})*};
 }
 integer!(usize, isize, u8, u16, u32, u64, u128, i8, i16, i32, i64, i128);
+
+/// The rows of a nested buffer (`&[[F; N]]`, `[[F; N]; M]`, `Vec<[F; N]>`) as
+/// one flat slice, without a copy: `<[[T; N]]>::as_flattened`, which is newer
+/// than this crate's minimum Rust version.
+#[inline(always)]
+pub fn flat<T, const N: usize>(rows: &[[T; N]]) -> &[T] {
+    // SAFETY: `[[T; N]]` is `rows.len() * N` values of `T` laid out contiguously
+    // with no padding (arrays have the size of their elements times their
+    // length); the length cannot overflow, the buffer already holds that many.
+    unsafe { ::core::slice::from_raw_parts(rows.as_ptr().cast::<T>(), rows.len() * N) }
+}
+
+/// [`flat`] for a shadow: `<[[T; N]]>::as_flattened_mut`.
+#[inline(always)]
+pub fn flat_mut<T, const N: usize>(rows: &mut [[T; N]]) -> &mut [T] {
+    let len = rows.len() * N;
+    // SAFETY: as for `flat`; the borrow is unique and lives as long as `rows`'.
+    unsafe { ::core::slice::from_raw_parts_mut(rows.as_mut_ptr().cast::<T>(), len) }
+}
 
 /// The offsets of the rows of a jagged nested buffer (`&[Vec<F>]`) in its
 /// gathered flat buffer: `rows.len() + 1` of them, from 0 to the total length.

@@ -2705,12 +2705,12 @@ mod check {
             |v, d, r| {
                 let mut dm = [[d[0], d[1]], [d[2], d[3]]];
                 let y = super::sig_nested_slice_adjoint(&[[v[0], v[1]], [v[2], v[3]]], &mut dm, r);
-                d.copy_from_slice(dm.as_flattened());
+                d.copy_from_slice(&[dm[0][0], dm[0][1], dm[1][0], dm[1][1]]);
                 y
             },
             |v| {
                 let (y, g) = super::sig_nested_slice_grad(&[[v[0], v[1]], [v[2], v[3]]]);
-                (y, g.as_flattened().to_vec())
+                (y, g.iter().flatten().copied().collect())
             },
         );
     }

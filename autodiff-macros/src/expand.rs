@@ -26,15 +26,18 @@ pub fn differentiate(attr: TokenStream, item: TokenStream) -> TokenStream {
 fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, TokenStream> {
     let mut diag = Diag::default();
     let config = parse_config(attr, &mut diag);
-    let Some(func) = parse_item(&item, &mut diag) else {
+    let Some(mut func) = parse_item(&item, &mut diag) else {
         let errors = diag.check().err().unwrap_or_default();
         return Err(quote!(#errors #item));
     };
+    // `#[checkpoint]` on loops is read by the lowering, and not left in the code
+    let annotated = func.block.clone();
+    strip_checkpoints(&mut func.block);
     let nested = crate::nested::nested_callees(&func.block);
     if !nested.is_empty() {
         return expand_nested(&func, &config, &nested, diag);
     }
-    let lowered = lower_fn(&func.sig, &func.block, &config, &mut diag);
+    let lowered = lower_fn(&func.sig, &annotated, &config, &mut diag);
     let second_order = config.order.as_ref().is_some_and(|(_, k)| *k == 2);
     if let (true, Some(ir)) = (second_order, &lowered) {
         crate::second::check(&func, ir, &mut diag);
@@ -73,6 +76,18 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
     let items = emit_items(&func, &gen, second_order)?;
     // Calling only `f_grad` is a use of `f`: do not report the original as dead code.
     Ok(quote!(#[allow(dead_code)] #func #items))
+}
+
+/// Removes `#[checkpoint]` from every `for` loop of `block`.
+fn strip_checkpoints(block: &mut syn::Block) {
+    struct Strip;
+    impl syn::visit_mut::VisitMut for Strip {
+        fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
+            f.attrs.retain(|a| !a.path().is_ident("checkpoint"));
+            syn::visit_mut::visit_expr_for_loop_mut(self, f);
+        }
+    }
+    syn::visit_mut::VisitMut::visit_block_mut(&mut Strip, block);
 }
 
 /// A body calling generated derivatives (`g_grad(x)`): run on dual numbers
@@ -346,17 +361,17 @@ impl Signatures {
                 (quote!(#primal let #d: &[#f] = &#droot #access [..];), adj)
             }
             FieldKind::Flat { jagged: false } => {
-                let primal = quote!(let #name: &[#f] = #root.as_flattened(););
+                let primal = quote!(let #name: &[#f] = ::autodiff::__private::flat(&#root[..]););
                 let adj = if deferred {
                     let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
                     self.adj_post.push(quote!(
-                        for (__t, __a) in #droot.as_flattened_mut().iter_mut().zip(#acc.iter()) { #add }
+                        for (__t, __a) in ::autodiff::__private::flat_mut(&mut #droot[..]).iter_mut().zip(#acc.iter()) { #add }
                     ));
                     quote!(#primal let mut #acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #acc[..];)
                 } else {
-                    quote!(#primal let #d: &mut [#f] = #droot.as_flattened_mut();)
+                    quote!(#primal let #d: &mut [#f] = ::autodiff::__private::flat_mut(&mut #droot[..]);)
                 };
-                (quote!(#primal let #d: &[#f] = #droot.as_flattened();), adj)
+                (quote!(#primal let #d: &[#f] = ::autodiff::__private::flat(&#droot[..]);), adj)
             }
             FieldKind::Flat { jagged: true } => {
                 // gathered into one buffer with the rows' offsets; the adjoint

@@ -197,6 +197,9 @@ pub enum Stmt {
         exit: Option<PExpr>,
         /// Records the last index run, for replaying an early-exited loop backwards.
         last: Option<VarId>,
+        /// `#[checkpoint]`: the reverse sweep re-runs the loop segment by segment
+        /// from saved states instead of storing every iteration (`reverse/stmt.rs`).
+        checkpoint: Option<Checkpoint>,
     },
     While {
         cond: PExpr,
@@ -207,6 +210,15 @@ pub enum Stmt {
     },
     /// Passive code copied through unchanged (only in the forward sweep).
     Passive(TokenStream),
+}
+
+/// How a `#[checkpoint]` loop is cut into segments.
+#[derive(Clone, Debug)]
+pub enum Checkpoint {
+    /// `#[checkpoint]`: segments of ⌈√n⌉ iterations for a trip count `n`.
+    Sqrt,
+    /// `#[checkpoint(every = k)]`: segments of `k` iterations.
+    Every(PExpr),
 }
 
 #[derive(Clone, Debug, Default)]
@@ -516,6 +528,16 @@ impl Block {
             f(id, s);
             for nested in s.blocks() {
                 nested.walk(f);
+            }
+        }
+    }
+
+    /// Every statement, in pre-order, before [`Func::numbered`] gave them ids.
+    pub fn walk_unnumbered<'a>(&'a self, f: &mut impl FnMut(&'a Stmt)) {
+        for s in &self.stmts {
+            f(s);
+            for nested in s.blocks() {
+                nested.walk_unnumbered(f);
             }
         }
     }

@@ -234,6 +234,7 @@ impl Lowerer<'_> {
             body,
             exit,
             last,
+            checkpoint: None,
         });
         Exits {
             ret: ex.ret,
@@ -327,6 +328,7 @@ impl Lowerer<'_> {
             body,
             exit: None,
             last: None,
+            checkpoint: None,
         });
         Operand::Var(acc)
     }

@@ -18,17 +18,40 @@ impl Lowerer<'_> {
                 "`#[differentiate]` does not support labelled loops",
             );
         }
+        let checkpoint = self.loop_checkpoint(f);
+        if checkpoint.is_some() && (self.block_stack.len() > 1 || self.loop_depth > 0) {
+            self.diag.error_spanned(
+                &f.expr,
+                "`#[checkpoint]` applies to a loop at the top of the function body, not inside another loop or a branch",
+            );
+        }
+        let not_a_range = |lw: &mut Self| {
+            if checkpoint.is_some() {
+                lw.diag.error_spanned(
+                    &f.expr,
+                    "`#[checkpoint]` applies to a `for` loop over a range (`for i in 0..n`) that computes float values",
+                );
+            }
+        };
         if self.is_passive_loop(f) {
+            not_a_range(self);
             return self.lower_passive_loop(f, out);
         }
         if !is_simple_for(&f.expr) {
             if let Some(chain) = super::iter::parse_for_chain(f) {
+                not_a_range(self);
                 return self.lower_for_chain(f, &chain, out);
             }
         }
         let Some(plan) = self.plan_for(f) else {
             return Exits::default();
         };
+        if checkpoint.is_some() && matches!(plan.range, Range::Range { rev: true, .. }) {
+            self.diag.error_spanned(
+                &f.expr,
+                "`#[checkpoint]` needs a loop over an increasing range (`lo..hi` or `lo..=hi`), not `.rev()`",
+            );
+        }
         let (brk_flag, cont_flag) = self.loop_flags(&f.body, out);
         let mut body = self.enter_loop(brk_flag, cont_flag);
         let loop_var = self.new_var(&plan.index_name, Kind::Passive, plan.span, None);
@@ -47,16 +70,86 @@ impl Lowerer<'_> {
         } else {
             None
         };
+        if checkpoint.is_some() && exit.is_some() {
+            self.diag.error_spanned(
+                &f.body,
+                "a `#[checkpoint]` loop cannot leave early (`break`, `return`): its reverse sweep re-runs whole segments",
+            );
+        }
+        if checkpoint.is_some() {
+            self.check_checkpoint_body(&body);
+        }
         out.stmts.push(Stmt::For {
             var: loop_var,
             range: plan.range,
             body,
             exit,
             last,
+            checkpoint,
         });
         Exits {
             ret: ex.ret,
             ..Default::default()
+        }
+    }
+
+    /// `#[checkpoint]` or `#[checkpoint(every = k)]` on the loop.
+    fn loop_checkpoint(&mut self, f: &syn::ExprForLoop) -> Option<Checkpoint> {
+        let attr = f.attrs.iter().find(|a| a.path().is_ident("checkpoint"))?;
+        match &attr.meta {
+            syn::Meta::Path(_) => Some(Checkpoint::Sqrt),
+            syn::Meta::List(l) => match syn::parse2::<syn::MetaNameValue>(l.tokens.clone()) {
+                Ok(nv) if nv.path.is_ident("every") => Some(Checkpoint::Every(
+                    self.index_expr(&nv.value, "a checkpoint segment length"),
+                )),
+                _ => {
+                    self.diag.error_spanned(
+                        attr,
+                        "expected `#[checkpoint]` or `#[checkpoint(every = k)]`",
+                    );
+                    None
+                }
+            },
+            syn::Meta::NameValue(_) => {
+                self.diag.error_spanned(
+                    attr,
+                    "expected `#[checkpoint]` or `#[checkpoint(every = k)]`",
+                );
+                None
+            }
+        }
+    }
+
+    /// A checkpointed loop's body runs again in the reverse sweep from the states
+    /// saved at the segments' starts, which hold the variables its statements
+    /// assign: passive code that could change anything else (an expression
+    /// statement, a passive loop, an assignment copied through) is rejected.
+    fn check_checkpoint_body(&mut self, body: &Block) {
+        let mut bad: Option<Span> = None;
+        body.walk_unnumbered(&mut |s| {
+            if let Stmt::Passive(t) = s {
+                let first = t.clone().into_iter().next().map(|t| t.to_string());
+                let is_let_or_macro = match first.as_deref() {
+                    Some("let") | Some("const") => true,
+                    _ => {
+                        let toks: Vec<_> = t.clone().into_iter().take(4).collect();
+                        toks.iter().any(
+                            |t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == '!'),
+                        ) && !toks.iter().any(
+                            |t| matches!(t, proc_macro2::TokenTree::Punct(p) if p.as_char() == '='),
+                        )
+                    }
+                };
+                if !is_let_or_macro && bad.is_none() {
+                    bad = t.clone().into_iter().next().map(|t| t.span());
+                }
+            }
+        });
+        if let Some(span) = bad {
+            self.diag.error(
+                span,
+                "a `#[checkpoint]` loop runs its body again in the reverse sweep: it may bind values, assign variables and call macros such as `assert!`, but not contain other passive statements (method calls on outer values, passive loops); move them out of the loop",
+            );
         }
     }
 

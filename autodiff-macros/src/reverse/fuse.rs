@@ -33,7 +33,10 @@ pub fn plan_fusion(f: &Func, a: &Analysis) -> Option<Fusion> {
     let (id, l) = stmts[k];
     let body = match l {
         Stmt::For {
-            body, exit: None, ..
+            body,
+            exit: None,
+            checkpoint: None,
+            ..
         }
         | Stmt::While {
             body, exit: None, ..

@@ -52,6 +52,12 @@
 //! - Before each `for` loop the tapes reserve `trip count × pushes per
 //!   iteration` (counted by the plan for each block), so they do not grow one
 //!   push at a time.
+//! - A `#[checkpoint]` loop stores nothing per iteration: the forward sweep saves
+//!   the loop's state (what its body assigns of what is declared outside it) at the
+//!   start of each segment of ⌈√n⌉ (or `every = k`) iterations and drops what an
+//!   iteration pushes; the reverse sweep restores each segment's state, runs the
+//!   segment forward again with the usual saves, and reverses it, last segment
+//!   first: O(√n) memory for one more forward pass (`checkpoint.rs`).
 //! - The last loop with reverse work runs its reverse inside its forward pass,
 //!   iteration by iteration (one pass over the data, as a hand-written gradient
 //!   does), when that is equivalent: the outer floats it writes are accumulators
@@ -78,6 +84,7 @@
 
 mod block;
 mod call;
+mod checkpoint;
 mod fuse;
 mod places;
 mod plan;
@@ -211,8 +218,16 @@ impl Rev<'_> {
         let checks = g.shadow_length_checks();
         let st = self.st;
         let mut restores = false;
-        g.f.body
-            .walk(&mut |id, _| restores |= self.plan.stmt(id).save != plan::Save::No);
+        g.f.body.walk(&mut |id, s| {
+            restores |= self.plan.stmt(id).save != plan::Save::No
+                || matches!(
+                    s,
+                    Stmt::For {
+                        checkpoint: Some(_),
+                        ..
+                    }
+                );
+        });
         let rerunnable = self.plan.fused.is_none()
             && !st.uses_tape.get()
             && !st.uses_flags.get()

@@ -22,8 +22,16 @@ impl Rev<'_> {
                 var,
                 range,
                 body,
+                checkpoint: Some(how),
+                ..
+            } => self.gen_checkpointed_for(*var, range, body, how),
+            Stmt::For {
+                var,
+                range,
+                body,
                 exit,
                 last,
+                checkpoint: None,
             } => self.gen_for(*var, range, body, exit.as_ref(), *last),
             Stmt::While {
                 cond,

@@ -1,0 +1,158 @@
+//! `#[checkpoint]` loops: bounded memory for long loops.
+//!
+//! A loop over `lo..hi` marked `#[checkpoint]` (segments of ⌈√n⌉ iterations) or
+//! `#[checkpoint(every = k)]` is not stored iteration by iteration. The forward
+//! sweep runs it once, saving at the start of every segment the loop's state:
+//! the segment's first index and every variable declared outside the loop that
+//! its body assigns (floats, integers, buffers). What an iteration pushes on the
+//! tapes is dropped at its end. The reverse sweep takes the segments from last to
+//! first: it restores the segment's state, runs the segment forward again, this
+//! time storing as an ordinary loop does, and runs its reverse. Memory is one
+//! state per segment plus one segment's tape: O(√n) for `#[checkpoint]`, instead
+//! of O(n); the price is one more forward pass over the loop (as JAX's
+//! `checkpoint` and Tapenade's checkpoints). The gradient is the stored loop's,
+//! bit for bit: each iteration computes the same values in the same order.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{Part, Rev};
+use crate::emit::bound;
+use crate::ir::*;
+
+impl Rev<'_> {
+    pub(super) fn gen_checkpointed_for(
+        &self,
+        var: VarId,
+        range: &Range,
+        body: &Block,
+        how: &Checkpoint,
+    ) -> Part {
+        let i = self.g.ident(var);
+        let stacks_before = self.st.stacks.borrow().len();
+        let bp = self.gen_block(body, &[]);
+        let (bf, br) = (&bp.fwd, &bp.rev);
+        let Range::Range {
+            lo, hi, inclusive, ..
+        } = range;
+        let (lo, hi) = (bound(lo), bound(hi));
+        let hi = if *inclusive { quote!((#hi) + 1) } else { hi };
+        let name = i.to_string();
+        let name = name.trim_start_matches('_');
+        let (states, end, every, t) = (
+            format_ident!("__ck_{}", name),
+            format_ident!("__ck_end_{}", name),
+            format_ident!("__ck_every_{}", name),
+            format_ident!("__ck_t_{}", name),
+        );
+        let every_expr = match how {
+            Checkpoint::Sqrt => quote!(::autodiff::__private::checkpoint_every(
+                ::autodiff::__private::trip_count(&(#lo..#end))
+            )),
+            Checkpoint::Every(k) => {
+                let k = &k.tokens;
+                quote!(::core::cmp::max((#k) as usize, 1))
+            }
+        };
+        // the loop's state: what its body assigns of what is declared outside it
+        let state = self.loop_state(body);
+        let snap: Vec<TokenStream> = state
+            .iter()
+            .map(|v| {
+                let x = self.g.ident(*v);
+                if self.g.f.vars[*v].kind == Kind::Buf {
+                    quote!(#x.to_vec())
+                } else {
+                    quote!(::core::clone::Clone::clone(&#x))
+                }
+            })
+            .collect();
+        let saved: Vec<_> = (0..state.len())
+            .map(|k| format_ident!("__ck_s{}_{}", k, name))
+            .collect();
+        let restore: Vec<TokenStream> = state
+            .iter()
+            .zip(&saved)
+            .map(|(v, s)| {
+                let x = self.g.ident(*v);
+                if self.g.f.vars[*v].kind == Kind::Buf {
+                    quote!(#x.copy_from_slice(&#s);)
+                } else {
+                    quote!(#x = #s;)
+                }
+            })
+            .collect();
+        // what an iteration of the first run pushes is dropped at its end
+        let mut tapes = Vec::new();
+        if self.st.uses_tape.get() {
+            tapes.push(quote!(__tape));
+        }
+        if self.st.uses_flags.get() {
+            tapes.push(quote!(__flags));
+        }
+        for v in self.st.stacks.borrow().iter().skip(stacks_before) {
+            let s = self.g.stack_ident(*v);
+            tapes.push(quote!(#s));
+        }
+        let marks: Vec<_> = (0..tapes.len())
+            .map(|k| format_ident!("__ck_m{}_{}", k, name))
+            .collect();
+        let mut part = Part::default();
+        part.fwd.push(quote! {
+            let #end = #hi;
+            let #every: usize = #every_expr;
+            let mut #states = ::std::vec::Vec::new();
+            let mut #t: usize = 0;
+            for #i in #lo..#end {
+                if #t % #every == 0 {
+                    #states.push((#i, #(#snap),*));
+                }
+                #t += 1;
+                #(let #marks = #tapes.len();)*
+                #(#bf)*
+                #(#tapes.truncate(#marks);)*
+            }
+        });
+        part.rev.push(quote! {
+            let mut #end = #end;
+            while let ::core::option::Option::Some((__ck_start, #(#saved),*)) = #states.pop() {
+                #(#restore)*
+                for #i in __ck_start..#end { #(#bf)* }
+                for #i in (__ck_start..#end).rev() { #(#br)* }
+                #end = __ck_start;
+            }
+        });
+        part
+    }
+
+    /// The variables declared outside `body` that it assigns (also through a
+    /// buffer passed to a call), in order of first appearance.
+    fn loop_state(&self, body: &Block) -> Vec<VarId> {
+        let inside: Vec<usize> = body.all_blocks().iter().map(|b| b.id).collect();
+        let mut out = Vec::new();
+        let add = |v: VarId, out: &mut Vec<VarId>| {
+            if !inside.contains(&self.g.f.vars[v].block) && !out.contains(&v) {
+                out.push(v);
+            }
+        };
+        body.walk(&mut |_, s| {
+            if let Some(v) = s.assigns() {
+                add(v, &mut out);
+            }
+            let rhs = match s {
+                Stmt::Let { rhs, .. } | Stmt::Assign { rhs, .. } => Some(rhs),
+                _ => None,
+            };
+            if let Some(Rhs::Call(c)) = rhs {
+                for a in &c.args {
+                    if let CallArg::Buf { var, .. } = a {
+                        if self.g.f.vars[*var].view.is_none() && !self.g.f.vars[*var].is_param {
+                            add(*var, &mut out);
+                        }
+                    }
+                }
+            }
+        });
+        out
+    }
+}
