@@ -229,6 +229,7 @@ impl Lowerer<'_> {
         // The kind: an annotation wins, then the initialiser's kind.
         let annotated = ty.map(|t| match self.classify_ty(t) {
             TyClass::Float => Kind::Float,
+            TyClass::OtherFloat if self.other_float(t).is_some() => Kind::Float,
             TyClass::Buf(_) => Kind::Buf,
             _ => Kind::Passive,
         });
@@ -394,6 +395,12 @@ impl Lowerer<'_> {
                 self.bind(&name, id);
                 out.stmts.push(Stmt::Decl { var: id });
             }
+            Some(TyClass::OtherFloat) if b.ty.is_some_and(|t| self.other_float(t).is_some()) => {
+                let id = self.new_var(&name, Kind::Float, span, None);
+                self.vars[id].ty = b.ty.and_then(|t| self.other_float(t));
+                self.bind(&name, id);
+                out.stmts.push(Stmt::Decl { var: id });
+            }
             None => {
                 // `let c;`: the first assignment decides whether it is a float.
                 let id = self.new_var(&name, Kind::Passive, span, None);
@@ -418,6 +425,8 @@ impl Lowerer<'_> {
         let name = b.ident.to_string();
         let op = self.lower_value(init, out);
         let id = self.new_var(&name, Kind::Float, b.ident.span(), None);
+        // `let h: f32 = ..;`: the type as written (the function's is the default)
+        self.vars[id].ty = b.ty.and_then(|t| self.other_float(t));
         out.stmts.push(Stmt::Let {
             var: id,
             rhs: Rhs::Op(Op::Copy, vec![op]),
