@@ -253,7 +253,11 @@ fn casts_in_loops() {
 #[differentiate]
 fn cast_in_branches(x: f64, w: &[f64]) -> f64 {
     let h = x as f32;
-    let y = if h > 0.5 { (h * h).exp() } else { h.cos() * 2.0 };
+    let y = if h > 0.5 {
+        (h * h).exp()
+    } else {
+        h.cos() * 2.0
+    };
     let mut z = y as f64;
     if w[0] > 0.0 {
         z = z * w[0];
@@ -376,4 +380,43 @@ fn tolerances_can_fail() {
             (y, vec![g * 1.003])
         },
     );
+}
+
+// ---- local closures, tuples ----
+
+#[differentiate]
+fn f32_closure(x: f64) -> f64 {
+    let sq = |v: f32| v * v + v.sin();
+    let (s, c) = (x as f32).sin_cos();
+    (sq(x as f32) * s + c) as f64
+}
+
+#[test]
+fn casts_through_closures_and_tuples() {
+    check_x!(f32_closure, f32_closure_fwd, f32_closure_adjoint, f32_closure_grad; 0.6);
+}
+
+// ---- `_jacobian`: casts run the scalar forward mode (no lanes) ----
+
+#[differentiate]
+fn polar32(r: f64, t: f64) -> [f64; 2] {
+    let t32 = t as f32;
+    [r * t32.cos() as f64, r * t32.sin() as f64]
+}
+
+#[test]
+fn jacobian_with_casts() {
+    let (v, j) = polar32_jacobian(2.0, 0.5);
+    let (c, s) = ((0.5f32).cos() as f64, (0.5f32).sin() as f64);
+    assert_eq!(v, [2.0 * c, 2.0 * s]);
+    // rows ∂(x, y)/∂(r, t); the t-column went through f32
+    let want = [c, -2.0 * s, s, 2.0 * c];
+    for (g, w) in j.iter().zip(want) {
+        assert!((g - w).abs() < 1e-6, "{j:?}");
+    }
+    // forward and reverse agree
+    let (_, t) = polar32_fwd(2.0, 0.3, 0.5, -0.7);
+    let (mut dr, mut dt) = (0.0, 0.0);
+    polar32_adjoint(2.0, &mut dr, 0.5, &mut dt, [1.0, 0.0]);
+    assert!((t[0] - (dr * 0.3 + dt * -0.7)).abs() < 1e-6);
 }

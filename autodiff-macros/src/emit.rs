@@ -246,7 +246,13 @@ impl<'a> Gen<'a> {
 
     /// Renders a partial of an op computing a value of the float type `t`; `ins` are
     /// the operands' values, `out` the result's.
-    pub fn render(&self, d: &D, t: &FloatTy, ins: &[TokenStream], out: &TokenStream) -> TokenStream {
+    pub fn render(
+        &self,
+        d: &D,
+        t: &FloatTy,
+        ins: &[TokenStream],
+        out: &TokenStream,
+    ) -> TokenStream {
         match d {
             D::In(i) => ins.get(*i).cloned().unwrap_or_default(),
             D::Out => out.clone(),

@@ -771,3 +771,29 @@ impl Rhs {
         }
     }
 }
+
+impl Block {
+    /// Every statement, nested ones included (ids need not be assigned yet).
+    pub fn walk_all(&self, f: &mut impl FnMut(&Stmt)) {
+        for s in &self.stmts {
+            f(s);
+            for b in s.blocks() {
+                b.walk_all(f);
+            }
+        }
+    }
+
+    pub fn walk_all_mut(&mut self, f: &mut impl FnMut(&mut Stmt)) {
+        for s in &mut self.stmts {
+            f(s);
+            match s {
+                Stmt::If { then, els, .. } => {
+                    then.walk_all_mut(f);
+                    els.walk_all_mut(f);
+                }
+                Stmt::For { body, .. } | Stmt::While { body, .. } => body.walk_all_mut(f),
+                _ => {}
+            }
+        }
+    }
+}

@@ -688,10 +688,14 @@ impl Lowerer<'_> {
             (Some(TyClass::Float), Some(k)) => k.as_class(Class::Float),
             (Some(TyClass::Float), None) => Kinds::of(Class::Float),
             // `let h: f32 = ..;` in an `f64` function: a float of the other type
-            (Some(TyClass::OtherFloat), Some(k)) if ty.is_some_and(|t| self.other_float(t).is_some()) => {
+            (Some(TyClass::OtherFloat), Some(k))
+                if ty.is_some_and(|t| self.other_float(t).is_some()) =>
+            {
                 k.as_class(Class::Float)
             }
-            (Some(TyClass::OtherFloat), None) if ty.is_some_and(|t| self.other_float(t).is_some()) => {
+            (Some(TyClass::OtherFloat), None)
+                if ty.is_some_and(|t| self.other_float(t).is_some()) =>
+            {
                 Kinds::of(Class::Float)
             }
             (Some(TyClass::Buf(_)), _) => Kinds::of(Class::Buf),

@@ -77,6 +77,21 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `Vec<G>`, `[G; N]`, `&[G]`, `&mut [G]`: a container of the other float type.
+    pub(super) fn other_float_container(&self, ty: &syn::Type) -> bool {
+        match super::types::strip_ty(ty) {
+            syn::Type::Reference(r) => self.other_float_container(&r.elem),
+            syn::Type::Slice(s) => self.other_float(&s.elem).is_some(),
+            syn::Type::Array(a) => self.other_float(&a.elem).is_some(),
+            syn::Type::Path(p) => p.path.segments.last().is_some_and(|s| {
+                s.ident == "Vec"
+                    && matches!(&s.arguments, syn::PathArguments::AngleBracketed(a)
+                        if a.args.iter().any(|g| matches!(g, syn::GenericArgument::Type(t) if self.other_float(t).is_some())))
+            }),
+            _ => false,
+        }
+    }
+
     /// The type `G` of a function on `f64` or `f32`.
     fn other_of(&self) -> Option<FloatTy> {
         match self.float {
@@ -92,8 +107,16 @@ impl Lowerer<'_> {
         let Some(g) = self.other_of() else { return };
         let mut casts = false;
         body.walk_all(&mut |s| {
-            casts |= matches!(s, Stmt::Let { rhs: Rhs::Op(Op::Cast, _), .. }
-                | Stmt::Assign { rhs: Rhs::Op(Op::Cast, _), .. });
+            casts |= matches!(
+                s,
+                Stmt::Let {
+                    rhs: Rhs::Op(Op::Cast, _),
+                    ..
+                } | Stmt::Assign {
+                    rhs: Rhs::Op(Op::Cast, _),
+                    ..
+                }
+            );
         });
         if !casts && self.vars.iter().all(|v| v.ty.is_none()) {
             return;
@@ -140,6 +163,11 @@ impl Lowerer<'_> {
                     elem: Operand::Var(x),
                     ..
                 } => sites.push((*x, Site::Fill)),
+                // `[0.0f32; 3]`: a buffer of `G` from the start
+                Rhs::Fill {
+                    elem: Operand::Const(p),
+                    ..
+                } if is_literal_of(&p.tokens, &g) => sites.push((*var, Site::Fill)),
                 _ => {}
             },
             Stmt::Store {
@@ -159,14 +187,26 @@ impl Lowerer<'_> {
             );
         }
         for (v, site) in sites {
-            if t.is_g(node(v)) {
-                let span = self.vars[v].ident.span();
+            let literal = matches!(site, Site::Fill) && self.vars[v].kind == Kind::Buf;
+            if literal || t.is_g(node(v)) {
+                let var = &self.vars[v];
+                let span = var.ident.span();
+                // a user's variable by its name; a temporary's span is its expression
+                let (value, back) = if var.tmp {
+                    (format!("an `{g_name}` value"), format!("`.. as {f_name}`"))
+                } else {
+                    let n = &var.ident;
+                    (
+                        format!("`{n}`, an `{g_name}` value,"),
+                        format!("`{n} as {f_name}`"),
+                    )
+                };
                 let msg = match site {
-                    Site::CallArg => format!("`#[differentiate]` cannot pass an `{g_name}` value to a differentiated call, whose float parameters are `{f_name}`; cast it back (`.. as {f_name}`)"),
+                    Site::CallArg => format!("`#[differentiate]` cannot pass {value} to a differentiated call, whose float parameters are `{f_name}`; cast it back ({back})"),
                     Site::CallResult => format!("`#[differentiate]` cannot use the `{f_name}` result of a differentiated call as `{g_name}`; cast it (`g(..) as {g_name}`)"),
-                    Site::Store => format!("`#[differentiate]` cannot store an `{g_name}` value into a float buffer, which holds `{f_name}`; cast it back (`.. as {f_name}`)"),
+                    Site::Store => format!("`#[differentiate]` cannot store {value} into a float buffer, which holds `{f_name}`; cast it back ({back})"),
                     Site::Fill => format!("`#[differentiate]` does not support buffers of `{g_name}` in a function on `{f_name}`; float buffers hold `{f_name}` (cast the elements back: `.. as {f_name}`)"),
-                    Site::Return => format!("`#[differentiate]` cannot return an `{g_name}` value from a function on `{f_name}`; cast it back (`.. as {f_name}`)"),
+                    Site::Return => format!("`#[differentiate]` cannot return {value} from a function on `{f_name}`; cast it back ({back})"),
                 };
                 self.diag.error(span, msg);
             } else {
@@ -206,36 +246,20 @@ enum Site {
     Return,
 }
 
+/// Is `tokens` a float literal with the suffix of `t` (`0.0f32`)?
+fn is_literal_of(tokens: &proc_macro2::TokenStream, t: &FloatTy) -> bool {
+    let suffix = ty_name(t);
+    match syn::parse2::<syn::Lit>(tokens.clone()) {
+        Ok(syn::Lit::Float(l)) => l.suffix() == suffix,
+        Ok(syn::Lit::Int(l)) => l.suffix() == suffix,
+        _ => false,
+    }
+}
+
 fn ty_name(t: &FloatTy) -> String {
     match t {
         FloatTy::F64 => "f64".into(),
         FloatTy::F32 => "f32".into(),
         FloatTy::Generic(i) => i.to_string(),
-    }
-}
-
-impl Block {
-    /// Every statement, nested ones included (ids need not be assigned yet).
-    fn walk_all(&self, f: &mut impl FnMut(&Stmt)) {
-        for s in &self.stmts {
-            f(s);
-            for b in s.blocks() {
-                b.walk_all(f);
-            }
-        }
-    }
-
-    fn walk_all_mut(&mut self, f: &mut impl FnMut(&mut Stmt)) {
-        for s in &mut self.stmts {
-            f(s);
-            match s {
-                Stmt::If { then, els, .. } => {
-                    then.walk_all_mut(f);
-                    els.walk_all_mut(f);
-                }
-                Stmt::For { body, .. } | Stmt::While { body, .. } => body.walk_all_mut(f),
-                _ => {}
-            }
-        }
     }
 }

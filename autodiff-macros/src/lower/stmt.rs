@@ -226,6 +226,27 @@ impl Lowerer<'_> {
                 "`#[differentiate]` does not support `let .. else`",
             );
         }
+        let k = self.kinds(&init.expr);
+        if let Some(t) = ty.filter(|t| self.other_float_container(t)) {
+            if k.is_unsound() || k.class == Class::Buf {
+                // `let b: Vec<f32> = vec![0.0; n];` in an `f64` function: a float
+                // buffer, and float buffers hold `F` (a passive one is fine)
+                let f = self.float_ty_tokens();
+                self.diag.error_spanned(
+                    t,
+                    format!("`#[differentiate]` does not support a buffer of type `{}` in a function on `{f}`; float buffers hold `{f}` (cast the elements back: `.. as {f}`)", super::types::pretty(t)),
+                );
+                let id = self.new_var(
+                    &binding.ident.to_string(),
+                    Kind::Passive,
+                    binding.ident.span(),
+                    None,
+                );
+                self.vars[id].poisoned = true;
+                self.bind(&binding.ident.to_string(), id);
+                return;
+            }
+        }
         // The kind: an annotation wins, then the initialiser's kind.
         let annotated = ty.map(|t| match self.classify_ty(t) {
             TyClass::Float => Kind::Float,
