@@ -7,7 +7,11 @@
 //! the function's own, bit for bit. `tolerances_can_fail` shows that these
 //! tolerances catch a wrong derivative.
 
-#![allow(clippy::needless_range_loop, clippy::assign_op_pattern)]
+#![allow(
+    clippy::needless_range_loop,
+    clippy::assign_op_pattern,
+    clippy::needless_late_init
+)]
 
 #[macro_use]
 mod common;
@@ -290,8 +294,15 @@ fn f32_fold(x: f64, w: &[f64]) -> f64 {
     s as f64
 }
 
+#[differentiate]
+fn f32_sum_turbofish(x: f64, w: &[f64]) -> f64 {
+    let h = x as f32;
+    w.iter().map(|v| (*v as f32 * h).tanh()).sum::<f32>() as f64
+}
+
 #[test]
 fn casts_in_iterator_closures() {
+    check_xw!(f32_sum_turbofish, f32_sum_turbofish_fwd, f32_sum_turbofish_adjoint, f32_sum_turbofish_grad; 0.7, W);
     check_w!(cast_in_closure, cast_in_closure_fwd, cast_in_closure_adjoint, cast_in_closure_grad; W);
     check_xw!(f32_fold, f32_fold_fwd, f32_fold_adjoint, f32_fold_grad; 0.9, W);
     // d/dw sin(w as f32) as f64 = cos in f32

@@ -787,7 +787,7 @@ impl Lowerer<'_> {
         if let Some(syn::GenericArgument::Type(t)) =
             m.turbofish.as_ref().and_then(|t| t.args.first())
         {
-            return self.float.matches(t);
+            return self.float.matches(t) || self.other_float(t).is_some();
         }
         while let Expr::MethodCall(inner) = strip_paren(e) {
             for a in &inner.args {
