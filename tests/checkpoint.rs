@@ -268,3 +268,44 @@ fn hessian_vector_products_through_a_checkpointed_loop() {
     assert_eq!(decay_checkpointed_hvp(&p, &v), decay_stored_hvp(&p, &v));
     assert_eq!(decay_checkpointed_hessian(&p), decay_stored_hessian(&p));
 }
+
+// ---- a stack shared with code before the loop ----
+
+macro_rules! shared_stack {
+    ($name:ident $(, #[$attr:meta])?) => {
+        /// `k` (an integer the reverse sweep needs) is overwritten before the loop
+        /// and inside it: one stack for both.
+        #[differentiate(wrt(x))]
+        fn $name(x: &[f64]) -> f64 {
+            let mut k = x.len() / 2;
+            let mut s = 0.0;
+            for j in 0..2 {
+                s += x[k] * x[j];
+                k = (k * 3 + j) % x.len();
+            }
+            $(#[$attr])?
+            for i in 0..x.len() {
+                s = s * 0.5 + x[k] * x[i];
+                k = (k * 7 + i) % x.len();
+            }
+            s * x[k]
+        }
+    };
+}
+
+shared_stack!(shared_stored);
+shared_stack!(shared_checkpointed, #[checkpoint(every = 2)]);
+
+#[test]
+fn stacks_shared_with_code_before_the_loop() {
+    let x = [0.3, -1.1, 0.8, 1.7, -0.4, 0.9, 0.2];
+    assert_eq!(shared_checkpointed_grad(&x), shared_stored_grad(&x));
+    common::check_all(
+        "shared_checkpointed",
+        &x,
+        |p| shared_checkpointed(p),
+        |p, t| shared_checkpointed_fwd(p, t),
+        |p, d, r| shared_checkpointed_adjoint(p, d, r),
+        |p| shared_checkpointed_grad(p),
+    );
+}

@@ -115,6 +115,32 @@ macro_rules! s1 {
     };
 }
 
+/// `fn f(x: F) -> F` with a section in `f32`: tolerances of `f32` precision.
+macro_rules! s1_f32 {
+    ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $x:expr) => {
+        #[test]
+        fn $f() {
+            common::check_all_prec(
+                stringify!($f),
+                &[$x],
+                common::Tol::F32,
+                |x| super::$f(x[0]),
+                |x, v| super::$fwd(x[0], v[0]),
+                |x, d, r| {
+                    let mut d0 = d[0];
+                    let y = super::$adj(x[0], &mut d0, r);
+                    d[0] = d0;
+                    y
+                },
+                |x| {
+                    let (y, g) = super::$grad(x[0]);
+                    (y, vec![g])
+                },
+            );
+        }
+    };
+}
+
 /// `fn f(x: f64, n: usize) -> f64`, for `n` in `0..3`.
 macro_rules! xn {
     ($f:ident, $fwd:ident, $adj:ident, $grad:ident; $x:expr) => {
@@ -1300,6 +1326,17 @@ fn ref_elem(w: &[f64]) -> f64 {
 // ---------------------------------------------------------------------------
 // cast
 // ---------------------------------------------------------------------------
+
+#[differentiate]
+fn cast_f32(x: f64) -> f64 {
+    (x as f32 * 2.0) as f64
+}
+
+#[differentiate]
+fn cast_f32_let(x: f64) -> f64 {
+    let y = x as f32;
+    y as f64 * x
+}
 
 /// Either("cast"): sound either way; checked while the macro accepts it.
 #[cfg(any())] // issue 9: rejected by the macro today
@@ -2601,6 +2638,8 @@ mod check {
     #[cfg(any())]
     #[ignore = "rejected: a differentiated value used as an index (documented)"]
     xv!(cast_floor_index, cast_floor_index_fwd, cast_floor_index_adjoint, cast_floor_index_grad; 1.4, [0.6, 0.8, 1.1]);
+    s1_f32!(cast_f32, cast_f32_fwd, cast_f32_adjoint, cast_f32_grad; 0.7);
+    s1_f32!(cast_f32_let, cast_f32_let_fwd, cast_f32_let_adjoint, cast_f32_let_grad; 0.7);
     s1!(cast_int_to_float, cast_int_to_float_fwd, cast_int_to_float_adjoint, cast_int_to_float_grad; 0.7);
     v!(cast_len_mean, cast_len_mean_fwd, cast_len_mean_adjoint, cast_len_mean_grad; [0.6, 0.8, 1.1]);
     s1!(pas_cmp, pas_cmp_fwd, pas_cmp_adjoint, pas_cmp_grad; 0.7);

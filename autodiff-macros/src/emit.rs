@@ -1,7 +1,7 @@
 //! What forward and reverse generation share: names, rendering of operands, rule
 //! partials, ranges and calls.
 
-use proc_macro2::{Ident, Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote, ToTokens};
 
 use crate::activity::Analysis;
@@ -16,15 +16,66 @@ pub struct Gen<'a> {
 
 impl<'a> Gen<'a> {
     pub fn fty(&self) -> TokenStream {
-        match &self.f.float {
+        self.fty_in(&self.f.float)
+    }
+
+    /// How the float type `t` is spelled.
+    pub fn fty_in(&self, t: &FloatTy) -> TokenStream {
+        match t {
             FloatTy::F64 => quote!(f64),
             FloatTy::F32 => quote!(f32),
             FloatTy::Generic(i) => quote!(#i),
         }
     }
 
+    /// The float type of `v` (see [`Func::ty_of`]).
+    pub fn ty_of(&self, v: VarId) -> &FloatTy {
+        self.f.ty_of(v)
+    }
+
+    /// The float type of an operand: a variable's own, the function's for a buffer
+    /// element, `None` for a constant (whose literal takes the type it meets).
+    pub fn operand_ty(&self, o: &Operand) -> Option<&FloatTy> {
+        match o {
+            Operand::Var(v) => Some(self.ty_of(*v)),
+            Operand::Load(..) => Some(&self.f.float),
+            Operand::Const(_) => None,
+        }
+    }
+
+    /// `t as G` when a term of type `from` flows into a value of type `to` (a cast's
+    /// rule, both ways); `t` itself otherwise.
+    pub fn convert(&self, t: TokenStream, from: Option<&FloatTy>, to: &FloatTy) -> TokenStream {
+        match from {
+            Some(from) if from != to => self.cast(t, to),
+            _ => t,
+        }
+    }
+
+    /// `t as G`, parenthesised unless `t` is a name, a literal or an element `b[i]`.
+    fn cast(&self, t: TokenStream, to: &FloatTy) -> TokenStream {
+        let ty = self.fty_in(to);
+        let mut it = t.clone().into_iter();
+        let atomic = match (it.next(), it.next(), it.next()) {
+            (Some(TokenTree::Ident(_) | TokenTree::Literal(_)), None, None) => true,
+            (Some(TokenTree::Ident(_)), Some(TokenTree::Group(g)), None) => {
+                g.delimiter() == proc_macro2::Delimiter::Bracket
+            }
+            _ => false,
+        };
+        if atomic {
+            quote!(#t as #ty)
+        } else {
+            quote!((#t) as #ty)
+        }
+    }
+
     pub fn zero(&self) -> TokenStream {
-        match &self.f.float {
+        self.zero_in(&self.f.float)
+    }
+
+    pub fn zero_in(&self, t: &FloatTy) -> TokenStream {
+        match t {
             FloatTy::F64 | FloatTy::F32 => quote!(0.0),
             FloatTy::Generic(i) => quote!(<#i as ::autodiff::__private::Zero>::zero()),
         }
@@ -34,7 +85,11 @@ impl<'a> Gen<'a> {
     /// (`-0.0 + x == x` for every `x`, while `0.0 + -0.0 == 0.0`), so the compiler can
     /// fold `adjoint = -0.0; adjoint += x` into `adjoint = x` without fast-math.
     pub fn adj_zero(&self) -> TokenStream {
-        match &self.f.float {
+        self.adj_zero_in(&self.f.float)
+    }
+
+    pub fn adj_zero_in(&self, t: &FloatTy) -> TokenStream {
+        match t {
             FloatTy::F64 | FloatTy::F32 => quote!(-0.0),
             FloatTy::Generic(i) => quote!(-<#i as ::autodiff::__private::Zero>::zero()),
         }
@@ -49,6 +104,23 @@ impl<'a> Gen<'a> {
                 quote!(::autodiff::__private::Lanes<#f, #k>)
             }
             None => f,
+        }
+    }
+
+    /// The type of `v`'s tangent: [`Gen::tan_ty`] in `v`'s float type (a function
+    /// with casts has no lanes, [`Func::lanes_ok`]).
+    pub fn tan_ty_of(&self, v: VarId) -> TokenStream {
+        match (self.f.lanes, &self.f.vars[v].ty) {
+            (None, Some(t)) => self.fty_in(t),
+            _ => self.tan_ty(),
+        }
+    }
+
+    /// A zero tangent of `v`.
+    pub fn tan_zero_of(&self, v: VarId) -> TokenStream {
+        match (self.f.lanes, &self.f.vars[v].ty) {
+            (None, Some(t)) => self.zero_in(t),
+            _ => self.tan_zero(),
         }
     }
 
@@ -70,18 +142,18 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn lit(&self, x: f64) -> TokenStream {
+    fn lit(&self, t: &FloatTy, x: f64) -> TokenStream {
         let l = proc_macro2::Literal::f64_unsuffixed(x);
-        match &self.f.float {
+        match t {
             FloatTy::F64 | FloatTy::F32 => quote!(#l),
             FloatTy::Generic(i) => quote!(::autodiff::__private::lit::<#i>(#l)),
         }
     }
 
-    /// `F::name(args..)`, spelled so that no trait import is needed.
-    pub fn method(&self, name: &str, args: &[TokenStream]) -> TokenStream {
+    /// `F::name(args..)` of the float type `t`, spelled so that no trait import is needed.
+    pub fn method(&self, t: &FloatTy, name: &str, args: &[TokenStream]) -> TokenStream {
         let m = Ident::new(name, Span::call_site());
-        match &self.f.float {
+        match t {
             FloatTy::F64 => quote!(f64::#m(#(#args),*)),
             FloatTy::F32 => quote!(f32::#m(#(#args),*)),
             FloatTy::Generic(i) => quote!(<#i as ::autodiff::__private::Float>::#m(#(#args),*)),
@@ -148,13 +220,14 @@ impl<'a> Gen<'a> {
         })
     }
 
-    /// The primal value of `op(args)`.
-    pub fn primal_op(&self, op: Op, args: &[Operand]) -> TokenStream {
+    /// The primal value of `op(args)`, whose result is `var`.
+    pub fn primal_op(&self, var: VarId, op: Op, args: &[Operand]) -> TokenStream {
         let a: Vec<TokenStream> = args.iter().map(|o| self.primal(o)).collect();
-        self.op_of(op, &a)
+        self.op_of(op, self.ty_of(var), &a)
     }
 
-    pub fn op_of(&self, op: Op, a: &[TokenStream]) -> TokenStream {
+    /// `op(a..)` computing a value of the float type `t`.
+    pub fn op_of(&self, op: Op, t: &FloatTy, a: &[TokenStream]) -> TokenStream {
         match op.form() {
             Form::Identity => a[0].clone(),
             Form::Neg => {
@@ -166,33 +239,41 @@ impl<'a> Gen<'a> {
                 let sym: TokenStream = sym.parse().unwrap_or_default();
                 quote!(#l #sym #r)
             }
-            Form::Method(name) => self.method(name, a),
+            Form::Method(name) => self.method(t, name, a),
+            Form::Cast => self.cast(a[0].clone(), t),
         }
     }
 
-    /// Renders a partial; `ins` are the operands' values, `out` the result's.
-    pub fn render(&self, d: &D, ins: &[TokenStream], out: &TokenStream) -> TokenStream {
+    /// Renders a partial of an op computing a value of the float type `t`; `ins` are
+    /// the operands' values, `out` the result's.
+    pub fn render(
+        &self,
+        d: &D,
+        t: &FloatTy,
+        ins: &[TokenStream],
+        out: &TokenStream,
+    ) -> TokenStream {
         match d {
             D::In(i) => ins.get(*i).cloned().unwrap_or_default(),
             D::Out => out.clone(),
-            D::One => self.lit(1.0),
-            D::Lit(x) => self.lit(*x),
+            D::One => self.lit(t, 1.0),
+            D::Lit(x) => self.lit(t, *x),
             D::Neg(a) => {
-                let a = self.render(a, ins, out);
+                let a = self.render(a, t, ins, out);
                 quote!((-#a))
             }
-            D::Add(l, r) => self.bin(l, r, quote!(+), ins, out),
-            D::Sub(l, r) => self.bin(l, r, quote!(-), ins, out),
-            D::Mul(l, r) => self.bin(l, r, quote!(*), ins, out),
-            D::Div(l, r) => self.bin(l, r, quote!(/), ins, out),
+            D::Add(l, r) => self.bin(l, r, quote!(+), t, ins, out),
+            D::Sub(l, r) => self.bin(l, r, quote!(-), t, ins, out),
+            D::Mul(l, r) => self.bin(l, r, quote!(*), t, ins, out),
+            D::Div(l, r) => self.bin(l, r, quote!(/), t, ins, out),
             D::Method(name, args) => {
                 let args: Vec<TokenStream> =
-                    args.iter().map(|a| self.render(a, ins, out)).collect();
-                self.method(name, &args)
+                    args.iter().map(|a| self.render(a, t, ins, out)).collect();
+                self.method(t, name, &args)
             }
             D::Helper(name, args) => {
                 let args: Vec<TokenStream> =
-                    args.iter().map(|a| self.render(a, ins, out)).collect();
+                    args.iter().map(|a| self.render(a, t, ins, out)).collect();
                 let h = Ident::new(name, Span::call_site());
                 quote!(::autodiff::__private::#h(#(#args),*))
             }
@@ -204,18 +285,20 @@ impl<'a> Gen<'a> {
         l: &D,
         r: &D,
         op: TokenStream,
+        t: &FloatTy,
         ins: &[TokenStream],
         out: &TokenStream,
     ) -> TokenStream {
-        let l = self.render(l, ins, out);
-        let r = self.render(r, ins, out);
+        let l = self.render(l, t, ins, out);
+        let r = self.render(r, t, ins, out);
         quote!((#l #op #r))
     }
 
-    /// `∂ * t`, simplified where ∂ is ±1.
+    /// `∂ * t`, simplified where ∂ is ±1; `ty` is the float type of the op's result.
     pub fn scale(
         &self,
         d: &D,
+        ty: &FloatTy,
         t: TokenStream,
         ins: &[TokenStream],
         out: &TokenStream,
@@ -225,11 +308,11 @@ impl<'a> Gen<'a> {
             D::Neg(inner) if matches!(**inner, D::One) => (true, t),
             // lanes of tangents are scaled on the right (`Lanes * F`)
             d if self.f.lanes.is_some() => {
-                let p = self.render(d, ins, out);
+                let p = self.render(d, ty, ins, out);
                 (false, quote!(#t * (#p)))
             }
             d => {
-                let p = self.render(d, ins, out);
+                let p = self.render(d, ty, ins, out);
                 (false, quote!(#p * #t))
             }
         }
@@ -245,10 +328,10 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// [`Gen::let_ty`] for the tangent of the binding.
-    pub fn tan_let_ty(&self, rhs: &Rhs) -> TokenStream {
+    /// [`Gen::let_ty`] for the tangent of the binding of `var`.
+    pub fn tan_let_ty(&self, var: VarId, rhs: &Rhs) -> TokenStream {
         if self.f.lanes.is_none() {
-            return self.let_ty(rhs);
+            return self.let_ty(var, rhs);
         }
         let t = self.tan_ty();
         match rhs {
@@ -274,10 +357,11 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// `: F` for a binding whose initialiser is a bare float constant (`let s: f64 = 0.5;`),
-    /// where dropping the annotation would leave the literal's type ambiguous.
-    pub fn let_ty(&self, rhs: &Rhs) -> TokenStream {
-        let f = self.fty();
+    /// `: F` for a binding of `var` whose initialiser is a bare float constant
+    /// (`let s: f64 = 0.5;`), where dropping the annotation would leave the literal's
+    /// type ambiguous (`F`: `var`'s float type; buffers are of the function's).
+    pub fn let_ty(&self, var: VarId, rhs: &Rhs) -> TokenStream {
+        let f = self.fty_in(self.ty_of(var));
         match rhs {
             Rhs::Op(crate::rules::Op::Copy, args)
                 if matches!(args.as_slice(), [Operand::Const(_)]) =>

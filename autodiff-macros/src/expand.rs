@@ -371,7 +371,10 @@ impl Signatures {
                 } else {
                     quote!(#primal let #d: &mut [#f] = ::autodiff::__private::flat_mut(&mut #droot[..]);)
                 };
-                (quote!(#primal let #d: &[#f] = ::autodiff::__private::flat(&#droot[..]);), adj)
+                (
+                    quote!(#primal let #d: &[#f] = ::autodiff::__private::flat(&#droot[..]);),
+                    adj,
+                )
             }
             FieldKind::Flat { jagged: true } => {
                 // gathered into one buffer with the rows' offsets; the adjoint

@@ -67,25 +67,30 @@ impl Gen<'_> {
         b.stmts.iter().map(|s| self.gen_tangent_stmt(s)).collect()
     }
 
-    /// `Σ ∂ᵢ·ẋᵢ` over active operands (zero when none is active).
+    /// `Σ ∂ᵢ·ẋᵢ` over active operands (zero when none is active), the tangent of
+    /// `var = op(args)`; a term of another float type than `var`'s (a cast's) is
+    /// converted to it.
     pub fn gen_tangent_sum(
         &self,
+        var: VarId,
         op: crate::rules::Op,
         args: &[Operand],
         out: &TokenStream,
     ) -> TokenStream {
         let ins: Vec<TokenStream> = args.iter().map(|o| self.primal(o)).collect();
+        let ty = self.ty_of(var);
         let mut terms: Vec<(bool, TokenStream)> = Vec::new();
         for (i, d) in partials(op).iter().enumerate() {
             let (Some(d), Some(arg)) = (d, args.get(i)) else {
                 continue;
             };
             let Some(t) = self.tangent(arg) else { continue };
-            terms.push(self.scale(d, t, &ins, out));
+            let (neg, t) = self.scale(d, ty, t, &ins, out);
+            terms.push((neg, self.convert(t, self.operand_ty(arg), ty)));
         }
         let mut it = terms.into_iter();
         let Some((neg, first)) = it.next() else {
-            return self.tan_zero();
+            return self.tan_zero_of(var);
         };
         let mut acc = if neg { quote!(-#first) } else { first };
         for (neg, t) in it {
@@ -155,13 +160,13 @@ impl Gen<'_> {
         let m = self.let_mut(var, mutable);
         let active = self.a.active[var];
         let dv = self.tangent_ident(var);
-        let ty = self.let_ty(rhs);
-        let tty = self.tan_let_ty(rhs);
+        let ty = self.let_ty(var, rhs);
+        let tty = self.tan_let_ty(var, rhs);
         match rhs {
             Rhs::Op(op, args) => {
-                let p = self.primal_op(*op, args);
+                let p = self.primal_op(var, *op, args);
                 if active {
-                    let t = self.gen_tangent_sum(*op, args, &quote!(#v));
+                    let t = self.gen_tangent_sum(var, *op, args, &quote!(#v));
                     quote! { let #m #v #ty = #p; let #m #dv #tty = #t; }
                 } else {
                     quote! { let #m #v #ty = #p; }
@@ -215,11 +220,11 @@ impl Gen<'_> {
         if self.f.vars[var].kind == Kind::Passive {
             return quote! { let mut #v; };
         }
-        let z = self.zero();
-        let f = self.fty();
+        let ty = self.ty_of(var);
+        let (z, f) = (self.zero_in(ty), self.fty_in(ty));
         if self.a.active[var] {
             let dv = self.tangent_ident(var);
-            let (t, tz) = (self.tan_ty(), self.tan_zero());
+            let (t, tz) = (self.tan_ty_of(var), self.tan_zero_of(var));
             quote! { let mut #v: #f = #z; let mut #dv: #t = #tz; }
         } else {
             quote! { let mut #v: #f = #z; }
@@ -233,7 +238,7 @@ impl Gen<'_> {
         match rhs {
             Rhs::Op(op, args) if active => self.gen_tangent_update(s, var, *op, args),
             Rhs::Op(op, args) => {
-                let p = self.primal_op(*op, args);
+                let p = self.primal_op(var, *op, args);
                 quote! { #v = #p; }
             }
             Rhs::Call(c) if active => {
@@ -271,7 +276,7 @@ impl Gen<'_> {
     ) -> TokenStream {
         let v = self.ident(var);
         let dv = self.tangent_ident(var);
-        let p = self.primal_op(op, args);
+        let p = self.primal_op(var, op, args);
         let reads_self = s.reads().contains(&var);
         let reads_out = partials(op).iter().flatten().any(|d| {
             let mut out = false;
@@ -280,13 +285,13 @@ impl Gen<'_> {
         });
         if reads_self && !reads_out {
             // The tangent reads the old value: update it before the primal.
-            let t = self.gen_tangent_sum(op, args, &quote!(#v));
+            let t = self.gen_tangent_sum(var, op, args, &quote!(#v));
             quote! { #dv = #t; #v = #p; }
         } else if reads_self {
-            let t = self.gen_tangent_sum(op, args, &quote!(__p));
+            let t = self.gen_tangent_sum(var, op, args, &quote!(__p));
             quote! { { let __p = #p; let __dp = #t; #v = __p; #dv = __dp; } }
         } else {
-            let t = self.gen_tangent_sum(op, args, &quote!(#v));
+            let t = self.gen_tangent_sum(var, op, args, &quote!(#v));
             quote! { #v = #p; #dv = #t; }
         }
     }

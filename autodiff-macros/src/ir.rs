@@ -35,7 +35,8 @@ pub struct Extent {
 /// What a value is, as far as differentiation is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// A float scalar of the function's float type: may carry a derivative.
+    /// A float scalar (of the function's float type, or of the other one after a
+    /// cast, [`Var::ty`]): may carry a derivative.
     Float,
     /// A float buffer: slice or array parameter, local `vec!` or array.
     Buf,
@@ -86,6 +87,10 @@ pub struct Var {
     pub tmp: bool,
     /// For a view `&base[lo..hi]`: its base and range.
     pub view: Option<(VarId, PExpr, PExpr)>,
+    /// The float type of a float scalar that is not the function's: `f32` in an
+    /// `f64` function after `x as f32`, and the reverse (set by lowering,
+    /// `lower/precision.rs`). `None`: the function's float type.
+    pub ty: Option<FloatTy>,
 }
 
 /// An operand of a three-address statement.
@@ -239,7 +244,7 @@ pub struct Binding {
 }
 
 /// How the generated functions spell the float type.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FloatTy {
     F64,
     F32,
@@ -374,21 +379,29 @@ pub struct Outputs {
 
 impl Func {
     /// Can the tangent code run in the vector forward mode? Not through calls, whose
-    /// `g_fwd` takes one tangent.
+    /// `g_fwd` takes one tangent, nor through casts between float types (lanes of
+    /// `F` do not convert with `as`).
     pub fn lanes_ok(&self) -> bool {
         let mut ok = true;
         self.body.walk(&mut |_, s| {
             if let Stmt::Let {
-                rhs: Rhs::Call(_), ..
+                rhs: Rhs::Call(_) | Rhs::Op(Op::Cast, _),
+                ..
             }
             | Stmt::Assign {
-                rhs: Rhs::Call(_), ..
+                rhs: Rhs::Call(_) | Rhs::Op(Op::Cast, _),
+                ..
             } = s
             {
                 ok = false;
             }
         });
         ok
+    }
+
+    /// The float type of the variable `v`: its own ([`Var::ty`]) or the function's.
+    pub fn ty_of(&self, v: VarId) -> &FloatTy {
+        self.vars[v].ty.as_ref().unwrap_or(&self.float)
     }
 }
 
@@ -794,6 +807,32 @@ impl Rhs {
                 })
                 .collect(),
             _ => Vec::new(),
+        }
+    }
+}
+
+impl Block {
+    /// Every statement, nested ones included (ids need not be assigned yet).
+    pub fn walk_all(&self, f: &mut impl FnMut(&Stmt)) {
+        for s in &self.stmts {
+            f(s);
+            for b in s.blocks() {
+                b.walk_all(f);
+            }
+        }
+    }
+
+    pub fn walk_all_mut(&mut self, f: &mut impl FnMut(&mut Stmt)) {
+        for s in &mut self.stmts {
+            f(s);
+            match s {
+                Stmt::If { then, els, .. } => {
+                    then.walk_all_mut(f);
+                    els.walk_all_mut(f);
+                }
+                Stmt::For { body, .. } | Stmt::While { body, .. } => body.walk_all_mut(f),
+                _ => {}
+            }
         }
     }
 }

@@ -65,6 +65,45 @@ pub fn nested_callees(block: &syn::Block) -> Vec<String> {
     f.0
 }
 
+/// A cast to the other float type (`x as f32` in a body on `f64`) would read the
+/// value of a dual number and drop its derivative: rejected (the body is not
+/// classified, so also a cast of an integer, `i as f32`, which is rare here).
+fn reject_float_casts(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
+    struct Casts<'a> {
+        base: &'a str,
+        found: Vec<syn::Type>,
+    }
+    impl<'ast> Visit<'ast> for Casts<'_> {
+        fn visit_expr_cast(&mut self, c: &'ast syn::ExprCast) {
+            if let syn::Type::Path(p) = &*c.ty {
+                if ["f32", "f64"]
+                    .iter()
+                    .any(|n| p.path.is_ident(n) && *n != self.base)
+                {
+                    self.found.push((*c.ty).clone());
+                }
+            }
+            syn::visit::visit_expr_cast(self, c);
+        }
+    }
+    let base = match &ir.float {
+        FloatTy::F64 => "f64",
+        FloatTy::F32 => "f32",
+        FloatTy::Generic(_) => "",
+    };
+    let mut v = Casts {
+        base,
+        found: Vec::new(),
+    };
+    v.visit_block(&func.block);
+    for ty in v.found {
+        diag.error_spanned(
+            &ty,
+            format!("`#[differentiate]` does not support casts to `{}` in a function that calls generated derivatives (its body runs on dual numbers); compute in the function's float type", crate::lower::pretty(&ty)),
+        );
+    }
+}
+
 /// One active parameter: its tangent slot(s) in the flattened input.
 struct Active<'a> {
     p: &'a Param,
@@ -79,6 +118,7 @@ pub fn bodies(
     diag: &mut Diag,
 ) -> Option<(TokenStream, TokenStream)> {
     let ir = gen.f;
+    reject_float_casts(func, ir, diag);
     let mut rw = Rewrite::nested(ir, callees);
     let d = rw.dual_ty();
     let (zero, one) = (gen.zero(), gen.one());

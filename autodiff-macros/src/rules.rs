@@ -54,6 +54,9 @@ pub enum Form {
     /// `F::name(args..)`
     Method(&'static str),
     Identity,
+    /// `a as G`: a conversion to the result's float type (the other one than the
+    /// operand's); the generators convert each term of its rule the same way.
+    Cast,
 }
 
 /// A partial derivative as a small expression over the op's inputs and output.
@@ -188,6 +191,7 @@ macro_rules! ops {
     (@names Method($($name:literal),+)) => { &[$($name),+] };
     (@names $($form:tt)+) => { &[] };
     (@form Identity) => { Form::Identity };
+    (@form Cast) => { Form::Cast };
     (@form Neg) => { Form::Neg };
     (@form Binary($op:tt, $assign:tt, $variant:ident)) => { Form::Binary(stringify!($op)) };
     (@form Method($name:literal $(, $alias:literal)*)) => { Form::Method($name) };
@@ -260,6 +264,8 @@ macro_rules! ops {
 #[rustfmt::skip]
 ops! {
     Copy:   Identity,                  cheap,  [one()];
+    // `x as f32` / `x as f64`: ẏ = ẋ as G, x̄ += ȳ as F (the term converts to the receiving type)
+    Cast:   Cast,                      cheap,  [one()];
     Neg:    Neg,                       cheap,  [Some(neg(D::One))];
     Add:    Binary(+, +=, AddAssign),  cheap,  [one(), one()];
     Sub:    Binary(-, -=, SubAssign),  cheap,  [one(), Some(neg(D::One))];

@@ -460,6 +460,32 @@ pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
             );
         }
     }
+    // The dual copies compute on `Dual<F>`, which has no `as` to another float type.
+    let mut casts = Vec::new();
+    ir.body.walk_all(&mut |s| {
+        if let Stmt::Let {
+            var,
+            rhs: Rhs::Op(crate::rules::Op::Cast, _),
+            ..
+        }
+        | Stmt::Assign {
+            var,
+            rhs: Rhs::Op(crate::rules::Op::Cast, _),
+            ..
+        } = s
+        {
+            casts.push(ir.vars[*var].ident.span());
+        }
+    });
+    for span in casts {
+        diag.error(
+            span,
+            format!(
+                "`order = 2` does not support casts between float types of differentiated values yet; compute in `{}` (the first-order functions support them)",
+                rw.base
+            ),
+        );
+    }
     let signature = ir
         .params
         .iter()

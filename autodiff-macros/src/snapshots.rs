@@ -450,3 +450,24 @@ fn vector_output_ba_reprojection() {
                 },
     );
 }
+
+#[test]
+fn casts_between_float_types() {
+    // `h` is an `f32` with an `f32` tangent and adjoint; the cast's rule converts
+    // each term (`dx as f32` forward, `__b_h as f64` backward).
+    check(
+        "casts",
+        quote!(),
+        quote! {
+            fn f(x: f64, w: &[f64]) -> f64 {
+                let h = x as f32;
+                let g = (h * h + 1.0).ln();
+                let mut s = 0.0f32;
+                for i in 0..w.len() {
+                    s += (w[i] as f32 * h).sin();
+                }
+                (g as f64) * w[0] + x + s as f64
+            }
+        },
+    );
+}

@@ -74,10 +74,17 @@ pub fn fd1(f: impl Fn(f64) -> f64, x: f64) -> f64 {
 
 /// Central-difference gradient of a scalar function of a vector.
 pub fn fd_grad(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
+    fd_grad_step(f, x, 1e-6)
+}
+
+/// [`fd_grad`] with the relative step `step`: a function computed partly in `f32`
+/// needs a larger one (its rounding, ~6e-8 relative, over a 1e-6 step is a 5%
+/// error; over 1e-3 it is 6e-5, and the truncation error `h²·f'''` about 1e-6).
+pub fn fd_grad_step(f: impl Fn(&[f64]) -> f64, x: &[f64], step: f64) -> Vec<f64> {
     let mut xp = x.to_vec();
     (0..x.len())
         .map(|i| {
-            let h = 1e-6 * x[i].abs().max(1.0);
+            let h = step * x[i].abs().max(1.0);
             xp[i] = x[i] + h;
             let fp = f(&xp);
             xp[i] = x[i] - h;
@@ -101,6 +108,12 @@ pub fn dot(a: &[f64], b: &[f64]) -> f64 {
 /// accumulated into zeroed shadows with seed `ybar`.
 #[track_caller]
 pub fn assert_dot_identity(ybar: f64, jv: f64, jt_ybar: &[f64], v: &[f64]) {
+    assert_dot_identity_tol(ybar, jv, jt_ybar, v, 1e-10)
+}
+
+/// [`assert_dot_identity`] within the relative tolerance `tol`.
+#[track_caller]
+pub fn assert_dot_identity_tol(ybar: f64, jv: f64, jt_ybar: &[f64], v: &[f64], tol: f64) {
     let lhs = ybar * jv;
     let rhs = dot(jt_ybar, v);
     let scale = lhs
@@ -114,7 +127,7 @@ pub fn assert_dot_identity(ybar: f64, jv: f64, jt_ybar: &[f64], v: &[f64]) {
         )
         .max(1e-300);
     assert!(
-        (lhs - rhs).abs() <= 1e-10 * scale,
+        (lhs - rhs).abs() <= tol * scale,
         "dot-product identity: ybar*(J v) = {lhs:e}, (J^T ybar).v = {rhs:e}"
     );
 }
@@ -123,12 +136,54 @@ pub fn assert_dot_identity(ybar: f64, jv: f64, jt_ybar: &[f64], v: &[f64]) {
 /// hold `prefill + dret * grad`.
 #[track_caller]
 pub fn assert_accumulated(after: &[f64], prefill: &[f64], dret: f64, grad: &[f64]) {
+    assert_accumulated_tol(after, prefill, dret, grad, 1e-12)
+}
+
+/// [`assert_accumulated`] within the relative tolerance `tol`.
+#[track_caller]
+pub fn assert_accumulated_tol(after: &[f64], prefill: &[f64], dret: f64, grad: &[f64], tol: f64) {
     let want: Vec<f64> = prefill
         .iter()
         .zip(grad)
         .map(|(p, g)| p + dret * g)
         .collect();
-    assert_vec_close(after, &want, 1e-12, "accumulated shadow");
+    assert_vec_close(after, &want, tol, "accumulated shadow");
+}
+
+/// How closely the checks of [`check_all_prec`] compare.
+#[derive(Clone, Copy, Debug)]
+pub struct Tol {
+    /// Relative step of the central differences.
+    pub fd_step: f64,
+    /// `_grad` against central differences.
+    pub fd: f64,
+    /// The modes against each other (`_fwd` against `_grad`, the dot-product
+    /// identity, accumulation): exact up to rounding in `f64`, up to `f32`
+    /// rounding (~1e-7 relative, times the conditioning) when a section is in `f32`.
+    pub modes: f64,
+    /// Accumulation into pre-filled shadows with `dret ≠ 1`.
+    pub accum: f64,
+}
+
+impl Tol {
+    /// A function computed entirely in `f64`: what [`check_all_tol`] uses.
+    pub fn f64(fd: f64) -> Tol {
+        Tol {
+            fd_step: 1e-6,
+            fd,
+            modes: 1e-10,
+            accum: 1e-12,
+        }
+    }
+
+    /// A function with a section in `f32`: derivatives good to about `f32`
+    /// precision, central differences with a step that `f32` rounding does not swamp.
+    pub const F32: Tol = Tol {
+        fd_step: 1e-3,
+        fd: 1e-3,
+        modes: 1e-5,
+        accum: 1e-5,
+    };
 }
 
 /// Every mode of one differentiated function at one point, through flat
@@ -149,6 +204,21 @@ pub fn check_all_tol(
     adj: impl Fn(&[f64], &mut [f64], f64) -> f64,
     grad: impl Fn(&[f64]) -> (f64, Vec<f64>),
 ) {
+    check_all_prec(name, x, Tol::f64(fd_tol), f, fwd, adj, grad)
+}
+
+/// [`check_all_tol`] with every tolerance given ([`Tol`]).
+#[track_caller]
+pub fn check_all_prec(
+    name: &str,
+    x: &[f64],
+    tol: Tol,
+    f: impl Fn(&[f64]) -> f64,
+    fwd: impl Fn(&[f64], &[f64]) -> (f64, f64),
+    adj: impl Fn(&[f64], &mut [f64], f64) -> f64,
+    grad: impl Fn(&[f64]) -> (f64, Vec<f64>),
+) {
+    let fd_tol = tol.fd;
     let n = x.len();
     let y = f(x);
     assert!(
@@ -165,7 +235,7 @@ pub fn check_all_tol(
     let (v0, g) = grad(x);
     same(v0, "_grad");
     assert_eq!(g.len(), n, "{name}: gradient length");
-    let g_fd = fd_grad(&f, x);
+    let g_fd = fd_grad_step(&f, x, tol.fd_step);
     for i in 0..n {
         assert!(
             close(g[i], g_fd[i], fd_tol, fd_tol),
@@ -181,7 +251,7 @@ pub fn check_all_tol(
         let (vy, t) = fwd(x, &e);
         same(vy, "_fwd");
         assert!(
-            close(t, g[i], 1e-10, 1e-12),
+            close(t, g[i], tol.modes, tol.modes * 1e-2),
             "{name}: _fwd along e{i} = {t:e}, _grad[{i}] = {:e}",
             g[i]
         );
@@ -195,13 +265,13 @@ pub fn check_all_tol(
     same(vy, "_fwd");
     let mut jt = vec![0.0; n];
     same(adj(x, &mut jt, ybar), "_adjoint");
-    assert_dot_identity(ybar, jv, &jt, &v);
+    assert_dot_identity_tol(ybar, jv, &jt, &v, tol.modes);
 
     let prefill = rng.vec(n, -3.0, 3.0);
     let mut shadow = prefill.clone();
     let dret = -1.75;
     same(adj(x, &mut shadow, dret), "_adjoint");
-    assert_accumulated(&shadow, &prefill, dret, &g);
+    assert_accumulated_tol(&shadow, &prefill, dret, &g, tol.accum);
 }
 
 #[track_caller]

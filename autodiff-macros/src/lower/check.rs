@@ -96,7 +96,12 @@ impl Lowerer<'_> {
             Expr::Tuple(_) => "`#[differentiate]` does not support tuples of differentiated values; bind each float with its own `let` (tuples of floats cannot be built or destructured)".to_string(),
             Expr::Struct(_) => "`#[differentiate]` cannot build a struct from differentiated values; pass the floats separately".to_string(),
             Expr::Cast(c) => {
-                return (c.ty.to_token_stream(), format!("`#[differentiate]` cannot cast a differentiated value to `{}`", pretty_tokens(&c.ty.to_token_stream())));
+                let ty = pretty_tokens(&c.ty.to_token_stream());
+                if super::types::is_float_prim(&c.ty) {
+                    // only in a generic function: elsewhere a cast to a float type is lowered
+                    return (c.ty.to_token_stream(), format!("`#[differentiate]` cannot cast a differentiated value of the generic float type `{f}` to `{ty}`; casts between float types are supported in functions on `f64` or `f32`"));
+                }
+                return (c.ty.to_token_stream(), format!("`#[differentiate]` cannot cast a differentiated value to `{ty}`"));
             }
             Expr::Reference(_) => "`#[differentiate]` cannot differentiate through a `&mut` borrow of a differentiated value; return the new value instead".to_string(),
             Expr::Range(_) => "`#[differentiate]` cannot make a range of differentiated values; ranges are of integers".to_string(),

@@ -75,8 +75,27 @@ impl Lowerer<'_> {
             Expr::Reference(r) => self.lower_value(&r.expr, out),
             Expr::Binary(b) => self.lower_binary(b, out),
             Expr::Cast(c) => {
-                if self.float.matches(&c.ty) {
-                    self.lower_value(&c.expr, out)
+                let target = if self.float.matches(&c.ty) {
+                    Some(self.float.clone())
+                } else {
+                    self.other_float(&c.ty)
+                };
+                if let Some(ty) = target {
+                    let a = self.lower_value(&c.expr, out);
+                    // A buffer element is of the function's type; a variable may be of
+                    // either, which `precision.rs` tells (and then makes a cast to its
+                    // own type a copy).
+                    let same = ty == self.float
+                        && (matches!(a, Operand::Load(..) | Operand::Const(_))
+                            || matches!(self.float, FloatTy::Generic(_)));
+                    if same {
+                        return a;
+                    }
+                    let t = self.emit_op(Op::Cast, vec![a], e.span(), out);
+                    if let Operand::Var(v) = t {
+                        self.vars[v].ty = Some(ty);
+                    }
+                    t
                 } else {
                     self.diag.error(
                         c.ty.span(),

@@ -415,8 +415,12 @@ impl Lowerer<'_> {
                 let k = self.kinds(&c.expr);
                 if self.float.matches(&c.ty) {
                     k.as_class(Float)
+                } else if self.other_float(&c.ty).is_some() {
+                    // the other float type (`x as f32` in an `f64` function): a float
+                    // of its own precision (`precision.rs`)
+                    k.as_class(Float)
                 } else if is_float_prim(&c.ty) {
-                    // another float type: mixed precision
+                    // in a generic function: `as` does not apply
                     k.as_class(Unknown)
                 } else if is_int_prim(&c.ty) {
                     k.as_class(NonFloat)
@@ -683,6 +687,17 @@ impl Lowerer<'_> {
         match (ty.map(|t| self.classify_ty(t)), init) {
             (Some(TyClass::Float), Some(k)) => k.as_class(Class::Float),
             (Some(TyClass::Float), None) => Kinds::of(Class::Float),
+            // `let h: f32 = ..;` in an `f64` function: a float of the other type
+            (Some(TyClass::OtherFloat), Some(k))
+                if ty.is_some_and(|t| self.other_float(t).is_some()) =>
+            {
+                k.as_class(Class::Float)
+            }
+            (Some(TyClass::OtherFloat), None)
+                if ty.is_some_and(|t| self.other_float(t).is_some()) =>
+            {
+                Kinds::of(Class::Float)
+            }
             (Some(TyClass::Buf(_)), _) => Kinds::of(Class::Buf),
             (Some(_), _) => Kinds::of(Class::NonFloat),
             (None, Some(k)) if simple => k,
@@ -772,7 +787,7 @@ impl Lowerer<'_> {
         if let Some(syn::GenericArgument::Type(t)) =
             m.turbofish.as_ref().and_then(|t| t.args.first())
         {
-            return self.float.matches(t);
+            return self.float.matches(t) || self.other_float(t).is_some();
         }
         while let Expr::MethodCall(inner) = strip_paren(e) {
             for a in &inner.args {

@@ -15,6 +15,7 @@ mod iter;
 mod kinds;
 mod loops;
 mod output;
+mod precision;
 mod rows;
 mod scope;
 mod stmt;
@@ -164,6 +165,10 @@ pub fn lower_fn(
             lw.lower_return_value(block, tail, &mut body)?
         }
     };
+    lw.infer_precision(
+        &mut body,
+        matches!(ret_shape, RetShape::Float).then_some(ret),
+    );
     let out_params = params
         .iter()
         .filter(|p| matches!(p.shape, ParamTy::Out { .. }))

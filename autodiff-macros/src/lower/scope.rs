@@ -50,6 +50,7 @@ impl Lowerer<'_> {
             by_ref_elem: false,
             tmp: false,
             view: None,
+            ty: None,
         });
         self.facts.push(Default::default());
         self.vars.len() - 1

@@ -229,9 +229,31 @@ impl Lowerer<'_> {
                 "`#[differentiate]` does not support `let .. else`",
             );
         }
+        let k = self.kinds(&init.expr);
+        if let Some(t) = ty.filter(|t| self.other_float_container(t)) {
+            if k.is_unsound() || k.class == Class::Buf {
+                // `let b: Vec<f32> = vec![0.0; n];` in an `f64` function: a float
+                // buffer, and float buffers hold `F` (a passive one is fine)
+                let f = self.float_ty_tokens();
+                self.diag.error_spanned(
+                    t,
+                    format!("`#[differentiate]` does not support a buffer of type `{}` in a function on `{f}`; float buffers hold `{f}` (cast the elements back: `.. as {f}`)", super::types::pretty(t)),
+                );
+                let id = self.new_var(
+                    &binding.ident.to_string(),
+                    Kind::Passive,
+                    binding.ident.span(),
+                    None,
+                );
+                self.vars[id].poisoned = true;
+                self.bind(&binding.ident.to_string(), id);
+                return;
+            }
+        }
         // The kind: an annotation wins, then the initialiser's kind.
         let annotated = ty.map(|t| match self.classify_ty(t) {
             TyClass::Float => Kind::Float,
+            TyClass::OtherFloat if self.other_float(t).is_some() => Kind::Float,
             TyClass::Buf(_) => Kind::Buf,
             _ => Kind::Passive,
         });
@@ -444,6 +466,12 @@ impl Lowerer<'_> {
                 self.bind(&name, id);
                 out.stmts.push(Stmt::Decl { var: id });
             }
+            Some(TyClass::OtherFloat) if b.ty.is_some_and(|t| self.other_float(t).is_some()) => {
+                let id = self.new_var(&name, Kind::Float, span, None);
+                self.vars[id].ty = b.ty.and_then(|t| self.other_float(t));
+                self.bind(&name, id);
+                out.stmts.push(Stmt::Decl { var: id });
+            }
             None => {
                 // `let c;`: the first assignment decides whether it is a float.
                 let id = self.new_var(&name, Kind::Passive, span, None);
@@ -468,6 +496,8 @@ impl Lowerer<'_> {
         let name = b.ident.to_string();
         let op = self.lower_value(init, out);
         let id = self.new_var(&name, Kind::Float, b.ident.span(), None);
+        // `let h: f32 = ..;`: the type as written (the function's is the default)
+        self.vars[id].ty = b.ty.and_then(|t| self.other_float(t));
         out.stmts.push(Stmt::Let {
             var: id,
             rhs: Rhs::Op(Op::Copy, vec![op]),

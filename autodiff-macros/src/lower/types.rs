@@ -598,9 +598,10 @@ impl Lowerer<'_> {
                     self.diag.error_spanned(
                         &pt.ty,
                         format!(
-                            "parameter `{ident}` has type `{}` but the function returns `{}`; `#[differentiate]` needs one float type per function",
+                            "parameter `{ident}` has type `{}` but the function returns `{f}`; `#[differentiate]` differentiates with respect to parameters of the function's float type (take `{f}` and cast it in the body: `{ident} as {}`)",
                             pretty(&pt.ty),
-                            self.float_ty_tokens()
+                            pretty(&pt.ty),
+                            f = self.float_ty_tokens()
                         ),
                     );
                 }

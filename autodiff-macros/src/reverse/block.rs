@@ -122,7 +122,7 @@ impl Rev<'_> {
                         Stmt::Let {
                             rhs: Rhs::Op(op, args),
                             ..
-                        } => self.rev_primal_op(*op, args),
+                        } => self.rev_primal_op(v, *op, args),
                         _ => TokenStream::new(),
                     };
                     let t = self.bind_views_expr(loose, t);

@@ -29,7 +29,6 @@ impl Rev<'_> {
         how: &Checkpoint,
     ) -> Part {
         let i = self.g.ident(var);
-        let stacks_before = self.st.stacks.borrow().len();
         let bp = self.gen_block(body, &[]);
         let (bf, br) = (&bp.fwd, &bp.rev);
         let Range::Range {
@@ -82,7 +81,9 @@ impl Rev<'_> {
                 }
             })
             .collect();
-        // what an iteration of the first run pushes is dropped at its end
+        // what an iteration of the first run pushes is dropped at its end: on
+        // every tape and stack that exists (one declared before the loop may be
+        // pushed in it too)
         let mut tapes = Vec::new();
         if self.st.uses_tape.get() {
             tapes.push(quote!(__tape));
@@ -90,7 +91,7 @@ impl Rev<'_> {
         if self.st.uses_flags.get() {
             tapes.push(quote!(__flags));
         }
-        for v in self.st.stacks.borrow().iter().skip(stacks_before) {
+        for v in self.st.stacks.borrow().iter() {
             let s = self.g.stack_ident(*v);
             tapes.push(quote!(#s));
         }

@@ -345,9 +345,10 @@ impl Rev<'_> {
         if st.uses_flags.get() {
             tapes.push(quote!(let mut __flags: ::std::vec::Vec<bool> = ::std::vec::Vec::new();));
         }
-        let (f, z) = (self.g.fty(), self.g.zero());
         for v in st.keeps.borrow().iter() {
             let k = keep_ident(self.g, *v);
+            let t = self.g.ty_of(*v);
+            let (f, z) = (self.g.fty_in(t), self.g.zero_in(t));
             tapes.push(quote!(let mut #k: #f = #z;));
         }
         for v in st.stacks.borrow().iter() {

@@ -81,10 +81,10 @@ impl Rev<'_> {
         }
     }
 
-    /// `op(args)` as the reverse sweep reads it.
-    pub(super) fn rev_primal_op(&self, op: Op, args: &[Operand]) -> TokenStream {
+    /// `var = op(args)` as the reverse sweep reads it.
+    pub(super) fn rev_primal_op(&self, var: VarId, op: Op, args: &[Operand]) -> TokenStream {
         let a: Vec<TokenStream> = args.iter().map(|o| self.rev_primal(o)).collect();
-        self.g.op_of(op, &a)
+        self.g.op_of(op, self.g.ty_of(var), &a)
     }
 
     /// The locals that keep a view's bounds when they change after it is made.
@@ -133,8 +133,8 @@ impl Rev<'_> {
         let g = self.g;
         let b = g.adjoint_ident(v);
         let z = g.adj_zero();
-        let f = g.fty();
         let var = &g.f.vars[v];
+        let (bz, f) = (g.adj_zero_in(g.ty_of(v)), g.fty_in(g.ty_of(v)));
         match var.kind {
             Kind::Buf if var.view.is_some() => {
                 // Reached at an offset of the base's adjoint instead when something
@@ -154,7 +154,7 @@ impl Rev<'_> {
                     _ => quote!(let mut #b = ::std::vec![#z; #x.len()];),
                 }
             }
-            _ => quote!(let mut #b: #f = #z;),
+            _ => quote!(let mut #b: #f = #bz;),
         }
     }
 
@@ -191,10 +191,13 @@ impl Rev<'_> {
             .collect()
     }
 
-    /// Reverse-sweep contributions `x̄ᵢ += ∂ᵢ·g` of `op(args)`; `old`: the value the
-    /// statement overwrote, for an operand that is the assigned variable itself.
+    /// Reverse-sweep contributions `x̄ᵢ += ∂ᵢ·g` of `var = op(args)`; `old`: the value
+    /// the statement overwrote, for an operand that is the assigned variable itself.
+    /// A term flowing into an operand of another float type than `var`'s (a cast's)
+    /// is converted to the operand's.
     pub(super) fn contributions(
         &self,
+        var: VarId,
         op: Op,
         args: &[Operand],
         g: &TokenStream,
@@ -218,7 +221,12 @@ impl Rev<'_> {
             let Some(place) = self.adjoint_place(arg) else {
                 continue;
             };
-            let term = self.g.scale(d, g.clone(), &ins, out);
+            let ty = self.g.ty_of(var);
+            let (neg, t) = self.g.scale(d, ty, g.clone(), &ins, out);
+            let term = match self.g.operand_ty(arg) {
+                Some(to) => (neg, self.g.convert(t, Some(ty), to)),
+                None => (neg, t),
+            };
             match groups.iter_mut().find(|(p, _)| p.same(&place)) {
                 Some((_, terms)) => terms.push(term),
                 None => groups.push((place, vec![term])),

@@ -291,11 +291,12 @@ impl Planner<'_> {
         pushes
     }
 
-    /// Where an overwritten value of `v` is kept.
+    /// Where an overwritten value of `v` is kept: a float of another type than the
+    /// function's (`__tape` holds `F`) on a stack of its own.
     fn save_in(&self, v: VarId, top: bool) -> Save {
         if top {
             Save::Local
-        } else if self.f.vars[v].kind == Kind::Passive {
+        } else if self.f.vars[v].kind == Kind::Passive || self.f.vars[v].ty.is_some() {
             Save::Stack
         } else {
             Save::Tape
@@ -336,7 +337,7 @@ impl Planner<'_> {
         match rhs {
             Some(rhs) if a.recomputable_let(v, rhs) => Keep::Recompute,
             _ if var.kind == Kind::Float && self.loops == 0 => Keep::Local,
-            _ if var.kind == Kind::Float => Keep::Tape,
+            _ if var.kind == Kind::Float && var.ty.is_none() => Keep::Tape,
             _ => Keep::Stack,
         }
     }

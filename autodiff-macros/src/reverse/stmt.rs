@@ -55,12 +55,18 @@ impl Rev<'_> {
         let mut part = Part::default();
         match rhs {
             Rhs::Op(op, args) => {
-                let p = g.primal_op(*op, args);
-                let ty = g.let_ty(rhs);
+                let p = g.primal_op(var, *op, args);
+                let ty = g.let_ty(var, rhs);
                 part.fwd.push(quote!(let #m #v #ty = #p;));
                 if active {
-                    part.rev
-                        .extend(self.contributions(*op, args, &quote!(#bv), &quote!(#v), None));
+                    part.rev.extend(self.contributions(
+                        var,
+                        *op,
+                        args,
+                        &quote!(#bv),
+                        &quote!(#v),
+                        None,
+                    ));
                 }
             }
             Rhs::Call(c) => {
@@ -81,7 +87,7 @@ impl Rev<'_> {
                 let l = &len.tokens;
                 // `[0.0; 3]` keeps its element type: an element's method in a
                 // condition (`b[1].exp() > 0.5`) would be on an ambiguous `{float}`
-                let ty = g.let_ty(rhs);
+                let ty = g.let_ty(var, rhs);
                 part.fwd.push(if *array {
                     quote!(let mut #v #ty = [#e; #l];)
                 } else {
@@ -114,7 +120,7 @@ impl Rev<'_> {
     fn gen_decl(&self, var: VarId) -> Part {
         let g = self.g;
         let v = g.ident(var);
-        let (z, f) = (g.zero(), g.fty());
+        let (z, f) = (g.zero_in(g.ty_of(var)), g.fty_in(g.ty_of(var)));
         let fwd = if g.f.vars[var].kind == Kind::Passive {
             quote!(let mut #v;)
         } else {
@@ -200,7 +206,7 @@ impl Rev<'_> {
     /// overwrote `v`.
     fn take_adjoint(&self, var: VarId, rest: TokenStream) -> TokenStream {
         let bv = self.g.adjoint_ident(var);
-        let z = self.g.adj_zero();
+        let z = self.g.adj_zero_in(self.g.ty_of(var));
         quote! {{
             let __g = #bv;
             #bv = #z;
@@ -219,7 +225,7 @@ impl Rev<'_> {
         let g = self.g;
         let v = g.ident(var);
         let bv = g.adjoint_ident(var);
-        let p = g.primal_op(op, args);
+        let p = g.primal_op(var, op, args);
         part.fwd.push(quote!(#v = #p;));
         let put_old = restore.as_ref().map(|r| quote!(#v = #r;));
         if !g.a.active[var] {
@@ -232,7 +238,7 @@ impl Rev<'_> {
             && matches!(args.first(), Some(Operand::Var(x)) if *x == var)
             && !matches!(args.get(1), Some(Operand::Var(x)) if *x == var);
         if accumulates {
-            let contrib = self.contributions(op, args, &quote!(#bv), &quote!(#v), None);
+            let contrib = self.contributions(var, op, args, &quote!(#bv), &quote!(#v), None);
             // skip the first operand (the variable itself)
             let skip = usize::from(g.a.is_active_operand(&args[0]));
             part.rev.extend(contrib.into_iter().skip(skip));
@@ -241,6 +247,7 @@ impl Rev<'_> {
         }
         let old = restore.as_ref().map(|_| quote!(__old));
         let contrib = self.contributions(
+            var,
             op,
             args,
             &quote!(__g),
