@@ -547,3 +547,62 @@ fn other_float_types_and_methods() {
         |x| m.energy_grad(x),
     );
 }
+
+// ---- flat views, macros ----
+
+#[differentiate]
+fn flat_sum(w: &[f64]) -> f64 {
+    w[0] * w[1] + w[2]
+}
+
+#[differentiate]
+fn local_passed_flat(x: f64) -> f64 {
+    let mut b: [[f64; 2]; 2] = [[0.0; 2]; 2];
+    b[0][1] = x;
+    b[1][0] = x * x;
+    flat_sum(b.as_flattened())
+}
+
+#[differentiate]
+fn param_passed_flat(m: &[[f64; 2]]) -> f64 {
+    flat_sum(m.as_flattened()) * m[1][1]
+}
+
+#[differentiate]
+fn local_in_macros(x: f64) -> f64 {
+    let mut b = [[0.0_f64; 2]; 2];
+    b[0][1] += x;
+    assert!(!b.is_empty(), "b has {} rows", b.len());
+    let c = vec![0.5; b.len() * 2];
+    b[0][1] * x + c[3] * b[0][1]
+}
+
+#[differentiate]
+fn literal_in_match(x: f64) -> f64 {
+    let p = [x, x * 2.0];
+    match x.max(-p[0]) < 0.5 {
+        true => p[1] * p[0],
+        _ => x,
+    }
+}
+
+#[test]
+fn flat_views_and_macros() {
+    assert_eq!(local_passed_flat_grad(3.0), (9.0, 6.0));
+    assert_eq!(
+        param_passed_flat_grad(&[[1.0, 2.0], [3.0, 4.0]]),
+        (20.0, vec![[8.0, 4.0], [4.0, 5.0]])
+    );
+    check_scalar!(local_in_macros, local_in_macros_fwd, local_in_macros_adjoint, local_in_macros_grad; [1.3]);
+    check_scalar!(literal_in_match, literal_in_match_fwd, literal_in_match_adjoint, literal_in_match_grad; [0.2]);
+    check_nested(
+        "param_passed_flat",
+        &X4,
+        rows::<2>,
+        from_rows,
+        |x| param_passed_flat(x),
+        |x, v| param_passed_flat_fwd(x, v),
+        |x, d, r| param_passed_flat_adjoint(x, d, r),
+        |x| param_passed_flat_grad(x),
+    );
+}

@@ -220,10 +220,32 @@ impl<'a> syn::visit::Visit<'a> for LocalArrays {
     }
 
     fn visit_macro(&mut self, m: &'a syn::Macro) {
-        let mut names = Vec::new();
-        super::collect_idents(m.tokens.clone(), &mut names);
-        self.in_macro.extend(names);
+        let name = m
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        // their arguments are rewritten, unless a format string names a local
+        // (`{m:?}`) or they do not parse as expressions
+        let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+        let readable = (name == "vec" || super::structs::takes_exprs(&name))
+            && (name == "vec" || syn::parse::Parser::parse2(parser, m.tokens.clone()).is_ok())
+            && !captures_a_name(&m.tokens.to_string());
+        if !readable {
+            let mut names = Vec::new();
+            super::collect_idents(m.tokens.clone(), &mut names);
+            self.in_macro.extend(names);
+        }
     }
+}
+
+/// A format string naming a variable inline (`"{m:?}"`, `"{m}"`): the macro would
+/// read it by its name.
+fn captures_a_name(tokens: &str) -> bool {
+    let b = tokens.as_bytes();
+    b.windows(2)
+        .any(|w| w[0] == b'{' && (w[1].is_ascii_alphabetic() || w[1] == b'_'))
 }
 
 fn is_float_ty(t: &Type) -> bool {
@@ -467,15 +489,11 @@ impl VisitMut for Rewriter<'_> {
                     }
                 }
                 self.visit_expr_mut(&mut m.receiver);
-                for a in m.args.iter_mut() {
-                    self.visit_arg(a);
-                }
+                self.visit_args(m.args.iter_mut());
             }
             Expr::Call(c) => {
                 self.visit_expr_mut(&mut c.func);
-                for a in c.args.iter_mut() {
-                    self.visit_arg(a);
-                }
+                self.visit_args(c.args.iter_mut());
             }
             Expr::Assign(a) if self.row_of(&a.left).is_some() => {
                 let node = a.clone();
@@ -614,29 +632,79 @@ impl Rewriter<'_> {
         };
         match b {
             Some(b) if !self.bufs[b].local => self.bufs[b].whole = true,
-            _ => self.visit_expr_mut(a),
+            _ => {
+                // `g(m.as_flattened())`: the flat buffer, by reference
+                if let Expr::MethodCall(m) = &*a {
+                    if let Some(b) = self.root(&m.receiver) {
+                        if m.method == "as_flattened"
+                            && m.args.is_empty()
+                            && matches!(self.bufs[b].shape, NestShape::Rows { .. })
+                        {
+                            let flat = &self.bufs[b].flat;
+                            *a = syn::parse_quote_spanned!(m.span()=> &#flat);
+                            return;
+                        }
+                    }
+                }
+                self.visit_expr_mut(a)
+            }
         }
     }
 
-    /// `vec![..]`: its expressions are rewritten like the body; other macros are
-    /// passed through (a parameter is still there by its name).
-    fn visit_macro(&mut self, mac: &mut syn::Macro) {
-        let is_vec = mac.path.segments.last().is_some_and(|s| s.ident == "vec");
-        if !is_vec {
-            return;
-        }
-        let tokens = mac.tokens.clone();
-        if let Ok(mut e) = syn::parse2::<Expr>(quote!([#tokens])) {
-            self.visit_expr_mut(&mut e);
-            let inner = match e {
-                Expr::Array(a) => a.elems.to_token_stream(),
-                Expr::Repeat(r) => {
-                    let (x, n) = (&r.expr, &r.len);
-                    quote!(#x; #n)
-                }
-                _ => return,
+    /// The arguments of a call: a nested buffer passed whole twice would need two
+    /// shadows of it at once.
+    fn visit_args<'e>(&mut self, args: impl Iterator<Item = &'e mut Expr>) {
+        let mut whole = Vec::new();
+        for a in args {
+            let b = match &*a {
+                Expr::Reference(r) if r.mutability.is_none() => self.root(&r.expr),
+                e => self.root(e),
             };
-            mac.tokens = inner;
+            if let Some(b) = b.filter(|b| !self.bufs[*b].local) {
+                if whole.contains(&b) {
+                    let n = self.bufs[b].name.clone();
+                    self.diag.error_spanned(
+                        &*a,
+                        format!("`#[differentiate]` cannot pass the nested buffer `{n}` twice to one call; pass it once, or flat (`{n}.as_flattened()`) to a function of slices"),
+                    );
+                }
+                whole.push(b);
+            }
+            self.visit_arg(a);
+        }
+    }
+
+    /// `vec![..]` and the assertion and printing macros: their expressions are
+    /// rewritten like the body; other macros are passed through (a parameter is
+    /// still there by its name; a local mentioned in one is not read flat).
+    fn visit_macro(&mut self, mac: &mut syn::Macro) {
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
+        let tokens = mac.tokens.clone();
+        if name == "vec" {
+            if let Ok(mut e) = syn::parse2::<Expr>(quote!([#tokens])) {
+                self.visit_expr_mut(&mut e);
+                match e {
+                    Expr::Array(a) => mac.tokens = a.elems.to_token_stream(),
+                    Expr::Repeat(r) => {
+                        let (x, n) = (&r.expr, &r.len);
+                        mac.tokens = quote!(#x; #n);
+                    }
+                    _ => {}
+                }
+            }
+        } else if super::structs::takes_exprs(&name) {
+            let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
+            if let Ok(mut args) = syn::parse::Parser::parse2(parser, tokens) {
+                for e in args.iter_mut() {
+                    self.visit_expr_mut(e);
+                }
+                mac.tokens = args.to_token_stream();
+            }
         }
     }
 

@@ -198,6 +198,8 @@ impl Lowerer<'_> {
             for s in &stmts {
                 self.lower_stmt(s, out);
             }
+            // a temporary tree: what was classified by address in it is stale
+            self.kcache.clear();
             return;
         }
         if let Some(init) = local.init.as_ref().filter(|i| i.diverge.is_none()) {

@@ -614,25 +614,7 @@ impl Rewriter<'_> {
                 _ => {}
             }
         }
-        let expr_args = matches!(
-            name.as_str(),
-            "assert"
-                | "assert_eq"
-                | "assert_ne"
-                | "debug_assert"
-                | "debug_assert_eq"
-                | "debug_assert_ne"
-                | "println"
-                | "eprintln"
-                | "print"
-                | "eprint"
-                | "panic"
-                | "unreachable"
-                | "format"
-                | "dbg"
-                | "todo"
-                | "unimplemented"
-        );
+        let expr_args = takes_exprs(&name);
         if expr_args {
             let parser = Punctuated::<Expr, syn::Token![,]>::parse_terminated;
             if let Ok(mut args) = syn::parse::Parser::parse2(parser, tokens.clone()) {
@@ -654,6 +636,29 @@ impl Rewriter<'_> {
             );
         }
     }
+}
+
+/// The assertion and printing macros, whose arguments are expressions.
+pub(super) fn takes_exprs(name: &str) -> bool {
+    matches!(
+        name,
+        "assert"
+            | "assert_eq"
+            | "assert_ne"
+            | "debug_assert"
+            | "debug_assert_eq"
+            | "debug_assert_ne"
+            | "println"
+            | "eprintln"
+            | "print"
+            | "eprint"
+            | "panic"
+            | "unreachable"
+            | "format"
+            | "dbg"
+            | "todo"
+            | "unimplemented"
+    )
 }
 
 fn mention(t: &proc_macro2::TokenTree, params: &[StructParam], out: &mut Option<Span>) {
