@@ -398,7 +398,11 @@ pub(crate) fn choose(f: &Func, num: usize, len: usize, twins: &HashMap<String, T
             }
         }
     }
-    let n = if num % 2 == 0 || len % 3 != 0 { 2 } else { 3 };
+    let n = if num.is_multiple_of(2) || !len.is_multiple_of(3) {
+        2
+    } else {
+        3
+    };
     Twin {
         form: FORMS[(num / 2) % FORMS.len()],
         n,
