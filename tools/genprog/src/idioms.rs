@@ -156,7 +156,9 @@ enum Ty {
 // ---------------------------------------------------------------------------
 
 pub(crate) fn pchain(c: &Chain) -> String {
+    let rev = c.stages.iter().any(|s| matches!(s, Stage::Rev));
     let mut s = match &c.src {
+        Src::Iter(a) if nest::nested(a).is_some() => nest::flat_iter(a, rev),
         Src::Iter(a) => format!("{a}.iter()"),
         Src::Range(lo, hi, incl) => {
             format!("({}..{}{})", pie(lo), if *incl { "=" } else { "" }, pie(hi))
@@ -168,6 +170,9 @@ pub(crate) fn pchain(c: &Chain) -> String {
             Stage::Cloned => write!(s, ".cloned()"),
             Stage::Enumerate => write!(s, ".enumerate()"),
             Stage::Rev => write!(s, ".rev()"),
+            Stage::Zip(ZipArg::Iter(b) | ZipArg::Ref(b)) if nest::nested(b).is_some() => {
+                write!(s, ".zip({})", nest::flat_iter(b, rev))
+            }
             Stage::Zip(ZipArg::Iter(b)) => write!(s, ".zip({b}.iter())"),
             Stage::Zip(ZipArg::Ref(b)) => write!(s, ".zip(&{b})"),
             Stage::Zip(ZipArg::Range(lo, hi)) => write!(s, ".zip({}..{})", pie(lo), pie(hi)),
@@ -198,11 +203,14 @@ fn ppat(p: &Pat) -> String {
 }
 
 pub(crate) fn pscrut(s: &Scrut) -> String {
-    match s {
+    nest::scrut(1);
+    let out = match s {
         Scrut::Int(i) => pie(i),
         Scrut::Bool(c) => pc(c),
         Scrut::Float(e) => pe(e),
-    }
+    };
+    nest::scrut(-1);
+    out
 }
 
 pub(crate) fn pmpat(p: &MPat) -> String {
@@ -623,11 +631,8 @@ impl FnGen<'_> {
     }
 
     fn iter_chain(&mut self, d: u32) -> Chain {
-        let mut srcs: Vec<(String, usize)> = self
-            .arrays()
-            .into_iter()
-            .map(|a| (a, self.len))
-            .collect();
+        let mut srcs: Vec<(String, usize)> =
+            self.arrays().into_iter().map(|a| (a, self.len)).collect();
         srcs.extend(self.views());
         let (a, alen) = match self.chain_src.take() {
             Some(v) => v,
@@ -980,11 +985,8 @@ impl FnGen<'_> {
             }
             4 => {
                 let x = self.use_of(&b1, false);
-                let mut cs: Vec<(String, Vec<bool>)> = self
-                    .closures()
-                    .into_iter()
-                    .filter(|c| !c.1[0])
-                    .collect();
+                let mut cs: Vec<(String, Vec<bool>)> =
+                    self.closures().into_iter().filter(|c| !c.1[0]).collect();
                 if !self.closure_ok() {
                     cs.clear();
                 }
@@ -1435,10 +1437,7 @@ impl FnGen<'_> {
         self.loop_depth += 1;
         // (a `continue` would skip the counter's test at the end)
         let cont = std::mem::replace(&mut self.cont_ok, false);
-        let vl = std::mem::replace(
-            &mut self.value_loop,
-            value.then_some(self.loop_depth),
-        );
+        let vl = std::mem::replace(&mut self.value_loop, value.then_some(self.loop_depth));
         let mut body = vec![S::SetI(k.clone(), "+=", IE::Lit(1))];
         self.carried(d, &mut body);
         let n = self.rng.below(3);
@@ -1562,7 +1561,10 @@ impl FnGen<'_> {
         for _ in 0..1 + self.rng.below(2) {
             if self.rng.chance(0.75) {
                 let name = format!("C{}", self.body_consts.len() + 1);
-                items.push(S::ConstItem(name.clone(), CItem::F(self.rng.lit(-1.5, 1.5))));
+                items.push(S::ConstItem(
+                    name.clone(),
+                    CItem::F(self.rng.lit(-1.5, 1.5)),
+                ));
                 self.body_consts.push(name);
             } else {
                 nl += 1;

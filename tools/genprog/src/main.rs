@@ -23,6 +23,7 @@ use std::path::PathBuf;
 
 mod idioms;
 use idioms::*;
+mod nest;
 
 // ---------------------------------------------------------------------------
 // Deterministic randomness
@@ -329,7 +330,7 @@ fn ix(i: &Ix) -> String {
     match i {
         Ix::Const(c) => c.to_string(),
         Ix::Var(v) => v.clone(),
-        Ix::Rev(a, v) => format!("{a}.len() - 1 - {v}"),
+        Ix::Rev(a, v) => format!("{} - 1 - {v}", nest::flat_len(a)),
         Ix::Int(e) => pie(e),
     }
 }
@@ -338,6 +339,7 @@ fn pie(e: &IE) -> String {
     match e {
         IE::Lit(n) => n.to_string(),
         IE::Var(v) => v.clone(),
+        IE::Len(a) if nest::nested(a).is_some() => format!("({})", nest::flat_len(a)),
         IE::Len(a) => format!("{a}.len()"),
         IE::Bin(op, a, b) => format!("({} {op} {})", pie(a), pie(b)),
         IE::Cast(x) => format!("({} as usize)", pe(x)),
@@ -406,6 +408,12 @@ fn pe(e: &E) -> String {
         E::Lit(v) => lit(*v),
         E::Var(v) => v.clone(),
         E::Elem(v) => format!("(*{v})"),
+        E::Idx(a, _) if nest::in_scrut() && nest::literal(a) => {
+            // (an element of an array literal in a `match` scrutinee: bug C)
+            nest::demote(a);
+            format!("{a}[0]")
+        }
+        E::Idx(a, i) if nest::nested(a).is_some() => nest::elem(a, i),
         E::Idx(a, i) => format!("{a}[{}]", ix(i)),
         E::IntF(i) => format!("({i} as f64)"),
         E::Neg(a) => format!("(-{})", recv(a)),
@@ -438,6 +446,7 @@ fn pe(e: &E) -> String {
                 format!("{}.mul_add({}, {})", recv(a), pe(b), pe(c))
             }
         }
+        E::Call(f, args) if nest::active() => nest::call(&fname(*f), args),
         E::Call(f, args) => {
             let a: Vec<String> = args
                 .iter()
@@ -491,6 +500,9 @@ fn pe(e: &E) -> String {
 
 fn view(base: &str, lo: &Option<IE>, hi: &Option<IE>) -> String {
     let end = |e: &Option<IE>| e.as_ref().map(pie).unwrap_or_default();
+    if nest::nested(base).is_some() {
+        return format!("&{}[{}..{}]", nest::flat_view(base), end(lo), end(hi));
+    }
     format!("&{base}[{}..{}]", end(lo), end(hi))
 }
 
@@ -509,7 +521,10 @@ fn pc(c: &Cond) -> String {
         Cond::ICmp(a, op, b) => format!("{} {op} {}", pie(a), pie(b)),
         Cond::And(a, b) => format!("{} && {}", pc(a), pc(b)),
         Cond::Le(a, op, b) => format!("{} {op} {}", pe(a), pe(b)),
-        Cond::Empty(a, neg) => format!("{}{a}.is_empty()", if *neg { "!" } else { "" }),
+        Cond::Empty(a, neg) => {
+            nest::nested(a);
+            format!("{}{a}.is_empty()", if *neg { "!" } else { "" })
+        }
     }
 }
 
@@ -535,7 +550,7 @@ fn fname(i: usize) -> String {
 
 fn hi(h: &RangeHi) -> String {
     match h {
-        RangeHi::Len(a) => format!("{a}.len()"),
+        RangeHi::Len(a) => nest::flat_len(a),
         RangeHi::Lit(n) => n.to_string(),
         RangeHi::I(e) => pie(e),
     }
@@ -582,6 +597,11 @@ fn ps(s: &S, out: &mut String, ind: usize) {
             n,
             elems,
         } => {
+            let m = if *mutable { "mut " } else { "" };
+            if let Some(init) = nest::local_array(name, *n, elems) {
+                let _ = writeln!(out, "{pad}let {m}{name}{init};");
+                return;
+            }
             let init = if elems.len() == 1 {
                 format!("[{}; {n}]", pe(&elems[0]))
             } else {
@@ -603,7 +623,10 @@ fn ps(s: &S, out: &mut String, ind: usize) {
             len,
             array,
         } => {
-            if *array {
+            if *array && nest::nested(name).is_some() {
+                let (n, m) = (nest::row_len(), nest::rows_count());
+                let _ = writeln!(out, "{pad}let mut {name} = [[0.0_f64; {n}]; {m}];");
+            } else if *array {
                 let _ = writeln!(
                     out,
                     "{pad}let mut {name}: [f64; {0}] = [0.0; {0}];",
@@ -616,8 +639,13 @@ fn ps(s: &S, out: &mut String, ind: usize) {
                     E::Lit(v) => format!("{v:?}_f64"),
                     e => pe(e),
                 };
+                nest::in_macro(1);
                 let _ = writeln!(out, "{pad}let mut {name} = vec![{init}; {}];", hi(len));
+                nest::in_macro(-1);
             }
+        }
+        S::SetIdx(b, i, op, e) if nest::nested(b).is_some() => {
+            let _ = writeln!(out, "{pad}{} {op} {};", nest::elem(b, i), pe(e));
         }
         S::SetIdx(b, i, op, e) => {
             let _ = writeln!(out, "{pad}{b}[{}] {op} {};", ix(i), pe(e));
@@ -637,6 +665,7 @@ fn ps(s: &S, out: &mut String, ind: usize) {
                 let _ = writeln!(out, "{pad}}}");
             }
         }
+        S::For(f, body) if nest::nested_for(f) => nest::print_for(f, body, out, ind),
         S::For(f, body) => {
             let head = match f {
                 For::Range {
@@ -752,18 +781,27 @@ fn ps(s: &S, out: &mut String, ind: usize) {
             };
         }
         S::Assert(mac, c, msg) => {
-            let m = if *msg { ", \"must hold at every test point\"" } else { "" };
+            let m = if *msg {
+                ", \"must hold at every test point\""
+            } else {
+                ""
+            };
+            nest::in_macro(1);
             let _ = writeln!(out, "{pad}{mac}!({}{m});", pc(c));
+            nest::in_macro(-1);
         }
         S::AssertEq(a, b) => {
+            nest::in_macro(1);
             let _ = writeln!(out, "{pad}assert_eq!({}, {});", pie(a), pie(b));
+            nest::in_macro(-1);
         }
     }
 }
 
 fn print_func(f: &Func) -> String {
     let mut out = String::new();
-    for (n, c) in &f.consts {
+    // (a twin shares its function's `const` items)
+    for (n, c) in f.consts.iter().filter(|_| !nest::active()) {
         let _ = match c {
             CItem::F(v) => writeln!(out, "const {n}: f64 = {};", lit(*v)),
             CItem::U(v) => writeln!(out, "const {n}: usize = {v};"),
@@ -781,7 +819,11 @@ fn print_func(f: &Func) -> String {
     let order = if order2() { "order = 2" } else { "" };
     if f.params.iter().any(|p| p.1.passive()) {
         let sep = if order2() { ", " } else { "" };
-        let _ = writeln!(out, "#[differentiate({order}{sep}wrt({}))]", active.join(", "));
+        let _ = writeln!(
+            out,
+            "#[differentiate({order}{sep}wrt({}))]",
+            active.join(", ")
+        );
     } else if order2() {
         let _ = writeln!(out, "#[differentiate({order})]");
     } else {
@@ -791,6 +833,9 @@ fn print_func(f: &Func) -> String {
         .params
         .iter()
         .map(|(n, k)| match k {
+            PKind::Slice if nest::active() => {
+                format!("{n}: {}", nest::param_ty(n).expect("a slice"))
+            }
             PKind::Slice => format!("{n}: &[f64]"),
             PKind::PassiveMut => format!("mut {n}: f64"),
             _ => format!("{n}: f64"),
@@ -799,7 +844,8 @@ fn print_func(f: &Func) -> String {
     if f.method {
         ps_.insert(0, "&self".to_string());
     }
-    let _ = writeln!(out, "fn {}({}) -> f64 {{", f.name, ps_.join(", "));
+    let suffix = if nest::active() { "_n" } else { "" };
+    let _ = writeln!(out, "fn {}{suffix}({}) -> f64 {{", f.name, ps_.join(", "));
     for s in &f.body {
         ps(s, &mut out, 1);
     }
@@ -4054,6 +4100,7 @@ fn emit_test(
     out: &mut String,
     values: Option<&[f64]>,
     dirs: Option<(&[Vec<f64>], bool)>,
+    twin: Option<nest::Twin>,
 ) {
     let name = &f.name;
     // argument lists
@@ -4078,6 +4125,30 @@ fn emit_test(
                 grad.push(format!("x[{k}]"));
                 active.push(*kind);
                 k += 1;
+            }
+            PKind::Slice if twin.is_some() => {
+                // the nested twin: the flat ranges as rows, and back
+                let t = twin.expect("checked");
+                let r = format!("{k}..{}", k + len);
+                let (n, m) = (t.n, t.m);
+                args.push(t.form.build(&format!("x[{r}]"), n, m));
+                fwd.push(format!(
+                    "{}, {}",
+                    t.form.build(&format!("x[{r}]"), n, m),
+                    t.form.build(&format!("v[{r}]"), n, m)
+                ));
+                adj_pre.push(format!(
+                    "let mut d_{p} = {};",
+                    t.form.shadow(&format!("d[{r}]"), n, m)
+                ));
+                adj.push(format!(
+                    "{}, &mut d_{p}",
+                    t.form.build(&format!("x[{r}]"), n, m)
+                ));
+                adj_post.push(format!("d[{r}].copy_from_slice(&nest_flat(&d_{p}));"));
+                grad.push(t.form.build(&format!("x[{r}]"), n, m));
+                active.push(*kind);
+                k += len;
             }
             PKind::Slice => {
                 let r = format!("{k}..{}", k + len);
@@ -4106,6 +4177,7 @@ fn emit_test(
         if active.len() == 1 {
             match active[0] {
                 PKind::Scalar => format!("vec![{g}]"),
+                _ if twin.is_some() => format!("nest_flat(&{g})"),
                 _ => g.to_string(),
             }
         } else {
@@ -4114,6 +4186,9 @@ fn emit_test(
                 match kind {
                     PKind::Scalar => {
                         let _ = write!(s, " o.push({g}.{i});");
+                    }
+                    _ if twin.is_some() => {
+                        let _ = write!(s, " o.extend(nest_flat(&{g}.{i}));");
                     }
                     _ => {
                         let _ = write!(s, " o.extend_from_slice(&{g}.{i});");
@@ -4133,13 +4208,14 @@ fn emit_test(
         })
         .collect();
     // a method is called on the test receiver
+    let suffix = if twin.is_some() { "_n" } else { "" };
     let call = if f.method {
-        format!("CTX.{name}")
+        format!("CTX.{name}{suffix}")
     } else {
-        name.clone()
+        format!("{name}{suffix}")
     };
     let name = &call;
-    let label = &f.name;
+    let label = &format!("{}{suffix}", f.name);
     let _ = writeln!(out, "#[test]\nfn test_{label}() {{");
     if let Some(vs) = values {
         // `--check-interp`: the interpreter's value at each point, bit for bit
@@ -4189,7 +4265,10 @@ fn emit_test(
     );
     if let Some((dirs, hessian)) = dirs {
         out.push_str("            &grad);\n");
-        let _ = writeln!(out, "        gen_support::check_hvp(\"{label}\", &x, &v, &grad, &hvp);");
+        let _ = writeln!(
+            out,
+            "        gen_support::check_hvp(\"{label}\", &x, &v, &grad, &hvp);"
+        );
         out.push_str("    }\n");
         if hessian {
             let vs: Vec<String> = dirs[0].iter().map(|v| format!("{v:?}")).collect();
@@ -4287,7 +4366,11 @@ fn to_fields(body: &str, f: &Func) -> String {
             }
             let word: String = chars[st..i].iter().collect();
             let before = prev_sig(&out);
-            let after = chars[i..].iter().copied().find(|c| !c.is_whitespace()).unwrap_or(' ');
+            let after = chars[i..]
+                .iter()
+                .copied()
+                .find(|c| !c.is_whitespace())
+                .unwrap_or(' ');
             let kind = f.params.iter().find(|p| p.0 == word).map(|p| p.1);
             // not a member (`a.w0`; `0..w0` is a range) nor a path or a macro
             let trimmed = out.trim_end();
@@ -4351,7 +4434,10 @@ fn emit_twin_test(f: &Func, points: &[Vec<f64>], len: usize, out: &mut String) {
     let _ = writeln!(out, "    for x in [{}] {{", pts.join(", "));
     let _ = writeln!(out, "        gen_support::check(\"{name}\", &x,");
     let _ = writeln!(out, "            &|x| {name}(&mk(x){passives}),");
-    let _ = writeln!(out, "            &|x, v| {name}_fwd(&mk(x), &mk(v){passives}),");
+    let _ = writeln!(
+        out,
+        "            &|x, v| {name}_fwd(&mk(x), &mk(v){passives}),"
+    );
     let _ = writeln!(
         out,
         "            &|x, d, r| {{ let mut dp = mk(d); let y = {name}_adjoint(&mk(x), &mut dp{passives}, r); dp.write_floats(d); y }},"
@@ -4382,6 +4468,8 @@ struct Opts {
     struct_twins: bool,
     /// `--order2`: `#[differentiate(order = 2, ..)]` and second-order checks.
     order2: bool,
+    /// Also write each function's nested-buffer twin (`--nested-twins`).
+    nested_twins: bool,
 }
 
 fn parse_args() -> Opts {
@@ -4398,6 +4486,7 @@ fn parse_args() -> Opts {
         check_interp: false,
         struct_twins: false,
         order2: false,
+        nested_twins: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -4425,6 +4514,11 @@ fn parse_args() -> Opts {
             }
             "--order2" => {
                 o.order2 = true;
+                i += 1;
+                continue;
+            }
+            "--nested-twins" => {
+                o.nested_twins = true;
                 i += 1;
                 continue;
             }
@@ -4469,7 +4563,8 @@ fn main() {
         + &if o.first_file == 1 { String::new() } else { format!(" --first-file {}", o.first_file) }
         + &if o.first_fn == 0 { String::new() } else { format!(" --first-fn {}", o.first_fn) }
         + if o.struct_twins { " --struct-twins" } else { "" }
-        + if o.order2 { " --order2" } else { "" };
+        + if o.order2 { " --order2" } else { "" }
+        + if o.nested_twins { " --nested-twins" } else { "" };
     let mut made = 0;
     let mut total_points = 0;
     let mut total_skipped = 0;
@@ -4488,8 +4583,11 @@ fn main() {
         .expect("write gen_support");
         written.push(o.out.join("gen_support/mod.rs"));
     }
+    let (mut n_twins, mut no_twin) = (0, 0);
     for file in 0..o.files {
-        let len = 3 + file % 3;
+        // rows of 2 or 3 for the nested twins
+        let len = if o.nested_twins { 6 } else { 3 + file % 3 };
+        let mut twins: HashMap<String, nest::Twin> = HashMap::new();
         let mut funcs: Vec<Func> = Vec::new();
         let mut callees: Vec<(usize, Vec<PKind>)> = Vec::new();
         let mut code = String::new();
@@ -4637,7 +4735,40 @@ fn main() {
                     &mut tests,
                     o.check_interp.then_some(&values[..]),
                     o.order2.then_some((&dirs[..], hessian)),
+                    None,
                 );
+                if o.nested_twins && f.params.contains(&("w0".to_string(), PKind::Slice)) {
+                    let mut t = nest::choose(&f, fnum(idx), len, &twins);
+                    let mut twin = nest::print_nested(&f, t, fnum(idx), &twins);
+                    if twin.is_err() && t.form.jagged() {
+                        // rows of a fixed length instead (jagged rows take no chain or view)
+                        t = nest::fixed(t, fnum(idx));
+                        twin = nest::print_nested(&f, t, fnum(idx), &twins);
+                    }
+                    match twin {
+                        Ok(src) => {
+                            code.push_str(&src);
+                            code.push('\n');
+                            emit_test(
+                                &f,
+                                &pts,
+                                len,
+                                &mut tests,
+                                o.check_interp.then_some(&values[..]),
+                                None,
+                                Some(t),
+                            );
+                            n_twins += 1;
+                            if f.callable {
+                                twins.insert(f.name.clone(), t);
+                            }
+                        }
+                        Err(why) => {
+                            let _ = writeln!(code, "// {}_n: no nested twin ({why})\n", f.name);
+                            no_twin += 1;
+                        }
+                    }
+                }
                 if o.struct_twins && !f.method && f.params.iter().any(|p| !p.1.passive()) {
                     code.push_str(&print_twin(&f, &src));
                     code.push('\n');
@@ -4676,6 +4807,9 @@ fn main() {
         if o.struct_twins {
             text.push_str("use autodiff::Differentiable;\n\n");
         }
+        if o.nested_twins {
+            text.push_str(nest::HELPERS);
+        }
         if o.allow.iter().any(|a| a == "self_field") {
             // the receiver of the generated `&self` methods (a passive `self`)
             text.push_str("struct Ctx {\n");
@@ -4709,6 +4843,9 @@ fn main() {
         "{made} programs ({total_skipped} left out), {total_points} points, \
          {rejected} candidates rejected (no good points)"
     );
+    if o.nested_twins {
+        eprintln!("{n_twins} nested twins ({no_twin} functions with `w0` without one)");
+    }
     for (k, v) in keys {
         eprint!("{k}={v} ");
     }
