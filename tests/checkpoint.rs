@@ -3,7 +3,11 @@
 //! with forward mode, accumulates, and the reverse sweep's peak memory grows as
 //! √n instead of n (a per-thread peak-bytes allocator around the calls).
 
-#![allow(clippy::needless_range_loop, clippy::assign_op_pattern)]
+#![allow(
+    clippy::needless_range_loop,
+    clippy::assign_op_pattern,
+    clippy::redundant_closure
+)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

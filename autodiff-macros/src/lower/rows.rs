@@ -229,8 +229,8 @@ impl<'a> syn::visit::Visit<'a> for LocalArrays {
         // their arguments are rewritten, unless a format string names a local
         // (`{m:?}`) or they do not parse as expressions
         let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
-        let readable = (name == "vec" || super::structs::takes_exprs(&name))
-            && (name == "vec" || syn::parse::Parser::parse2(parser, m.tokens.clone()).is_ok())
+        let parses = || syn::parse::Parser::parse2(parser, m.tokens.clone()).is_ok();
+        let readable = (name == "vec" || (super::structs::takes_exprs(&name) && parses()))
             && !captures_a_name(&m.tokens.to_string());
         if !readable {
             let mut names = Vec::new();
