@@ -27,6 +27,7 @@ pub mod fd;
 pub mod gmm;
 pub mod lstm;
 pub mod mlp;
+pub mod ode;
 pub mod rng;
 pub mod rosenbrock;
 pub mod scalar;
