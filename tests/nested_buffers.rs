@@ -606,3 +606,49 @@ fn flat_views_and_macros() {
         |x| param_passed_flat_grad(x),
     );
 }
+
+// ---- chains over jagged rows ----
+
+#[differentiate]
+fn jag_chain_norms(x: &[Vec<f64>]) -> f64 {
+    x.iter()
+        .map(|r| r.iter().map(|v| v * v).sum::<f64>().sqrt())
+        .sum()
+}
+
+#[differentiate]
+fn jag_chain_enumerate_fold(x: &[Vec<f64>]) -> f64 {
+    x.iter()
+        .enumerate()
+        .map(|(i, r)| (i as f64 + 1.0) * r[0])
+        .sum::<f64>()
+        + x.iter().fold(1.0, |acc, r| acc * r[r.len() - 1])
+}
+
+#[test]
+fn chains_over_jagged_rows() {
+    let (_, g) = jag_chain_enumerate_fold_grad(&[vec![3.0, 4.0], vec![2.0]]);
+    assert_eq!(g, vec![vec![1.0, 2.0], vec![6.0]]);
+    let x = [0.4, -0.9, 1.3, 0.2, -0.5, 0.8];
+    let to = |x: &[f64]| jag(x, &LENS);
+    check_nested(
+        "jag_chain_norms",
+        &x,
+        to,
+        |d| flat(d),
+        |x| jag_chain_norms(x),
+        |x, v| jag_chain_norms_fwd(x, v),
+        |x, d, r| jag_chain_norms_adjoint(x, d, r),
+        |x| jag_chain_norms_grad(x),
+    );
+    check_nested(
+        "jag_chain_enumerate_fold",
+        &x,
+        to,
+        |d| flat(d),
+        |x| jag_chain_enumerate_fold(x),
+        |x, v| jag_chain_enumerate_fold_fwd(x, v),
+        |x, d, r| jag_chain_enumerate_fold_adjoint(x, d, r),
+        |x| jag_chain_enumerate_fold_grad(x),
+    );
+}

@@ -10,7 +10,7 @@
 //! | `x[i][j]` | `x__flat[(i) * N + (j)]` (jagged: `x__flat[x__off[i] + (j)]`) |
 //! | `&x[i]`, `x[i].iter()` | the row view `x__flat[(i) * N..(i) * N + N]` |
 //! | `x[i].len()` | `N` (jagged: `x__off[i + 1] - x__off[i]`) |
-//! | `x.iter()`, `for r in x` | `x__flat.chunks_exact(N)` (jagged `for`: an index loop over the rows) |
+//! | `x.iter()`, `for r in x` | `x__flat.chunks_exact(N)` (jagged: an index loop over the rows; `x.iter().map(\|r\| e)` → `(0..x.len()).map(\|k\| { let r = &row_k; e })`, also `enumerate().map` and `fold`) |
 //! | `x.as_flattened()`, `x.iter().flatten()` | `x__flat`, `x__flat.iter()` |
 //! | `x.len()`, `x.is_empty()`, `g(x)`, `g(&x)` | unchanged (the rows; the whole buffer and its shadow `dx`) |
 //!
@@ -356,7 +356,7 @@ impl Rewriter<'_> {
         let buf = &self.bufs[b];
         let rows = match buf.shape {
             NestShape::Rows { .. } => ", `x.iter()`",
-            NestShape::Jagged => ", `for row in x`",
+            NestShape::Jagged => ", `for row in x`, `x.iter().map(|row| ..)`",
         };
         let msg = format!(
             "`#[differentiate]` reads the nested buffer parameter `{x}` by element (`{x}[i][j]`), by row (`&{x}[i]`, `{x}[i].iter()`, `{x}[i].len()`){rows}, by `{x}.len()`, or passes it whole to a differentiated function (`g({x})`); not otherwise",
@@ -364,6 +364,69 @@ impl Rewriter<'_> {
             rows = rows.replace('x', &buf.name),
         );
         self.diag.error_spanned(node, msg);
+    }
+
+    /// `x.iter().map(|r| e)`, `x.iter().enumerate().map(|(i, r)| e)` and
+    /// `x.iter().fold(init, |acc, r| e)` over a jagged buffer: the same chain over
+    /// the row indices, each row bound as a view (`(0..x.len()).map(|k| { let r =
+    /// &x__flat[..]; e })`).
+    fn jagged_chain(&mut self, m: &syn::ExprMethodCall) -> Option<Expr> {
+        let (root, enumerate) = match &*m.receiver {
+            Expr::MethodCall(i) if i.method == "iter" && i.args.is_empty() => {
+                (self.root(&i.receiver)?, false)
+            }
+            Expr::MethodCall(en) if en.method == "enumerate" && en.args.is_empty() => {
+                match &*en.receiver {
+                    Expr::MethodCall(i) if i.method == "iter" && i.args.is_empty() => {
+                        (self.root(&i.receiver)?, true)
+                    }
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        if !matches!(self.bufs[root].shape, NestShape::Jagged) {
+            return None;
+        }
+        let (which, closure) = match (m.method.to_string().as_str(), m.args.len()) {
+            ("map", 1) => (0, &m.args[0]),
+            ("fold", 2) if !enumerate => (1, &m.args[1]),
+            _ => return None,
+        };
+        let Expr::Closure(c) = closure else {
+            return None;
+        };
+        let (index, row): (Pat, Pat) = if enumerate {
+            match c.inputs.first() {
+                Some(Pat::Tuple(t)) if t.elems.len() == 2 && c.inputs.len() == 1 => {
+                    (t.elems[0].clone(), t.elems[1].clone())
+                }
+                _ => return None,
+            }
+        } else {
+            // the row is the closure's only parameter (`map`), or its second (`fold`)
+            let row = c.inputs.iter().nth(which)?.clone();
+            (syn::parse_quote!(__ad_unused), row)
+        };
+        let k = match &index {
+            Pat::Ident(pi) if enumerate => pi.ident.clone(),
+            _ => format_ident!("{}__row", self.bufs[root].name),
+        };
+        let kx: Expr = syn::parse_quote!(#k);
+        let view = self.row_view(root, &kx, m.span());
+        let mut body = (*c.body).clone();
+        self.visit_expr_mut(&mut body);
+        let name = syn::Ident::new(&self.bufs[root].name, Span::call_site());
+        let method = &m.method;
+        let span = m.span();
+        Some(if which == 1 {
+            let mut init = m.args[0].clone();
+            self.visit_expr_mut(&mut init);
+            let acc = &c.inputs[0];
+            syn::parse_quote_spanned!(span=> (0..#name.len()).#method(#init, |#acc, #k| { let #row = &#view; #body }))
+        } else {
+            syn::parse_quote_spanned!(span=> (0..#name.len()).#method(|#k| { let #row = &#view; #body }))
+        })
     }
 
     /// `for pat in x` (and `&x`, `x.iter()`, `x.iter().enumerate()`) over a jagged
@@ -465,6 +528,11 @@ impl VisitMut for Rewriter<'_> {
                             self.misuse(b, &node);
                         }
                     }
+                    return;
+                }
+                // `x.iter().map(|r| ..)` over jagged rows
+                if let Some(new) = self.jagged_chain(m) {
+                    *e = new;
                     return;
                 }
                 // `x.iter().flatten()`
