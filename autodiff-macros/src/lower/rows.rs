@@ -77,26 +77,22 @@ pub fn nest_shape(ty: &Type, float: &FloatTy) -> Option<NestShape> {
             _ => None,
         }
     };
+    // `[[F; N]; M]`: rows of `N`, `M` of them
+    let array = |a: &syn::TypeArray| match row(&a.elem)? {
+        NestShape::Rows { n, .. } => Some(NestShape::Rows {
+            n,
+            m: Some(a.len.to_token_stream()),
+        }),
+        NestShape::Jagged => None,
+    };
     match ty {
         Type::Reference(r) if r.mutability.is_none() => match strip_ty(&r.elem) {
             Type::Slice(s) => row(&s.elem),
-            Type::Array(a) => match row(&a.elem)? {
-                NestShape::Rows { n, .. } => Some(NestShape::Rows {
-                    n,
-                    m: Some(a.len.to_token_stream()),
-                }),
-                NestShape::Jagged => None,
-            },
+            Type::Array(a) => array(a),
             Type::Path(p) => row(vec_elem(p)?),
             _ => None,
         },
-        Type::Array(a) => match row(&a.elem)? {
-            NestShape::Rows { n, .. } => Some(NestShape::Rows {
-                n,
-                m: Some(a.len.to_token_stream()),
-            }),
-            NestShape::Jagged => None,
-        },
+        Type::Array(a) => array(a),
         Type::Path(p) => row(vec_elem(p)?),
         _ => None,
     }
@@ -220,12 +216,7 @@ impl<'a> syn::visit::Visit<'a> for LocalArrays {
     }
 
     fn visit_macro(&mut self, m: &'a syn::Macro) {
-        let name = m
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        let name = super::structs::macro_name(m);
         // their arguments are rewritten, unless a format string names a local
         // (`{m:?}`) or they do not parse as expressions
         let parser = syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated;
@@ -746,12 +737,7 @@ impl Rewriter<'_> {
     /// rewritten like the body; other macros are passed through (a parameter is
     /// still there by its name; a local mentioned in one is not read flat).
     fn visit_macro(&mut self, mac: &mut syn::Macro) {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        let name = super::structs::macro_name(mac);
         let tokens = mac.tokens.clone();
         if name == "vec" {
             if let Ok(mut e) = syn::parse2::<Expr>(quote!([#tokens])) {

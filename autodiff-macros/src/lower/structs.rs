@@ -588,12 +588,7 @@ impl Rewriter<'_> {
     /// struct is an error (its tokens cannot be read).
     fn visit_macro(&mut self, mac: &mut syn::Macro) {
         use syn::punctuated::Punctuated;
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        let name = macro_name(mac);
         let tokens = mac.tokens.clone();
         if name == "vec" {
             match syn::parse2::<Expr>(quote!([#tokens])) {
@@ -636,6 +631,15 @@ impl Rewriter<'_> {
             );
         }
     }
+}
+
+/// The last segment of a macro's path (`assert_eq` of `std::assert_eq!`).
+pub(super) fn macro_name(mac: &syn::Macro) -> String {
+    mac.path
+        .segments
+        .last()
+        .map(|s| s.ident.to_string())
+        .unwrap_or_default()
 }
 
 /// The assertion and printing macros, whose arguments are expressions.
