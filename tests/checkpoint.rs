@@ -89,6 +89,8 @@ macro_rules! oscillator {
 oscillator!(osc_stored);
 oscillator!(osc_sqrt, #[checkpoint]);
 oscillator!(osc_every3, #[checkpoint(every = 3)]);
+oscillator!(osc_recompute, #[recompute]);
+oscillator!(osc_store, #[store]);
 
 #[test]
 fn same_gradient_as_the_stored_loop_bit_for_bit() {
@@ -96,6 +98,10 @@ fn same_gradient_as_the_stored_loop_bit_for_bit() {
         let want = osc_stored_grad(2.0, 1.0, n);
         assert_eq!(osc_sqrt_grad(2.0, 1.0, n), want, "√n segments, n = {n}");
         assert_eq!(osc_every3_grad(2.0, 1.0, n), want, "segments of 3, n = {n}");
+        assert_eq!(osc_store_grad(2.0, 1.0, n), want, "stored, n = {n}");
+        if n <= 100 {
+            assert_eq!(osc_recompute_grad(2.0, 1.0, n), want, "recomputed, n = {n}");
+        }
     }
 }
 
@@ -163,6 +169,7 @@ macro_rules! heat {
 heat!(heat_stored);
 heat!(heat_checkpointed, #[checkpoint]);
 heat!(heat_every5, #[checkpoint(every = 5)]);
+heat!(heat_recompute, #[recompute]);
 
 #[test]
 fn buffer_and_integer_state() {
@@ -175,6 +182,11 @@ fn buffer_and_integer_state() {
             "steps = {steps}"
         );
         assert_eq!(heat_every5_grad(&u0, 0.2, steps), want, "steps = {steps}");
+        assert_eq!(
+            heat_recompute_grad(&u0, 0.2, steps),
+            want,
+            "steps = {steps}"
+        );
     }
     let x: Vec<f64> = u0.iter().copied().chain([0.2]).collect();
     common::check_all(
@@ -216,6 +228,27 @@ fn long_checkpointed(k: f64, n: usize) -> f64 {
         x = x + 1e-3 * v;
     }
     x
+}
+
+#[differentiate(wrt(k))]
+fn long_recomputed(k: f64, n: usize) -> f64 {
+    let mut x = 1.0;
+    let mut v = 0.0;
+    #[recompute]
+    for _t in 0..n {
+        v = v - 1e-3 * k * x;
+        x = x + 1e-3 * v;
+    }
+    x
+}
+
+#[test]
+fn recomputing_keeps_memory_constant() {
+    let (a, ga) = peak_bytes(|| long_recomputed_grad(1.5, 300));
+    let (b, gb) = peak_bytes(|| long_recomputed_grad(1.5, 3000));
+    assert_eq!(ga, long_stored_grad(1.5, 300));
+    assert_eq!(gb, long_stored_grad(1.5, 3000));
+    assert!(a < 1024 && b < 1024, "peak {a} and {b} bytes");
 }
 
 #[test]

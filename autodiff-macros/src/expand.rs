@@ -78,12 +78,16 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
     Ok(quote!(#[allow(dead_code)] #func #items))
 }
 
-/// Removes `#[checkpoint]` from every `for` loop of `block`.
+/// The attributes choosing how a loop's reverse gets its values (`reverse/checkpoint.rs`).
+pub(crate) const LOOP_ATTRS: [&str; 3] = ["checkpoint", "recompute", "store"];
+
+/// Removes [`LOOP_ATTRS`] from every `for` loop of `block`.
 fn strip_checkpoints(block: &mut syn::Block) {
     struct Strip;
     impl syn::visit_mut::VisitMut for Strip {
         fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
-            f.attrs.retain(|a| !a.path().is_ident("checkpoint"));
+            f.attrs
+                .retain(|a| !LOOP_ATTRS.iter().any(|n| a.path().is_ident(n)));
             syn::visit_mut::visit_expr_for_loop_mut(self, f);
         }
     }

@@ -224,6 +224,9 @@ pub enum Checkpoint {
     Sqrt,
     /// `#[checkpoint(every = k)]`: segments of `k` iterations.
     Every(PExpr),
+    /// `#[recompute]`: only the loop's starting state is saved; the reverse of
+    /// each iteration re-runs the loop up to it (O(1) states, O(n²) time).
+    Recompute,
 }
 
 #[derive(Clone, Debug, Default)]

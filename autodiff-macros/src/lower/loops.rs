@@ -22,14 +22,14 @@ impl Lowerer<'_> {
         if checkpoint.is_some() && (self.block_stack.len() > 1 || self.loop_depth > 0) {
             self.diag.error_spanned(
                 &f.expr,
-                "`#[checkpoint]` applies to a loop at the top of the function body, not inside another loop or a branch",
+                "`#[checkpoint]` and `#[recompute]` apply to a loop at the top of the function body, not inside another loop or a branch",
             );
         }
         let not_a_range = |lw: &mut Self| {
             if checkpoint.is_some() {
                 lw.diag.error_spanned(
                     &f.expr,
-                    "`#[checkpoint]` applies to a `for` loop over a range (`for i in 0..n`) that computes float values",
+                    "`#[checkpoint]` and `#[recompute]` apply to a `for` loop over a range (`for i in 0..n`) that computes float values",
                 );
             }
         };
@@ -49,7 +49,7 @@ impl Lowerer<'_> {
         if checkpoint.is_some() && matches!(plan.range, Range::Range { rev: true, .. }) {
             self.diag.error_spanned(
                 &f.expr,
-                "`#[checkpoint]` needs a loop over an increasing range (`lo..hi` or `lo..=hi`), not `.rev()`",
+                "`#[checkpoint]` and `#[recompute]` need a loop over an increasing range (`lo..hi` or `lo..=hi`), not `.rev()`",
             );
         }
         let (brk_flag, cont_flag) = self.loop_flags(&f.body, out);
@@ -73,7 +73,7 @@ impl Lowerer<'_> {
         if checkpoint.is_some() && exit.is_some() {
             self.diag.error_spanned(
                 &f.body,
-                "a `#[checkpoint]` loop cannot leave early (`break`, `return`): its reverse sweep re-runs whole segments",
+                "a `#[checkpoint]` or `#[recompute]` loop cannot leave early (`break`, `return`): its reverse sweep runs it again",
             );
         }
         if checkpoint.is_some() {
@@ -93,9 +93,35 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `#[checkpoint]` or `#[checkpoint(every = k)]` on the loop.
+    /// `#[checkpoint]`, `#[checkpoint(every = k)]`, `#[recompute]` or `#[store]`
+    /// (the default, said explicitly) on the loop.
     fn loop_checkpoint(&mut self, f: &syn::ExprForLoop) -> Option<Checkpoint> {
-        let attr = f.attrs.iter().find(|a| a.path().is_ident("checkpoint"))?;
+        let modes: Vec<_> = f
+            .attrs
+            .iter()
+            .filter(|a| {
+                crate::expand::LOOP_ATTRS
+                    .iter()
+                    .any(|n| a.path().is_ident(n))
+            })
+            .collect();
+        if modes.len() > 1 {
+            self.diag.error_spanned(
+                modes[1],
+                "a loop is stored, recomputed or checkpointed: one of `#[store]`, `#[recompute]`, `#[checkpoint]`",
+            );
+        }
+        if let Some(a) = modes.first().filter(|a| !a.path().is_ident("checkpoint")) {
+            if !matches!(a.meta, syn::Meta::Path(_)) {
+                self.diag
+                    .error_spanned(a, "`#[store]` and `#[recompute]` take no arguments");
+            }
+            return a
+                .path()
+                .is_ident("recompute")
+                .then_some(Checkpoint::Recompute);
+        }
+        let attr = *modes.first()?;
         match &attr.meta {
             syn::Meta::Path(_) => Some(Checkpoint::Sqrt),
             syn::Meta::List(l) => match syn::parse2::<syn::MetaNameValue>(l.tokens.clone()) {
@@ -148,7 +174,7 @@ impl Lowerer<'_> {
         if let Some(span) = bad {
             self.diag.error(
                 span,
-                "a `#[checkpoint]` loop runs its body again in the reverse sweep: it may bind values, assign variables and call macros such as `assert!`, but not contain other passive statements (method calls on outer values, passive loops); move them out of the loop",
+                "a `#[checkpoint]` or `#[recompute]` loop runs its body again in the reverse sweep: it may bind values, assign variables and call macros such as `assert!`, but not contain other passive statements (method calls on outer values, passive loops); move them out of the loop",
             );
         }
     }

@@ -12,6 +12,11 @@
 //! of O(n); the price is one more forward pass over the loop (as JAX's
 //! `checkpoint` and Tapenade's checkpoints). The gradient is the stored loop's,
 //! bit for bit: each iteration computes the same values in the same order.
+//!
+//! `#[recompute]` saves only the starting state: the reverse of iteration `k`
+//! restores it and re-runs iterations `lo..k` first (O(1) states, O(n²) time,
+//! for short loops over large states). `#[store]` is the default, said
+//! explicitly.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -20,46 +25,42 @@ use super::{Part, Rev};
 use crate::emit::bound;
 use crate::ir::*;
 
+/// What both strategies write: the body's forward and reverse, the loop's state
+/// (its snapshot, the names it is taken back into, the restores), and the tapes
+/// whose pushes a forward run without its reverse drops.
+struct Pieces {
+    fwd: Vec<TokenStream>,
+    rev: Vec<TokenStream>,
+    snap: Vec<TokenStream>,
+    saved: Vec<proc_macro2::Ident>,
+    restore: Vec<TokenStream>,
+    tapes: Vec<TokenStream>,
+    marks: Vec<proc_macro2::Ident>,
+}
+
+impl Pieces {
+    /// One iteration run forward, its pushes dropped at its end.
+    fn dropping(&self) -> TokenStream {
+        let (bf, tapes, marks) = (&self.fwd, &self.tapes, &self.marks);
+        quote! {
+            #(let #marks = #tapes.len();)*
+            #(#bf)*
+            #(#tapes.truncate(#marks);)*
+        }
+    }
+}
+
 impl Rev<'_> {
-    pub(super) fn gen_checkpointed_for(
-        &self,
-        var: VarId,
-        range: &Range,
-        body: &Block,
-        how: &Checkpoint,
-    ) -> Part {
-        let i = self.g.ident(var);
+    fn pieces(&self, body: &Block, name: &str) -> Pieces {
         let bp = self.gen_block(body, &[]);
-        let (bf, br) = (&bp.fwd, &bp.rev);
-        let Range::Range {
-            lo, hi, inclusive, ..
-        } = range;
-        let (lo, hi) = (bound(lo), bound(hi));
-        let hi = if *inclusive { quote!((#hi) + 1) } else { hi };
-        let name = i.to_string();
-        let name = name.trim_start_matches('_');
-        let (states, end, every, t) = (
-            format_ident!("__ck_{}", name),
-            format_ident!("__ck_end_{}", name),
-            format_ident!("__ck_every_{}", name),
-            format_ident!("__ck_t_{}", name),
-        );
-        let every_expr = match how {
-            Checkpoint::Sqrt => quote!(::autodiff::__private::checkpoint_every(
-                ::autodiff::__private::trip_count(&(#lo..#end))
-            )),
-            Checkpoint::Every(k) => {
-                let k = &k.tokens;
-                quote!(::core::cmp::max((#k) as usize, 1))
-            }
-        };
         // the loop's state: what its body assigns of what is declared outside it
         let state = self.loop_state(body);
-        let snap: Vec<TokenStream> = state
+        let is_buf = |v: &VarId| self.g.f.vars[*v].kind == Kind::Buf;
+        let snap = state
             .iter()
             .map(|v| {
                 let x = self.g.ident(*v);
-                if self.g.f.vars[*v].kind == Kind::Buf {
+                if is_buf(v) {
                     quote!(#x.to_vec())
                 } else {
                     quote!(::core::clone::Clone::clone(&#x))
@@ -69,19 +70,18 @@ impl Rev<'_> {
         let saved: Vec<_> = (0..state.len())
             .map(|k| format_ident!("__ck_s{}_{}", k, name))
             .collect();
-        let restore: Vec<TokenStream> = state
+        let restore = state
             .iter()
             .zip(&saved)
             .map(|(v, s)| {
                 let x = self.g.ident(*v);
-                if self.g.f.vars[*v].kind == Kind::Buf {
+                if is_buf(v) {
                     quote!(#x.copy_from_slice(&#s);)
                 } else {
                     quote!(#x = #s;)
                 }
             })
             .collect();
-        // what an iteration of the first run pushes is dropped at its end: on
         // every tape and stack that exists (one declared before the loop may be
         // pushed in it too)
         let mut tapes = Vec::new();
@@ -95,10 +95,72 @@ impl Rev<'_> {
             let s = self.g.stack_ident(*v);
             tapes.push(quote!(#s));
         }
-        let marks: Vec<_> = (0..tapes.len())
+        let marks = (0..tapes.len())
             .map(|k| format_ident!("__ck_m{}_{}", k, name))
             .collect();
+        Pieces {
+            fwd: bp.fwd,
+            rev: bp.rev,
+            snap,
+            saved,
+            restore,
+            tapes,
+            marks,
+        }
+    }
+
+    pub(super) fn gen_checkpointed_for(
+        &self,
+        var: VarId,
+        range: &Range,
+        body: &Block,
+        how: &Checkpoint,
+    ) -> Part {
+        let i = self.g.ident(var);
+        let Range::Range {
+            lo, hi, inclusive, ..
+        } = range;
+        let (lo, hi) = (bound(lo), bound(hi));
+        let hi = if *inclusive { quote!((#hi) + 1) } else { hi };
+        let name = i.to_string();
+        let name = name.trim_start_matches('_');
+        let (states, end, every, t) = (
+            format_ident!("__ck_{}", name),
+            format_ident!("__ck_end_{}", name),
+            format_ident!("__ck_every_{}", name),
+            format_ident!("__ck_t_{}", name),
+        );
+        let p = self.pieces(body, name);
+        let (bf, br, snap, saved, restore) = (&p.fwd, &p.rev, &p.snap, &p.saved, &p.restore);
+        let dropping = p.dropping();
         let mut part = Part::default();
+        let every_expr = match how {
+            Checkpoint::Sqrt => quote!(::autodiff::__private::checkpoint_every(
+                ::autodiff::__private::trip_count(&(#lo..#end))
+            )),
+            Checkpoint::Every(k) => {
+                let k = &k.tokens;
+                quote!(::core::cmp::max((#k) as usize, 1))
+            }
+            Checkpoint::Recompute => {
+                // the starting state only; iteration `k`'s reverse re-runs `lo..k`
+                part.fwd.push(quote! {
+                    let #end = #hi;
+                    let #states = (#(#snap,)*);
+                    for #i in #lo..#end { #dropping }
+                });
+                part.rev.push(quote! {
+                    for __ck_k in (#lo..#end).rev() {
+                        let (#(#saved,)*) = ::core::clone::Clone::clone(&#states);
+                        #(#restore)*
+                        for #i in #lo..__ck_k { #dropping }
+                        for #i in __ck_k..__ck_k + 1 { #(#bf)* }
+                        for #i in __ck_k..__ck_k + 1 { #(#br)* }
+                    }
+                });
+                return part;
+            }
+        };
         part.fwd.push(quote! {
             let #end = #hi;
             let #every: usize = #every_expr;
@@ -109,9 +171,7 @@ impl Rev<'_> {
                     #states.push((#i, #(#snap),*));
                 }
                 #t += 1;
-                #(let #marks = #tapes.len();)*
-                #(#bf)*
-                #(#tapes.truncate(#marks);)*
+                #dropping
             }
         });
         part.rev.push(quote! {
