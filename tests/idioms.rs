@@ -681,3 +681,30 @@ fn to_vec_makes_a_float_buffer() {
     assert_eq!(g.len(), W.len());
     assert_eq!(state[0], 0.5);
 }
+
+// ---- an assertion on a differentiated value, then a buffer ----
+
+/// The assertion's arguments were classified as a temporary tree: its memoised
+/// classifications must not reach the `vec!` after it (they made `3` look like
+/// a differentiated value, found by the generated vector-output suite).
+#[differentiate]
+fn assert_then_vec(x: f64) -> f64 {
+    assert!(x > -10.0);
+    let b = vec![x; 3];
+    b[1] * x
+}
+
+#[differentiate]
+fn assert_then_store(x: f64, w: &[f64]) -> f64 {
+    assert!(x > -10.0);
+    let mut b = vec![0.0_f64; w.len()];
+    b[1] = x * w[0];
+    b[1] * x
+}
+
+#[test]
+fn assertion_then_buffer() {
+    check_scalar!(assert_then_vec, assert_then_vec_fwd, assert_then_vec_adjoint, assert_then_vec_grad; [2.0]);
+    let (y, (gx, gw)) = assert_then_store_grad(2.0, &[1.5, 2.0]);
+    assert_eq!((y, gx, gw), (6.0, 6.0, vec![4.0, 0.0]));
+}

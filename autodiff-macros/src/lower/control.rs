@@ -20,18 +20,23 @@ use crate::ir::*;
 impl Lowerer<'_> {
     /// `match` as a statement.
     pub(super) fn lower_match_stmt(&mut self, m: &syn::ExprMatch, out: &mut Block) -> Exits {
-        match self.desugar_match(m) {
+        let exits = match self.desugar_match(m) {
             Some(block) => self.lower_expr_stmt(&block, out),
             None => Exits::default(),
-        }
+        };
+        // the desugared block was a temporary tree
+        self.kcache.clear();
+        exits
     }
 
     /// `match` as a float value.
     pub(super) fn lower_match_value(&mut self, m: &syn::ExprMatch, out: &mut Block) -> Operand {
-        match self.desugar_match(m) {
+        let value = match self.desugar_match(m) {
             Some(block) => self.lower_value(&block, out),
             None => Operand::Const(self.zero_pexpr()),
-        }
+        };
+        self.kcache.clear();
+        value
     }
 
     /// The block `{ let m = s; if .. else .. }` a `match` means.

@@ -116,6 +116,10 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_stmt(&mut self, stmt: &SynStmt, out: &mut Block) -> Exits {
+        // Classifications are memoised by node address: a temporary tree a
+        // statement before made and dropped (a macro's arguments, a desugared
+        // `match`) may have left entries at addresses new nodes now take.
+        self.kcache.clear();
         match stmt {
             SynStmt::Local(local) => {
                 self.lower_let(local, out);
@@ -188,6 +192,8 @@ impl Lowerer<'_> {
         let path = &mac.path;
         out.stmts
             .push(Stmt::Passive(quote!(#path!(#(#renamed),*);)));
+        // the arguments were a temporary tree
+        self.kcache.clear();
     }
 
     pub(super) fn lower_let(&mut self, local: &syn::Local, out: &mut Block) {
