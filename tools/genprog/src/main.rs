@@ -408,11 +408,6 @@ fn pe(e: &E) -> String {
         E::Lit(v) => lit(*v),
         E::Var(v) => v.clone(),
         E::Elem(v) => format!("(*{v})"),
-        E::Idx(a, _) if nest::in_scrut() && nest::literal(a) => {
-            // (an element of an array literal in a `match` scrutinee: bug C)
-            nest::demote(a);
-            format!("{a}[0]")
-        }
         E::Idx(a, i) if nest::nested(a).is_some() => nest::elem(a, i),
         E::Idx(a, i) => format!("{a}[{}]", ix(i)),
         E::IntF(i) => format!("({i} as f64)"),
@@ -639,9 +634,7 @@ fn ps(s: &S, out: &mut String, ind: usize) {
                     E::Lit(v) => format!("{v:?}_f64"),
                     e => pe(e),
                 };
-                nest::in_macro(1);
                 let _ = writeln!(out, "{pad}let mut {name} = vec![{init}; {}];", hi(len));
-                nest::in_macro(-1);
             }
         }
         S::SetIdx(b, i, op, e) if nest::nested(b).is_some() => {
@@ -786,14 +779,10 @@ fn ps(s: &S, out: &mut String, ind: usize) {
             } else {
                 ""
             };
-            nest::in_macro(1);
             let _ = writeln!(out, "{pad}{mac}!({}{m});", pc(c));
-            nest::in_macro(-1);
         }
         S::AssertEq(a, b) => {
-            nest::in_macro(1);
             let _ = writeln!(out, "{pad}assert_eq!({}, {});", pie(a), pie(b));
-            nest::in_macro(-1);
         }
     }
 }
