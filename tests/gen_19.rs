@@ -246,16 +246,17 @@ fn f4002_n(x0: f64, x1: f64, x2: f64, w0: Vec<Vec<f64>>) -> f64 {
                     .atan())));
     }
     let mut s2 = x1;
-    let mut buf3: [f64; 6] = [0.0; 6];
-    for i4 in 0..buf3.len() {
-        buf3[i4] += buf3
+    let mut buf3 = [[0.0_f64; 2]; 3];
+    for i4 in 0..buf3.len() * 2 {
+        buf3[i4 / 2][i4 % 2] += buf3
             .iter()
+            .flatten()
             .enumerate()
             .take((i4 + 1))
             .map(|(i5, v6)| (f64::cos((-1.2)) + w0[i5 / 2][i5 % 2]))
             .sum::<f64>();
     }
-    let mut buf7 = vec![0.0_f64; buf3.len()];
+    let mut buf7 = vec![0.0_f64; buf3.len() * 2];
     for i8 in 0..buf7.len() {
         buf7[i8] += (((1.0 + (0.25 * f64::round((0.86 * buf7[N4002]))))
             * f64::acos((0.58 * f64::sin((-0.87)))))
@@ -267,13 +268,15 @@ fn f4002_n(x0: f64, x1: f64, x2: f64, w0: Vec<Vec<f64>>) -> f64 {
                 * (2..=(buf7.len() - 1))
                     .rev()
                     .map(|i9| {
-                        (buf7[i9] * w0[(buf3.len() - 1 - N4002) / 2][(buf3.len() - 1 - N4002) % 2])
+                        (buf7[i9]
+                            * w0[(buf3.len() * 2 - 1 - N4002) / 2]
+                                [(buf3.len() * 2 - 1 - N4002) % 2])
                     })
                     .product::<f64>()),
             buf7[w0.len() * 2 - 1 - N4002],
         )
         .max((0.37 * (N4002 as f64)));
-    ((((((((1.34 * x0) + ((-1.22) * x1)) + x2) + ((-0.61) * s1)) + s2) - ((-1.3) * buf3[0]))
+    ((((((((1.34 * x0) + ((-1.22) * x1)) + x2) + ((-0.61) * s1)) + s2) - ((-1.3) * buf3[0][0]))
         + buf7[2])
         - buf7[N4002])
 }
@@ -7442,30 +7445,31 @@ impl Ctx {
                 .sin())
         .log((2.5 + c.cos()));
         let mut s5 = s1;
-        let mut buf6: [f64; 6] = [0.0; 6];
-        for i7 in 0..buf6.len() {
-            buf6[i7] += (c - s5.mul_add(self.k, s1));
+        let mut buf6 = [[0.0_f64; 2]; 3];
+        for i7 in 0..buf6.len() * 2 {
+            buf6[i7 / 2][i7 % 2] += (c - s5.mul_add(self.k, s1));
         }
         if s5 < (0.45 * s5.sinh().tanh()).tan() {
-            let v8 = &buf6[3..4];
-            s1 += (v8[0] * ((1.0 + (0.25 * (1.93 * c).round())) * buf6[1]).max(c));
+            let v8 = &buf6.as_flattened()[3..4];
+            s1 += (v8[0] * ((1.0 + (0.25 * (1.93 * c).round())) * buf6[0][1]).max(c));
         }
-        buf6[2] = 1.61;
+        buf6[1][0] = 1.61;
         let y13 = (match (w0.len() * 2) {
             0..=2 => {
                 (if ((1.67 * s1) % (2.39 + s5.cos())) < s5 {
                     buf6.iter()
+                        .flatten()
                         .skip(0)
                         .map(|v10| ((0.22 * (w0.len() * 2) as f64) - v10))
                         .fold(0.21, |acc11, v12| (acc11 + (v12 * v12)))
                 } else {
-                    (1.71 + buf6[2].sin()).log10()
+                    (1.71 + buf6[1][0].sin()).log10()
                 })
             }
-            n9 => ((0.39 * (n9 as f64)) * (0.41 * buf6[1].tanh()).asin().powi(2)),
+            n9 => ((0.39 * (n9 as f64)) * (0.41 * buf6[0][1].tanh()).asin().powi(2)),
         });
         assert!(!buf6.is_empty(), "must hold at every test point");
-        ((((s1 + s5) + y13) - ((-1.32) * buf6[1]))
+        ((((s1 + s5) + y13) - ((-1.32) * buf6[0][1]))
             + ((1.0 + (0.25 * (0.51 * s1).trunc())) * y13.powi(4)))
     }
 }
@@ -7847,33 +7851,35 @@ fn f4075_n(x0: f64, x1: f64, x2: f64, w0: &[[f64; 3]]) -> f64 {
         s1 += x2;
         s1 = (s1 - (0.17 * ((2.0 * (s1 - (-1.06))) + (0.21 * (N4075 as f64)).sin())));
     }
-    let mut buf4: [f64; 6] = [0.0; 6];
-    for i5 in 0..buf4.len() {
-        buf4[i5] += (x0 - (0.25 * (w0.len() * 3) as f64))
-            .hypot((-buf4[N4075]))
+    let mut buf4 = [[0.0_f64; 3]; 2];
+    for i5 in 0..buf4.len() * 3 {
+        buf4[i5 / 3][i5 % 3] += (x0 - (0.25 * (w0.len() * 3) as f64))
+            .hypot((-buf4[N4075 / 3][N4075 % 3]))
             .powi(3);
     }
-    buf4[0] =
+    buf4[0][0] =
         ((1.0 + (0.25 * f64::signum((2.94 * (0.02 * f64::to_degrees(f64::powi(0.97, 1))))))) * s1);
     if ((1.0 + (0.25 * (2.08 * ((1.0 + (0.25 * f64::trunc((0.61 * x1)))) * 0.93)).trunc()))
         * (0.37 * (N4075 as f64)))
         > ((0.74 * (s1 + s1)) % (2.26 + ((0.58 * (N4075 as f64)) + K4075_2).sin()))
         && !(1.61 + (1.13 * x0.tanh()).tan().sin()).ln().is_finite()
     {
-        let v6 = &buf4[4..buf4.len()];
+        let v6 = &buf4.as_flattened()[4..(buf4.len() * 3)];
         s1 += (v6[1]
             * ((if (0.34 * (N4075 as f64)).is_finite() {
-                buf4[((((N4075 as f64 * N4075 as f64) * 1.12) as usize) % (w0.len() * 3))]
+                buf4[((((N4075 as f64 * N4075 as f64) * 1.12) as usize) % (w0.len() * 3)) / 3]
+                    [((((N4075 as f64 * N4075 as f64) * 1.12) as usize) % (w0.len() * 3)) % 3]
             } else {
                 (-0.87)
-            }) + (-buf4[N4075])));
-        if buf4[2].is_finite() {
+            }) + (-buf4[N4075 / 3][N4075 % 3])));
+        if buf4[0][2].is_finite() {
             s1 /= (2.42 + f64::cos((0.02 * f64::to_degrees(1.18))));
             let mut k7 = 0;
             loop {
                 k7 += 1;
                 s1 *= (1.0 + (0.3 * x0.cos()));
-                let u8 = ((1.0 + (0.25 * (2.56 * f4031(&buf4, &buf4)).signum()))
+                let u8 = ((1.0
+                    + (0.25 * (2.56 * f4031(buf4.as_flattened(), buf4.as_flattened())).signum()))
                     * (0.34 * (N4075 as f64)));
                 if k7 >= 5 {
                     break;
@@ -7881,19 +7887,22 @@ fn f4075_n(x0: f64, x1: f64, x2: f64, w0: &[[f64; 3]]) -> f64 {
             }
         }
     }
-    buf4[w0.len() * 3 - 1 - N4075] =
+    buf4[(w0.len() * 3 - 1 - N4075) / 3][(w0.len() * 3 - 1 - N4075) % 3] =
         (-(1.0 + (x1 + (0.32 * (w0.len() * 3) as f64)).powi(2)).log2());
-    if s1.mul_add((0.55 * (N4075 as f64)), buf4[N4075]) < (-0.07) {
+    if s1.mul_add((0.55 * (N4075 as f64)), buf4[N4075 / 3][N4075 % 3]) < (-0.07) {
         s1 += f64::tan(
             (1.05
-                * (buf4[2] * ((0.2 * (N4075 as f64)) + buf4[((N4075 * 4) % (w0.len() * 3))]))
+                * (buf4[0][2]
+                    * ((0.2 * (N4075 as f64))
+                        + buf4[((N4075 * 4) % (w0.len() * 3)) / 3]
+                            [((N4075 * 4) % (w0.len() * 3)) % 3]))
                     .tanh()),
         );
         s1 = ((0.5 * s1) + x1);
     } else {
         s1 = ((0.5 * s1) + x2);
     }
-    (((((x0 + x1) - x2) - ((-1.39) * s1)) + buf4[0])
+    (((((x0 + x1) - x2) - ((-1.39) * s1)) + buf4[0][0])
         + (1.12
             * (2.09
                 + w0[N4075 / 3][N4075 % 3]
@@ -8654,20 +8663,23 @@ fn f4085_n(x0: f64, x1: f64, w0: &[[f64; 2]; 3], w1: &[[f64; 2]; 3]) -> f64 {
         _ => (((1.0 + (0.25 * f64::ceil((1.04 * (-1.92))))) * x1) - f64::max(x1, s1)),
     });
     for i10 in 0..6 {
-        let mut bb11: [f64; 6] = [0.0; 6];
-        bb11[i10] = f4058(
+        let mut bb11: [[f64; 2]; 3] = [[0.0; 2]; 3];
+        bb11[i10 / 2][i10 % 2] = f4058(
             s1,
-            (1.87 + bb11[i10].sin()).cbrt(),
+            (1.87 + bb11[i10 / 2][i10 % 2].sin()).cbrt(),
             (0..6)
                 .rev()
-                .map(|i12| (w0[((i10 + 1) % 6) / 2][((i10 + 1) % 6) % 2].cos().exp() + bb11[i12]))
+                .map(|i12| {
+                    (w0[((i10 + 1) % 6) / 2][((i10 + 1) % 6) % 2].cos().exp()
+                        + bb11[i12 / 2][i12 % 2])
+                })
                 .sum::<f64>()
                 .exp2(),
             w0.as_flattened(),
-            &bb11,
+            bb11.as_flattened(),
         );
-        bb11[0] += ((1.6 * w0[i10 / 2][i10 % 2].cbrt()) % (2.34 + bb11[1].sin()));
-        let v13 = &bb11[3..5];
+        bb11[0][0] += ((1.6 * w0[i10 / 2][i10 % 2].cbrt()) % (2.34 + bb11[0][1].sin()));
+        let v13 = &bb11.as_flattened()[3..5];
         s1 += (v13[0] * v13[1]);
     }
     (((((0.58 * x0) + (0.07 * x1)) + ((-0.39) * s1)) - y9)
@@ -9366,22 +9378,65 @@ impl Ctx {
             (w0[0][0] / (1.0 + f64::powi((-1.57), 2))),
             v8,
         );
-        let mut ar9: [f64; 6] = [(1.6 + (0.37 * (w0.len() * 2) as f64).cos()).powf(
-            (0.5 * w0
-                .as_flattened()
-                .iter()
-                .fold(x0, |acc10, &v11| ((0.54 * acc10) + (v11 + v11)))
-                .tanh()),
-        ); 6];
-        ar9[2] += x0;
-        ((((x0 - s1) + buf4[2]) + ((-1.04) * ar9[1]))
+        let mut ar9 = [
+            [
+                (1.6 + (0.37 * (w0.len() * 2) as f64).cos()).powf(
+                    (0.5 * w0
+                        .as_flattened()
+                        .iter()
+                        .fold(x0, |acc10, &v11| ((0.54 * acc10) + (v11 + v11)))
+                        .tanh()),
+                ),
+                (1.6 + (0.37 * (w0.len() * 2) as f64).cos()).powf(
+                    (0.5 * w0
+                        .as_flattened()
+                        .iter()
+                        .fold(x0, |acc10, &v11| ((0.54 * acc10) + (v11 + v11)))
+                        .tanh()),
+                ),
+            ],
+            [
+                (1.6 + (0.37 * (w0.len() * 2) as f64).cos()).powf(
+                    (0.5 * w0
+                        .as_flattened()
+                        .iter()
+                        .fold(x0, |acc10, &v11| ((0.54 * acc10) + (v11 + v11)))
+                        .tanh()),
+                ),
+                (1.6 + (0.37 * (w0.len() * 2) as f64).cos()).powf(
+                    (0.5 * w0
+                        .as_flattened()
+                        .iter()
+                        .fold(x0, |acc10, &v11| ((0.54 * acc10) + (v11 + v11)))
+                        .tanh()),
+                ),
+            ],
+            [
+                (1.6 + (0.37 * (w0.len() * 2) as f64).cos()).powf(
+                    (0.5 * w0
+                        .as_flattened()
+                        .iter()
+                        .fold(x0, |acc10, &v11| ((0.54 * acc10) + (v11 + v11)))
+                        .tanh()),
+                ),
+                (1.6 + (0.37 * (w0.len() * 2) as f64).cos()).powf(
+                    (0.5 * w0
+                        .as_flattened()
+                        .iter()
+                        .fold(x0, |acc10, &v11| ((0.54 * acc10) + (v11 + v11)))
+                        .tanh()),
+                ),
+            ],
+        ];
+        ar9[1][0] += x0;
+        ((((x0 - s1) + buf4[2]) + ((-1.04) * ar9[0][1]))
             - f4051(
                 (1..6).rev().fold(
-                    ((0.86 * ar9[0]) % (1.94 + (0.32 * (w0.len() * 2) as f64).sin())),
+                    ((0.86 * ar9[0][0]) % (1.94 + (0.32 * (w0.len() * 2) as f64).sin())),
                     |acc12, i13| (acc12 * (1.0 + (0.3 * w0[i13 / 2][i13 % 2].sin().tanh()))),
                 ),
                 &buf4,
-                &ar9,
+                ar9.as_flattened(),
             ))
     }
 }
@@ -10742,9 +10797,9 @@ fn f4108_n(x0: f64, x1: f64, x2: f64, w0: [[f64; 2]; 3], w1: [[f64; 2]; 3]) -> f
         t6 += x2;
         (t6 + (-0.04))
     };
-    let mut buf7: [f64; 6] = [0.0; 6];
-    for i8 in 0..buf7.len() {
-        buf7[i8] += (1.81
+    let mut buf7 = [[0.0_f64; 2]; 3];
+    for i8 in 0..buf7.len() * 2 {
+        buf7[i8 / 2][i8 % 2] += (1.81
             + w0.as_flattened()
                 .iter()
                 .rev()
@@ -10761,17 +10816,20 @@ fn f4108_n(x0: f64, x1: f64, x2: f64, w0: [[f64; 2]; 3], w1: [[f64; 2]; 3]) -> f
                 .tanh(),
         );
     }
-    buf7[2] = 0.51;
+    buf7[1][0] = 0.51;
     for i12 in (1..w0.len() * 2).rev() {
         s3 = ((0.5 * s3)
             + f64::max(
-                ((1.0 + (s3 * s3)).recip() / buf7.len() as f64),
-                (f64::mul_add((0.41 * i12 as f64), buf7[i12], x2)
+                ((1.0 + (s3 * s3)).recip() / (buf7.len() * 2) as f64),
+                (f64::mul_add((0.41 * i12 as f64), buf7[i12 / 2][i12 % 2], x2)
                     - ((1.3 * s3) % (2.03 + s3.sin()))),
             ));
         s3 = ((0.5 * s3)
-            + f64::mul_add(f64::cos((-1.15)), x2, (-0.47))
-                .mul_add(buf7[((((m2 as f64 * m2 as f64) * 1.8) as usize) % 6)], x0));
+            + f64::mul_add(f64::cos((-1.15)), x2, (-0.47)).mul_add(
+                buf7[((((m2 as f64 * m2 as f64) * 1.8) as usize) % 6) / 2]
+                    [((((m2 as f64 * m2 as f64) * 1.8) as usize) % 6) % 2],
+                x0,
+            ));
         let mut k13 = 0;
         let mut r18 = loop {
             k13 += 1;
@@ -10796,29 +10854,32 @@ fn f4108_n(x0: f64, x1: f64, x2: f64, w0: [[f64; 2]; 3], w1: [[f64; 2]; 3]) -> f
                         w0[i12 / 2][i12 % 2],
                     )
                     .hypot(f64::mul_add(
-                        w0[(buf7.len() - 1 - i12) / 2][(buf7.len() - 1 - i12) % 2],
-                        buf7[i12],
-                        buf7[i12],
+                        w0[(buf7.len() * 2 - 1 - i12) / 2][(buf7.len() * 2 - 1 - i12) % 2],
+                        buf7[i12 / 2][i12 % 2],
+                        buf7[i12 / 2][i12 % 2],
                     )),
                 1 | 2 => w0[i12 / 2][i12 % 2].sin().abs(),
                 4 => (0.5 + (1.77 + x0.sin().sin())).acosh(),
-                _ => ((0.92 * (buf7[((m2 + 2) % 6)] * (-1.12))) % (2.21 + s3.atan().cosh().cos())),
+                _ => {
+                    ((0.92 * (buf7[((m2 + 2) % 6) / 2][((m2 + 2) % 6) % 2] * (-1.12)))
+                        % (2.21 + s3.atan().cosh().cos()))
+                }
             });
             if k13 >= 2 {
-                break f4022(&buf7)
+                break f4022(buf7.as_flattened())
                     .sin()
                     .exp()
                     .powf(f64::atanh((0.83 * s3.tanh())).cos());
             }
         };
     }
-    s3 = (0..=(buf7.len() - 1))
+    s3 = (0..=((buf7.len() * 2) - 1))
         .map(|i19| w1[i19 / 2][i19 % 2].atan())
         .sum();
     for i20 in (1..w1.len() * 2).rev() {
         s3 /= (1.73 + ((0.43 * i20 as f64) - (0.38 * (i20 as f64))).cos());
     }
-    ((((((((-0.3) * x0) + x1) + x2) + ((-0.28) * s1)) - (0.29 * s3)) + (1.25 * buf7[1])) + x1)
+    ((((((((-0.3) * x0) + x1) + x2) + ((-0.28) * s1)) - (0.29 * s3)) + (1.25 * buf7[0][1])) + x1)
 }
 
 #[differentiate(wrt(x0, w0))]
@@ -18434,7 +18495,14 @@ fn f4190_n(w0: &[[f64; 2]; 3]) -> f64 {
             })
             .tanh()),
     );
-    let ar2: [f64; 6] = [s1.mul_add(w0[0][1], C2); 6];
+    let ar2 = [
+        s1.mul_add(w0[0][1], C2),
+        s1.mul_add(w0[0][1], C2),
+        s1.mul_add(w0[0][1], C2),
+        s1.mul_add(w0[0][1], C2),
+        s1.mul_add(w0[0][1], C2),
+        s1.mul_add(w0[0][1], C2),
+    ];
     let y5 = (match w0[0][0]
         .max((-ar2[((((std::f64::consts::PI * std::f64::consts::PI) * 2.23) as usize) % 6)]))
         < ((1.0 + (0.25 * (0.6 * s1).trunc())) * s1).clamp(0.42, 1.49)
@@ -18565,8 +18633,8 @@ impl Ctx {
         const C1: f64 = 0.46;
         let mut s1 = w0[0][0];
         let mut s2 = f64::ln((2.47 + s1.cbrt().cos()));
-        let ar3: [f64; 6] = [s2; 6];
-        if ar3[1].abs() > (-0.18) {
+        let ar3 = [[s2, s2], [s2, s2], [s2, s2]];
+        if ar3[0][1].abs() > (-0.18) {
             s1 /= (1.0 + f64::sinh(w0[0][0].atan2((1.0 + (s1 * s1))).tanh()).powi(2));
         }
         match (2.27 + s1.copysign(s2).cos()).log(
@@ -18575,7 +18643,12 @@ impl Ctx {
                 .fold((-0.02), |acc4, i5| {
                     (acc4
                         - (w0[i5 / 2][i5 % 2]
-                            * f4004((-1.32), (0.28 * (w0.len() * 2) as f64), s1, &ar3)))
+                            * f4004(
+                                (-1.32),
+                                (0.28 * (w0.len() * 2) as f64),
+                                s1,
+                                ar3.as_flattened(),
+                            )))
                 })
                 .atan()
                 .exp_m1()
@@ -18588,8 +18661,9 @@ impl Ctx {
                         * ((2.0 * (s1 - s2))
                             + (0.5
                                 * f64::cosh(
-                                    (ar3.iter().skip(0).sum::<f64>() / (1.98 + f64::sin((-1.74))))
-                                        .atan(),
+                                    (ar3.as_flattened().iter().skip(0).sum::<f64>()
+                                        / (1.98 + f64::sin((-1.74))))
+                                    .atan(),
                                 )
                                 .tanh()))));
                 s2 -= (0.5 * a6.tanh());
@@ -18599,7 +18673,8 @@ impl Ctx {
                 s1 += (if (0.14 * self.m) > (-0.24) {
                     f64::powi(s1, 3)
                 } else {
-                    ar3.iter()
+                    ar3.as_flattened()
+                        .iter()
                         .copied()
                         .map(|v7| v7.sin())
                         .product::<f64>()
@@ -18614,13 +18689,15 @@ impl Ctx {
                     .iter()
                     .enumerate()
                     .step_by(3)
-                    .map(|(i9, &v10)| (w0[i9 / 2][i9 % 2] * (s1 / (1.97 + ar3[i9].cos()))).tanh())
+                    .map(|(i9, &v10)| {
+                        (w0[i9 / 2][i9 % 2] * (s1 / (1.97 + ar3[i9 / 2][i9 % 2].cos()))).tanh()
+                    })
                     .sum::<f64>();
             }
         }
         if (2.41 + C1.cos()).powi(-2).clamp(0.43, 1.5) < s2 {
             s1 += s1;
-            s1 += (s2 / (1.0 + (ar3[2] * ar3[2]))).tanh().sinh();
+            s1 += (s2 / (1.0 + (ar3[1][0] * ar3[1][0]))).tanh().sinh();
         }
         for i11 in (0..=1).rev() {
             s2 = (s2
@@ -18628,26 +18705,27 @@ impl Ctx {
                     * ((2.0 * (s2 - (0.25 * (i11 as f64))))
                         + f64::max(
                             (0.48 * w0[i11 / 2][i11 % 2].tanh()).asin(),
-                            f64::acosh((0.5 + (1.68 + ar3[0].cos()))),
+                            f64::acosh((0.5 + (1.68 + ar3[0][0].cos()))),
                         )
                         .tanh())));
             s1 = (s1 - (0.14 * ((2.0 * (s1 - s1)) + s1.atan())));
         }
         let mut y13 = (match s2 {
-            a12 if a12 <= (-0.46) => ((1.95 + ar3[2].sin()).recip() + a12),
-            _ => C1.min(ar3[0].tanh().exp().powf(ar3[0].tanh())),
+            a12 if a12 <= (-0.46) => ((1.95 + ar3[1][0].sin()).recip() + a12),
+            _ => C1.min(ar3[0][0].tanh().exp().powf(ar3[0][0].tanh())),
         });
-        (((((0.1 * s1) - s2) + y13) + ((-0.16) * ar3[2]))
+        (((((0.1 * s1) - s2) + y13) + ((-0.16) * ar3[1][0]))
             + ((-0.65)
                 * (match s1.tanh().sinh()
                     < (if s2 < 0.25 {
                         s1
                     } else {
-                        ar3[((((self.k * self.k) * 0.51) as usize) % 6)]
+                        ar3[((((self.k * self.k) * 0.51) as usize) % 6) / 2]
+                            [((((self.k * self.k) * 0.51) as usize) % 6) % 2]
                     })
                     && !(y13 * s2).is_nan()
                 {
-                    false => ((1.0 + (0.25 * (2.3 * ar3[0]).ceil())) * s2),
+                    false => ((1.0 + (0.25 * (2.3 * ar3[0][0]).ceil())) * s2),
                     true => ((1.0 + (0.25 * (2.77 * s2).round())) * s1),
                 })))
     }

@@ -200,3 +200,127 @@ pub fn check_hessian(name: &str, x: &[f64], v: &[f64], grad: Grad, hvp: Hvp, hes
         );
     }
 }
+
+pub type VF<'a> = &'a dyn Fn(&[f64]) -> Vec<f64>;
+pub type VFwd<'a> = &'a dyn Fn(&[f64], &[f64]) -> (Vec<f64>, Vec<f64>);
+/// `(x, shadows, cotangent) -> (value, the out-parameters' shadows on exit)`
+pub type VAdj<'a> = &'a dyn Fn(&[f64], &mut [f64], &[f64]) -> (Vec<f64>, Vec<f64>);
+pub type VJac<'a> = &'a dyn Fn(&[f64]) -> (Vec<f64>, Vec<f64>);
+
+#[track_caller]
+fn same_vec(at: &str, mode: &str, got: &[f64], want: &[f64]) {
+    assert!(
+        got.len() == want.len()
+            && got
+                .iter()
+                .zip(want)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "{at}: the primal value of {mode} is {got:?}, f(..) is {want:?}"
+    );
+}
+
+/// Every mode of one vector-valued function (`m` outputs: a returned array or
+/// tuple, or an out-parameter) at one point `x` (its active inputs, flattened);
+/// `y0` is the scalar function whose value is its first output. With the
+/// points of the scalar function (away from branch switches and kinks):
+///
+/// - the value is finite, `m` long, its first element bit for bit `y0`, and the
+///   value returned by every mode is bit for bit `f(x)`;
+/// - `_jacobian` is `m x n` and each column agrees with central differences of
+///   `f`: |J - fd| <= 1e-6 (1 + |J| + |f_i|);
+/// - `_fwd` along each unit vector is the column of `J`, and along a random `v`
+///   it is `J v` (1e-9 relative);
+/// - `_adjoint` with a random cotangent `ybar` adds `J^T ybar` into pre-filled
+///   shadows (1e-9 relative), and leaves the out-parameters' shadows zero.
+pub fn check_vec(name: &str, x: &[f64], m: usize, y0: f64, f: VF, fwd: VFwd, adj: VAdj, jac: VJac) {
+    let n = x.len();
+    let at = format!("{name} at {x:?}");
+    let y = f(x);
+    assert_eq!(y.len(), m, "{at}: {m} outputs");
+    assert!(y.iter().all(|v| v.is_finite()), "{at}: f = {y:?}");
+    assert!(
+        y[0].to_bits() == y0.to_bits(),
+        "{at}: the first output {:e} is not the scalar function's value {y0:e}",
+        y[0]
+    );
+
+    let (yj, j) = jac(x);
+    same_vec(&at, "_jacobian", &yj, &y);
+    assert_eq!(j.len(), m * n, "{at}: Jacobian length");
+    let mut xp = x.to_vec();
+    for c in 0..n {
+        let h = 1e-6 * x[c].abs().max(1.0);
+        xp[c] = x[c] + h;
+        let fp = f(&xp);
+        xp[c] = x[c] - h;
+        let fm = f(&xp);
+        xp[c] = x[c];
+        for i in 0..m {
+            let fd = (fp[i] - fm[i]) / (2.0 * h);
+            let jv = j[i * n + c];
+            assert!(
+                (jv - fd).abs() <= 1e-6 * (1.0 + jv.abs() + y[i].abs()),
+                "{at}: _jacobian[{i}][{c}] = {jv:e}, central differences give {fd:e}\n  J = {j:?}"
+            );
+        }
+    }
+
+    let big = j.iter().fold(0.0_f64, |a, b| a.max(b.abs()));
+    let atol = 1e-13 * (1.0 + big + y.iter().fold(0.0_f64, |a, b| a.max(b.abs())));
+    let mut e = vec![0.0; n];
+    for c in 0..n {
+        e[c] = 1.0;
+        let (y1, t) = fwd(x, &e);
+        same_vec(&at, "_fwd", &y1, &y);
+        assert_eq!(t.len(), m, "{at}: tangent length");
+        for i in 0..m {
+            let jv = j[i * n + c];
+            assert!(
+                (t[i] - jv).abs() <= 1e-9 * jv.abs() + atol,
+                "{at}: _fwd along e{c}: output {i} = {:e}, _jacobian[{i}][{c}] = {jv:e}",
+                t[i]
+            );
+        }
+        e[c] = 0.0;
+    }
+
+    let mut rng = Rng::new(
+        name.bytes()
+            .fold(n as u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)),
+    );
+    let v: Vec<f64> = (0..n).map(|_| rng.uniform(-1.0, 1.0)).collect();
+    let (y2, t) = fwd(x, &v);
+    same_vec(&at, "_fwd", &y2, &y);
+    for i in 0..m {
+        let row = &j[i * n..(i + 1) * n];
+        let want: f64 = row.iter().zip(&v).map(|(a, b)| a * b).sum();
+        let scale: f64 = row.iter().zip(&v).map(|(a, b)| (a * b).abs()).sum();
+        assert!(
+            (t[i] - want).abs() <= 1e-9 * scale + atol,
+            "{at}: _fwd along {v:?}: output {i} = {:e}, J v gives {want:e}",
+            t[i]
+        );
+    }
+
+    let ybar: Vec<f64> = (0..m).map(|_| rng.uniform(-2.0, 2.0)).collect();
+    let prefill: Vec<f64> = (0..n).map(|_| rng.uniform(-3.0, 3.0)).collect();
+    let mut shadow = prefill.clone();
+    let (y3, rest) = adj(x, &mut shadow, &ybar);
+    same_vec(&at, "_adjoint", &y3, &y);
+    assert!(
+        rest.iter().all(|r| *r == 0.0),
+        "{at}: _adjoint leaves the out-parameter's shadow {rest:?}, not zero"
+    );
+    for c in 0..n {
+        let jt: f64 = (0..m).map(|i| j[i * n + c] * ybar[i]).sum();
+        let scale: f64 =
+            (0..m).map(|i| (j[i * n + c] * ybar[i]).abs()).sum::<f64>() + prefill[c].abs();
+        let want = prefill[c] + jt;
+        assert!(
+            (shadow[c] - want).abs() <= 1e-9 * scale + atol,
+            "{at}: _adjoint into a pre-filled shadow: d[{c}] = {:e}, want {want:e} (prefill {:e}, J^T ybar {jt:e}, ybar {ybar:?})",
+            shadow[c],
+            prefill[c]
+        );
+    }
+}

@@ -203,14 +203,11 @@ fn ppat(p: &Pat) -> String {
 }
 
 pub(crate) fn pscrut(s: &Scrut) -> String {
-    nest::scrut(1);
-    let out = match s {
+    match s {
         Scrut::Int(i) => pie(i),
         Scrut::Bool(c) => pc(c),
         Scrut::Float(e) => pe(e),
-    };
-    nest::scrut(-1);
-    out
+    }
 }
 
 pub(crate) fn pmpat(p: &MPat) -> String {

@@ -24,6 +24,7 @@ use std::path::PathBuf;
 mod idioms;
 use idioms::*;
 mod nest;
+mod vecout;
 
 // ---------------------------------------------------------------------------
 // Deterministic randomness
@@ -408,11 +409,6 @@ fn pe(e: &E) -> String {
         E::Lit(v) => lit(*v),
         E::Var(v) => v.clone(),
         E::Elem(v) => format!("(*{v})"),
-        E::Idx(a, _) if nest::in_scrut() && nest::literal(a) => {
-            // (an element of an array literal in a `match` scrutinee: bug C)
-            nest::demote(a);
-            format!("{a}[0]")
-        }
         E::Idx(a, i) if nest::nested(a).is_some() => nest::elem(a, i),
         E::Idx(a, i) => format!("{a}[{}]", ix(i)),
         E::IntF(i) => format!("({i} as f64)"),
@@ -639,9 +635,7 @@ fn ps(s: &S, out: &mut String, ind: usize) {
                     E::Lit(v) => format!("{v:?}_f64"),
                     e => pe(e),
                 };
-                nest::in_macro(1);
                 let _ = writeln!(out, "{pad}let mut {name} = vec![{init}; {}];", hi(len));
-                nest::in_macro(-1);
             }
         }
         S::SetIdx(b, i, op, e) if nest::nested(b).is_some() => {
@@ -722,7 +716,11 @@ fn ps(s: &S, out: &mut String, ind: usize) {
             let _ = writeln!(out, "{pad}}}");
         }
         S::Return(e) => {
-            let _ = writeln!(out, "{pad}return {};", pe(e));
+            if let Some(r) = vecout::ret(&pe(e), &pad) {
+                out.push_str(&r);
+            } else {
+                let _ = writeln!(out, "{pad}return {};", pe(e));
+            }
         }
         S::Break => {
             let _ = writeln!(out, "{pad}break;");
@@ -786,14 +784,10 @@ fn ps(s: &S, out: &mut String, ind: usize) {
             } else {
                 ""
             };
-            nest::in_macro(1);
             let _ = writeln!(out, "{pad}{mac}!({}{m});", pc(c));
-            nest::in_macro(-1);
         }
         S::AssertEq(a, b) => {
-            nest::in_macro(1);
             let _ = writeln!(out, "{pad}assert_eq!({}, {});", pie(a), pie(b));
-            nest::in_macro(-1);
         }
     }
 }
@@ -801,7 +795,11 @@ fn ps(s: &S, out: &mut String, ind: usize) {
 fn print_func(f: &Func) -> String {
     let mut out = String::new();
     // (a twin shares its function's `const` items)
-    for (n, c) in f.consts.iter().filter(|_| !nest::active()) {
+    for (n, c) in f
+        .consts
+        .iter()
+        .filter(|_| !nest::active() && !vecout::active())
+    {
         let _ = match c {
             CItem::F(v) => writeln!(out, "const {n}: f64 = {};", lit(*v)),
             CItem::U(v) => writeln!(out, "const {n}: usize = {v};"),
@@ -845,11 +843,20 @@ fn print_func(f: &Func) -> String {
         ps_.insert(0, "&self".to_string());
     }
     let suffix = if nest::active() { "_n" } else { "" };
-    let _ = writeln!(out, "fn {}{suffix}({}) -> f64 {{", f.name, ps_.join(", "));
+    if let Some((suffix, param, ret)) = vecout::signature() {
+        ps_.extend(param);
+        let _ = writeln!(out, "fn {}{suffix}({}){ret} {{", f.name, ps_.join(", "));
+    } else {
+        let _ = writeln!(out, "fn {}{suffix}({}) -> f64 {{", f.name, ps_.join(", "));
+    }
     for s in &f.body {
         ps(s, &mut out, 1);
     }
-    let _ = writeln!(out, "    {}", pe(&f.ret));
+    if let Some(t) = vecout::tail(&pe(&f.ret)) {
+        out.push_str(&t);
+    } else {
+        let _ = writeln!(out, "    {}", pe(&f.ret));
+    }
     out.push_str("}\n");
     if f.method {
         out.push_str("}\n");
@@ -4470,6 +4477,8 @@ struct Opts {
     order2: bool,
     /// Also write each function's nested-buffer twin (`--nested-twins`).
     nested_twins: bool,
+    /// Also write each function's vector-valued twins (`--vector-twins`).
+    vector_twins: bool,
 }
 
 fn parse_args() -> Opts {
@@ -4487,6 +4496,7 @@ fn parse_args() -> Opts {
         struct_twins: false,
         order2: false,
         nested_twins: false,
+        vector_twins: false,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut i = 0;
@@ -4519,6 +4529,11 @@ fn parse_args() -> Opts {
             }
             "--nested-twins" => {
                 o.nested_twins = true;
+                i += 1;
+                continue;
+            }
+            "--vector-twins" => {
+                o.vector_twins = true;
                 i += 1;
                 continue;
             }
@@ -4564,7 +4579,8 @@ fn main() {
         + &if o.first_fn == 0 { String::new() } else { format!(" --first-fn {}", o.first_fn) }
         + if o.struct_twins { " --struct-twins" } else { "" }
         + if o.order2 { " --order2" } else { "" }
-        + if o.nested_twins { " --nested-twins" } else { "" };
+        + if o.nested_twins { " --nested-twins" } else { "" }
+        + if o.vector_twins { " --vector-twins" } else { "" };
     let mut made = 0;
     let mut total_points = 0;
     let mut total_skipped = 0;
@@ -4578,12 +4594,13 @@ fn main() {
             SUPPORT.replace(
                 "cargo run --manifest-path tools/genprog/Cargo.toml -- --seed 1 --count 1000 --out tests",
                 &cmd,
-            ),
+            ) + vecout::SUPPORT,
         )
         .expect("write gen_support");
         written.push(o.out.join("gen_support/mod.rs"));
     }
     let (mut n_twins, mut no_twin) = (0, 0);
+    let (mut n_vec, mut n_ill) = (0, 0);
     for file in 0..o.files {
         // rows of 2 or 3 for the nested twins
         let len = if o.nested_twins { 6 } else { 3 + file % 3 };
@@ -4769,6 +4786,15 @@ fn main() {
                         }
                     }
                 }
+                if o.vector_twins {
+                    let tw = vecout::twins(&f, fnum(idx), len, &src, &it, &pts, &mut n_ill);
+                    for (t, src) in tw {
+                        code.push_str(&src);
+                        code.push('\n');
+                        vecout::emit_test(&f, &t, &pts, len, &mut tests);
+                        n_vec += 1;
+                    }
+                }
                 if o.struct_twins && !f.method && f.params.iter().any(|p| !p.1.passive()) {
                     code.push_str(&print_twin(&f, &src));
                     code.push('\n');
@@ -4803,6 +4829,15 @@ fn main() {
                 )
             }
         );
+        if o.vector_twins {
+            text.push_str(
+                "//! `--vector-twins`: each program `fN` also has vector-valued twins with the\n\
+                 //! same body, its value `vy` bound to a local: `fN_v(..) -> [f64; M]`,\n\
+                 //! `fN_t(..) -> (f64, f64)` and `fN_o(.., out: &mut [f64])` (without early\n\
+                 //! `return`s), whose first output is `vy`; `gen_support::check_vec` tests\n\
+                 //! `_jacobian`, `_fwd` and `_adjoint` at `fN`'s points.\n\n",
+            );
+        }
         text.push_str("#![allow(clippy::all, unused)]\n\nmod gen_support;\n\nuse autodiff::differentiate;\n\n");
         if o.struct_twins {
             text.push_str("use autodiff::Differentiable;\n\n");
@@ -4843,6 +4878,9 @@ fn main() {
         "{made} programs ({total_skipped} left out), {total_points} points, \
          {rejected} candidates rejected (no good points)"
     );
+    if o.vector_twins {
+        eprintln!("{n_vec} vector-valued twins ({n_ill} left out: ill conditioned at a point)");
+    }
     if o.nested_twins {
         eprintln!("{n_twins} nested twins ({no_twin} functions with `w0` without one)");
     }

@@ -117,12 +117,6 @@ pub(crate) struct Nest {
     /// row forms (`for r in w { for e in r.iter() .. }`) where they fit
     rows: bool,
     fresh: usize,
-    /// local arrays to print flat after all (the macro bugs they would hit)
-    demote: Vec<String>,
-    /// inside a `match` scrutinee
-    pub(crate) in_scrut: usize,
-    /// inside `assert!(..)` or `vec![..]`
-    in_macro: usize,
     /// why the twin cannot be written
     fail: Option<String>,
 }
@@ -141,11 +135,6 @@ pub(crate) fn nested(a: &str) -> Option<bool> {
         if n.params.iter().any(|p| p == a) {
             Some(n.twin.form.jagged())
         } else if n.locals.iter().any(|p| p == a) {
-            if n.in_macro > 0 && !n.demote.iter().any(|p| p == a) {
-                // (a local nested array named in `assert!`/`vec!` is no longer
-                // taken for a local buffer: bug D)
-                n.demote.push(a.to_string());
-            }
             Some(false)
         } else {
             None
@@ -160,27 +149,6 @@ pub(crate) fn row_len() -> usize {
 
 pub(crate) fn literal(a: &str) -> bool {
     with(|n| n.literals.iter().any(|p| p == a)).unwrap_or(false)
-}
-
-/// Print the local array `a` flat in the next attempt (a macro bug: README.md).
-pub(crate) fn demote(a: &str) {
-    with(|n| {
-        if n.locals.iter().chain(&n.literals).any(|p| p == a) && !n.demote.iter().any(|p| p == a) {
-            n.demote.push(a.to_string());
-        }
-    });
-}
-
-pub(crate) fn scrut(d: i32) {
-    with(|n| n.in_scrut = (n.in_scrut as i32 + d) as usize);
-}
-
-pub(crate) fn in_macro(d: i32) {
-    with(|n| n.in_macro = (n.in_macro as i32 + d) as usize);
-}
-
-pub(crate) fn in_scrut() -> bool {
-    with(|n| n.in_scrut > 0).unwrap_or(false)
 }
 
 pub(crate) fn fail(why: &str) {
@@ -331,8 +299,6 @@ pub(crate) fn call(callee: &str, args: &[Arg]) -> String {
         .iter()
         .map(|a| match a {
             Arg::Slice(s, _) if nested(s).is_some() => {
-                // (a local nested array passed flattened does not compile: bug B)
-                demote(s);
                 if nested(s) == Some(true) {
                     fail("jagged rows passed to a callee without a twin");
                 }
@@ -425,43 +391,31 @@ pub(crate) fn print_nested(
         .collect();
     let mut all = Vec::new();
     arrays(&f.body, t.n * t.m, &mut all);
-    let mut demoted: Vec<String> = Vec::new();
-    loop {
-        let (mut locals, mut literals) = (Vec::new(), Vec::new());
-        for (k, a) in all.iter().enumerate() {
-            if demoted.contains(a) {
-                continue;
-            }
-            if (k + num) % 3 == 2 {
-                literals.push(a.clone());
-            } else {
-                locals.push(a.clone());
-            }
+    let (mut locals, mut literals) = (Vec::new(), Vec::new());
+    for (k, a) in all.iter().enumerate() {
+        if (k + num) % 3 == 2 {
+            literals.push(a.clone());
+        } else {
+            locals.push(a.clone());
         }
-        NEST.with(|n| {
-            *n.borrow_mut() = Some(Nest {
-                twin: t,
-                params: params.clone(),
-                locals,
-                literals,
-                twins: twins.clone(),
-                rows: num % 2 == 1,
-                fresh: 0,
-                demote: Vec::new(),
-                in_scrut: 0,
-                in_macro: 0,
-                fail: None,
-            })
-        });
-        let src = print_func(f);
-        let nest = NEST.with(|n| n.borrow_mut().take()).expect("set above");
-        if let Some(why) = nest.fail {
-            return Err(why);
-        }
-        if nest.demote.is_empty() {
-            return Ok(src);
-        }
-        demoted.extend(nest.demote);
+    }
+    NEST.with(|n| {
+        *n.borrow_mut() = Some(Nest {
+            twin: t,
+            params,
+            locals,
+            literals,
+            twins: twins.clone(),
+            rows: num % 2 == 1,
+            fresh: 0,
+            fail: None,
+        })
+    });
+    let src = print_func(f);
+    let nest = NEST.with(|n| n.borrow_mut().take()).expect("set above");
+    match nest.fail {
+        Some(why) => Err(why),
+        None => Ok(src),
     }
 }
 
