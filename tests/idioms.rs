@@ -688,6 +688,7 @@ fn to_vec_makes_a_float_buffer() {
 /// classifications must not reach the `vec!` after it (they made `3` look like
 /// a differentiated value, found by the generated vector-output suite).
 #[differentiate]
+#[allow(clippy::useless_vec)]
 fn assert_then_vec(x: f64) -> f64 {
     assert!(x > -10.0);
     let b = vec![x; 3];
