@@ -652,3 +652,58 @@ fn chains_over_jagged_rows() {
         |x| jag_chain_enumerate_fold_grad(x),
     );
 }
+
+// ---- vector-valued functions of nested buffers ----
+
+#[differentiate]
+fn matvec(a: &[[f64; 2]; 2], x: &[f64; 2]) -> [f64; 2] {
+    let mut y = [0.0; 2];
+    for i in 0..2 {
+        y[i] = a[i][0] * x[0] + a[i][1] * x[1].sin();
+    }
+    y
+}
+
+#[differentiate(wrt(m))]
+fn row_energies(m: &[Vec<f64>], out: &mut [f64]) {
+    for (i, r) in m.iter().enumerate() {
+        out[i] = r.iter().map(|v| v * v).sum::<f64>().sqrt();
+    }
+}
+
+#[test]
+fn jacobians_over_nested_buffers() {
+    let a = [[1.0, 2.0], [3.0, 4.0]];
+    let x = [0.5, 0.7];
+    let (y, j) = matvec_jacobian(&a, &x);
+    assert_eq!(y, matvec(&a, &x));
+    // columns: a00 a01 a10 a11 x0 x1 (parameter order, rows flattened)
+    let s = x[1].sin();
+    let c = x[1].cos();
+    let want = [
+        [x[0], s, 0.0, 0.0, a[0][0], a[0][1] * c],
+        [0.0, 0.0, x[0], s, a[1][0], a[1][1] * c],
+    ];
+    for (r, row) in want.iter().enumerate() {
+        for (k, w) in row.iter().enumerate() {
+            common::assert_close(j[r * 6 + k], *w, 1e-14, "matvec jacobian");
+        }
+    }
+    // the adjoint's rows and the forward mode's columns are the Jacobian's
+    for r in 0..2 {
+        let (mut da, mut dx) = ([[0.0; 2]; 2], [0.0; 2]);
+        let mut dret = [0.0; 2];
+        dret[r] = 1.0;
+        matvec_adjoint(&a, &mut da, &x, &mut dx, dret);
+        let got: Vec<f64> = da.iter().flatten().chain(dx.iter()).copied().collect();
+        assert_eq!(got, j[r * 6..(r + 1) * 6].to_vec());
+    }
+    let (_, t) = matvec_fwd(&a, &[[0.0, 1.0], [0.0, 0.0]], &x, &[0.0, 0.0]);
+    assert_eq!(t, [j[1], j[6 + 1]]);
+
+    let m = vec![vec![3.0, 4.0], vec![-2.0]];
+    let mut out = [0.0; 2];
+    let j = row_energies_jacobian(&m, &mut out);
+    assert_eq!(out, [5.0, 2.0]);
+    common::assert_vec_close(&j, &[0.6, 0.8, 0.0, 0.0, 0.0, -1.0], 1e-14, "row_energies");
+}

@@ -50,10 +50,16 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
                     "a vector-valued function cannot take a struct parameter in `wrt(..)` yet; pass the parameters as slices",
                 );
             }
-            if let ParamTy::Nested { .. } = &p.shape {
-                diag.error_spanned(
-                    &p.ty,
-                    "a vector-valued function cannot take an active nested buffer parameter yet; pass it flat (`&[F]`)",
+            if let ParamTy::Field {
+                root,
+                kind: FieldKind::Flat { .. },
+                deferred: true,
+                ..
+            } = &p.shape
+            {
+                diag.error(
+                    root.span(),
+                    format!("a vector-valued function cannot pass the nested buffer `{root}` whole to a call yet; pass it flat (`{root}.as_flattened()`) or index it"),
                 );
             }
         }
@@ -76,6 +82,27 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
     let items = emit_items(&func, &gen, second_order)?;
     // Calling only `f_grad` is a use of `f`: do not report the original as dead code.
     Ok(quote!(#[allow(dead_code)] #func #items))
+}
+
+/// The binding of a nested buffer's flat buffer (`lower/rows.rs`): `let x__flat:
+/// &[F] = flat(&x[..]);`, or for rows of any length the rows gathered, with their
+/// offsets `x__off`.
+pub(crate) fn flat_primal(
+    name: &syn::Ident,
+    root: &syn::Ident,
+    jagged: bool,
+    f: &TokenStream,
+) -> TokenStream {
+    if !jagged {
+        return quote!(let #name: &[#f] = ::autodiff::__private::flat(&#root[..]););
+    }
+    let off = format_ident!("{}__off", root);
+    let acc = format_ident!("__acc_{}", name);
+    quote!(
+        let #off: ::std::vec::Vec<usize> = ::autodiff::__private::row_offsets(&#root[..]);
+        let #acc: ::std::vec::Vec<#f> = #root.concat();
+        let #name: &[#f] = &#acc[..];
+    )
 }
 
 /// The attributes choosing how a loop's reverse gets its values (`reverse/checkpoint.rs`).
@@ -365,7 +392,7 @@ impl Signatures {
                 (quote!(#primal let #d: &[#f] = &#droot #access [..];), adj)
             }
             FieldKind::Flat { jagged: false } => {
-                let primal = quote!(let #name: &[#f] = ::autodiff::__private::flat(&#root[..]););
+                let primal = flat_primal(name, root, false, &f);
                 let adj = if deferred {
                     let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
                     self.adj_post.push(quote!(
@@ -384,11 +411,7 @@ impl Signatures {
                 // gathered into one buffer with the rows' offsets; the adjoint
                 // scattered back into the rows on exit
                 let off = format_ident!("{}__off", root);
-                let primal = quote!(
-                    let #off: ::std::vec::Vec<usize> = ::autodiff::__private::row_offsets(&#root[..]);
-                    let #acc: ::std::vec::Vec<#f> = #root.concat();
-                    let #name: &[#f] = &#acc[..];
-                );
+                let primal = flat_primal(name, root, true, &f);
                 let d_acc = format_ident!("__dacc_{}", name);
                 let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
                 self.adj_post.push(quote!(

@@ -71,8 +71,31 @@ pub fn emit_jacobian(
     let mut inputs = Vec::new();
     let mut outs = Vec::new();
     let mut fresh = Vec::new();
+    // nested buffers' flat buffers, bound at entry
+    let mut flat = Vec::new();
     for p in &ir.params {
         let Some(v) = p.var else { continue };
+        if let ParamTy::Nested { .. } = p.shape {
+            // its flat buffer is the input, in the nested buffer's place
+            let field = ir.params.iter().find_map(|q| match &q.shape {
+                ParamTy::Field {
+                    root,
+                    kind: FieldKind::Flat { jagged },
+                    ..
+                } if *root == p.ident => Some((q.ident.clone(), *jagged)),
+                _ => None,
+            });
+            if let Some((x, jagged)) = field {
+                flat.push(crate::expand::flat_primal(&x, &p.ident, jagged, &f));
+                inputs.push(Slot {
+                    d: format_ident!("d{}", x),
+                    buf: format_ident!("__jac_buf_{}", x),
+                    x,
+                    shape: SlotShape::Slice,
+                });
+            }
+            continue;
+        }
         let x = p.ident.clone();
         let d = format_ident!("d{}", p.ident);
         let buf = format_ident!("__jac_buf_{}", p.ident);
@@ -102,7 +125,8 @@ pub fn emit_jacobian(
                 len: len.clone(),
                 by_ref: ir.vars[v].buf == Some(BufRepr::ArrayRefParam),
             },
-            // (struct parameters of vector-valued functions are rejected in `expand.rs`)
+            // (struct parameters of vector-valued functions are rejected in
+            // `expand.rs`; nested buffers are their flat buffers, above)
             ParamTy::Receiver
             | ParamTy::Passive
             | ParamTy::Struct { .. }
@@ -377,6 +401,7 @@ pub fn emit_jacobian(
         #[doc = #doc]
         #allow
         #vis #unsafety fn #jac_name #generics (#(#params),*) -> #jac_ret #where_clause {
+            #(#flat)*
             let __jac_n: usize = 0usize #(+ #n_terms)*;
             let __jac_m: usize = #ret_rows #(+ #m_terms)*;
             let mut __jac = ::std::vec![#z; __jac_m * __jac_n];
