@@ -346,3 +346,41 @@ fn stacks_shared_with_code_before_the_loop() {
         |p| shared_checkpointed_grad(p),
     );
 }
+
+// ---- a nested-array state and an f32 section in a checkpointed loop ----
+
+macro_rules! rotations {
+    ($name:ident $(, #[$attr:meta])?) => {
+        /// A 2×2 state matrix rotated step by step, with an `f32` section.
+        #[differentiate(wrt(t))]
+        fn $name(t: f64, steps: usize) -> f64 {
+            let mut m = [[1.0, 0.0], [0.0, 1.0]];
+            let mut wobble = 0.0;
+            $(#[$attr])?
+            for _k in 0..steps {
+                let (s, c) = (t * 0.1).sin_cos();
+                let a = c * m[0][0] - s * m[1][0];
+                let b = s * m[0][0] + c * m[1][0];
+                m[0][0] = a;
+                m[1][0] = b;
+                let h = (a as f32) * 0.5;
+                wobble += (h.sin() as f64) * b;
+            }
+            m[0][0] * m[1][0] + wobble
+        }
+    };
+}
+
+rotations!(rotations_stored);
+rotations!(rotations_checkpointed, #[checkpoint(every = 4)]);
+
+#[test]
+fn nested_state_and_casts_in_a_checkpointed_loop() {
+    for steps in [0, 3, 10, 17] {
+        assert_eq!(
+            rotations_checkpointed_grad(0.7, steps),
+            rotations_stored_grad(0.7, steps),
+            "steps = {steps}"
+        );
+    }
+}

@@ -707,3 +707,22 @@ fn jacobians_over_nested_buffers() {
     assert_eq!(out, [5.0, 2.0]);
     common::assert_vec_close(&j, &[0.6, 0.8, 0.0, 0.0, 0.0, -1.0], 1e-14, "row_energies");
 }
+
+/// A mutable array that starts constant (the identity) and is then written with
+/// differentiated values is a buffer like `[0.0; N]`.
+#[differentiate]
+fn identity_then_written(t: f64) -> f64 {
+    let mut m = [[1.0, 0.0], [0.0, 1.0]];
+    let mut p = [1.0, 2.0];
+    m[0][1] = t.sin();
+    p[1] *= t;
+    m[0][0] * m[1][1] - m[0][1] * m[1][0] + m[0][1] * p[1] + p[0]
+}
+
+#[test]
+fn constant_start_then_written() {
+    check_scalar!(identity_then_written, identity_then_written_fwd, identity_then_written_adjoint, identity_then_written_grad; [0.8]);
+    let (y, g) = identity_then_written_grad(0.8);
+    assert_eq!(y, 1.0 + 0.8f64.sin() * 1.6 + 1.0);
+    common::assert_close(g, 0.8f64.cos() * 1.6 + 0.8f64.sin() * 2.0, 1e-14, "d/dt");
+}

@@ -346,7 +346,13 @@ impl Lowerer<'_> {
             .elems
             .iter()
             .any(|e| self.kinds(e).class == Class::Float && self.kinds(e).varied);
-        if !floats || !active || ty.is_some_and(|t| !matches!(self.classify_ty(t), TyClass::Buf(_)))
+        // a mutable array of floats is a buffer even when it starts constant
+        // (`let mut m = [1.0, 0.0];`, later written with differentiated values)
+        let any_float = a.elems.iter().any(|e| self.kinds(e).class == Class::Float);
+        let mutable = pi.mutability.is_some() && any_float;
+        if !floats
+            || !(active || mutable)
+            || ty.is_some_and(|t| !matches!(self.classify_ty(t), TyClass::Buf(_)))
         {
             return None;
         }
