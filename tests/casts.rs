@@ -431,3 +431,30 @@ fn jacobian_with_casts() {
     polar32_adjoint(2.0, &mut dr, 0.5, &mut dt, [1.0, 0.0]);
     assert!((t[0] - (dr * 0.3 + dt * -0.7)).abs() < 1e-6);
 }
+
+// ---- `f64::from(h)`: the lossless cast clippy asks for ----
+
+#[differentiate]
+fn from_section(x: f32) -> f32 {
+    let y = f64::from(x); // the same as `x as f64`
+    (y.exp().ln_1p() * 0.5) as f32
+}
+
+#[differentiate]
+fn from_back(x: f64, w: &[f64]) -> f64 {
+    let h = x as f32;
+    f64::from(h * h) * w[0] + f64::from(x)
+}
+
+#[test]
+fn f64_from_is_a_cast() {
+    check_x32!(from_section, from_section_fwd, from_section_adjoint, from_section_grad; 0.3);
+    check_xw!(from_back, from_back_fwd, from_back_adjoint, from_back_grad; 0.8, W);
+    // exactly the `as` form's values and derivatives
+    assert_eq!(from_section_grad(0.3), f64_section_grad(0.3));
+    let (y, (dx, dw)) = from_back_grad(1.5, &W);
+    assert_eq!(y, 2.25 * W[0] + 1.5);
+    // the adjoint of the f32 section is rounded to f32 (docs: precision)
+    assert!((dx - (3.0 * W[0] + 1.0)).abs() < 1e-6);
+    assert_eq!(dw[0], 2.25);
+}

@@ -40,6 +40,12 @@ impl Lowerer<'_> {
         if let Some(idx) = self.closure_of(&c.func) {
             return self.lower_closure_call(idx, c, out);
         }
+        if let Some(cast) = self.from_as_cast(c) {
+            let v = self.lower_value(&cast, out);
+            // `cast` was a temporary tree
+            self.kcache.clear();
+            return v;
+        }
         if let Some((name, span)) = self.float_method_path(&c.func) {
             let Some(op) = method_op(&name) else {
                 return Operand::Const(self.zero_pexpr());
@@ -108,6 +114,23 @@ impl Lowerer<'_> {
             args,
         };
         self.emit_call(call, c.span(), out)
+    }
+
+    /// `f64::from(h)` (also `f32::from`) of a differentiated float: the cast
+    /// `(h) as f64`, lowered as such (`precision.rs` gives `h` its type).
+    fn from_as_cast(&self, c: &syn::ExprCall) -> Option<Expr> {
+        let Expr::Path(p) = &*c.func else { return None };
+        let segs = &p.path.segments;
+        let ty = segs.first()?.ident.to_string();
+        let direct = p.qself.is_none()
+            && segs.len() == 2
+            && segs[1].ident == "from"
+            && matches!(ty.as_str(), "f64" | "f32");
+        if !direct || c.args.len() != 1 || self.kinds(&c.args[0]).class != kinds::Class::Float {
+            return None;
+        }
+        let (arg, target) = (&c.args[0], &segs[0].ident);
+        Some(syn::parse_quote_spanned!(c.func.span()=> ((#arg) as #target)))
     }
 
     pub(super) fn lower_call_args<'a>(

@@ -842,6 +842,10 @@ impl Lowerer<'_> {
             // `T::from(n)` is an `Option<T>`; `f64::from(n)` a float.
             let direct = p.path.segments.len() == 2
                 && matches!(p.path.segments[0].ident.to_string().as_str(), "f64" | "f32");
+            // `f64::from(h)` of a differentiated float: the cast `h as f64`
+            if direct && c.args.len() == 1 && self.kinds(&c.args[0]).class == Float {
+                return args.as_class(Float);
+            }
             return args.as_class(if direct && !args.varied {
                 Float
             } else {
