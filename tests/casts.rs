@@ -441,6 +441,7 @@ fn from_section(x: f32) -> f32 {
 }
 
 #[differentiate]
+#[allow(clippy::useless_conversion)]
 fn from_back(x: f64, w: &[f64]) -> f64 {
     let h = x as f32;
     f64::from(h * h) * w[0] + f64::from(x)

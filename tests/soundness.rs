@@ -1571,6 +1571,13 @@ fn sig_nested_slice(m: &[[f64; 2]]) -> f64 {
     m[0][0] * m[1][1]
 }
 
+/// Accept: `f64::from(x)` is the cast `x as f64`.
+#[differentiate]
+#[allow(clippy::useless_conversion)]
+fn call_f64_from(x: f64) -> f64 {
+    f64::from(x) * 2.0
+}
+
 #[differentiate]
 fn array_lit_let(x: f64) -> f64 {
     let b = [x, 2.0 * x];
@@ -2612,6 +2619,7 @@ mod check {
     a3!(ctl_for_ref_array, ctl_for_ref_array_fwd, ctl_for_ref_array_adjoint, ctl_for_ref_array_grad; [0.6, 0.8, 1.1]);
     s1!(st_passive_literal, st_passive_literal_fwd, st_passive_literal_adjoint, st_passive_literal_grad; 0.7);
     s1!(call_sq, call_sq_fwd, call_sq_adjoint, call_sq_grad; 0.7);
+    s1!(call_f64_from, call_f64_from_fwd, call_f64_from_adjoint, call_f64_from_grad; 0.7);
     s1!(call_nested, call_nested_fwd, call_nested_adjoint, call_nested_grad; 0.7);
     s1!(call_two_args, call_two_args_fwd, call_two_args_adjoint, call_two_args_grad; 0.7);
     s1!(call_block_arg, call_block_arg_fwd, call_block_arg_adjoint, call_block_arg_grad; 0.7);

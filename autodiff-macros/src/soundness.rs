@@ -377,7 +377,6 @@ const UNKNOWN_METHODS: &[(&str, &str, &str)] = &[
 /// The same in path form.
 const UNKNOWN_FLOAT_FNS: &[(&str, &str, &str)] = &[
     ("path_fract", "fract", "f64::fract(x)"),
-    ("path_from", "from", "f64::from(x)"),
 ];
 
 fn methods(t: &mut Table) {
@@ -1042,6 +1041,8 @@ fn calls(t: &mut Table) {
         "from",
         "#[differentiate] fn call_generic_from<T: Float>(x: T) -> T { T::from(x).unwrap() * x }",
     );
+    // `f64::from(h)` of a differentiated float is the cast `h as f64`
+    t.add(c, Accept, s1("call_f64_from", "f64::from(x) * 2.0"));
     let c = "Option";
     for (name, body) in [
         ("opt_some_unwrap", "Some(x).unwrap() * 2.0"),

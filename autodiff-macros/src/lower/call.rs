@@ -40,7 +40,7 @@ impl Lowerer<'_> {
         if let Some(idx) = self.closure_of(&c.func) {
             return self.lower_closure_call(idx, c, out);
         }
-        if let Some(cast) = self.from_as_cast(c) {
+        if let Some(cast) = self.cast_of_from(c) {
             let v = self.lower_value(&cast, out);
             // `cast` was a temporary tree
             self.kcache.clear();
@@ -118,7 +118,7 @@ impl Lowerer<'_> {
 
     /// `f64::from(h)` (also `f32::from`) of a differentiated float: the cast
     /// `(h) as f64`, lowered as such (`precision.rs` gives `h` its type).
-    fn from_as_cast(&self, c: &syn::ExprCall) -> Option<Expr> {
+    fn cast_of_from(&self, c: &syn::ExprCall) -> Option<Expr> {
         let Expr::Path(p) = &*c.func else { return None };
         let segs = &p.path.segments;
         let ty = segs.first()?.ident.to_string();
