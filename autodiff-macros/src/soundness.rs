@@ -375,9 +375,7 @@ const UNKNOWN_METHODS: &[(&str, &str, &str)] = &[
 ];
 
 /// The same in path form.
-const UNKNOWN_FLOAT_FNS: &[(&str, &str, &str)] = &[
-    ("path_fract", "fract", "f64::fract(x)"),
-];
+const UNKNOWN_FLOAT_FNS: &[(&str, &str, &str)] = &[("path_fract", "fract", "f64::fract(x)")];
 
 fn methods(t: &mut Table) {
     for &(m, e) in KNOWN_METHODS {
