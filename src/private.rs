@@ -255,6 +255,30 @@ pub fn row_offsets<R: AsRef<[T]>, T>(rows: &[R]) -> Vec<usize> {
     off
 }
 
+/// How many floats a nested buffer holds (rows of any length).
+pub fn nested_len<R: AsRef<[T]>, T>(rows: &[R]) -> usize {
+    rows.iter().map(|r| r.as_ref().len()).sum()
+}
+
+/// A nested buffer's elements, row after row (`order = 2`'s dual inputs).
+pub fn flat_rows<R: AsRef<[T]>, T: Clone>(rows: &[R]) -> Vec<T> {
+    rows.iter()
+        .flat_map(|r| r.as_ref().iter().cloned())
+        .collect()
+}
+
+/// Writes `values` into a nested buffer row after row (`order = 2`'s gradient
+/// and `H·v` in the parameter's shape).
+pub fn fill_rows<R: AsMut<[T]>, T>(rows: &mut [R], values: impl Iterator<Item = T>) {
+    for (slot, v) in rows
+        .iter_mut()
+        .flat_map(|r| r.as_mut().iter_mut())
+        .zip(values)
+    {
+        *slot = v;
+    }
+}
+
 /// A jagged nested buffer's shadow has rows of the same lengths as the buffer.
 #[track_caller]
 pub fn check_rows<R: AsRef<[T]>, S: AsRef<[T]>, T>(x: &[R], dx: &[S], name: &str) {

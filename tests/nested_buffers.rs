@@ -726,3 +726,95 @@ fn constant_start_then_written() {
     assert_eq!(y, 1.0 + 0.8f64.sin() * 1.6 + 1.0);
     common::assert_close(g, 0.8f64.cos() * 1.6 + 0.8f64.sin() * 2.0, 1e-14, "d/dt");
 }
+
+// ---- second order ----
+
+#[differentiate(order = 2)]
+fn det2_second(m: [[f64; 2]; 2]) -> f64 {
+    m[0][0] * m[1][1] - m[0][1] * m[1][0]
+}
+
+#[differentiate(order = 2, wrt(x, w))]
+fn energy_second(x: &[[f64; 2]], w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for r in x {
+        s += (r[0] * r[1]).sin() * w[0];
+    }
+    s + w[1] * w[1] * x[0][0]
+}
+
+/// The same function with `x` flat: its Hessian is the nested one's.
+#[differentiate(order = 2)]
+fn energy_flat(x: &[f64], w: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for r in x.chunks_exact(2) {
+        s += (r[0] * r[1]).sin() * w[0];
+    }
+    s + w[1] * w[1] * x[0]
+}
+
+#[differentiate(order = 2)]
+fn jag_cubes(x: &[Vec<f64>]) -> f64 {
+    let mut s = 0.0;
+    for row in x {
+        s += row.iter().map(|v| v * v * v).sum::<f64>() * row.len() as f64;
+    }
+    s
+}
+
+#[test]
+fn second_order_over_nested_buffers() {
+    let (d, g, h) = det2_second_hessian([[1.0, 2.0], [3.0, 4.0]]);
+    assert_eq!((d, g), (-2.0, [[4.0, -3.0], [-2.0, 1.0]]));
+    #[rustfmt::skip]
+    let want = [
+        0.0, 0.0, 0.0, 1.0,
+        0.0, 0.0, -1.0, 0.0,
+        0.0, -1.0, 0.0, 0.0,
+        1.0, 0.0, 0.0, 0.0,
+    ];
+    assert_eq!(h, want.to_vec());
+
+    let x = [[1.0, 2.0], [0.5, 0.3]];
+    let w = [1.5, 2.0];
+    let xf: Vec<f64> = x.iter().flatten().copied().collect();
+    let (v1, (gx, gw), h1) = energy_second_hessian(&x, &w);
+    let (v2, (gxf, gwf), h2) = energy_flat_hessian(&xf, &w);
+    assert_eq!(v1, v2);
+    assert_eq!(gx.iter().flatten().copied().collect::<Vec<_>>(), gxf);
+    assert_eq!(gw, gwf);
+    assert_eq!(h1, h2);
+    // H·v against central differences of the gradient
+    let (vx, vw) = ([[0.3, -0.2], [0.7, 0.1]], [0.4, -0.6]);
+    let (_, _, (hx, hw)) = energy_second_hvp(&x, &vx, &w, &vw);
+    let grad_at = |t: f64| {
+        let xs: Vec<[f64; 2]> = (0..2)
+            .map(|i| [x[i][0] + t * vx[i][0], x[i][1] + t * vx[i][1]])
+            .collect();
+        let ws = [w[0] + t * vw[0], w[1] + t * vw[1]];
+        let (_, (gx, gw)) = energy_second_grad(&xs, &ws);
+        let mut all: Vec<f64> = gx.iter().flatten().copied().collect();
+        all.extend(gw);
+        all
+    };
+    let (up, down) = (grad_at(1e-5), grad_at(-1e-5));
+    let got: Vec<f64> = hx
+        .iter()
+        .flatten()
+        .copied()
+        .chain(hw.iter().copied())
+        .collect();
+    for k in 0..got.len() {
+        let fd = (up[k] - down[k]) / 2e-5;
+        assert!(
+            (got[k] - fd).abs() < 1e-6 * (1.0 + fd.abs()),
+            "H·v[{k}] = {} vs {fd}",
+            got[k]
+        );
+    }
+
+    let (v, g, h) = jag_cubes_hessian(&[vec![1.0, 2.0], vec![3.0]]);
+    assert_eq!(v, 2.0 * 9.0 + 27.0);
+    assert_eq!(g, vec![vec![6.0, 24.0], vec![27.0]]);
+    assert_eq!(h, vec![12.0, 0.0, 0.0, 0.0, 24.0, 0.0, 0.0, 0.0, 18.0]);
+}

@@ -566,7 +566,7 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream 
     let structs = ir
         .params
         .iter()
-        .any(|p| matches!(p.shape, ParamTy::Struct { .. } | ParamTy::Nested { .. }));
+        .any(|p| matches!(p.shape, ParamTy::Struct { .. }));
     let second = if second_order && !structs {
         crate::second::emit(func, &gen, &first, &body).unwrap_or_default()
     } else {
