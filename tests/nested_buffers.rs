@@ -818,3 +818,61 @@ fn second_order_over_nested_buffers() {
     assert_eq!(g, vec![vec![6.0, 24.0], vec![27.0]]);
     assert_eq!(h, vec![12.0, 0.0, 0.0, 0.0, 24.0, 0.0, 0.0, 0.0, 18.0]);
 }
+
+// ---- copies: `let m = a;` ----
+
+#[differentiate]
+fn copied_matrix(a: [[f64; 2]; 2], x: f64) -> f64 {
+    let mut m = a;
+    let mut acc = 0.0;
+    for _ in 0..3 {
+        let t = m[0][0] * x + m[0][1];
+        m[0][1] = m[1][0] * t;
+        acc += t;
+    }
+    let m2 = m;
+    acc + m2[0][1] * m2.len() as f64 + a[0][1]
+}
+
+#[differentiate]
+fn copied_array(a: [f64; 2], x: f64) -> f64 {
+    let mut m = a;
+    m[1] = m[0] * x;
+    let v = vec![x; 2];
+    let mut w = v;
+    w[0] *= m[1];
+    m[1] + m[0] + w[0] + a[1]
+}
+
+#[test]
+fn copies_of_arrays() {
+    let x5 = [1.0, 2.0, 3.0, 4.0, 0.5];
+    common::check_all(
+        "copied_matrix",
+        &x5,
+        |p| copied_matrix([[p[0], p[1]], [p[2], p[3]]], p[4]),
+        |p, t| {
+            copied_matrix_fwd(
+                [[p[0], p[1]], [p[2], p[3]]],
+                [[t[0], t[1]], [t[2], t[3]]],
+                p[4],
+                t[4],
+            )
+        },
+        |p, d, r| {
+            let (mut da, mut dx) = ([[d[0], d[1]], [d[2], d[3]]], d[4]);
+            let y = copied_matrix_adjoint([[p[0], p[1]], [p[2], p[3]]], &mut da, p[4], &mut dx, r);
+            d.copy_from_slice(&[da[0][0], da[0][1], da[1][0], da[1][1], dx]);
+            y
+        },
+        |p| {
+            let (y, (ga, gx)) = copied_matrix_grad([[p[0], p[1]], [p[2], p[3]]], p[4]);
+            (y, vec![ga[0][0], ga[0][1], ga[1][0], ga[1][1], gx])
+        },
+    );
+    let (y, (ga, gx)) = copied_array_grad([1.0, 2.0], 0.5);
+    // m = [1, 0.5], w = [0.5·0.5, 0.5]: y = 0.5 + 1 + 0.25 + 2
+    assert_eq!(y, 3.75);
+    assert_eq!(ga, [0.5 + 1.0 + 0.5 * 0.5, 1.0]);
+    assert_eq!(gx, 1.0 + 0.5 + 0.5);
+}

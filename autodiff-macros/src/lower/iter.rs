@@ -172,7 +172,10 @@ fn parse_iter(e: &Expr) -> Option<(Base<'_>, Vec<Stage<'_>>)> {
                 ("zip", 1, Some(other)) => match parse_iter(other)? {
                     // the other side is a plain slice or range (its count and elements need
                     // nothing bound before the loop)
-                    (b, s) if s.is_empty() && matches!(b, Base::Buf(_) | Base::Range(_)) => {
+                    (b, s)
+                        if s.is_empty()
+                            && matches!(b, Base::Buf(_) | Base::Range(_) | Base::Slice(_)) =>
+                    {
                         Some(Stage::Zip(b))
                     }
                     _ => return None,
@@ -433,7 +436,8 @@ impl Lowerer<'_> {
                     rhs,
                     mutable: false,
                 });
-                self.chain_slice = Some(id);
+                // keyed by the view expression: the source and a zipped view
+                self.chain_slice.push((*e as *const Expr as usize, id));
                 let ident = self.vars[id].ident.clone();
                 Some(PExpr {
                     tokens: quote!(#ident.len()),
@@ -577,7 +581,11 @@ impl Lowerer<'_> {
 
     fn base_elem(&mut self, b: &Base, at: &PExpr) -> Option<Elem> {
         match b {
-            Base::Slice(_) => Some(Elem::Float(Operand::Load(self.chain_slice?, at.clone()))),
+            Base::Slice(e) => {
+                let key = *e as *const Expr as usize;
+                let (_, v) = *self.chain_slice.iter().rev().find(|(k, _)| *k == key)?;
+                Some(Elem::Float(Operand::Load(v, at.clone())))
+            }
             Base::Views(e, _, how) => {
                 let v = self.chain_buffer(e)?;
                 let size = self.view_size.clone()?;

@@ -91,8 +91,9 @@ pub struct Lowerer<'d> {
     closures: Vec<closure::ClosureDef>,
     /// The window or chunk size of the chain being lowered (`lower/iter.rs`).
     view_size: Option<PExpr>,
-    /// The view a chain over `w[a..b]` reads (`lower/iter.rs`).
-    chain_slice: Option<VarId>,
+    /// The views a chain reads (`w[a..b].iter()` as its source or zipped), by the
+    /// address of their expression (`lower/iter.rs`).
+    chain_slice: Vec<(usize, VarId)>,
     /// What the function returns: anything but a float makes `return` a bare exit
     /// (the value is stored into the output buffer first, see `output.rs`).
     ret_shape: RetShape,
@@ -244,7 +245,7 @@ impl<'d> Lowerer<'d> {
             facts: Vec::new(),
             closures: Vec::new(),
             view_size: None,
-            chain_slice: None,
+            chain_slice: Vec::new(),
             ret_shape: RetShape::Float,
             assigned_names: assigned_names(block),
             structs: Vec::new(),

@@ -132,23 +132,54 @@ pub fn rewrite(
             bufs.push(new_buf(&pi.ident.to_string(), shape, false));
         }
     }
-    let mut locals = LocalArrays::default();
+    let mut locals = LocalArrays {
+        // `let m = a;` copies a nested array parameter (rows of `N`, `M` of them)
+        sources: bufs
+            .iter()
+            .filter(|b| matches!(b.shape, NestShape::Rows { m: Some(_), .. }))
+            .map(|b| (b.name.clone(), b.shape.clone()))
+            .collect(),
+        ..LocalArrays::default()
+    };
     locals.visit_block(block);
-    for (name, shape) in locals.found {
-        let bound_once = locals.bindings.iter().filter(|n| **n == name).count() == 1;
-        if !bound_once || locals.in_macro.contains(&name) || bufs.iter().any(|b| b.name == name) {
-            continue;
-        }
-        // A local array is read flat only when every use of it can be: otherwise it
-        // is left as written (and what reads it is checked as ever).
-        let mut scratch = Diag::default();
-        let mut trial = Rewriter {
-            bufs: vec![new_buf(&name, shape.clone(), true)],
-            diag: &mut scratch,
+    let candidates: Vec<(String, NestShape)> = locals
+        .found
+        .iter()
+        .filter(|(name, _)| {
+            locals.bindings.iter().filter(|n| *n == name).count() == 1
+                && !locals.in_macro.contains(name)
+                && !bufs.iter().any(|b| b.name == *name)
+        })
+        .cloned()
+        .collect();
+    // A local array is read flat only when every use of it can be: otherwise it
+    // is left as written (and what reads it is checked as ever). It is tried with
+    // the buffers accepted so far and the candidates after it (`let m2 = m;`
+    // copies one), then alone.
+    for (k, (name, shape)) in candidates.iter().enumerate() {
+        let accepted = |with_later: bool| {
+            let mut known: Vec<NestedBuf> = bufs
+                .iter()
+                .map(|b| new_buf(&b.name, b.shape.clone(), b.local))
+                .collect();
+            known.push(new_buf(name, shape.clone(), true));
+            if with_later {
+                known.extend(
+                    candidates[k + 1..]
+                        .iter()
+                        .map(|(n, s)| new_buf(n, s.clone(), true)),
+                );
+            }
+            let mut scratch = Diag::default();
+            Rewriter {
+                bufs: known,
+                diag: &mut scratch,
+            }
+            .visit_block_mut(&mut block.clone());
+            scratch.is_empty()
         };
-        trial.visit_block_mut(&mut block.clone());
-        if scratch.is_empty() {
-            bufs.push(new_buf(&name, shape, true));
+        if accepted(true) || accepted(false) {
+            bufs.push(new_buf(name, shape.clone(), true));
         }
     }
     if bufs.is_empty() {
@@ -176,6 +207,8 @@ fn new_buf(name: &str, shape: NestShape, local: bool) -> NestedBuf {
 /// and the names macros mention (a local used in a macro is left as it is).
 #[derive(Default)]
 struct LocalArrays {
+    /// Nested arrays a `let m = a;` may copy, with their shapes.
+    sources: Vec<(String, NestShape)>,
     found: Vec<(String, NestShape)>,
     bindings: Vec<String>,
     in_macro: Vec<String>,
@@ -201,10 +234,19 @@ impl<'a> syn::visit::Visit<'a> for LocalArrays {
                     _ => None,
                 },
                 Some(_) => None,
-                None => literal_shape(&init.expr),
+                None => literal_shape(&init.expr).or_else(|| match &*init.expr {
+                    Expr::Path(p) => p.path.get_ident().and_then(|src| {
+                        self.sources
+                            .iter()
+                            .chain(self.found.iter())
+                            .find(|(n, _)| src == n)
+                            .map(|(_, s)| s.clone())
+                    }),
+                    _ => None,
+                }),
             };
             if let Some(shape) = shape {
-                self.found.push((ident.to_string(), shape));
+                self.found.push((ident.to_string(), shape.clone()));
             }
         }
         syn::visit::visit_local(self, l);
@@ -768,10 +810,24 @@ impl Rewriter<'_> {
         let NestShape::Rows { n, m: Some(m) } = self.bufs[b].shape.clone() else {
             return;
         };
-        let flat = self.bufs[b].flat.clone();
         let Some(init) = &mut l.init else { return };
-        self.visit_expr_mut(&mut init.expr);
         let span = init.expr.span();
+        // `let m = a;`: a copy of another nested array, through its flat buffer
+        let source = match &*init.expr {
+            Expr::Path(_) => self.root(&init.expr),
+            _ => None,
+        };
+        if let Some(src) = source {
+            let (sflat, local) = (self.bufs[src].flat.clone(), self.bufs[src].local);
+            init.expr = Box::new(if local {
+                syn::parse_quote_spanned!(span=> #sflat)
+            } else {
+                syn::parse_quote_spanned!(span=> #sflat.to_vec())
+            });
+            self.rename_flat(l, b);
+            return;
+        }
+        self.visit_expr_mut(&mut init.expr);
         let new: Option<Expr> = match &*init.expr {
             Expr::Repeat(outer) => match &*outer.expr {
                 Expr::Repeat(inner) => {
@@ -803,6 +859,15 @@ impl Rewriter<'_> {
             return;
         };
         *init.expr = new;
+        self.rename_flat(l, b);
+    }
+
+    /// `m` → `m__flat` in the `let`, and its type `[[T; N]; M]` → `[T; N * M]`.
+    fn rename_flat(&self, l: &mut syn::Local, b: usize) {
+        let NestShape::Rows { n, m: Some(m) } = self.bufs[b].shape.clone() else {
+            return;
+        };
+        let flat = self.bufs[b].flat.clone();
         let rename =
             |pi: &mut syn::PatIdent| pi.ident = syn::Ident::new(&flat.to_string(), pi.ident.span());
         match &mut l.pat {

@@ -284,9 +284,10 @@ impl Lowerer<'_> {
         }
     }
 
-    /// `let v = w.to_vec();` of a float slice or buffer `w`: a local buffer
-    /// filled element by element (`vec![0.0; w.len()]` and a copy loop), so
-    /// that it may then take differentiated values.
+    /// `let v = w.to_vec();` of a float slice or buffer `w`, and `let v = a;` of a
+    /// float array taken by value: a local buffer filled element by element
+    /// (`vec![0.0; w.len()]` and a copy loop), so that it may then take
+    /// differentiated values.
     fn desugar_to_vec(&mut self, local: &syn::Local) -> Option<Vec<SynStmt>> {
         let Pat::Ident(pi) = &local.pat else {
             return None;
@@ -295,19 +296,34 @@ impl Lowerer<'_> {
             return None;
         }
         let init = local.init.as_ref().filter(|i| i.diverge.is_none())?;
-        let Expr::MethodCall(m) = strip_paren(&init.expr) else {
-            return None;
+        let recv = match strip_paren(&init.expr) {
+            Expr::MethodCall(m)
+                if m.method == "to_vec" && m.args.is_empty() && m.turbofish.is_none() =>
+            {
+                strip_paren(&m.receiver)
+            }
+            // `let m = a;` of a float array (a parameter or local, copied) or a local
+            // `Vec` (moved: a copy is the same, it is not read after)
+            p @ Expr::Path(_) => {
+                let arr = self.lookup_path(p).is_some_and(|v| {
+                    matches!(
+                        self.vars[v].buf,
+                        Some(BufRepr::ArrayParam | BufRepr::LocalArray | BufRepr::LocalVec)
+                    )
+                });
+                if !arr {
+                    return None;
+                }
+                p
+            }
+            _ => return None,
         };
-        if m.method != "to_vec" || !m.args.is_empty() || m.turbofish.is_some() {
-            return None;
-        }
-        let recv = strip_paren(&m.receiver);
         if !matches!(recv, Expr::Path(_)) || self.kinds(recv).class != Class::Buf {
             return None;
         }
         let v = &pi.ident;
-        let i = Ident::new("to_vec_index", m.method.span());
-        let span = m.span();
+        let span = init.expr.span();
+        let i = Ident::new("to_vec_index", span);
         let alloc: SynStmt = syn::parse_quote_spanned!(span=> let mut #v = vec![0.0; #recv.len()];);
         let copy: SynStmt = syn::parse_quote_spanned!(span=>
             for #i in 0..#recv.len() {
