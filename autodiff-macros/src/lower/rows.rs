@@ -819,11 +819,11 @@ impl Rewriter<'_> {
         };
         if let Some(src) = source {
             let (sflat, local) = (self.bufs[src].flat.clone(), self.bufs[src].local);
-            init.expr = Box::new(if local {
+            *init.expr = if local {
                 syn::parse_quote_spanned!(span=> #sflat)
             } else {
                 syn::parse_quote_spanned!(span=> #sflat.to_vec())
-            });
+            };
             self.rename_flat(l, b);
             return;
         }
