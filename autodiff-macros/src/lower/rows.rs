@@ -526,72 +526,9 @@ impl Rewriter<'_> {
 
 impl VisitMut for Rewriter<'_> {
     fn visit_expr_mut(&mut self, e: &mut Expr) {
-        let span = e.span();
         match e {
             Expr::Index(_) => self.visit_index(e),
-            Expr::MethodCall(m) => {
-                let name = m.method.to_string();
-                if let Some(b) = self.root(&m.receiver) {
-                    let flat = self.bufs[b].flat.clone();
-                    let rows = matches!(self.bufs[b].shape, NestShape::Rows { .. });
-                    match name.as_str() {
-                        "len" | "is_empty" if m.args.is_empty() => {
-                            if self.bufs[b].local {
-                                if let NestShape::Rows { m: Some(len), .. } = &self.bufs[b].shape {
-                                    *e = if name == "len" {
-                                        syn::parse_quote_spanned!(span=> (#len))
-                                    } else {
-                                        syn::parse_quote_spanned!(span=> ((#len) == 0))
-                                    };
-                                }
-                            }
-                        }
-                        "iter" if rows && m.args.is_empty() => {
-                            let NestShape::Rows { n, .. } = &self.bufs[b].shape else {
-                                return;
-                            };
-                            let n = n.clone();
-                            *e = syn::parse_quote_spanned!(span=> #flat.chunks_exact(#n));
-                        }
-                        "as_flattened" if rows && m.args.is_empty() => {
-                            *e = syn::parse_quote_spanned!(span=> #flat);
-                        }
-                        _ => {
-                            let node = m.clone();
-                            self.misuse(b, &node);
-                        }
-                    }
-                    return;
-                }
-                // `x.iter().map(|r| ..)` over jagged rows
-                if let Some(new) = self.jagged_chain(m) {
-                    *e = new;
-                    return;
-                }
-                // `x.iter().flatten()`
-                if name == "flatten" && m.args.is_empty() {
-                    if let Expr::MethodCall(inner) = &*m.receiver {
-                        if let Some(b) = self.root(&inner.receiver) {
-                            if inner.method == "iter" && inner.args.is_empty() {
-                                let flat = &self.bufs[b].flat;
-                                *e = syn::parse_quote_spanned!(span=> #flat.iter());
-                                return;
-                            }
-                        }
-                    }
-                }
-                // `x[i].len()`
-                if name == "len" && m.args.is_empty() {
-                    if let Some((b, i)) = self.row_of(&m.receiver) {
-                        let mut i = i.clone();
-                        self.visit_expr_mut(&mut i);
-                        *e = self.row_len(b, &i);
-                        return;
-                    }
-                }
-                self.visit_expr_mut(&mut m.receiver);
-                self.visit_args(m.args.iter_mut());
-            }
+            Expr::MethodCall(_) => self.visit_method(e),
             Expr::Call(c) => {
                 self.visit_expr_mut(&mut c.func);
                 self.visit_args(c.args.iter_mut());
@@ -683,6 +620,74 @@ impl VisitMut for Rewriter<'_> {
 }
 
 impl Rewriter<'_> {
+    /// A method call: on a nested buffer (`x.len()`, `x.iter()`, `x.as_flattened()`),
+    /// on its rows (`x[i].len()`), a chain over jagged rows, `x.iter().flatten()`.
+    fn visit_method(&mut self, e: &mut Expr) {
+        let span = e.span();
+        let Expr::MethodCall(m) = e else { return };
+        let name = m.method.to_string();
+        if let Some(b) = self.root(&m.receiver) {
+            let flat = self.bufs[b].flat.clone();
+            let rows = matches!(self.bufs[b].shape, NestShape::Rows { .. });
+            match name.as_str() {
+                "len" | "is_empty" if m.args.is_empty() => {
+                    if self.bufs[b].local {
+                        if let NestShape::Rows { m: Some(len), .. } = &self.bufs[b].shape {
+                            *e = if name == "len" {
+                                syn::parse_quote_spanned!(span=> (#len))
+                            } else {
+                                syn::parse_quote_spanned!(span=> ((#len) == 0))
+                            };
+                        }
+                    }
+                }
+                "iter" if rows && m.args.is_empty() => {
+                    let NestShape::Rows { n, .. } = &self.bufs[b].shape else {
+                        return;
+                    };
+                    let n = n.clone();
+                    *e = syn::parse_quote_spanned!(span=> #flat.chunks_exact(#n));
+                }
+                "as_flattened" if rows && m.args.is_empty() => {
+                    *e = syn::parse_quote_spanned!(span=> #flat);
+                }
+                _ => {
+                    let node = m.clone();
+                    self.misuse(b, &node);
+                }
+            }
+            return;
+        }
+        // `x.iter().map(|r| ..)` over jagged rows
+        if let Some(new) = self.jagged_chain(m) {
+            *e = new;
+            return;
+        }
+        // `x.iter().flatten()`
+        if name == "flatten" && m.args.is_empty() {
+            if let Expr::MethodCall(inner) = &*m.receiver {
+                if let Some(b) = self.root(&inner.receiver) {
+                    if inner.method == "iter" && inner.args.is_empty() {
+                        let flat = &self.bufs[b].flat;
+                        *e = syn::parse_quote_spanned!(span=> #flat.iter());
+                        return;
+                    }
+                }
+            }
+        }
+        // `x[i].len()`
+        if name == "len" && m.args.is_empty() {
+            if let Some((b, i)) = self.row_of(&m.receiver) {
+                let mut i = i.clone();
+                self.visit_expr_mut(&mut i);
+                *e = self.row_len(b, &i);
+                return;
+            }
+        }
+        self.visit_expr_mut(&mut m.receiver);
+        self.visit_args(m.args.iter_mut());
+    }
+
     /// `x[i][j]`, `x[i][a..b]`, a row `x[i]`, or an index of something else.
     fn visit_index(&mut self, e: &mut Expr) {
         let span = e.span();
