@@ -15,11 +15,14 @@
 //! | `x.len()`, `x.is_empty()`, `g(x)`, `g(&x)` | unchanged (the rows; the whole buffer and its shadow `dx`) |
 //!
 //! A parameter's flat buffer is bound at entry (`let x__flat: &[F] =
-//! x.as_flattened();`, its shadow `dx.as_flattened_mut()`: no copy); a jagged
-//! one is gathered into one buffer with its row offsets (one allocation) and
-//! its adjoint scattered back into `dx` on exit. A local nested array is
-//! declared flat (`[0.0; N * M]`). Any other use of a nested buffer is an error
-//! that says what to write: nothing is guessed.
+//! __private::flat(&x[..]);`, its shadow `flat_mut(&mut dx[..])`: no copy); a
+//! jagged one is gathered into one buffer with its row offsets (one allocation)
+//! and its adjoint scattered back into `dx` on exit. A local nested array is
+//! declared flat (`[0.0; N * M]`, a literal's elements row after row, a copy
+//! `let m = a;` through the flat buffers). `_jacobian` takes the flat buffer as
+//! the input in the parameter's place, and `order = 2` makes it dual numbers
+//! (`second.rs`). Any other use of a nested buffer is an error that says what to
+//! write: nothing is guessed.
 
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, ToTokens};
