@@ -384,3 +384,76 @@ fn nested_state_and_casts_in_a_checkpointed_loop() {
         );
     }
 }
+
+// ---- `while` loops: the trip count is found as the loop runs ----
+
+macro_rules! integrate_until {
+    ($name:ident $(, #[$attr:meta])?) => {
+        /// Integrates until a time the parameters do not decide alone (the trip
+        /// count depends on `t_end`), with a loop-carried state.
+        #[differentiate(wrt(k, x0))]
+        fn $name(k: f64, x0: f64, t_end: f64) -> f64 {
+            let dt = 0.01;
+            let mut t = 0.0;
+            let mut x = x0;
+            let mut v = 0.0;
+            let mut steps = 0usize;
+            $(#[$attr])?
+            while t < t_end {
+                v = v - dt * k * x;
+                x = x + dt * v * (1.0 + 0.01 * (steps % 3) as f64);
+                t += dt;
+                steps += 1;
+            }
+            x * x + v
+        }
+    };
+}
+
+integrate_until!(until_stored);
+integrate_until!(until_sqrt, #[checkpoint]);
+integrate_until!(until_every7, #[checkpoint(every = 7)]);
+integrate_until!(until_recompute, #[recompute]);
+
+#[test]
+fn while_loops_checkpointed() {
+    for t_end in [0.0, 0.005, 0.03, 0.5, 2.0] {
+        let want = until_stored_grad(2.0, 1.0, t_end);
+        assert_eq!(until_sqrt_grad(2.0, 1.0, t_end), want, "t_end = {t_end}");
+        assert_eq!(until_every7_grad(2.0, 1.0, t_end), want, "t_end = {t_end}");
+        assert_eq!(
+            until_recompute_grad(2.0, 1.0, t_end),
+            want,
+            "t_end = {t_end}"
+        );
+    }
+}
+
+#[differentiate(wrt(k))]
+fn long_while(k: f64, n: usize) -> f64 {
+    let mut x = 1.0;
+    let mut v = 0.0;
+    let mut i = 0;
+    #[checkpoint]
+    while i < n {
+        v = v - 1e-3 * k * x;
+        x = x + 1e-3 * v;
+        i += 1;
+    }
+    x
+}
+
+#[test]
+fn while_memory_grows_as_the_square_root() {
+    let n = 1_000_000;
+    let (ckpt, g) = peak_bytes(|| long_while_grad(1.5, n));
+    assert_eq!(g, long_stored_grad(1.5, n));
+    let (small, _) = peak_bytes(|| long_while_grad(1.5, n / 100));
+    eprintln!(
+        "while peak bytes: {ckpt} (n = {n}), {small} (n = {})",
+        n / 100
+    );
+    assert!(ckpt < 200_000, "checkpointed while loop peak {ckpt} bytes");
+    let ratio = ckpt as f64 / small as f64;
+    assert!((4.0..25.0).contains(&ratio), "ratio {ratio}");
+}

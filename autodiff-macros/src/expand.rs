@@ -108,7 +108,7 @@ pub(crate) fn flat_primal(
 /// The attributes choosing how a loop's reverse gets its values (`reverse/checkpoint.rs`).
 pub(crate) const LOOP_ATTRS: [&str; 3] = ["checkpoint", "recompute", "store"];
 
-/// Removes [`LOOP_ATTRS`] from every `for` loop of `block`.
+/// Removes [`LOOP_ATTRS`] from every `for` and `while` loop of `block`.
 fn strip_checkpoints(block: &mut syn::Block) {
     struct Strip;
     impl syn::visit_mut::VisitMut for Strip {
@@ -116,6 +116,11 @@ fn strip_checkpoints(block: &mut syn::Block) {
             f.attrs
                 .retain(|a| !LOOP_ATTRS.iter().any(|n| a.path().is_ident(n)));
             syn::visit_mut::visit_expr_for_loop_mut(self, f);
+        }
+        fn visit_expr_while_mut(&mut self, w: &mut syn::ExprWhile) {
+            w.attrs
+                .retain(|a| !LOOP_ATTRS.iter().any(|n| a.path().is_ident(n)));
+            syn::visit_mut::visit_expr_while_mut(self, w);
         }
     }
     syn::visit_mut::VisitMut::visit_block_mut(&mut Strip, block);

@@ -212,6 +212,9 @@ pub enum Stmt {
         exit: Option<PExpr>,
         /// The trip count, for replaying the loop backwards.
         count: VarId,
+        /// `#[checkpoint]` (segments starting at the square iteration numbers,
+        /// since the trip count is not known ahead), `every = k`, `#[recompute]`.
+        checkpoint: Option<Checkpoint>,
     },
     /// Passive code copied through unchanged (only in the forward sweep).
     Passive(TokenStream),

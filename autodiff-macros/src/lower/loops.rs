@@ -18,7 +18,7 @@ impl Lowerer<'_> {
                 "`#[differentiate]` does not support labelled loops",
             );
         }
-        let checkpoint = self.loop_checkpoint(f);
+        let checkpoint = self.loop_checkpoint(&f.attrs);
         if checkpoint.is_some() && (self.block_stack.len() > 1 || self.loop_depth > 0) {
             self.diag.error_spanned(
                 &f.expr,
@@ -95,9 +95,8 @@ impl Lowerer<'_> {
 
     /// `#[checkpoint]`, `#[checkpoint(every = k)]`, `#[recompute]` or `#[store]`
     /// (the default, said explicitly) on the loop.
-    fn loop_checkpoint(&mut self, f: &syn::ExprForLoop) -> Option<Checkpoint> {
-        let modes: Vec<_> = f
-            .attrs
+    fn loop_checkpoint(&mut self, attrs: &[syn::Attribute]) -> Option<Checkpoint> {
+        let modes: Vec<_> = attrs
             .iter()
             .filter(|a| {
                 crate::expand::LOOP_ATTRS
@@ -303,6 +302,13 @@ impl Lowerer<'_> {
                 "`#[differentiate]` does not support labelled loops",
             );
         }
+        let checkpoint = self.loop_checkpoint(&w.attrs);
+        if checkpoint.is_some() && (self.block_stack.len() > 1 || self.loop_depth > 0) {
+            self.diag.error_spanned(
+                &w.cond,
+                "`#[checkpoint]` and `#[recompute]` apply to a loop at the top of the function body, not inside another loop or a branch",
+            );
+        }
         let cond = self.lower_cond(&w.cond, true);
         let (brk_flag, cont_flag) = self.loop_flags(&w.body, out);
         let count = self.new_var("__trips", Kind::Passive, w.span(), None);
@@ -312,11 +318,21 @@ impl Lowerer<'_> {
         }
         let ex = self.end_loop(&w.body, &mut body);
         let exit = self.exit_cond(brk_flag, ex.ret);
+        if checkpoint.is_some() && exit.is_some() {
+            self.diag.error_spanned(
+                &w.body,
+                "a `#[checkpoint]` or `#[recompute]` loop cannot leave early (`break`, `return`): its reverse sweep runs it again",
+            );
+        }
+        if checkpoint.is_some() {
+            self.check_checkpoint_body(&body);
+        }
         out.stmts.push(Stmt::While {
             cond,
             body,
             exit,
             count,
+            checkpoint,
         });
         Exits {
             ret: ex.ret,

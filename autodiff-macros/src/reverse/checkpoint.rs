@@ -13,6 +13,11 @@
 //! `checkpoint` and Tapenade's checkpoints). The gradient is the stored loop's,
 //! bit for bit: each iteration computes the same values in the same order.
 //!
+//! A `while` loop's trip count is found as it runs: `#[checkpoint]` saves the
+//! state at iterations 0, 1, 4, 9, .. (√n states, segments of at most 2√n + 1
+//! iterations), and segments are replayed by count, the condition not evaluated
+//! again.
+//!
 //! `#[recompute]` saves only the starting state: the reverse of iteration `k`
 //! restores it and re-runs iterations `lo..k` first (O(1) states, O(n²) time,
 //! for short loops over large states). `#[store]` is the default, said
@@ -180,6 +185,89 @@ impl Rev<'_> {
                 #(#restore)*
                 for #i in __ck_start..#end { #(#bf)* }
                 for #i in (__ck_start..#end).rev() { #(#br)* }
+                #end = __ck_start;
+            }
+        });
+        part
+    }
+
+    /// A `while` loop: the trip count is not known ahead, so `#[checkpoint]`
+    /// saves the state at iterations 0, 1, 4, 9, 16, .. (√n states, segments of
+    /// at most 2√n + 1 iterations); the reverse replays each segment by count.
+    pub(super) fn gen_checkpointed_while(
+        &self,
+        cond: &PExpr,
+        body: &Block,
+        count: VarId,
+        how: &Checkpoint,
+    ) -> Part {
+        let t = self.g.ident(count);
+        let name = t.to_string();
+        let name = name.trim_start_matches('_');
+        let (states, end, next, root) = (
+            format_ident!("__ck_{}", name),
+            format_ident!("__ck_end_{}", name),
+            format_ident!("__ck_next_{}", name),
+            format_ident!("__ck_root_{}", name),
+        );
+        let p = self.pieces(body, name);
+        let (bf, br, snap, saved, restore) = (&p.fwd, &p.rev, &p.snap, &p.saved, &p.restore);
+        let dropping = p.dropping();
+        let c = &cond.tokens;
+        let mut part = Part::default();
+        if let Checkpoint::Recompute = how {
+            // the starting state only; iteration `k`'s reverse re-runs `0..k` by count
+            part.fwd.push(quote! {
+                let #states = (#(#snap,)*);
+                let mut #t: usize = 0;
+                while #c { #t += 1; #dropping }
+            });
+            part.rev.push(quote! {
+                for __ck_k in (0..#t).rev() {
+                    let (#(#saved,)*) = ::core::clone::Clone::clone(&#states);
+                    #(#restore)*
+                    for _ in 0..__ck_k { #dropping }
+                    { #(#bf)* }
+                    { #(#br)* }
+                }
+            });
+            return part;
+        }
+        let (init, due, advance) = match how {
+            Checkpoint::Every(k) => {
+                let k = &k.tokens;
+                (
+                    quote!(let #next: usize = ::core::cmp::max((#k) as usize, 1);),
+                    quote!(#t % #next == 0),
+                    quote!(),
+                )
+            }
+            // at the squares 0, 1, 4, 9, ..
+            _ => (
+                quote!(let mut #next: usize = 0; let mut #root: usize = 0;),
+                quote!(#t == #next),
+                quote!(#root += 1; #next = #root * #root;),
+            ),
+        };
+        part.fwd.push(quote! {
+            let mut #states = ::std::vec::Vec::new();
+            let mut #t: usize = 0;
+            #init
+            while #c {
+                if #due {
+                    #states.push((#t, #(#snap),*));
+                    #advance
+                }
+                #t += 1;
+                #dropping
+            }
+        });
+        part.rev.push(quote! {
+            let mut #end = #t;
+            while let ::core::option::Option::Some((__ck_start, #(#saved),*)) = #states.pop() {
+                #(#restore)*
+                for _ in __ck_start..#end { #(#bf)* }
+                for _ in __ck_start..#end { #(#br)* }
                 #end = __ck_start;
             }
         });

@@ -39,7 +39,10 @@ pub fn plan_fusion(f: &Func, a: &Analysis) -> Option<Fusion> {
             ..
         }
         | Stmt::While {
-            body, exit: None, ..
+            body,
+            exit: None,
+            checkpoint: None,
+            ..
         } => body,
         _ => return None,
     };

@@ -225,6 +225,9 @@ impl Rev<'_> {
                     Stmt::For {
                         checkpoint: Some(_),
                         ..
+                    } | Stmt::While {
+                        checkpoint: Some(_),
+                        ..
                     }
                 );
         });

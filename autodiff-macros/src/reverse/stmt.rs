@@ -36,8 +36,16 @@ impl Rev<'_> {
             Stmt::While {
                 cond,
                 body,
+                count,
+                checkpoint: Some(how),
+                ..
+            } => self.gen_checkpointed_while(cond, body, *count, how),
+            Stmt::While {
+                cond,
+                body,
                 exit,
                 count,
+                checkpoint: None,
             } => self.gen_while(cond, body, exit.as_ref(), *count),
             Stmt::Passive(t) => Part {
                 fwd: vec![t.clone()],
