@@ -749,8 +749,14 @@ impl Rewriter<'_> {
                             && m.args.is_empty()
                             && matches!(self.bufs[b].shape, NestShape::Rows { .. })
                         {
+                            // (a parameter's flat buffer is a slice already; a local's
+                            // an array)
                             let flat = &self.bufs[b].flat;
-                            *a = syn::parse_quote_spanned!(m.span()=> &#flat);
+                            *a = if self.bufs[b].local {
+                                syn::parse_quote_spanned!(m.span()=> &#flat)
+                            } else {
+                                syn::parse_quote_spanned!(m.span()=> #flat)
+                            };
                             return;
                         }
                     }
