@@ -4139,6 +4139,11 @@ fn emit_test(
                 let r = format!("{k}..{}", k + len);
                 let (n, m) = (t.n, t.m);
                 args.push(t.form.build(&format!("x[{r}]"), n, m));
+                hvp.push(format!(
+                    "{}, {}",
+                    t.form.build(&format!("x[{r}]"), n, m),
+                    t.form.build(&format!("v[{r}]"), n, m)
+                ));
                 fwd.push(format!(
                     "{}, {}",
                     t.form.build(&format!("x[{r}]"), n, m),
@@ -4754,7 +4759,15 @@ fn main() {
                     o.order2.then_some((&dirs[..], hessian)),
                     None,
                 );
-                if o.nested_twins && f.params.contains(&("w0".to_string(), PKind::Slice)) {
+                let twin_skip = format!("{}_n", f.name);
+                if o.nested_twins && o.skip.contains(&twin_skip) {
+                    // only the twin: a macro bug of nested buffers (README.md)
+                    let _ = writeln!(
+                        code,
+                        "// {twin_skip} is left out: a macro bug, see tools/genprog/README.md\n"
+                    );
+                    no_twin += 1;
+                } else if o.nested_twins && f.params.contains(&("w0".to_string(), PKind::Slice)) {
                     let mut t = nest::choose(&f, fnum(idx), len, &twins);
                     let mut twin = nest::print_nested(&f, t, fnum(idx), &twins);
                     if twin.is_err() && t.form.jagged() {
@@ -4772,7 +4785,7 @@ fn main() {
                                 len,
                                 &mut tests,
                                 o.check_interp.then_some(&values[..]),
-                                None,
+                                o.order2.then_some((&dirs[..], hessian)),
                                 Some(t),
                             );
                             n_twins += 1;

@@ -263,7 +263,12 @@ pub(crate) fn call(callee: &str, args: &[Arg]) -> String {
         return format!("{callee}({})", a.join(", "));
     }
     // the callee's twin, when every slice argument is a nested parameter it takes
+    // (not under `--order2`: a nested buffer passed whole to a call is a
+    // deliberate compile error there, so the callee takes it flattened)
     let whole = with(|n| {
+        if order2() {
+            return None;
+        }
         let t = *n.twins.get(callee)?;
         if t.n != n.twin.n || t.m != n.twin.m {
             return None;
