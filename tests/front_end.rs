@@ -324,3 +324,45 @@ fn passive_loop_changing_an_outer_counter() {
     assert_eq!(g[0], 0.0);
     assert_eq!(g[3], 0.0);
 }
+
+// ---- a copy that shadows its source ----
+//
+// `let w = w.to_vec();` was lowered to `let mut w = vec![0.0; w.len()]` and a
+// copy loop reading the new, zeroed `w`: value and gradient silently 0. The copy
+// is now made under another name, then moved.
+
+#[differentiate]
+fn shadowing_to_vec(w: &[f64]) -> f64 {
+    let mut w = w.to_vec();
+    w[0] *= 2.0;
+    w[0] * w[1]
+}
+
+#[differentiate]
+fn shadowing_array_copy(a: [f64; 2]) -> f64 {
+    let mut a = a;
+    a[0] *= 2.0;
+    a[0] * a[1]
+}
+
+#[differentiate]
+fn shadowing_literal(p: f64) -> f64 {
+    let p = [p, 2.0 * p];
+    p[0] * p[1]
+}
+
+#[test]
+fn copies_that_shadow_their_source() {
+    let w = [1.0, 3.0];
+    assert_eq!(shadowing_to_vec_grad(&w), (6.0, vec![6.0, 2.0]));
+    assert_eq!(shadowing_array_copy_grad(w), (6.0, [6.0, 2.0]));
+    assert_eq!(shadowing_literal_grad(3.0), (18.0, 12.0));
+    common::check_all(
+        "shadowing_to_vec",
+        &[0.7, -1.3],
+        |x| shadowing_to_vec(x),
+        |x, v| shadowing_to_vec_fwd(x, v),
+        |x, d, r| shadowing_to_vec_adjoint(x, d, r),
+        |x| shadowing_to_vec_grad(x),
+    );
+}

@@ -1,7 +1,7 @@
 //! Statements: `let`, assignments, `if`, blocks, early exits.
 
-use proc_macro2::{Ident, Span};
-use quote::{quote, ToTokens};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Expr, Pat, Stmt as SynStmt, UnOp};
 
@@ -321,17 +321,29 @@ impl Lowerer<'_> {
         if !matches!(recv, Expr::Path(_)) || self.kinds(recv).class != Class::Buf {
             return None;
         }
-        let v = &pi.ident;
         let span = init.expr.span();
         let i = Ident::new("to_vec_index", span);
+        // `let w = w.to_vec();` shadows its source: the copy is made under another
+        // name first (the loop would read the new, zeroed `w`), then moved
+        let shadows = mentions_name(&recv.to_token_stream(), &pi.ident);
+        let v = if shadows {
+            format_ident!("{}__copy", pi.ident)
+        } else {
+            pi.ident.clone()
+        };
         let alloc: SynStmt = syn::parse_quote_spanned!(span=> let mut #v = vec![0.0; #recv.len()];);
         let copy: SynStmt = syn::parse_quote_spanned!(span=>
             for #i in 0..#recv.len() {
                 #v[#i] = #recv[#i];
             }
         );
+        let mut stmts = vec![alloc, copy];
+        if shadows {
+            let w = &pi.ident;
+            stmts.push(syn::parse_quote_spanned!(span=> let mut #w = #v;));
+        }
         self.kcache.clear();
-        Some(vec![alloc, copy])
+        Some(stmts)
     }
 
     /// `let v = [a, b, c];` of floats, one of them differentiated: a local array
@@ -372,14 +384,25 @@ impl Lowerer<'_> {
         {
             return None;
         }
-        let v = &pi.ident;
         let n = a.elems.len();
         let span = a.span();
+        // `let p = [p, 2.0 * p];` shadows a name its elements read: filled under
+        // another name first, then copied
+        let shadows = mentions_name(&a.to_token_stream(), &pi.ident);
+        let v = if shadows {
+            format_ident!("{}__copy", pi.ident)
+        } else {
+            pi.ident.clone()
+        };
         let ty = ty.map(|t| quote!(: #t));
         let mut stmts: Vec<SynStmt> =
             vec![syn::parse_quote_spanned!(span=> let mut #v #ty = [0.0; #n];)];
         for (i, e) in a.elems.iter().enumerate() {
             stmts.push(syn::parse_quote_spanned!(e.span()=> #v[#i] = #e;));
+        }
+        if shadows {
+            let w = &pi.ident;
+            stmts.push(syn::parse_quote_spanned!(span=> let mut #w = #v;));
         }
         // the statements are a temporary tree: classifications by address are stale
         self.kcache.clear();
@@ -1100,4 +1123,13 @@ fn tuple_leaves(pat: &Pat) -> Option<Vec<(syn::Ident, bool, Vec<usize>)>> {
     let Pat::Tuple(_) = pat else { return None };
     let mut out = Vec::new();
     walk(pat, &mut Vec::new(), &mut out).then_some(out)
+}
+
+/// Does `tokens` name `ident` (anywhere, also inside groups)?
+fn mentions_name(tokens: &TokenStream, ident: &Ident) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == *ident,
+        proc_macro2::TokenTree::Group(g) => mentions_name(&g.stream(), ident),
+        _ => false,
+    })
 }
