@@ -457,3 +457,40 @@ fn while_memory_grows_as_the_square_root() {
     let ratio = ckpt as f64 / small as f64;
     assert!((4.0..25.0).contains(&ratio), "ratio {ratio}");
 }
+
+#[test]
+fn while_loops_against_differences() {
+    for (name, f, fwd, adj, grad) in [
+        (
+            "until_sqrt",
+            until_sqrt as fn(f64, f64, f64) -> f64,
+            until_sqrt_fwd as fn(f64, f64, f64, f64, f64) -> (f64, f64),
+            until_sqrt_adjoint as fn(f64, &mut f64, f64, &mut f64, f64, f64) -> f64,
+            until_sqrt_grad as fn(f64, f64, f64) -> (f64, (f64, f64)),
+        ),
+        (
+            "until_recompute",
+            until_recompute,
+            until_recompute_fwd,
+            until_recompute_adjoint,
+            until_recompute_grad,
+        ),
+    ] {
+        common::check_all(
+            name,
+            &[2.0, 1.0],
+            |p| f(p[0], p[1], 0.305),
+            |p, t| fwd(p[0], t[0], p[1], t[1], 0.305),
+            |p, d, r| {
+                let (mut dk, mut dx) = (d[0], d[1]);
+                let y = adj(p[0], &mut dk, p[1], &mut dx, 0.305, r);
+                d.copy_from_slice(&[dk, dx]);
+                y
+            },
+            |p| {
+                let (y, (a, b)) = grad(p[0], p[1], 0.305);
+                (y, vec![a, b])
+            },
+        );
+    }
+}

@@ -366,3 +366,24 @@ fn copies_that_shadow_their_source() {
         |x| shadowing_to_vec_grad(x),
     );
 }
+
+#[test]
+fn shadowing_copies_against_differences() {
+    common::check_all(
+        "shadowing_array_copy",
+        &[0.7, -1.3],
+        |x| shadowing_array_copy([x[0], x[1]]),
+        |x, v| shadowing_array_copy_fwd([x[0], x[1]], [v[0], v[1]]),
+        |x, d, r| {
+            let mut da = [d[0], d[1]];
+            let y = shadowing_array_copy_adjoint([x[0], x[1]], &mut da, r);
+            d.copy_from_slice(&da);
+            y
+        },
+        |x| {
+            let (y, g) = shadowing_array_copy_grad([x[0], x[1]]);
+            (y, g.to_vec())
+        },
+    );
+    check_scalar!(shadowing_literal, shadowing_literal_fwd, shadowing_literal_adjoint, shadowing_literal_grad; [0.8]);
+}

@@ -876,3 +876,105 @@ fn copies_of_arrays() {
     assert_eq!(ga, [0.5 + 1.0 + 0.5 * 0.5, 1.0]);
     assert_eq!(gx, 1.0 + 0.5 + 0.5);
 }
+
+// ---- central differences for the forms checked above by exact values ----
+
+#[differentiate]
+fn gram_of_rows(x: &[[f64; 3]]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        for j in 0..x.len() {
+            let d: f64 = x[i].iter().zip(x[j].iter()).map(|(a, b)| a * b).sum();
+            s += d * d;
+        }
+    }
+    s
+}
+
+#[differentiate]
+fn zipped_halves(w: &[f64]) -> f64 {
+    w[0..3]
+        .iter()
+        .zip(w[3..6].iter())
+        .map(|(a, b)| (a * b).sin())
+        .sum::<f64>()
+}
+
+#[test]
+fn zipped_views_against_differences() {
+    check_nested(
+        "gram_of_rows",
+        &X6,
+        rows::<3>,
+        from_rows,
+        |x| gram_of_rows(x),
+        |x, v| gram_of_rows_fwd(x, v),
+        |x, d, r| gram_of_rows_adjoint(x, d, r),
+        |x| gram_of_rows_grad(x),
+    );
+    common::check_all(
+        "zipped_halves",
+        &X6,
+        |w| zipped_halves(w),
+        |w, v| zipped_halves_fwd(w, v),
+        |w, d, r| zipped_halves_adjoint(w, d, r),
+        |w| zipped_halves_grad(w),
+    );
+}
+
+#[test]
+fn copied_array_against_differences() {
+    common::check_all(
+        "copied_array",
+        &[1.3, -0.7, 0.4],
+        |p| copied_array([p[0], p[1]], p[2]),
+        |p, t| copied_array_fwd([p[0], p[1]], [t[0], t[1]], p[2], t[2]),
+        |p, d, r| {
+            let (mut da, mut dx) = ([d[0], d[1]], d[2]);
+            let y = copied_array_adjoint([p[0], p[1]], &mut da, p[2], &mut dx, r);
+            d.copy_from_slice(&[da[0], da[1], dx]);
+            y
+        },
+        |p| {
+            let (y, (ga, gx)) = copied_array_grad([p[0], p[1]], p[2]);
+            (y, vec![ga[0], ga[1], gx])
+        },
+    );
+}
+
+/// The Jacobians of the vector-valued functions of nested buffers, column by
+/// column, against central differences of the primal.
+#[test]
+fn jacobians_over_nested_buffers_against_differences() {
+    let p = [1.0, 2.0, 3.0, 4.0, 0.5, 0.7];
+    let f = |p: &[f64]| matvec(&[[p[0], p[1]], [p[2], p[3]]], &[p[4], p[5]]);
+    let (_, j) = matvec_jacobian(&[[p[0], p[1]], [p[2], p[3]]], &[p[4], p[5]]);
+    for c in 0..6 {
+        let (mut up, mut down) = (p, p);
+        up[c] += 1e-6;
+        down[c] -= 1e-6;
+        let (yu, yd) = (f(&up), f(&down));
+        for r in 0..2 {
+            let fd = (yu[r] - yd[r]) / 2e-6;
+            assert!((j[r * 6 + c] - fd).abs() < 1e-7, "matvec J[{r}][{c}]");
+        }
+    }
+    let m = [3.0, 4.0, -2.0];
+    let g = |m: &[f64]| {
+        let mut out = [0.0; 2];
+        row_energies(&[m[..2].to_vec(), m[2..].to_vec()], &mut out);
+        out
+    };
+    let mut out = [0.0; 2];
+    let j = row_energies_jacobian(&[m[..2].to_vec(), m[2..].to_vec()], &mut out);
+    for c in 0..3 {
+        let (mut up, mut down) = (m, m);
+        up[c] += 1e-6;
+        down[c] -= 1e-6;
+        let (yu, yd) = (g(&up), g(&down));
+        for r in 0..2 {
+            let fd = (yu[r] - yd[r]) / 2e-6;
+            assert!((j[r * 3 + c] - fd).abs() < 1e-7, "row_energies J[{r}][{c}]");
+        }
+    }
+}
