@@ -110,16 +110,17 @@ pub(crate) const LOOP_ATTRS: [&str; 3] = ["checkpoint", "recompute", "store"];
 
 /// Removes [`LOOP_ATTRS`] from every `for` and `while` loop of `block`.
 fn strip_checkpoints(block: &mut syn::Block) {
+    fn strip(attrs: &mut Vec<syn::Attribute>) {
+        attrs.retain(|a| !LOOP_ATTRS.iter().any(|n| a.path().is_ident(n)));
+    }
     struct Strip;
     impl syn::visit_mut::VisitMut for Strip {
         fn visit_expr_for_loop_mut(&mut self, f: &mut syn::ExprForLoop) {
-            f.attrs
-                .retain(|a| !LOOP_ATTRS.iter().any(|n| a.path().is_ident(n)));
+            strip(&mut f.attrs);
             syn::visit_mut::visit_expr_for_loop_mut(self, f);
         }
         fn visit_expr_while_mut(&mut self, w: &mut syn::ExprWhile) {
-            w.attrs
-                .retain(|a| !LOOP_ATTRS.iter().any(|n| a.path().is_ident(n)));
+            strip(&mut w.attrs);
             syn::visit_mut::visit_expr_while_mut(self, w);
         }
     }

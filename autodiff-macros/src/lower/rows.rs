@@ -338,6 +338,14 @@ impl Rewriter<'_> {
         }
     }
 
+    /// The nested buffer `x` or `&x` names: one passed or iterated whole.
+    fn whole(&self, e: &Expr) -> Option<usize> {
+        match e {
+            Expr::Reference(r) if r.mutability.is_none() => self.root(&r.expr),
+            e => self.root(e),
+        }
+    }
+
     /// `x[i]` with `x` a nested buffer (not a range index): the buffer and `i`.
     fn row_of<'e>(&self, e: &'e Expr) -> Option<(usize, &'e Expr)> {
         match e {
@@ -469,7 +477,7 @@ impl Rewriter<'_> {
     /// buffer: an index loop over its rows, the row bound as a view.
     fn jagged_for(&mut self, f: &mut syn::ExprForLoop) -> bool {
         let (b, enumerate) = match &*f.expr {
-            Expr::Reference(r) if r.mutability.is_none() => (self.root(&r.expr), false),
+            e @ Expr::Reference(_) => (self.whole(e), false),
             Expr::MethodCall(m) if m.method == "iter" && m.args.is_empty() => {
                 (self.root(&m.receiver), false)
             }
@@ -604,10 +612,7 @@ impl VisitMut for Rewriter<'_> {
             return;
         }
         // `for row in x` / `for row in &x`: the rows
-        let iterable = match &*f.expr {
-            Expr::Reference(r) if r.mutability.is_none() => self.root(&r.expr),
-            e => self.root(e),
-        };
+        let iterable = self.whole(&f.expr);
         if let Some(b) = iterable {
             if let NestShape::Rows { n, .. } = &self.bufs[b].shape {
                 let (flat, n) = (&self.bufs[b].flat, n.clone());
@@ -735,11 +740,7 @@ impl Rewriter<'_> {
 
     /// A call argument: `x` or `&x` passes the nested buffer whole.
     fn visit_arg(&mut self, a: &mut Expr) {
-        let b = match &*a {
-            Expr::Reference(r) if r.mutability.is_none() => self.root(&r.expr),
-            e => self.root(e),
-        };
-        match b {
+        match self.whole(a) {
             Some(b) if !self.bufs[b].local => self.bufs[b].whole = true,
             _ => {
                 // `g(m.as_flattened())`: the flat buffer, by reference
@@ -771,11 +772,7 @@ impl Rewriter<'_> {
     fn visit_args<'e>(&mut self, args: impl Iterator<Item = &'e mut Expr>) {
         let mut whole = Vec::new();
         for a in args {
-            let b = match &*a {
-                Expr::Reference(r) if r.mutability.is_none() => self.root(&r.expr),
-                e => self.root(e),
-            };
-            if let Some(b) = b.filter(|b| !self.bufs[*b].local) {
+            if let Some(b) = self.whole(a).filter(|b| !self.bufs[*b].local) {
                 if whole.contains(&b) {
                     let n = self.bufs[b].name.clone();
                     self.diag.error_spanned(

@@ -323,14 +323,7 @@ impl Lowerer<'_> {
         }
         let span = init.expr.span();
         let i = Ident::new("to_vec_index", span);
-        // `let w = w.to_vec();` shadows its source: the copy is made under another
-        // name first (the loop would read the new, zeroed `w`), then moved
-        let shadows = mentions_name(&recv.to_token_stream(), &pi.ident);
-        let v = if shadows {
-            format_ident!("{}__copy", pi.ident)
-        } else {
-            pi.ident.clone()
-        };
+        let (v, moved) = fill_name(&pi.ident, &recv.to_token_stream(), span);
         let alloc: SynStmt = syn::parse_quote_spanned!(span=> let mut #v = vec![0.0; #recv.len()];);
         let copy: SynStmt = syn::parse_quote_spanned!(span=>
             for #i in 0..#recv.len() {
@@ -338,10 +331,7 @@ impl Lowerer<'_> {
             }
         );
         let mut stmts = vec![alloc, copy];
-        if shadows {
-            let w = &pi.ident;
-            stmts.push(syn::parse_quote_spanned!(span=> let mut #w = #v;));
-        }
+        stmts.extend(moved);
         self.kcache.clear();
         Some(stmts)
     }
@@ -386,24 +376,14 @@ impl Lowerer<'_> {
         }
         let n = a.elems.len();
         let span = a.span();
-        // `let p = [p, 2.0 * p];` shadows a name its elements read: filled under
-        // another name first, then copied
-        let shadows = mentions_name(&a.to_token_stream(), &pi.ident);
-        let v = if shadows {
-            format_ident!("{}__copy", pi.ident)
-        } else {
-            pi.ident.clone()
-        };
+        let (v, moved) = fill_name(&pi.ident, &a.to_token_stream(), span);
         let ty = ty.map(|t| quote!(: #t));
         let mut stmts: Vec<SynStmt> =
             vec![syn::parse_quote_spanned!(span=> let mut #v #ty = [0.0; #n];)];
         for (i, e) in a.elems.iter().enumerate() {
             stmts.push(syn::parse_quote_spanned!(e.span()=> #v[#i] = #e;));
         }
-        if shadows {
-            let w = &pi.ident;
-            stmts.push(syn::parse_quote_spanned!(span=> let mut #w = #v;));
-        }
+        stmts.extend(moved);
         // the statements are a temporary tree: classifications by address are stale
         self.kcache.clear();
         Some(stmts)
@@ -1123,6 +1103,19 @@ fn tuple_leaves(pat: &Pat) -> Option<Vec<(syn::Ident, bool, Vec<usize>)>> {
     let Pat::Tuple(_) = pat else { return None };
     let mut out = Vec::new();
     walk(pat, &mut Vec::new(), &mut out).then_some(out)
+}
+
+/// The name a desugared `let v = ..;` fills element by element, and the `let`
+/// that then moves it to `v`: another name when the source `from` reads `v`
+/// itself (`let w = w.to_vec();`, `let p = [p, 2.0 * p];`), whose fill loop would
+/// otherwise read the new, zeroed `v`.
+fn fill_name(v: &Ident, from: &TokenStream, span: Span) -> (Ident, Option<SynStmt>) {
+    if !mentions_name(from, v) {
+        return (v.clone(), None);
+    }
+    let tmp = format_ident!("{}__copy", v);
+    let moved = syn::parse_quote_spanned!(span=> let mut #v = #tmp;);
+    (tmp, Some(moved))
 }
 
 /// Does `tokens` name `ident` (anywhere, also inside groups)?

@@ -23,7 +23,7 @@
 //! for short loops over large states). `#[store]` is the default, said
 //! explicitly.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
 
 use super::{Part, Rev};
@@ -37,13 +37,52 @@ struct Pieces {
     fwd: Vec<TokenStream>,
     rev: Vec<TokenStream>,
     snap: Vec<TokenStream>,
-    saved: Vec<proc_macro2::Ident>,
+    saved: Vec<Ident>,
     restore: Vec<TokenStream>,
     tapes: Vec<TokenStream>,
-    marks: Vec<proc_macro2::Ident>,
+    marks: Vec<Ident>,
 }
 
 impl Pieces {
+    /// The reverse of a checkpointed loop: the segments last to first, each
+    /// restored from its saved state (`(start, state..)` on `states`), run forward
+    /// storing and reversed; `pat` binds the loop index (`i` or `_`), `end` holds
+    /// the trip's end.
+    fn replay_segments(&self, pat: &TokenStream, states: &Ident, end: &Ident) -> TokenStream {
+        let (bf, br, saved, restore) = (&self.fwd, &self.rev, &self.saved, &self.restore);
+        quote! {
+            while let ::core::option::Option::Some((__ck_start, #(#saved),*)) = #states.pop() {
+                #(#restore)*
+                for #pat in __ck_start..#end { #(#bf)* }
+                for #pat in (__ck_start..#end).rev() { #(#br)* }
+                #end = __ck_start;
+            }
+        }
+    }
+
+    /// The reverse of a recomputed loop over `lo..end`: for each iteration `k`,
+    /// last first, the starting state (`states`) restored, `lo..k` run again
+    /// dropping their pushes, then iteration `k` run storing and reversed.
+    fn replay_each(
+        &self,
+        pat: &TokenStream,
+        lo: &TokenStream,
+        end: &TokenStream,
+        states: &Ident,
+    ) -> TokenStream {
+        let (bf, br, saved, restore) = (&self.fwd, &self.rev, &self.saved, &self.restore);
+        let dropping = self.dropping();
+        quote! {
+            for __ck_k in (#lo..#end).rev() {
+                let (#(#saved,)*) = ::core::clone::Clone::clone(&#states);
+                #(#restore)*
+                for #pat in #lo..__ck_k { #dropping }
+                for #pat in __ck_k..__ck_k + 1 { #(#bf)* }
+                for #pat in __ck_k..__ck_k + 1 { #(#br)* }
+            }
+        }
+    }
+
     /// One iteration run forward, its pushes dropped at its end.
     fn dropping(&self) -> TokenStream {
         let (bf, tapes, marks) = (&self.fwd, &self.tapes, &self.marks);
@@ -136,7 +175,7 @@ impl Rev<'_> {
             format_ident!("__ck_t_{}", name),
         );
         let p = self.pieces(body, name);
-        let (bf, br, snap, saved, restore) = (&p.fwd, &p.rev, &p.snap, &p.saved, &p.restore);
+        let snap = &p.snap;
         let dropping = p.dropping();
         let mut part = Part::default();
         let every_expr = match how {
@@ -154,15 +193,8 @@ impl Rev<'_> {
                     let #states = (#(#snap,)*);
                     for #i in #lo..#end { #dropping }
                 });
-                part.rev.push(quote! {
-                    for __ck_k in (#lo..#end).rev() {
-                        let (#(#saved,)*) = ::core::clone::Clone::clone(&#states);
-                        #(#restore)*
-                        for #i in #lo..__ck_k { #dropping }
-                        for #i in __ck_k..__ck_k + 1 { #(#bf)* }
-                        for #i in __ck_k..__ck_k + 1 { #(#br)* }
-                    }
-                });
+                part.rev
+                    .push(p.replay_each(&quote!(#i), &lo, &quote!(#end), &states));
                 return part;
             }
         };
@@ -179,14 +211,10 @@ impl Rev<'_> {
                 #dropping
             }
         });
+        let replay = p.replay_segments(&quote!(#i), &states, &end);
         part.rev.push(quote! {
             let mut #end = #end;
-            while let ::core::option::Option::Some((__ck_start, #(#saved),*)) = #states.pop() {
-                #(#restore)*
-                for #i in __ck_start..#end { #(#bf)* }
-                for #i in (__ck_start..#end).rev() { #(#br)* }
-                #end = __ck_start;
-            }
+            #replay
         });
         part
     }
@@ -211,7 +239,7 @@ impl Rev<'_> {
             format_ident!("__ck_root_{}", name),
         );
         let p = self.pieces(body, name);
-        let (bf, br, snap, saved, restore) = (&p.fwd, &p.rev, &p.snap, &p.saved, &p.restore);
+        let snap = &p.snap;
         let dropping = p.dropping();
         let c = &cond.tokens;
         let mut part = Part::default();
@@ -222,15 +250,8 @@ impl Rev<'_> {
                 let mut #t: usize = 0;
                 while #c { #t += 1; #dropping }
             });
-            part.rev.push(quote! {
-                for __ck_k in (0..#t).rev() {
-                    let (#(#saved,)*) = ::core::clone::Clone::clone(&#states);
-                    #(#restore)*
-                    for _ in 0..__ck_k { #dropping }
-                    { #(#bf)* }
-                    { #(#br)* }
-                }
-            });
+            part.rev
+                .push(p.replay_each(&quote!(_), &quote!(0usize), &quote!(#t), &states));
             return part;
         }
         let (init, due, advance) = match how {
@@ -262,14 +283,10 @@ impl Rev<'_> {
                 #dropping
             }
         });
+        let replay = p.replay_segments(&quote!(_), &states, &end);
         part.rev.push(quote! {
             let mut #end = #t;
-            while let ::core::option::Option::Some((__ck_start, #(#saved),*)) = #states.pop() {
-                #(#restore)*
-                for _ in __ck_start..#end { #(#bf)* }
-                for _ in __ck_start..#end { #(#br)* }
-                #end = __ck_start;
-            }
+            #replay
         });
         part
     }
