@@ -34,6 +34,57 @@ pub fn pop<T>(stack: &mut Vec<T>) -> T {
     }
 }
 
+/// The values a split call's forward sweep keeps for its reverse sweep
+/// (`g__split` → `g__rev`, `inline(..)`): a tuple of floats, pushed on the float
+/// tape in order and popped in reverse.
+pub trait Saved<F>: Sized {
+    fn push_to(self, tape: &mut Vec<F>);
+    fn pop_from(tape: &mut Vec<F>) -> Self;
+}
+
+macro_rules! saved_tuple {
+    ($($x:ident)*) => {
+        impl<F> Saved<F> for ($(saved_tuple!(@f $x),)*) {
+            #[inline(always)]
+            #[allow(non_snake_case)]
+            fn push_to(self, tape: &mut Vec<F>) {
+                let ($($x,)*) = self;
+                $(tape.push($x);)*
+                let _ = tape;
+            }
+            #[inline(always)]
+            #[allow(non_snake_case, clippy::unused_unit)]
+            fn pop_from(tape: &mut Vec<F>) -> Self {
+                saved_tuple!(@pop tape [] $($x)*)
+            }
+        }
+    };
+    (@f $x:ident) => { F };
+    // pops in reverse order: the last pushed first
+    (@pop $t:ident [$($done:ident)*] $x:ident $($rest:ident)*) => {
+        saved_tuple!(@pop $t [$x $($done)*] $($rest)*)
+    };
+    (@pop $t:ident [$($x:ident)*]) => {{
+        $(let $x = pop($t);)*
+        let _ = &$t;
+        saved_tuple!(@order [$($x)*] [])
+    }};
+    (@order [$x:ident $($rest:ident)*] [$($done:ident)*]) => {
+        saved_tuple!(@order [$($rest)*] [$x $($done)*])
+    };
+    (@order [] [$($x:ident)*]) => { ($($x,)*) };
+}
+
+saved_tuple!();
+saved_tuple!(A);
+saved_tuple!(A B);
+saved_tuple!(A B C);
+saved_tuple!(A B C D);
+saved_tuple!(A B C D E);
+saved_tuple!(A B C D E G);
+saved_tuple!(A B C D E G H);
+saved_tuple!(A B C D E G H I);
+
 /// Lower bound of a loop's trip count, to reserve tape capacity before the loop.
 #[inline(always)]
 pub fn trip_count<I: Iterator + Clone>(it: &I) -> usize {

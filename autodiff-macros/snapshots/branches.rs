@@ -234,3 +234,120 @@ fn g_grad<T: Float>(x: T, y: T) -> (T, (T, T)) {
     };
     (__value, (__grad_x, __grad_y))
 }
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unreachable_code,
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    unused_braces,
+    non_snake_case,
+    while_true,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+#[inline]
+fn g__split<T: Float>(x: T, y: T) -> (T, ()) {
+    (
+        (|| {
+            let r = if x > y { sq(x - y) } else { (y - x).abs() };
+            if r < T::one() {
+                return r;
+            }
+            r.sqrt()
+        })(),
+        (),
+    )
+}
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unreachable_code,
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    unused_braces,
+    non_snake_case,
+    while_true,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+#[inline]
+fn g__rev<T: Float>(x: T, dx: &mut T, y: T, dy: &mut T, __saved: (), dret: T) {
+    let _ = {
+        let mut __tape: ::std::vec::Vec<T> = ::std::vec::Vec::new();
+        let mut __ret_1: T = <T as ::autodiff::__private::Zero>::zero();
+        let mut __returned_1 = false;
+        let mut __t_1: T = <T as ::autodiff::__private::Zero>::zero();
+        if x > y {
+            let __t_2 = x - y;
+            __t_1 = sq(__t_2);
+        } else {
+            let __t_4 = y - x;
+            __t_1 = <T as ::autodiff::__private::Float>::abs(__t_4);
+        }
+        let r = __t_1;
+        if r < T::one() {
+            __ret_1 = r;
+            __returned_1 = true;
+        }
+        let __c0 = !(__returned_1);
+        if __c0 {
+            __tape.push(__ret_1);
+            __ret_1 = <T as ::autodiff::__private::Float>::sqrt(r);
+        }
+        let __value = __ret_1;
+        let mut __b_x: T = -<T as ::autodiff::__private::Zero>::zero();
+        let mut __b_y: T = -<T as ::autodiff::__private::Zero>::zero();
+        let mut __b_ret_1: T = -<T as ::autodiff::__private::Zero>::zero();
+        let mut __b_t_1: T = -<T as ::autodiff::__private::Zero>::zero();
+        let mut __b_r: T = -<T as ::autodiff::__private::Zero>::zero();
+        __b_ret_1 = __b_ret_1 + dret;
+        if __c0 {
+            {
+                let __g = __b_ret_1;
+                __b_ret_1 = -<T as ::autodiff::__private::Zero>::zero();
+                let __old = ::autodiff::__private::pop(&mut __tape);
+                __b_r = __b_r + (::autodiff::__private::lit::<T>(0.5) / __ret_1) * __g;
+                __ret_1 = __old;
+            }
+        }
+        if r < T::one() {
+            {
+                let __g = __b_ret_1;
+                __b_ret_1 = -<T as ::autodiff::__private::Zero>::zero();
+                __b_r = __b_r + __g;
+            }
+        }
+        __b_t_1 = __b_t_1 + __b_r;
+        if x > y {
+            let __t_2 = x - y;
+            let mut __b_t_2: T = -<T as ::autodiff::__private::Zero>::zero();
+            {
+                let __g = __b_t_1;
+                __b_t_1 = -<T as ::autodiff::__private::Zero>::zero();
+                let _ = sq_adjoint(__t_2, &mut __b_t_2, __g);
+            }
+            __b_x = __b_x + __b_t_2;
+            __b_y = __b_y - __b_t_2;
+        } else {
+            let __t_4 = y - x;
+            let mut __b_t_4: T = -<T as ::autodiff::__private::Zero>::zero();
+            {
+                let __g = __b_t_1;
+                __b_t_1 = -<T as ::autodiff::__private::Zero>::zero();
+                __b_t_4 = __b_t_4 + ::autodiff::__private::sign(__t_4) * __g;
+            }
+            __b_y = __b_y + __b_t_4;
+            __b_x = __b_x - __b_t_4;
+        }
+        *dx = *dx + __b_x;
+        *dy = *dy + __b_y;
+        __value
+    };
+}

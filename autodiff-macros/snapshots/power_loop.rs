@@ -116,3 +116,74 @@ fn power_grad(x: f64, n: usize) -> (f64, f64) {
     };
     (__value, __grad_x)
 }
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unreachable_code,
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    unused_braces,
+    non_snake_case,
+    while_true,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+#[inline]
+fn power__split(x: f64, n: usize) -> (f64, ()) {
+    (
+        (|| {
+            let mut t = 1.0;
+            for _ in 0..n {
+                t *= x;
+            }
+            t
+        })(),
+        (),
+    )
+}
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unreachable_code,
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    unused_braces,
+    non_snake_case,
+    while_true,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+#[inline]
+fn power__rev(x: f64, dx: &mut f64, n: usize, __saved: (), dret: f64) {
+    let _ = {
+        let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
+        let mut t: f64 = 1.0;
+        __tape.reserve(::autodiff::__private::trip_count(&(0..n)) * 1);
+        for __i_1 in 0..n {
+            __tape.push(t);
+            t = t * x;
+        }
+        let __value = t;
+        let mut __b_x: f64 = -0.0;
+        let mut __b_t: f64 = -0.0;
+        __b_t += dret;
+        for __i_1 in (0..n).rev() {
+            {
+                let __g = __b_t;
+                __b_t = -0.0;
+                let __old = ::autodiff::__private::pop(&mut __tape);
+                __b_t += x * __g;
+                __b_x += __old * __g;
+                t = __old;
+            }
+        }
+        *dx += __b_x;
+        __value
+    };
+}

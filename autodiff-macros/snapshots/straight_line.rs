@@ -123,3 +123,65 @@ fn f_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
     };
     (__value, (__grad_x, __grad_y))
 }
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unreachable_code,
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    unused_braces,
+    non_snake_case,
+    while_true,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+#[inline]
+fn f__split(x: f64, y: f64) -> (f64, (f64, f64)) {
+    let __t_1 = x * y;
+    let __t_2 = f64::sin(x);
+    let z = __t_1 + __t_2;
+    let __t_4 = f64::exp(z);
+    let __t_5 = __t_4 / y;
+    let __value = __t_5;
+    (__value, (__t_4, __t_5))
+}
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unreachable_code,
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    unused_braces,
+    non_snake_case,
+    while_true,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+#[inline]
+fn f__rev(x: f64, dx: &mut f64, y: f64, dy: &mut f64, __saved: (f64, f64), dret: f64) {
+    let (__t_4, __t_5) = __saved;
+    let mut __b_x: f64 = -0.0;
+    let mut __b_y: f64 = -0.0;
+    let mut __b_t_1: f64 = -0.0;
+    let mut __b_t_2: f64 = -0.0;
+    let mut __b_z: f64 = -0.0;
+    let mut __b_t_4: f64 = -0.0;
+    let mut __b_t_5: f64 = -0.0;
+    __b_t_5 += dret;
+    __b_t_4 += (1.0 / y) * __b_t_5;
+    __b_y += (-(__t_5 / y)) * __b_t_5;
+    __b_z += __t_4 * __b_t_4;
+    __b_t_1 += __b_z;
+    __b_t_2 += __b_z;
+    __b_x += f64::cos(x) * __b_t_2;
+    __b_x += y * __b_t_1;
+    __b_y += x * __b_t_1;
+    *dx += __b_x;
+    *dy += __b_y;
+}

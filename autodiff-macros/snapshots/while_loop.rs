@@ -192,3 +192,110 @@ fn fixed_point_grad(a: f64, tol: f64) -> (f64, (f64, f64)) {
     };
     (__value, (__grad_a, __grad_tol))
 }
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unreachable_code,
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    unused_braces,
+    non_snake_case,
+    while_true,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+#[inline]
+fn fixed_point__split(a: f64, tol: f64) -> (f64, ()) {
+    (
+        (|| {
+            let mut x = 1.0;
+            let mut err = 1.0;
+            while err > tol {
+                let next = 0.5 * (x + a / x);
+                err = (next - x).abs();
+                x = next;
+                if x < 0.0 {
+                    break;
+                }
+            }
+            x
+        })(),
+        (),
+    )
+}
+#[doc(hidden)]
+#[allow(
+    dead_code,
+    unreachable_code,
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    unused_braces,
+    non_snake_case,
+    while_true,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
+#[inline]
+fn fixed_point__rev(
+    a: f64,
+    da: &mut f64,
+    tol: f64,
+    dtol: &mut f64,
+    __saved: (),
+    dret: f64,
+) {
+    let _ = {
+        let mut __tape: ::std::vec::Vec<f64> = ::std::vec::Vec::new();
+        let mut x: f64 = 1.0;
+        let mut err: f64 = 1.0;
+        let mut __brk_1 = false;
+        let mut __trips_1: usize = 0;
+        while err > tol {
+            __trips_1 += 1;
+            let __t_1 = a / x;
+            let __t_2 = x + __t_1;
+            let next = 0.5 * __t_2;
+            let __t_4 = next - x;
+            err = f64::abs(__t_4);
+            __tape.push(x);
+            x = next;
+            if x < 0.0 {
+                __brk_1 = true;
+            }
+            __tape.push(__t_1);
+            if __brk_1 {
+                break;
+            }
+        }
+        let __value = x;
+        let mut __b_a: f64 = -0.0;
+        let mut __b_x: f64 = -0.0;
+        __b_x += dret;
+        for _ in 0..__trips_1 {
+            let mut __t_1 = ::autodiff::__private::pop(&mut __tape);
+            let mut __b_t_1: f64 = -0.0;
+            let mut __b_t_2: f64 = -0.0;
+            let mut __b_next: f64 = -0.0;
+            {
+                let __g = __b_x;
+                __b_x = -0.0;
+                let __old = ::autodiff::__private::pop(&mut __tape);
+                __b_next += __g;
+                x = __old;
+            }
+            __b_t_2 += 0.5 * __b_next;
+            __b_x += __b_t_2;
+            __b_t_1 += __b_t_2;
+            __b_a += (1.0 / x) * __b_t_1;
+            __b_x += (-(__t_1 / x)) * __b_t_1;
+        }
+        *da += __b_a;
+        __value
+    };
+}

@@ -15,11 +15,15 @@ pub struct Config {
     /// `order = 2`: also `f_hvp` and `f_hessian`, and `f_fwd`/`f_adjoint` callable
     /// from other second-order functions. `None`: first order.
     pub order: Option<(Ident, u8)>,
+    /// `inline(g, h)`: calls of these functions use their split pair, so their
+    /// reverse sweeps reuse the values their forward sweeps computed (`split.rs`).
+    pub inline: Vec<Ident>,
 }
 
 struct Args(Punctuated<Arg, Token![,]>);
 
 enum Arg {
+    /// `wrt(..)` or `inline(..)`.
     Wrt(Ident, Punctuated<Ident, Token![,]>),
     Order(Ident, syn::LitInt),
 }
@@ -37,19 +41,21 @@ impl Parse for Arg {
             input.parse::<Token![=]>()?;
             return Ok(Arg::Order(key, input.parse()?));
         }
-        if key != "wrt" {
+        if key != "wrt" && key != "inline" {
             return Err(syn::Error::new(
                 key.span(),
                 format!(
-                    "unknown `#[differentiate]` argument `{key}`; expected `wrt(..)` or `order = 2`"
+                    "unknown `#[differentiate]` argument `{key}`; expected `wrt(..)`, `order = 2` or `inline(..)`"
                 ),
             ));
         }
         if !input.peek(syn::token::Paren) {
-            return Err(syn::Error::new(
-                key.span(),
-                "expected a parenthesised list of parameters: `wrt(x, y)`",
-            ));
+            let msg = if key == "wrt" {
+                "expected a parenthesised list of parameters: `wrt(x, y)`"
+            } else {
+                "expected a parenthesised list of functions: `inline(sigmoid)`"
+            };
+            return Err(syn::Error::new(key.span(), msg));
         }
         let content;
         syn::parenthesized!(content in input);
@@ -68,6 +74,18 @@ pub fn parse_config(attr: TokenStream, diag: &mut Diag) -> Config {
         Ok(args) => {
             for arg in args.0 {
                 let (key, names) = match arg {
+                    Arg::Wrt(key, names) if key == "inline" => {
+                        if !config.inline.is_empty() {
+                            diag.error(key.span(), "`inline` is given more than once");
+                        } else if names.is_empty() {
+                            diag.error(
+                                key.span(),
+                                "`inline()` is empty; name at least one function",
+                            );
+                        }
+                        config.inline.extend(names);
+                        continue;
+                    }
                     Arg::Wrt(key, names) => (key, names),
                     Arg::Order(key, n) => {
                         order(&mut config, key, &n, diag);

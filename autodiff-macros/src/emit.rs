@@ -485,16 +485,20 @@ impl<'a> Gen<'a> {
 
     pub fn gen_primal_call(&self, c: &Call) -> TokenStream {
         let callee = self.callee_tokens(c, "");
-        let args: Vec<TokenStream> = c
-            .args
+        let args = self.call_args(c);
+        quote!(#callee(#(#args),*))
+    }
+
+    /// The arguments of the primal call `c`.
+    pub fn call_args(&self, c: &Call) -> Vec<TokenStream> {
+        c.args
             .iter()
             .map(|a| match a {
                 CallArg::Float(o) => self.primal(o),
                 CallArg::Buf { var, by_ref } => self.buf_arg(*var, *by_ref),
                 CallArg::Passive(p) => p.tokens.clone(),
             })
-            .collect();
-        quote!(#callee(#(#args),*))
+            .collect()
     }
 
     pub fn buf_arg(&self, var: VarId, by_ref: bool) -> TokenStream {

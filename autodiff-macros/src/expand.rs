@@ -64,6 +64,9 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
             }
         }
     }
+    if let Some(ir) = &lowered {
+        check_inline(ir, &config.inline, &mut diag);
+    }
     let ir = match (diag.check(), lowered) {
         (Ok(()), Some(ir)) => fold_copies(ir).numbered(),
         (checked, lowered) => {
@@ -79,9 +82,43 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
         f: &ir,
         a: &analysis,
     };
-    let items = emit_items(&func, &gen, second_order)?;
+    let items = emit_items(&func, &gen, second_order, &config.inline)?;
     // Calling only `f_grad` is a use of `f`: do not report the original as dead code.
     Ok(quote!(#[allow(dead_code)] #func #items))
+}
+
+/// Every name in `inline(..)` is a function the body calls with differentiated
+/// arguments (a misspelt name would silently change nothing).
+fn check_inline(ir: &Func, inline: &[syn::Ident], diag: &mut Diag) {
+    let mut called = Vec::new();
+    ir.body.walk_unnumbered(&mut |s| {
+        let rhs = match s {
+            Stmt::Let { rhs, .. } | Stmt::Assign { rhs, .. } => rhs,
+            _ => return,
+        };
+        if let Rhs::Call(c) = rhs {
+            let (Callee::Path { name, .. } | Callee::Method { name, .. }) = &c.callee;
+            let scalars = (c.args.iter()).all(|a| !matches!(a, CallArg::Buf { .. }));
+            called.push((name.to_string(), scalars));
+        }
+    });
+    for name in inline {
+        let calls: Vec<bool> = (called.iter())
+            .filter(|(n, _)| name == n)
+            .map(|(_, s)| *s)
+            .collect();
+        if calls.is_empty() {
+            diag.error(
+                name.span(),
+                format!("`inline({name})`: the body calls no function `{name}` with differentiated arguments"),
+            );
+        } else if !calls.contains(&true) {
+            diag.error(
+                name.span(),
+                format!("`inline({name})`: every call of `{name}` passes a buffer; only functions of scalars (floats and passive values) have the split pair `inline` uses"),
+            );
+        }
+    }
 }
 
 /// The binding of a nested buffer's flat buffer (`lower/rows.rs`): `let x__flat:
@@ -204,11 +241,33 @@ fn emit_items(
     func: &syn::ItemFn,
     gen: &Gen,
     second_order: bool,
+    inline: &[syn::Ident],
 ) -> Result<TokenStream, TokenStream> {
     let tangent = gen.gen_tangent_body();
-    let parts = gen.gen_adjoint_parts(&RevState::default());
+    // Split calls (`inline(..)`) in first-order code only: `order = 2` rewrites
+    // this adjoint onto dual numbers, whose callees have no dual split pairs; and
+    // not around checkpointed loops, whose replays manage the tapes they know.
+    let mut checkpoints = false;
+    gen.f.body.walk(&mut |_, s| {
+        checkpoints |= matches!(
+            s,
+            Stmt::For {
+                checkpoint: Some(_),
+                ..
+            } | Stmt::While {
+                checkpoint: Some(_),
+                ..
+            }
+        );
+    });
+    let mut st = RevState::default();
+    if !second_order && !checkpoints {
+        st.split = inline.iter().map(|i| i.to_string()).collect();
+    }
+    let parts = gen.gen_adjoint_parts(&st);
     let adjoint = parts.body();
     let mut sigs = Signatures::new(gen.f, gen);
+    let pair = crate::split::emit(func, gen, &sigs.adj_params, Some(&parts));
     sigs.adjoint_parts = Some(parts);
     let first = sigs.emit(func, gen, tangent, adjoint.clone());
     let second = if second_order {
@@ -219,7 +278,7 @@ fn emit_items(
     } else {
         TokenStream::new()
     };
-    Ok(quote!(#first #second))
+    Ok(quote!(#first #pair #second))
 }
 
 struct Signatures {
@@ -578,7 +637,8 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream 
     } else {
         TokenStream::new()
     };
-    quote!(#first #second)
+    let pair = crate::split::emit(func, &gen, &sigs.adj_params, None);
+    quote!(#first #pair #second)
 }
 
 /// An analysis for emitting signatures only (stubs, nested bodies).

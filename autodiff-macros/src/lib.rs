@@ -36,6 +36,7 @@ mod reverse;
 mod rules;
 mod second;
 mod simplify;
+mod split;
 
 use proc_macro::TokenStream;
 

@@ -471,3 +471,35 @@ fn casts_between_float_types() {
         },
     );
 }
+
+#[test]
+fn split_pair_saves_what_the_reverse_reads() {
+    check(
+        "split_sigmoid",
+        quote!(),
+        quote! {
+            fn sigmoid(x: f64) -> f64 {
+                1.0 / (1.0 + (-x).exp())
+            }
+        },
+    );
+}
+
+#[test]
+fn inline_calls_use_the_split_pair() {
+    check(
+        "split_caller",
+        quote!(inline(sigmoid)),
+        quote! {
+            fn f(w: &[f64], x: f64) -> f64 {
+                let top = sigmoid(x * w[0]);
+                let mut s = 0.0;
+                for i in 0..w.len() {
+                    let a = sigmoid(w[i] * x + top);
+                    s += a * a;
+                }
+                s
+            }
+        },
+    );
+}

@@ -76,7 +76,8 @@ pub fn load_adbench(name: &str) -> Data {
 // ---------------------------------------------------------------------------
 // The objective, in the macro's subset.
 // `#[differentiate]` on `sigmoid` and `lstm_logsumexp`, and
-// `#[differentiate(wrt(main_params, extra_params))]` on `lstm_objective`.
+// `#[differentiate(wrt(main_params, extra_params), inline(sigmoid))]` on
+// `lstm_objective` (its reverse sweep reuses the sigmoids' forward values).
 // ---------------------------------------------------------------------------
 
 /// Logistic function 1 / (1 + e^(−x)).
@@ -98,7 +99,7 @@ pub fn lstm_logsumexp(v: &[f64]) -> f64 {
 }
 
 /// ADBench `lstm_objective`: l layers, c characters, b bits.
-#[differentiate(wrt(main_params, extra_params))]
+#[differentiate(wrt(main_params, extra_params), inline(sigmoid))]
 pub fn lstm_objective(
     l: usize,
     c: usize,

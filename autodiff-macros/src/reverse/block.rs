@@ -55,6 +55,7 @@ impl Rev<'_> {
             _ => None,
         };
         let mut out = BlockOut::default();
+        let outer = self.st.nested.replace(bp.scope == Scope::Nested);
         for (k, (id, s)) in b.iter().enumerate() {
             if fused_at == Some(k) {
                 out.fwd.extend(pre.iter().cloned());
@@ -80,6 +81,7 @@ impl Rev<'_> {
                 Scope::Nested => self.gen_keeps(s, &bp.loose, &mut out),
             }
         }
+        self.st.nested.set(outer);
         out.finish()
     }
 

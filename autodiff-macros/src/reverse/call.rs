@@ -31,8 +31,16 @@ impl AdjointArgs {
 }
 
 impl Rev<'_> {
-    pub(super) fn gen_adjoint_call(&self, c: &Call, g: &TokenStream) -> TokenStream {
-        let callee = self.g.callee_tokens(c, "_adjoint");
+    /// `g_adjoint(args, shadows, ḡ)`, or with the saved values of a split call
+    /// (`split.rs`) `g__rev(args, shadows, saved, ḡ)`.
+    pub(super) fn gen_adjoint_call(
+        &self,
+        c: &Call,
+        g: &TokenStream,
+        saved: Option<&proc_macro2::Ident>,
+    ) -> TokenStream {
+        let suffix = if saved.is_some() { "__rev" } else { "_adjoint" };
+        let callee = self.g.callee_tokens(c, suffix);
         let mut out = AdjointArgs::default();
         for a in &c.args {
             match a {
@@ -42,8 +50,12 @@ impl Rev<'_> {
             }
         }
         let AdjointArgs {
-            args, temps, merge, ..
+            mut args,
+            temps,
+            merge,
+            ..
         } = out;
+        args.extend(saved.map(|s| quote!(#s)));
         if temps.is_empty() {
             quote!(let _ = #callee(#(#args,)* #g);)
         } else {

@@ -58,6 +58,11 @@
 //!   iteration pushes; the reverse sweep restores each segment's state, runs the
 //!   segment forward again with the usual saves, and reverses it, last segment
 //!   first: O(√n) memory for one more forward pass (`checkpoint.rs`).
+//! - A call of a function named in `inline(..)` calls its split pair
+//!   (`g__split` in the forward sweep, `g__rev` in the reverse sweep): the values
+//!   its reverse reads are kept (a local at the top level, else on the float
+//!   tape, `split.rs`), so `g`'s forward sweep is not run a second time by
+//!   `g_adjoint`.
 //! - The last loop with reverse work runs its reverse inside its forward pass,
 //!   iteration by iteration (one pass over the data, as a hand-written gradient
 //!   does), when that is equivalent: the outer floats it writes are accumulators
@@ -88,6 +93,7 @@ mod checkpoint;
 mod fuse;
 mod places;
 mod plan;
+mod split;
 mod stmt;
 
 use std::cell::{Cell, RefCell};
@@ -109,6 +115,10 @@ pub struct RevState {
     stacks: RefCell<Vec<VarId>>,
     /// Floats of blocks outside loops kept in function locals (`Keep::Local`).
     keeps: RefCell<Vec<VarId>>,
+    /// Callees named in `inline(..)`: their calls use the split pair (`split.rs`).
+    pub split: Vec<String>,
+    /// The statements being emitted are in a nested block (a loop body, a branch).
+    pub(super) nested: Cell<bool>,
 }
 
 impl RevState {
@@ -165,6 +175,10 @@ pub struct AdjointParts {
     /// The reverse sweep changes no primal value and pops nothing (no tape, stack,
     /// flag or restore): `row` can run again after one `pre`, once per seed.
     pub rerunnable: bool,
+    /// Besides, `row` reads of `pre` only variables of the function body (no kept
+    /// locals, no fused loop): it can run in a function of its own given those
+    /// values (the split pair, `split.rs`).
+    pub separable: bool,
 }
 
 impl AdjointParts {
@@ -236,6 +250,7 @@ impl Rev<'_> {
             && !st.uses_flags.get()
             && st.stacks.borrow().is_empty()
             && !restores;
+        let own_scope = self.plan.fused.is_none() && st.keeps.borrow().is_empty();
         AdjointParts {
             checks: quote!(#(#checks)*),
             pre: quote! {
@@ -252,6 +267,7 @@ impl Rev<'_> {
             },
             post: quote!(#(#put_back)*),
             rerunnable,
+            separable: rerunnable && own_scope,
         }
     }
 

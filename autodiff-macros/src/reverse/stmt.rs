@@ -77,13 +77,21 @@ impl Rev<'_> {
                     ));
                 }
             }
-            Rhs::Call(c) => {
-                let call = g.gen_primal_call(c);
-                part.fwd.push(quote!(let #m #v = #call;));
-                if active {
-                    part.rev.push(self.gen_adjoint_call(c, &quote!(#bv)));
+            Rhs::Call(c) => match self.split_call(c).filter(|_| active) {
+                Some(sc) => {
+                    let (sv, call, keep, take) = (&sc.saved, &sc.call, &sc.keep, &sc.take);
+                    part.fwd.push(quote!(let (#m #v, #sv) = #call; #keep));
+                    let rev = self.gen_adjoint_call(c, &quote!(#bv), Some(sv));
+                    part.rev.push(quote!(#take #rev));
                 }
-            }
+                None => {
+                    let call = g.gen_primal_call(c);
+                    part.fwd.push(quote!(let #m #v = #call;));
+                    if active {
+                        part.rev.push(self.gen_adjoint_call(c, &quote!(#bv), None));
+                    }
+                }
+            },
             Rhs::Passive(p) => {
                 let t = &p.tokens;
                 part.fwd.push(quote!(let #m #v = #t;));
@@ -174,14 +182,25 @@ impl Rev<'_> {
         match rhs {
             Rhs::Op(op, args) => self.gen_assign_op(var, *op, args, restore, &mut part),
             Rhs::Call(c) => {
-                let call = g.gen_primal_call(c);
-                part.fwd.push(quote!(#v = #call;));
-                // The callee's adjoint recomputes with the arguments' values at the call.
+                // The callee's adjoint recomputes with the arguments' values at the
+                // call, unless it is split: then it gets the values its forward saved.
                 let put_old = restore.as_ref().map(|r| quote!(#v = #r;));
+                let split = self.split_call(c).filter(|_| g.a.active[var]);
+                if let Some(sc) = &split {
+                    let (sv, call, keep) = (&sc.saved, &sc.call, &sc.keep);
+                    let r = format_ident!("{}_value", sv);
+                    part.fwd.push(quote!(let (#r, #sv) = #call; #v = #r; #keep));
+                } else {
+                    let call = g.gen_primal_call(c);
+                    part.fwd.push(quote!(#v = #call;));
+                }
                 if g.a.active[var] {
-                    let call = self.gen_adjoint_call(c, &quote!(__g));
+                    let take = split.as_ref().map(|sc| &sc.take);
+                    let call =
+                        self.gen_adjoint_call(c, &quote!(__g), split.as_ref().map(|sc| &sc.saved));
+                    // the saved values were pushed after the old value: popped first
                     part.rev
-                        .push(self.take_adjoint(var, quote!(#put_old #call)));
+                        .push(self.take_adjoint(var, quote!(#take #put_old #call)));
                 } else {
                     part.rev.extend(put_old);
                 }
