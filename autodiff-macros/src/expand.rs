@@ -315,7 +315,7 @@ impl Signatures {
                         .push(quote!(let mut #g = [#z; #len]; let #d = &mut #g;));
                     s.grad_ty.push(quote!([#f; #len]));
                 }
-                ParamTy::Struct { ty, by_ref } => {
+                ParamTy::Struct { ty, by_ref, .. } => {
                     let (fwd_ty, borrow) = if *by_ref {
                         (quote!(&#ty), quote!(#x))
                     } else {
@@ -568,12 +568,7 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream 
         "`#[differentiate]` reported an error"
     ));
     let first = sigs.emit(func, &gen, body.clone(), body.clone());
-    // (no second-order stubs for struct parameters, which `order = 2` rejects)
-    let structs = ir
-        .params
-        .iter()
-        .any(|p| matches!(p.shape, ParamTy::Struct { .. }));
-    let second = if second_order && !structs {
+    let second = if second_order {
         crate::second::emit(func, &gen, &first, &body).unwrap_or_default()
     } else {
         TokenStream::new()

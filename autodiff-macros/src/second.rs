@@ -447,10 +447,24 @@ pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
         );
     }
     for p in &ir.params {
-        if let ParamTy::Struct { ty, .. } = &p.shape {
-            diag.error_spanned(
-                ty,
-                "`order = 2` does not support struct parameters yet; pass the parameters as slices",
+        if let ParamTy::Struct { whole: true, .. } = &p.shape {
+            let x = &p.ident;
+            diag.error(
+                x.span(),
+                format!("`order = 2` cannot pass the differentiated struct `{x}` whole to a call yet (its second-order code computes on its fields); read its fields in the body (`{x}.w[i]`, `{x}.b`) or pass them as slices (`g(&{x}.w[..])`)"),
+            );
+        }
+        if let ParamTy::Field {
+            root,
+            access,
+            kind: FieldKind::Passed,
+            ..
+        } = &p.shape
+        {
+            let path = format!("{root}{}", access.to_string().replace(' ', ""));
+            diag.error(
+                p.ident.span(),
+                format!("`order = 2` cannot pass the field `{path}` by reference to a call yet (it cannot tell a nested struct from a buffer); pass a buffer as a slice (`&{path}[..]`) or read the nested struct's fields"),
             );
         }
         if let ParamTy::Field {
@@ -518,6 +532,10 @@ struct P<'a> {
     by_ref: bool,
     /// A nested buffer's flat buffer (`x__flat`) and whether its rows vary in length.
     flat: Option<(Ident, bool)>,
+    /// A struct parameter's field paths (`ParamTy::Field` rooted at it).
+    fields: Vec<&'a Param>,
+    /// The float type (`f64`, `T`).
+    base: TokenStream,
 }
 
 impl P<'_> {
@@ -535,6 +553,10 @@ impl P<'_> {
         let x = &self.p.ident;
         match &self.p.shape {
             ParamTy::Nested { .. } => quote!(::autodiff::__private::nested_len(&#x[..])),
+            ParamTy::Struct { .. } => {
+                let (tr, borrow) = (self.differentiable(), self.borrow());
+                quote!(#tr::float_len(#borrow))
+            }
             _ => input_len(self.p).unwrap_or_else(|| quote!(0usize)),
         }
     }
@@ -542,6 +564,36 @@ impl P<'_> {
     /// A nested buffer's direction, flattened (`__vflat_x`).
     fn vflat(&self) -> Ident {
         format_ident!("__vflat_{}", self.p.ident)
+    }
+
+    /// The type of its direction `v<name>` (`&S` of `p: &S`, else the parameter's type).
+    fn dir_ty(&self) -> TokenStream {
+        match &self.p.shape {
+            ParamTy::Struct {
+                ty, by_ref: true, ..
+            } => quote!(&#ty),
+            _ => self.p.ty.clone(),
+        }
+    }
+
+    /// A struct parameter's `<S as ::autodiff::Differentiable<F>>`.
+    fn differentiable(&self) -> TokenStream {
+        match &self.p.shape {
+            ParamTy::Struct { ty, .. } => {
+                let b = &self.base;
+                quote!(<#ty as ::autodiff::Differentiable<#b>>)
+            }
+            _ => TokenStream::new(),
+        }
+    }
+
+    /// The struct parameter as a reference (`p` of `p: &S`, `&p` of `p: S`).
+    fn borrow(&self) -> TokenStream {
+        let x = &self.p.ident;
+        match &self.p.shape {
+            ParamTy::Struct { by_ref: false, .. } => quote!(&#x),
+            _ => quote!(#x),
+        }
     }
 }
 
@@ -617,15 +669,21 @@ pub fn emit(
     let mut primal = func.clone();
     primal.attrs.clear();
     primal.attrs.push(syn::parse_quote!(#allow));
-    let mut copies = vec![dual_copy(&mut rw, primal)];
-    let file: syn::File = syn::parse2(first.clone())?;
-    for item in file.items {
-        let syn::Item::Fn(mut f) = item else { continue };
-        f.attrs.retain(|a| a.path().is_ident("allow"));
-        copies.push(dual_copy(&mut rw, f));
+    // A struct whose type does not name the float type (`Linear` of `f64`
+    // fields, `Self`) cannot hold dual numbers: no dual copies, so a caller
+    // needing them does not compile (`f_hvp` and `f_hessian` work on its fields).
+    let mut copies = Vec::new();
+    if dual_structs(ir, &rw.base) {
+        copies.push(dual_copy(&mut rw, primal));
+        let file: syn::File = syn::parse2(first.clone())?;
+        for item in file.items {
+            let syn::Item::Fn(mut f) = item else { continue };
+            f.attrs.retain(|a| a.path().is_ident("allow"));
+            copies.push(dual_copy(&mut rw, f));
+        }
     }
 
-    let ps = second_order_params(ir);
+    let ps = second_order_params(ir, &b);
     let active: Vec<&P> = ps.iter().filter(|q| q.wrt).collect();
 
     // inputs as dual numbers (`x + v·ε` for active ones, constants for float data),
@@ -655,6 +713,11 @@ pub fn emit(
             let g = q.g();
             match &q.p.shape {
                 ParamTy::Float => quote!(__row.push(#g.d);),
+                // in the order of `Differentiable`'s flattening
+                ParamTy::Struct { ty, .. } => {
+                    let (tr, (_, h)) = (q.differentiable(), part(q, quote!(d)));
+                    quote!({ let __h: #ty = #h; __row.extend(#tr::to_floats(&__h)); })
+                }
                 _ => quote!(__row.extend(#g.iter().map(|__e| __e.d));),
             }
         })
@@ -664,7 +727,7 @@ pub fn emit(
     for q in &ps {
         hvp_params.push(q.p.decl.clone());
         if q.wrt {
-            let (v, ty) = (q.v(), &q.p.ty);
+            let (v, ty) = (q.v(), q.dir_ty());
             hvp_params.push(quote!(#v: #ty));
         }
     }
@@ -717,14 +780,34 @@ pub fn emit(
     })
 }
 
+/// Can every struct parameter's type hold dual numbers (`Linear<T>` of a
+/// generic `T`, whose dual copy is `Linear<Dual<T>>`)?
+fn dual_structs(ir: &Func, base: &Ident) -> bool {
+    ir.params.iter().all(|p| match &p.shape {
+        ParamTy::Struct { ty, .. } => {
+            syn::parse2::<syn::Type>(ty.clone()).is_ok_and(|t| mentions(&t, base))
+        }
+        _ => true,
+    })
+}
+
 /// The parameters as the second-order functions take them: which are active,
 /// passed by reference, and a nested buffer's flat buffer.
-fn second_order_params(ir: &Func) -> Vec<P<'_>> {
+fn second_order_params<'a>(ir: &'a Func, base: &TokenStream) -> Vec<P<'a>> {
     ir.params
         .iter()
         .filter(|p| !matches!(p.shape, ParamTy::Field { .. }))
         .map(|p| P {
             p,
+            base: base.clone(),
+            fields: ir
+                .params
+                .iter()
+                .filter(|q| {
+                    matches!(&q.shape, ParamTy::Field { root, kind, .. }
+                        if *root == p.ident && !matches!(kind, FieldKind::Flat { .. }))
+                })
+                .collect(),
             wrt: p.var.is_some_and(|v| ir.vars[v].wrt)
                 && matches!(
                     p.shape,
@@ -732,6 +815,7 @@ fn second_order_params(ir: &Func) -> Vec<P<'_>> {
                         | ParamTy::Slice
                         | ParamTy::Array { .. }
                         | ParamTy::Nested { .. }
+                        | ParamTy::Struct { .. }
                 ),
             by_ref: by_ref(p),
             flat: ir.params.iter().find_map(|q| match &q.shape {
@@ -770,6 +854,35 @@ fn output_part(q: &P, b: &TokenStream, field: TokenStream) -> (TokenStream, Toke
                 __o
             }),
         ),
+        ParamTy::Struct { ty, .. } => {
+            // a zero struct of the parameter's shape, its fields' derivatives written in
+            let (tr, borrow) = (q.differentiable(), q.borrow());
+            let mut sets = Vec::new();
+            for f in &q.fields {
+                let ParamTy::Field { access, kind, .. } = &f.shape else {
+                    continue;
+                };
+                let g = format_ident!("__grad_{}", f.ident);
+                sets.push(match kind {
+                    FieldKind::Float => quote!(__o #access = #g.#field;),
+                    FieldKind::DerefFloat => quote!(*__o #access = #g.#field;),
+                    FieldKind::Buf => quote! {
+                        for (__t, __e) in __o #access [..].iter_mut().zip(#g.iter()) {
+                            *__t = __e.#field;
+                        }
+                    },
+                    _ => continue,
+                });
+            }
+            (
+                quote!(#ty),
+                quote!({
+                    let mut __o: #ty = #tr::zero_like(#borrow);
+                    #(#sets)*
+                    __o
+                }),
+            )
+        }
         _ => (TokenStream::new(), TokenStream::new()),
     }
 }
@@ -856,6 +969,7 @@ fn dual_inputs(ps: &[P], d: &TokenStream, zero: &TokenStream) -> Vec<TokenStream
                     #bind
                 });
             }
+            ParamTy::Struct { .. } => setup.extend(struct_fields(q, d)),
             _ => {}
         }
     }
@@ -869,7 +983,68 @@ fn dual_inputs(ps: &[P], d: &TokenStream, zero: &TokenStream) -> Vec<TokenStream
                 quote!(let mut #g: ::std::vec::Vec<#d> = ::std::vec![#z; #x.len()]; let #dx = &mut #g[..];)
             }
             ParamTy::Array { len } => quote!(let mut #g: [#d; #len] = [#z; #len]; let #dx = &mut #g;),
+            ParamTy::Struct { .. } => {
+                let shadows = q.fields.iter().filter_map(|f| {
+                    let ParamTy::Field { kind, .. } = &f.shape else {
+                        return None;
+                    };
+                    let (x, g, dx) = (&f.ident, format_ident!("__grad_{}", f.ident), format_ident!("d{}", f.ident));
+                    match kind {
+                        FieldKind::Float | FieldKind::DerefFloat => {
+                            Some(quote!(let mut #g: #d = #z; let #dx = &mut #g;))
+                        }
+                        FieldKind::Buf => Some(
+                            quote!(let mut #g: ::std::vec::Vec<#d> = ::std::vec![#z; #x.len()]; let #dx = &mut #g[..];),
+                        ),
+                        _ => None,
+                    }
+                });
+                quote!(#(#shadows)*)
+            }
             _ => TokenStream::new(),
+        });
+    }
+    setup
+}
+
+/// A struct parameter's field paths as dual numbers (`p.w[i] + vp.w[i]·ε`),
+/// bound to the names the adjoint's code reads (`p__w`, `p__b`), and its integer
+/// fields as the first-order functions bind them.
+fn struct_fields(q: &P, d: &TokenStream) -> Vec<TokenStream> {
+    let (x, v) = (&q.p.ident, q.v());
+    let mut setup = Vec::new();
+    for f in &q.fields {
+        let ParamTy::Field { access, kind, .. } = &f.shape else {
+            continue;
+        };
+        let name = &f.ident;
+        setup.push(match kind {
+            FieldKind::Float => {
+                quote!(let #name: #d = ::autodiff::__private::Dual::new(#x #access, #v #access);)
+            }
+            FieldKind::DerefFloat => {
+                quote!(let #name: #d = ::autodiff::__private::Dual::new(*#x #access, *#v #access);)
+            }
+            FieldKind::Buf => {
+                let holder = format_ident!("__dual_{}", name);
+                let path = format!("{x}{}", access.to_string().replace(' ', ""));
+                let msg = format!("the direction `{v}` must have the shape of `{x}` (`{path}`)");
+                quote! {
+                    ::core::assert_eq!(#v #access.len(), #x #access.len(), #msg);
+                    let #holder: ::std::vec::Vec<#d> = #x #access[..]
+                        .iter()
+                        .zip(#v #access[..].iter())
+                        .map(|(__a, __t)| ::autodiff::__private::Dual::new(*__a, *__t))
+                        .collect();
+                    let #name = &#holder[..];
+                }
+            }
+            FieldKind::Int(ty) if ty.is_empty() => {
+                quote!(let #name = ::autodiff::__private::integer(#x #access);)
+            }
+            FieldKind::Int(ty) => quote!(let #name: #ty = #x #access;),
+            // rejected by `check`
+            FieldKind::Passed | FieldKind::Flat { .. } => continue,
         });
     }
     setup
@@ -918,6 +1093,23 @@ fn unit_directions(
                 };
                 units.push(quote! {
                     let #holder: [#b; #n] = ::core::array::from_fn(|__i| #unit);
+                    #bind
+                });
+            }
+            ParamTy::Struct { ty, by_ref, .. } => {
+                // the unit vector read into a struct of the parameter's shape
+                let (tr, borrow) = (q.differentiable(), q.borrow());
+                let bind = if *by_ref {
+                    quote!(let #v = &#holder;)
+                } else {
+                    quote!(let #v = #holder;)
+                };
+                units.push(quote! {
+                    let mut #holder: #ty = #tr::zero_like(#borrow);
+                    {
+                        let __u: ::std::vec::Vec<#b> = (0..#len).map(|__i| #unit).collect();
+                        #tr::read_floats(&mut #holder, &__u[..]);
+                    }
                     #bind
                 });
             }
