@@ -519,3 +519,53 @@ fn direction_of_another_shape_panics() {
     vp.w.pop();
     let _ = model_hvp(&p, &vp, 0.5, 1.0, &data());
 }
+
+// ---- fields passed to `order = 2` callees: a float, a slice bound first
+
+#[differentiate(order = 2)]
+fn weighted(w: &[f64], k: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..w.len() {
+        s += sq(w[i] * k) * w[(i + 1) % w.len()];
+    }
+    s
+}
+
+#[differentiate(order = 2, wrt(p, x))]
+fn calls(p: &Params, x: f64) -> f64 {
+    sq(p.b * x) * p.w[0] + sq(p.inner.a) * sq(p.c[2] + x)
+}
+
+#[test]
+fn fields_into_second_order_callees() {
+    let p = params();
+    let np = p.float_len();
+    let split = |z: &[f64]| (with(&p, &z[..np]), z[np]);
+    let value = |z: &[f64]| {
+        let (q, x) = split(z);
+        calls(&q, x)
+    };
+    let grad = |z: &[f64]| {
+        let (q, x) = split(z);
+        let (v, (g, gx)) = calls_grad(&q, x);
+        (v, join(&g, gx))
+    };
+    let hvp = |z: &[f64], t: &[f64]| {
+        let (q, x) = split(z);
+        let (vq, vx) = split(t);
+        let (v, (g, gx), (h, hx)) = calls_hvp(&q, &vq, x, vx);
+        (v, join(&g, gx), join(&h, hx))
+    };
+    let hessian = |z: &[f64]| {
+        let (q, x) = split(z);
+        let (v, (g, gx), h) = calls_hessian(&q, x);
+        (v, join(&g, gx), h)
+    };
+    let f = Flat {
+        value: &value,
+        grad: &grad,
+        hvp: &hvp,
+        hessian: &hessian,
+    };
+    check("calls", &f, &join(&p, -0.8), 8);
+}

@@ -464,7 +464,7 @@ pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
             let path = format!("{root}{}", access.to_string().replace(' ', ""));
             diag.error(
                 p.ident.span(),
-                format!("`order = 2` cannot pass the field `{path}` by reference to a call yet (it cannot tell a nested struct from a buffer); pass a buffer as a slice (`&{path}[..]`) or read the nested struct's fields"),
+                format!("`order = 2` cannot pass the field `{path}` by reference to a call yet (it cannot tell a nested struct from a buffer); bind a buffer first and pass that (`let w = &{path}; g(w)`), or read a nested struct's fields"),
             );
         }
         if let ParamTy::Field {
