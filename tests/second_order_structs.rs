@@ -569,3 +569,148 @@ fn fields_into_second_order_callees() {
     };
     check("calls", &f, &join(&p, -0.8), 8);
 }
+
+// ---- fields passed by reference, and a generic struct passed whole, to
+// `order = 2` callees (their dual copies take `Vec<Dual<f64>>`, `Layer<Dual<T>>`)
+
+#[differentiate(order = 2, wrt(p, x))]
+fn passes_fields(p: &Params, x: f64) -> f64 {
+    weighted(&p.w, p.b * x) + weighted(&p.c, x) * p.w[1] + sq(p.inner.v[0])
+}
+
+#[differentiate(order = 2, wrt(q, y))]
+fn inner_fn<T: Float>(q: &Inner2<T>, y: T) -> T {
+    (q.k[0] * y).sin() * q.k[1]
+}
+
+#[differentiate(order = 2, wrt(p, x))]
+fn passes_whole<T: Float>(p: &Layer<T>, x: &[T]) -> T {
+    let a = layer(p, x);
+    a * p.s + layer(p, x) * x[1] + inner_fn(&p.inner, x[0] * p.w[2])
+}
+
+#[test]
+fn fields_and_structs_passed_to_callees() {
+    let p = params();
+    let np = p.float_len();
+    let split = |z: &[f64]| (with(&p, &z[..np]), z[np]);
+    let value = |z: &[f64]| {
+        let (q, x) = split(z);
+        passes_fields(&q, x)
+    };
+    let grad = |z: &[f64]| {
+        let (q, x) = split(z);
+        let (v, (g, gx)) = passes_fields_grad(&q, x);
+        (v, join(&g, gx))
+    };
+    let hvp = |z: &[f64], t: &[f64]| {
+        let (q, x) = split(z);
+        let (vq, vx) = split(t);
+        let (v, (g, gx), (h, hx)) = passes_fields_hvp(&q, &vq, x, vx);
+        (v, join(&g, gx), join(&h, hx))
+    };
+    let hessian = |z: &[f64]| {
+        let (q, x) = split(z);
+        let (v, (g, gx), h) = passes_fields_hessian(&q, x);
+        (v, join(&g, gx), h)
+    };
+    let f = Flat {
+        value: &value,
+        grad: &grad,
+        hvp: &hvp,
+        hessian: &hessian,
+    };
+    check("passes_fields", &f, &join(&p, 0.45), 9);
+
+    let l = Layer {
+        w: vec![0.5, -0.3, 0.9],
+        s: 0.2,
+        inner: Inner2 { k: [1.1, -0.7] },
+    };
+    let nl = l.float_len();
+    let split = |z: &[f64]| (with(&l, &z[..nl]), z[nl..].to_vec());
+    let flat = |a: &Layer<f64>, b: &[f64]| {
+        let mut out = a.to_floats();
+        out.extend_from_slice(b);
+        out
+    };
+    let value = |z: &[f64]| {
+        let (q, x) = split(z);
+        passes_whole(&q, &x)
+    };
+    let grad = |z: &[f64]| {
+        let (q, x) = split(z);
+        let (v, (g, gx)) = passes_whole_grad(&q, &x);
+        (v, flat(&g, &gx))
+    };
+    let hvp = |z: &[f64], t: &[f64]| {
+        let (q, x) = split(z);
+        let (vq, vx) = split(t);
+        let (v, (g, gx), (h, hx)) = passes_whole_hvp(&q, &vq, &x, &vx);
+        (v, flat(&g, &gx), flat(&h, &hx))
+    };
+    let hessian = |z: &[f64]| {
+        let (q, x) = split(z);
+        let (v, (g, gx), h) = passes_whole_hessian(&q, &x);
+        (v, flat(&g, &gx), h)
+    };
+    let f = Flat {
+        value: &value,
+        grad: &grad,
+        hvp: &hvp,
+        hessian: &hessian,
+    };
+    check("passes_whole", &f, &flat(&l, &[0.4, -0.8, 0.6]), 10);
+}
+
+// ---- the runtime's Newton methods on a struct, over the generated functions
+
+#[differentiate(order = 2, wrt(p))]
+fn fit(p: &Pair, xs: &[f64], ys: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..xs.len() {
+        let r = p.a * (p.b[0] * xs[i]).exp() + p.b[1] - ys[i];
+        s += r * r;
+    }
+    s
+}
+
+#[test]
+fn newton_on_struct_parameters() {
+    use autodiff::{Newton, NewtonCg, Stop};
+    let xs = [0.0, 0.5, 1.0, 1.5, 2.0];
+    let ys: Vec<f64> = xs.iter().map(|x| 1.5 * (-0.7 * x).exp() + 0.25).collect();
+    let start = Pair {
+        a: 1.0,
+        b: [-0.3, 0.0],
+    };
+    let want = [1.5, -0.7, 0.25];
+    let report = Newton::new()
+        .with_stop(Stop::new().grad_tol(1e-12))
+        .minimize_struct(
+            |p: &Pair, g: &mut Pair, h: &mut [f64]| {
+                let (v, grad, hess) = fit_hessian(p, &xs, &ys);
+                *g = grad;
+                h.copy_from_slice(&hess);
+                v
+            },
+            &start,
+        )
+        .unwrap();
+    assert!(report.converged(), "{report}");
+    assert_vec_close(&report.params.to_floats(), &want, 1e-8, "Newton");
+
+    let report = NewtonCg::new()
+        .with_stop(Stop::new().grad_tol(1e-12))
+        .minimize_struct(
+            |p: &Pair, v: &Pair, g: &mut Pair, hv: &mut Pair| {
+                let (value, grad, h) = fit_hvp(p, v, &xs, &ys);
+                (*g, *hv) = (grad, h);
+                value
+            },
+            &start,
+        )
+        .unwrap();
+    assert!(report.converged(), "{report}");
+    assert_vec_close(&report.params.to_floats(), &want, 1e-8, "NewtonCg");
+}

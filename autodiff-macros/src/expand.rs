@@ -212,7 +212,7 @@ fn emit_items(
     sigs.adjoint_parts = Some(parts);
     let first = sigs.emit(func, gen, tangent, adjoint.clone());
     let second = if second_order {
-        crate::second::emit(func, gen, &first, &adjoint).map_err(|e| {
+        crate::second::emit(func, gen, &first, &adjoint, false).map_err(|e| {
             let e = e.to_compile_error();
             quote!(#e #func)
         })?
@@ -569,7 +569,7 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream 
     ));
     let first = sigs.emit(func, &gen, body.clone(), body.clone());
     let second = if second_order {
-        crate::second::emit(func, &gen, &first, &body).unwrap_or_default()
+        crate::second::emit(func, &gen, &first, &body, true).unwrap_or_default()
     } else {
         TokenStream::new()
     };

@@ -15,7 +15,7 @@
 //! rewrite fails to compile in the generated code; it never changes a value.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
@@ -447,25 +447,18 @@ pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
         );
     }
     for p in &ir.params {
-        if let ParamTy::Struct { whole: true, .. } = &p.shape {
-            let x = &p.ident;
-            diag.error(
-                x.span(),
-                format!("`order = 2` cannot pass the differentiated struct `{x}` whole to a call yet (its second-order code computes on its fields); read its fields in the body (`{x}.w[i]`, `{x}.b`) or pass them as slices (`g(&{x}.w[..])`)"),
-            );
-        }
-        if let ParamTy::Field {
-            root,
-            access,
-            kind: FieldKind::Passed,
-            ..
+        if let ParamTy::Struct {
+            ty, whole: true, ..
         } = &p.shape
         {
-            let path = format!("{root}{}", access.to_string().replace(' ', ""));
-            diag.error(
-                p.ident.span(),
-                format!("`order = 2` cannot pass the field `{path}` by reference to a call yet (it cannot tell a nested struct from a buffer); bind a buffer first and pass that (`let w = &{path}; g(w)`), or read a nested struct's fields"),
-            );
+            // its dual copy is `S<Dual<T>>`: only a struct generic over the float type has one
+            if !struct_holds_duals(ty, &rw.base) {
+                let x = &p.ident;
+                diag.error(
+                    x.span(),
+                    format!("`order = 2` cannot pass the differentiated struct `{x}` of type `{}` whole to a call: second-order code passes it as dual numbers, and only a struct generic over its float type (`struct S<T: Float>`) has a copy on them; read its fields in the body (`{x}.w[i]`, `{x}.b`) or pass a buffer field (`g(&{x}.w)`)", ty.to_string().replace(' ', "")),
+                );
+            }
         }
         if let ParamTy::Field {
             root,
@@ -587,6 +580,12 @@ impl P<'_> {
         }
     }
 
+    /// The struct parameter as it came in, a reference (`__plain_p`), bound before
+    /// `p` itself may become its dual copy.
+    fn plain(&self) -> Ident {
+        format_ident!("__plain_{}", self.p.ident)
+    }
+
     /// The struct parameter as a reference (`p` of `p: &S`, `&p` of `p: S`).
     fn borrow(&self) -> TokenStream {
         let x = &self.p.ident;
@@ -644,11 +643,13 @@ pub(crate) fn use_traits() -> TokenStream {
 
 /// `f_dual`, `f_fwd_dual`, `f_adjoint_dual`, `f_grad_dual`, `f_hvp` and
 /// `f_hessian`; `first` is the first-order items (`f_fwd`, `f_adjoint`, `f_grad`).
+/// `stub`: the fallback expansion after an error (`adjoint` is `unimplemented!()`).
 pub fn emit(
     func: &syn::ItemFn,
     gen: &Gen,
     first: &TokenStream,
     adjoint: &TokenStream,
+    stub: bool,
 ) -> syn::Result<TokenStream> {
     let ir = gen.f;
     let mut rw = Rewrite::new(ir);
@@ -742,6 +743,27 @@ pub fn emit(
     let n_total: Vec<TokenStream> = active.iter().map(|q| q.len()).collect();
     let units = unit_directions(&active, &b, &one, &zero);
 
+    // a stub of a struct function has no setup, which could report follow-on
+    // errors (a struct without a dual copy passed whole)
+    let structs = ir
+        .params
+        .iter()
+        .any(|p| matches!(p.shape, ParamTy::Struct { .. }));
+    if stub && structs {
+        return Ok(quote! {
+            #(#copies)*
+            #[doc = #hvp_doc]
+            #allow
+            #vis #unsafety fn #hvp_name #generics (#(#hvp_params),*) -> (#b, #gty, #gty) #where_clause {
+                #adjoint
+            }
+            #[doc = #hess_doc]
+            #allow
+            #vis #unsafety fn #hess_name #generics (#(#plain),*) -> (#b, #gty, ::std::vec::Vec<#b>) #where_clause {
+                #adjoint
+            }
+        });
+    }
     Ok(quote! {
         #(#copies)*
         #[doc = #hvp_doc]
@@ -784,11 +806,15 @@ pub fn emit(
 /// generic `T`, whose dual copy is `Linear<Dual<T>>`)?
 fn dual_structs(ir: &Func, base: &Ident) -> bool {
     ir.params.iter().all(|p| match &p.shape {
-        ParamTy::Struct { ty, .. } => {
-            syn::parse2::<syn::Type>(ty.clone()).is_ok_and(|t| mentions(&t, base))
-        }
+        ParamTy::Struct { ty, .. } => struct_holds_duals(ty, base),
         _ => true,
     })
+}
+
+/// Does the struct type name the float type (`Linear<T>`), so that it has a
+/// copy on dual numbers (`Linear<Dual<T>>`)?
+fn struct_holds_duals(ty: &TokenStream, base: &Ident) -> bool {
+    syn::parse2::<syn::Type>(ty.clone()).is_ok_and(|t| mentions(&t, base))
 }
 
 /// The parameters as the second-order functions take them: which are active,
@@ -856,28 +882,37 @@ fn output_part(q: &P, b: &TokenStream, field: TokenStream) -> (TokenStream, Toke
         ),
         ParamTy::Struct { ty, .. } => {
             // a zero struct of the parameter's shape, its fields' derivatives written in
-            let (tr, borrow) = (q.differentiable(), q.borrow());
+            // the struct passed whole (`g(p, x)`) and its fields' derivatives summed
+            let (tr, plain) = (q.differentiable(), q.plain());
+            let tangent = field.to_string() == "d";
             let mut sets = Vec::new();
+            if let ParamTy::Struct { whole: true, .. } = &q.p.shape {
+                let g = q.g();
+                sets.push(
+                    quote!(::autodiff::__private::Dualize::add_parts(&mut __o, &#g, #tangent);),
+                );
+            }
             for f in &q.fields {
                 let ParamTy::Field { access, kind, .. } = &f.shape else {
                     continue;
                 };
                 let g = format_ident!("__grad_{}", f.ident);
                 sets.push(match kind {
-                    FieldKind::Float => quote!(__o #access = #g.#field;),
-                    FieldKind::DerefFloat => quote!(*__o #access = #g.#field;),
+                    FieldKind::Float => quote!(__o #access = __o #access + #g.#field;),
+                    FieldKind::DerefFloat => quote!(*__o #access = *__o #access + #g.#field;),
                     FieldKind::Buf => quote! {
                         for (__t, __e) in __o #access [..].iter_mut().zip(#g.iter()) {
-                            *__t = __e.#field;
+                            *__t = *__t + __e.#field;
                         }
                     },
+                    FieldKind::Passed => quote!(::autodiff::__private::Dualize::add_parts(&mut __o #access, &#g, #tangent);),
                     _ => continue,
                 });
             }
             (
                 quote!(#ty),
                 quote!({
-                    let mut __o: #ty = #tr::zero_like(#borrow);
+                    let mut __o: #ty = #tr::zero_like(#plain);
                     #(#sets)*
                     __o
                 }),
@@ -996,10 +1031,18 @@ fn dual_inputs(ps: &[P], d: &TokenStream, zero: &TokenStream) -> Vec<TokenStream
                         FieldKind::Buf => Some(
                             quote!(let mut #g: ::std::vec::Vec<#d> = ::std::vec![#z; #x.len()]; let #dx = &mut #g[..];),
                         ),
+                        FieldKind::Passed => {
+                            let (plain, access) = (q.plain(), field_access(f));
+                            Some(quote!(let mut #g = ::autodiff::__private::Dualize::dual_zero(&#plain #access); let #dx = &mut #g;))
+                        }
                         _ => None,
                     }
                 });
-                quote!(#(#shadows)*)
+                let whole = matches!(q.p.shape, ParamTy::Struct { whole: true, .. }).then(|| {
+                    let plain = q.plain();
+                    quote!(let mut #g = ::autodiff::__private::Dualize::dual_zero(#plain); let #dx = &mut #g;)
+                });
+                quote!(#(#shadows)* #whole)
             }
             _ => TokenStream::new(),
         });
@@ -1011,8 +1054,9 @@ fn dual_inputs(ps: &[P], d: &TokenStream, zero: &TokenStream) -> Vec<TokenStream
 /// bound to the names the adjoint's code reads (`p__w`, `p__b`), and its integer
 /// fields as the first-order functions bind them.
 fn struct_fields(q: &P, d: &TokenStream) -> Vec<TokenStream> {
-    let (x, v) = (&q.p.ident, q.v());
-    let mut setup = Vec::new();
+    let (x, v, plain) = (&q.p.ident, q.v(), q.plain());
+    let borrow = q.borrow();
+    let mut setup = vec![quote!(let #plain = #borrow;)];
     for f in &q.fields {
         let ParamTy::Field { access, kind, .. } = &f.shape else {
             continue;
@@ -1043,11 +1087,46 @@ fn struct_fields(q: &P, d: &TokenStream) -> Vec<TokenStream> {
                 quote!(let #name = ::autodiff::__private::integer(#x #access);)
             }
             FieldKind::Int(ty) => quote!(let #name: #ty = #x #access;),
-            // rejected by `check`
-            FieldKind::Passed | FieldKind::Flat { .. } => continue,
+            // passed by reference to a call: its copy on dual numbers (`Vec<Dual<F>>`,
+            // `S<Dual<T>>`), or a type error naming it
+            FieldKind::Passed => {
+                let holder = format_ident!("__dual_{}", name);
+                let call = quote_spanned!(name.span()=> ::autodiff::__private::dualize(&#x #access, &#v #access));
+                quote! {
+                    let #holder = #call;
+                    let #name = &#holder;
+                }
+            }
+            FieldKind::Flat { .. } => continue,
+        });
+    }
+    // passed whole to a call: `p` becomes its dual copy
+    if let ParamTy::Struct {
+        whole: true,
+        by_ref,
+        ..
+    } = &q.p.shape
+    {
+        let holder = format_ident!("__dual_{}", x);
+        let (vb, bind) = if *by_ref {
+            (quote!(#v), quote!(let #x = &#holder;))
+        } else {
+            (quote!(&#v), quote!(let #x = #holder;))
+        };
+        setup.push(quote! {
+            let #holder = ::autodiff::__private::dualize(#plain, #vb);
+            #bind
         });
     }
     setup
+}
+
+/// A field parameter's access path (`.l1.w`).
+fn field_access(f: &Param) -> TokenStream {
+    match &f.shape {
+        ParamTy::Field { access, .. } => access.clone(),
+        _ => TokenStream::new(),
+    }
 }
 
 /// The `let`s binding each active parameter's direction `v<name>` to the

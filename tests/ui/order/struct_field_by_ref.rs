@@ -21,8 +21,9 @@ fn total(w: &[f64]) -> f64 {
     w[0] * w[1]
 }
 
-// `&p.inner` could be a nested struct or a buffer: the second-order code
-// cannot make it dual numbers (for `&p.w` neither).
+// Second-order code passes `&p.inner` to `h`'s dual copy as dual numbers: a
+// struct of `f64` fields has no copy on them (a generic `Inner<T: Float>`
+// would). `&p.w`, a `Vec<f64>`, becomes a `Vec<Dual<f64>>`.
 #[differentiate(order = 2, wrt(p))]
 fn f(p: &Outer) -> f64 {
     h(&p.inner) + total(&p.w)

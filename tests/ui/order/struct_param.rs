@@ -11,8 +11,8 @@ fn g(p: &Line, x: f64) -> f64 {
     p.a * x + p.b
 }
 
-// `f_hvp` computes on the struct's fields as dual numbers; `Line` itself has
-// no dual copy to pass whole to `g`'s.
+// Second-order code passes `p` to `g`'s dual copy as dual numbers: `Line`, of
+// `f64` fields, has no copy on them (a generic `Line<T: Float>` would).
 #[differentiate(order = 2, wrt(p))]
 fn f(p: &Line, x: f64) -> f64 {
     g(p, x) * g(p, x)
