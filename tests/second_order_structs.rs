@@ -714,3 +714,66 @@ fn newton_on_struct_parameters() {
     assert!(report.converged(), "{report}");
     assert_vec_close(&report.params.to_floats(), &want, 1e-8, "NewtonCg");
 }
+
+// ---- every field shape through the derived dual copy (a struct passed whole)
+
+#[derive(Clone, Debug, PartialEq, Differentiable)]
+struct Deep<T: Float> {
+    items: Vec<Inner2<T>>,
+    pair: (T, [T; 2]),
+    b: Box<T>,
+    tag: String,
+}
+
+#[differentiate(order = 2, wrt(p, x))]
+fn deep_callee<T: Float>(p: &Deep<T>, x: T) -> T {
+    (p.pair.0 * x).sin() * *p.b + p.pair.1[1] * p.pair.1[0] * x * x
+}
+
+#[differentiate(order = 2, wrt(p, x))]
+fn deep<T: Float>(p: &Deep<T>, x: T) -> T {
+    deep_callee(p, x) * *p.b + deep_callee(p, x * x)
+}
+
+#[test]
+fn derived_dual_copy_of_every_field_shape() {
+    let p = Deep {
+        items: vec![Inner2 { k: [0.1, 0.2] }],
+        pair: (0.7, [-0.4, 1.3]),
+        b: Box::new(0.9),
+        tag: "deep".into(),
+    };
+    let np = p.float_len();
+    assert_eq!(np, 6);
+    let split = |z: &[f64]| (with(&p, &z[..np]), z[np]);
+    let value = |z: &[f64]| {
+        let (q, x) = split(z);
+        deep(&q, x)
+    };
+    let grad = |z: &[f64]| {
+        let (q, x) = split(z);
+        let (v, (g, gx)) = deep_grad(&q, x);
+        (v, join(&g, gx))
+    };
+    let hvp = |z: &[f64], t: &[f64]| {
+        let (q, x) = split(z);
+        let (vq, vx) = split(t);
+        let (v, (g, gx), (h, hx)) = deep_hvp(&q, &vq, x, vx);
+        assert_eq!((g.tag.as_str(), h.items.len()), ("deep", 1));
+        (v, join(&g, gx), join(&h, hx))
+    };
+    let hessian = |z: &[f64]| {
+        let (q, x) = split(z);
+        let (v, (g, gx), h) = deep_hessian(&q, x);
+        (v, join(&g, gx), h)
+    };
+    let f = Flat {
+        value: &value,
+        grad: &grad,
+        hvp: &hvp,
+        hessian: &hessian,
+    };
+    let h = check("deep", &f, &join(&p, 0.6), 12);
+    // `items` is never read: zero rows
+    assert!(h[..2 * (np + 1)].iter().all(|a| *a == 0.0));
+}
