@@ -1005,8 +1005,18 @@ impl<F: Float> Dualize<F> for Box<F> {
     }
 }
 
-/// [`Dualize::dualize`], its `Self` inferred from the argument.
+/// What second-order code needs of a value it passes to a call as dual numbers:
+/// `x + tangent·ε`, a zero shadow of that shape, and [`Dualize::add_parts`],
+/// which adds a shadow's parts back into a value of `x`'s type. One call, so a
+/// type without a dual copy is reported once.
+pub type Dualized<F, T> = (
+    <T as Dualize<F>>::Dual,
+    <T as Dualize<F>>::Dual,
+    fn(&mut T, &<T as Dualize<F>>::Dual, bool),
+);
+
+/// See [`Dualized`]; `T` is inferred from the arguments.
 #[inline(always)]
-pub fn dualize<F: Float, T: Dualize<F>>(x: &T, tangent: &T) -> T::Dual {
-    x.dualize(tangent)
+pub fn dualize<F: Float, T: Dualize<F>>(x: &T, tangent: &T) -> Dualized<F, T> {
+    (x.dualize(tangent), x.dual_zero(), T::add_parts)
 }

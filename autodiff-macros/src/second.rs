@@ -888,9 +888,10 @@ fn output_part(q: &P, b: &TokenStream, field: TokenStream) -> (TokenStream, Toke
             let mut sets = Vec::new();
             if let ParamTy::Struct { whole: true, .. } = &q.p.shape {
                 let g = q.g();
-                sets.push(
-                    quote!(::autodiff::__private::Dualize::add_parts(&mut __o, &#g, #tangent);),
-                );
+                sets.push({
+                    let add = format_ident!("__add_{}", q.p.ident);
+                    quote!(#add(&mut __o, &#g, #tangent);)
+                });
             }
             for f in &q.fields {
                 let ParamTy::Field { access, kind, .. } = &f.shape else {
@@ -905,7 +906,10 @@ fn output_part(q: &P, b: &TokenStream, field: TokenStream) -> (TokenStream, Toke
                             *__t = *__t + __e.#field;
                         }
                     },
-                    FieldKind::Passed => quote!(::autodiff::__private::Dualize::add_parts(&mut __o #access, &#g, #tangent);),
+                    FieldKind::Passed => {
+                        let add = format_ident!("__add_{}", f.ident);
+                        quote!(#add(&mut __o #access, &#g, #tangent);)
+                    }
                     _ => continue,
                 });
             }
@@ -1031,17 +1035,14 @@ fn dual_inputs(ps: &[P], d: &TokenStream, zero: &TokenStream) -> Vec<TokenStream
                         FieldKind::Buf => Some(
                             quote!(let mut #g: ::std::vec::Vec<#d> = ::std::vec![#z; #x.len()]; let #dx = &mut #g[..];),
                         ),
-                        FieldKind::Passed => {
-                            let (plain, access) = (q.plain(), field_access(f));
-                            Some(quote!(let mut #g = ::autodiff::__private::Dualize::dual_zero(&#plain #access); let #dx = &mut #g;))
-                        }
+                        // its zero shadow made with its dual copy (`struct_fields`)
+                        FieldKind::Passed => Some(quote!(let #dx = &mut #g;)),
                         _ => None,
                     }
                 });
-                let whole = matches!(q.p.shape, ParamTy::Struct { whole: true, .. }).then(|| {
-                    let plain = q.plain();
-                    quote!(let mut #g = ::autodiff::__private::Dualize::dual_zero(#plain); let #dx = &mut #g;)
-                });
+                // its zero shadow made with its dual copy (`struct_fields`)
+                let whole = matches!(q.p.shape, ParamTy::Struct { whole: true, .. })
+                    .then(|| quote!(let #dx = &mut #g;));
                 quote!(#(#shadows)* #whole)
             }
             _ => TokenStream::new(),
@@ -1091,9 +1092,10 @@ fn struct_fields(q: &P, d: &TokenStream) -> Vec<TokenStream> {
             // `S<Dual<T>>`), or a type error naming it
             FieldKind::Passed => {
                 let holder = format_ident!("__dual_{}", name);
+                let (g, add) = (format_ident!("__grad_{}", name), format_ident!("__add_{}", name));
                 let call = quote_spanned!(name.span()=> ::autodiff::__private::dualize(&#x #access, &#v #access));
                 quote! {
-                    let #holder = #call;
+                    let (#holder, mut #g, #add) = #call;
                     let #name = &#holder;
                 }
             }
@@ -1107,26 +1109,22 @@ fn struct_fields(q: &P, d: &TokenStream) -> Vec<TokenStream> {
         ..
     } = &q.p.shape
     {
-        let holder = format_ident!("__dual_{}", x);
+        let (holder, g, add) = (
+            format_ident!("__dual_{}", x),
+            q.g(),
+            format_ident!("__add_{}", x),
+        );
         let (vb, bind) = if *by_ref {
             (quote!(#v), quote!(let #x = &#holder;))
         } else {
             (quote!(&#v), quote!(let #x = #holder;))
         };
         setup.push(quote! {
-            let #holder = ::autodiff::__private::dualize(#plain, #vb);
+            let (#holder, mut #g, #add) = ::autodiff::__private::dualize(#plain, #vb);
             #bind
         });
     }
     setup
-}
-
-/// A field parameter's access path (`.l1.w`).
-fn field_access(f: &Param) -> TokenStream {
-    match &f.shape {
-        ParamTy::Field { access, .. } => access.clone(),
-        _ => TokenStream::new(),
-    }
 }
 
 /// The `let`s binding each active parameter's direction `v<name>` to the
