@@ -794,104 +794,6 @@ impl<T> PassiveResult for Passive<T> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(v: f64) -> Dual<f64> {
-        Dual::new(v, 1.0)
-    }
-
-    /// Every method's derivative against a central difference of its value.
-    #[test]
-    fn methods_match_finite_differences() {
-        type M = fn(Dual<f64>) -> Dual<f64>;
-        let cases: &[(&str, M, f64)] = &[
-            ("sin", |x| x.sin(), 0.7),
-            ("cos", |x| x.cos(), 0.7),
-            ("tan", |x| x.tan(), 0.7),
-            ("exp", |x| x.exp(), 0.7),
-            ("exp2", |x| x.exp2(), 0.7),
-            ("ln", |x| x.ln(), 0.7),
-            ("log2", |x| x.log2(), 0.7),
-            ("log10", |x| x.log10(), 0.7),
-            ("log3", |x| x.log(Dual::cst(3.0)), 0.7),
-            ("sqrt", |x| x.sqrt(), 0.7),
-            ("cbrt", |x| x.cbrt(), 0.7),
-            ("recip", |x| x.recip(), 0.7),
-            ("powi", |x| x.powi(3), 0.7),
-            ("powf", |x| x.powf(Dual::cst(2.5)), 0.7),
-            ("powf_e", |x| Dual::cst(2.5).powf(x), 0.7),
-            ("asin", |x| x.asin(), 0.3),
-            ("acos", |x| x.acos(), 0.3),
-            ("atan", |x| x.atan(), 0.3),
-            ("sinh", |x| x.sinh(), 0.3),
-            ("cosh", |x| x.cosh(), 0.3),
-            ("tanh", |x| x.tanh(), 0.3),
-            ("asinh", |x| x.asinh(), 0.3),
-            ("acosh", |x| x.acosh(), 1.3),
-            ("atanh", |x| x.atanh(), 0.3),
-            ("exp_m1", |x| x.exp_m1(), 0.3),
-            ("ln_1p", |x| x.ln_1p(), 0.3),
-            ("abs", |x| x.abs(), -0.3),
-            ("hypot", |x| x.hypot(Dual::cst(2.0)), 0.3),
-            ("atan2y", |x| x.atan2(Dual::cst(2.0)), 0.3),
-            ("atan2x", |x| Dual::cst(2.0).atan2(x), 0.3),
-            ("max", |x| x.max(Dual::cst(0.1)), 0.3),
-            ("min", |x| x.min(Dual::cst(0.1)), 0.3),
-            ("clamp", |x| x.clamp(Dual::cst(0.0), Dual::cst(1.0)), 0.3),
-            ("copysign", |x| x.copysign(Dual::cst(-1.0)), 0.3),
-            ("degrees", |x| x.to_degrees(), 0.3),
-            ("radians", |x| x.to_radians(), 0.3),
-            ("mul_add", |x| x.mul_add(x, x), 0.3),
-            ("div", |x| Dual::cst(1.5) / (x * x + 1.0), 0.3),
-            ("rem", |x| (x * 3.0) % 2.0, 0.3),
-            ("fract", |x| (x * 3.0).fract(), 0.3),
-        ];
-        for (name, f, x) in cases {
-            let e = 1e-6;
-            let fd = (f(Dual::cst(x + e)).v - f(Dual::cst(x - e)).v) / (2.0 * e);
-            let ad = f(d(*x)).d;
-            assert!(
-                (fd - ad).abs() < 1e-6 * (1.0 + fd.abs()),
-                "{name}: {ad} vs {fd}"
-            );
-        }
-    }
-
-    #[test]
-    fn edge_conventions_match_first_order_rules() {
-        assert_eq!(d(0.0).abs().d, 0.0);
-        assert_eq!(d(1.0).max(Dual::new(1.0, 3.0)).d, 2.0);
-        assert!(d(0.0).sqrt().d.is_infinite());
-        assert!(Dual::new(f64::NAN, 1.0).exp().d.is_nan());
-        assert_eq!(d(2.0).floor().d, 0.0);
-    }
-
-    #[test]
-    #[allow(clippy::needless_borrow)] // the double reference picks the impl
-    fn comparisons_and_mixed_literals() {
-        let x = Dual::new(2.0, 1.0);
-        assert!(x > 1.0 && 3.0 > x && x == 2.0 && x < Dual::new(2.5, -7.0));
-        let y: Dual<f64> = 2.0 * x + 1.0 - x / 4.0;
-        assert_eq!((y.v, y.d), (4.5, 1.75));
-        let mut s = Dual::cst(0.0);
-        s += x;
-        s *= 3.0;
-        assert_eq!((s.v, s.d), (6.0, 3.0));
-        assert_eq!(ToDual::<f64>::to_dual(7_usize).v, 7.0);
-        assert_eq!(<f64 as ToDual<f64>>::to_dual(1.5).d, 0.0);
-        assert_eq!(x.primal() as usize, 2);
-        // passive calls: duals pass their value, float results come back constant
-        let half = |v: f64| v / 2.0;
-        let r: Dual<f64> = (&&passive(half((&&passive(x)).arg()))).lift();
-        assert_eq!((r.v, r.d), (1.0, 0.0));
-        let n: usize = (&&passive(3_usize)).arg();
-        let k: usize = (&&passive(n + 1)).lift();
-        assert_eq!(k, 4);
-    }
-}
-
 /// A struct parameter's value (or a field of it) as dual numbers, for
 /// second-order code that passes it to a call: `Vec<F>`, `[F; N]`, `Box<F>`,
 /// `Box<[F]>`, and structs generic over their float type
@@ -1019,4 +921,102 @@ pub type Dualized<F, T> = (
 #[inline(always)]
 pub fn dualize<F: Float, T: Dualize<F>>(x: &T, tangent: &T) -> Dualized<F, T> {
     (x.dualize(tangent), x.dual_zero(), T::add_parts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(v: f64) -> Dual<f64> {
+        Dual::new(v, 1.0)
+    }
+
+    /// Every method's derivative against a central difference of its value.
+    #[test]
+    fn methods_match_finite_differences() {
+        type M = fn(Dual<f64>) -> Dual<f64>;
+        let cases: &[(&str, M, f64)] = &[
+            ("sin", |x| x.sin(), 0.7),
+            ("cos", |x| x.cos(), 0.7),
+            ("tan", |x| x.tan(), 0.7),
+            ("exp", |x| x.exp(), 0.7),
+            ("exp2", |x| x.exp2(), 0.7),
+            ("ln", |x| x.ln(), 0.7),
+            ("log2", |x| x.log2(), 0.7),
+            ("log10", |x| x.log10(), 0.7),
+            ("log3", |x| x.log(Dual::cst(3.0)), 0.7),
+            ("sqrt", |x| x.sqrt(), 0.7),
+            ("cbrt", |x| x.cbrt(), 0.7),
+            ("recip", |x| x.recip(), 0.7),
+            ("powi", |x| x.powi(3), 0.7),
+            ("powf", |x| x.powf(Dual::cst(2.5)), 0.7),
+            ("powf_e", |x| Dual::cst(2.5).powf(x), 0.7),
+            ("asin", |x| x.asin(), 0.3),
+            ("acos", |x| x.acos(), 0.3),
+            ("atan", |x| x.atan(), 0.3),
+            ("sinh", |x| x.sinh(), 0.3),
+            ("cosh", |x| x.cosh(), 0.3),
+            ("tanh", |x| x.tanh(), 0.3),
+            ("asinh", |x| x.asinh(), 0.3),
+            ("acosh", |x| x.acosh(), 1.3),
+            ("atanh", |x| x.atanh(), 0.3),
+            ("exp_m1", |x| x.exp_m1(), 0.3),
+            ("ln_1p", |x| x.ln_1p(), 0.3),
+            ("abs", |x| x.abs(), -0.3),
+            ("hypot", |x| x.hypot(Dual::cst(2.0)), 0.3),
+            ("atan2y", |x| x.atan2(Dual::cst(2.0)), 0.3),
+            ("atan2x", |x| Dual::cst(2.0).atan2(x), 0.3),
+            ("max", |x| x.max(Dual::cst(0.1)), 0.3),
+            ("min", |x| x.min(Dual::cst(0.1)), 0.3),
+            ("clamp", |x| x.clamp(Dual::cst(0.0), Dual::cst(1.0)), 0.3),
+            ("copysign", |x| x.copysign(Dual::cst(-1.0)), 0.3),
+            ("degrees", |x| x.to_degrees(), 0.3),
+            ("radians", |x| x.to_radians(), 0.3),
+            ("mul_add", |x| x.mul_add(x, x), 0.3),
+            ("div", |x| Dual::cst(1.5) / (x * x + 1.0), 0.3),
+            ("rem", |x| (x * 3.0) % 2.0, 0.3),
+            ("fract", |x| (x * 3.0).fract(), 0.3),
+        ];
+        for (name, f, x) in cases {
+            let e = 1e-6;
+            let fd = (f(Dual::cst(x + e)).v - f(Dual::cst(x - e)).v) / (2.0 * e);
+            let ad = f(d(*x)).d;
+            assert!(
+                (fd - ad).abs() < 1e-6 * (1.0 + fd.abs()),
+                "{name}: {ad} vs {fd}"
+            );
+        }
+    }
+
+    #[test]
+    fn edge_conventions_match_first_order_rules() {
+        assert_eq!(d(0.0).abs().d, 0.0);
+        assert_eq!(d(1.0).max(Dual::new(1.0, 3.0)).d, 2.0);
+        assert!(d(0.0).sqrt().d.is_infinite());
+        assert!(Dual::new(f64::NAN, 1.0).exp().d.is_nan());
+        assert_eq!(d(2.0).floor().d, 0.0);
+    }
+
+    #[test]
+    #[allow(clippy::needless_borrow)] // the double reference picks the impl
+    fn comparisons_and_mixed_literals() {
+        let x = Dual::new(2.0, 1.0);
+        assert!(x > 1.0 && 3.0 > x && x == 2.0 && x < Dual::new(2.5, -7.0));
+        let y: Dual<f64> = 2.0 * x + 1.0 - x / 4.0;
+        assert_eq!((y.v, y.d), (4.5, 1.75));
+        let mut s = Dual::cst(0.0);
+        s += x;
+        s *= 3.0;
+        assert_eq!((s.v, s.d), (6.0, 3.0));
+        assert_eq!(ToDual::<f64>::to_dual(7_usize).v, 7.0);
+        assert_eq!(<f64 as ToDual<f64>>::to_dual(1.5).d, 0.0);
+        assert_eq!(x.primal() as usize, 2);
+        // passive calls: duals pass their value, float results come back constant
+        let half = |v: f64| v / 2.0;
+        let r: Dual<f64> = (&&passive(half((&&passive(x)).arg()))).lift();
+        assert_eq!((r.v, r.d), (1.0, 0.0));
+        let n: usize = (&&passive(3_usize)).arg();
+        let k: usize = (&&passive(n + 1)).lift();
+        assert_eq!(k, 4);
+    }
 }

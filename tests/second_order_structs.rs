@@ -5,7 +5,8 @@
 //! H·v, ⟨u, H·v⟩ = ⟨H·u, v⟩, the Hessian of the same function written on flat
 //! slices, the first-order functions (accumulation, forward vs reverse) and the
 //! primal value.
-#![allow(clippy::needless_range_loop)]
+// `type_complexity`: the generated functions' result types, spelled out on purpose.
+#![allow(clippy::needless_range_loop, clippy::type_complexity)]
 mod common;
 
 use autodiff::{differentiate, Differentiable, Float};

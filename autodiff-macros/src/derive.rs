@@ -191,9 +191,9 @@ fn dualize_impl(
     let mentions = |ty: &Type| {
         let text = ty.to_token_stream().to_string();
         text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-            .any(|w| w == t.to_string())
+            .any(|w| t == w)
     };
-    if !nested.iter().all(|ty| mentions(ty)) || matches!(fields, Fields::Unit) {
+    if !nested.iter().all(mentions) || matches!(fields, Fields::Unit) {
         return None;
     }
     let name = &item.ident;
