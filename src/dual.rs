@@ -794,6 +794,135 @@ impl<T> PassiveResult for Passive<T> {
     }
 }
 
+/// A struct parameter's value (or a field of it) as dual numbers, for
+/// second-order code that passes it to a call: `Vec<F>`, `[F; N]`, `Box<F>`,
+/// `Box<[F]>`, and structs generic over their float type
+/// (`#[derive(Differentiable)] struct S<T: Float>`, whose copy is `S<Dual<T>>`).
+#[diagnostic::on_unimplemented(
+    message = "`order = 2` cannot pass a value of type `{Self}` to a differentiated call: it has no copy on dual numbers",
+    label = "passed to a call here (a struct passed whole, or a field by reference)",
+    note = "`Vec<F>`, `[F; N]`, `Box<[F]>` and structs generic over their float type (`#[derive(Differentiable)] struct S<T: Float>`) have one; read this value's fields in the body instead"
+)]
+pub trait Dualize<F: Float> {
+    /// The same shape on `Dual<F>`.
+    type Dual;
+    /// `self + tangent·ε`, float by float (the shapes must agree).
+    fn dualize(&self, tangent: &Self) -> Self::Dual;
+    /// A zero of the dual shape (a shadow).
+    fn dual_zero(&self) -> Self::Dual;
+    /// Adds the values (`tangent == false`) or the tangents of `dual`'s floats
+    /// into `self`'s.
+    fn add_parts(&mut self, dual: &Self::Dual, tangent: bool);
+}
+
+#[inline(always)]
+fn part<F: Float>(d: &Dual<F>, tangent: bool) -> F {
+    if tangent {
+        d.d
+    } else {
+        d.v
+    }
+}
+
+/// The direction of a struct of one shape applied to a struct of another.
+#[cold]
+#[track_caller]
+fn shape_mismatch(a: usize, b: usize) -> ! {
+    panic!("the direction of a struct parameter must have its shape: a buffer of {a} floats got a direction of {b}")
+}
+
+impl<F: Float> Dualize<F> for Vec<F> {
+    type Dual = Vec<Dual<F>>;
+    fn dualize(&self, tangent: &Self) -> Self::Dual {
+        DualizeSlice::dualize(self.as_slice(), tangent.as_slice())
+    }
+    fn dual_zero(&self) -> Self::Dual {
+        vec![Dual::cst(F::zero()); self.len()]
+    }
+    fn add_parts(&mut self, dual: &Self::Dual, tangent: bool) {
+        for (x, d) in self.iter_mut().zip(dual) {
+            *x = *x + part(d, tangent);
+        }
+    }
+}
+
+/// (for `Vec<F>` and `Box<[F]>`)
+trait DualizeSlice<F> {
+    fn dualize(&self, tangent: &Self) -> Vec<Dual<F>>;
+}
+
+impl<F: Float> DualizeSlice<F> for [F] {
+    #[track_caller]
+    fn dualize(&self, tangent: &Self) -> Vec<Dual<F>> {
+        if self.len() != tangent.len() {
+            shape_mismatch(self.len(), tangent.len());
+        }
+        self.iter()
+            .zip(tangent)
+            .map(|(&v, &d)| Dual::new(v, d))
+            .collect()
+    }
+}
+
+impl<F: Float> Dualize<F> for Box<[F]> {
+    type Dual = Box<[Dual<F>]>;
+    fn dualize(&self, tangent: &Self) -> Self::Dual {
+        DualizeSlice::dualize(&**self, &**tangent).into_boxed_slice()
+    }
+    fn dual_zero(&self) -> Self::Dual {
+        vec![Dual::cst(F::zero()); self.len()].into_boxed_slice()
+    }
+    fn add_parts(&mut self, dual: &Self::Dual, tangent: bool) {
+        for (x, d) in self.iter_mut().zip(dual.iter()) {
+            *x = *x + part(d, tangent);
+        }
+    }
+}
+
+impl<F: Float, const N: usize> Dualize<F> for [F; N] {
+    type Dual = [Dual<F>; N];
+    fn dualize(&self, tangent: &Self) -> Self::Dual {
+        core::array::from_fn(|i| Dual::new(self[i], tangent[i]))
+    }
+    fn dual_zero(&self) -> Self::Dual {
+        [Dual::cst(F::zero()); N]
+    }
+    fn add_parts(&mut self, dual: &Self::Dual, tangent: bool) {
+        for (x, d) in self.iter_mut().zip(dual) {
+            *x = *x + part(d, tangent);
+        }
+    }
+}
+
+impl<F: Float> Dualize<F> for Box<F> {
+    type Dual = Box<Dual<F>>;
+    fn dualize(&self, tangent: &Self) -> Self::Dual {
+        Box::new(Dual::new(**self, **tangent))
+    }
+    fn dual_zero(&self) -> Self::Dual {
+        Box::new(Dual::cst(F::zero()))
+    }
+    fn add_parts(&mut self, dual: &Self::Dual, tangent: bool) {
+        **self = **self + part(dual, tangent);
+    }
+}
+
+/// What second-order code needs of a value it passes to a call as dual numbers:
+/// `x + tangent·ε`, a zero shadow of that shape, and [`Dualize::add_parts`],
+/// which adds a shadow's parts back into a value of `x`'s type. One call, so a
+/// type without a dual copy is reported once.
+pub type Dualized<F, T> = (
+    <T as Dualize<F>>::Dual,
+    <T as Dualize<F>>::Dual,
+    fn(&mut T, &<T as Dualize<F>>::Dual, bool),
+);
+
+/// See [`Dualized`]; `T` is inferred from the arguments.
+#[inline(always)]
+pub fn dualize<F: Float, T: Dualize<F>>(x: &T, tangent: &T) -> Dualized<F, T> {
+    (x.dualize(tangent), x.dual_zero(), T::add_parts)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

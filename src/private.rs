@@ -3,8 +3,8 @@
 pub use num_traits::{Float, FromPrimitive, NumCast, One, ToPrimitive, Zero};
 
 pub use crate::dual::{
-    passive, Dual, FieldCopy, FieldFloat, FieldRef, Passive, PassiveArg, PassiveDualArg,
-    PassiveFloatResult, PassiveResult, Primal, ToDual,
+    dualize, passive, Dual, Dualize, FieldCopy, FieldFloat, FieldRef, Passive, PassiveArg,
+    PassiveDualArg, PassiveFloatResult, PassiveResult, Primal, ToDual,
 };
 
 /// `x as F` where the float type became `Dual<F>` (second-order code).

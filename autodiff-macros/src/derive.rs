@@ -13,6 +13,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
+use syn::visit_mut::VisitMut;
 use syn::{Data, DeriveInput, Fields, GenericArgument, PathArguments, Type};
 
 use crate::diag::Diag;
@@ -145,7 +146,9 @@ fn expand(item: &DeriveInput, diag: &mut Diag) -> Option<TokenStream> {
     if cx.float_param.is_some() {
         preds.push(quote!(#f: ::autodiff::Float));
     }
+    let dual = dualize_impl(item, fields, &members, &shapes, &cx);
     Some(quote! {
+        #dual
         #[automatically_derived]
         #[allow(unused_variables, unused_mut, clippy::all)]
         impl #impl_g #tr for #name #ty_g where #(#preds,)* {
@@ -165,6 +168,226 @@ fn expand(item: &DeriveInput, diag: &mut Diag) -> Option<TokenStream> {
             }
         }
     })
+}
+
+/// For a struct generic over its float type `T`, the hidden
+/// `Dualize<T>` (`__private`, `src/dual.rs`): the struct as `S<Dual<T>>`, which
+/// second-order code (`order = 2`) passes to the dual copies of differentiated
+/// calls. Not for a struct of a concrete float type, which cannot hold dual numbers.
+fn dualize_impl(
+    item: &DeriveInput,
+    fields: &Fields,
+    members: &[TokenStream],
+    shapes: &[Shape],
+    cx: &Ctx,
+) -> Option<TokenStream> {
+    let t = cx.float_param.as_ref()?;
+    let t = syn::Ident::new(t, Span::call_site());
+    let mut nested = Vec::new();
+    for s in shapes {
+        s.nested_types(&mut nested);
+    }
+    // a nested type must be generic over `T` too (its copy on `Dual<T>`)
+    let mentions = |ty: &Type| {
+        let text = ty.to_token_stream().to_string();
+        text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .any(|w| t == w)
+    };
+    if !nested.iter().all(mentions) || matches!(fields, Fields::Unit) {
+        return None;
+    }
+    let name = &item.ident;
+    let (impl_g, ty_g, where_c) = item.generics.split_for_impl();
+    let tr = quote!(::autodiff::__private::Dualize<#t>);
+    let dual_of = |ty: &Type| -> Type {
+        let mut ty = ty.clone();
+        DualSubst(&t).visit_type_mut(&mut ty);
+        ty
+    };
+    let this: Type = syn::parse2(quote!(#name #ty_g)).ok()?;
+    let dual_ty = dual_of(&this);
+    let Type::Path(mut path) = dual_ty.clone() else {
+        return None;
+    };
+    for seg in path.path.segments.iter_mut() {
+        if let PathArguments::AngleBracketed(a) = &mut seg.arguments {
+            a.colon2_token = Some(Default::default());
+        }
+    }
+    let ctor = &path.path;
+    let mut preds: Vec<TokenStream> = where_c
+        .map(|w| w.predicates.iter().map(|p| p.to_token_stream()).collect())
+        .unwrap_or_default();
+    preds.push(quote!(#t: ::autodiff::Float));
+    for ty in &nested {
+        let d = dual_of(ty);
+        preds.push(quote!(#ty: ::autodiff::__private::Dualize<#t, Dual = #d>));
+    }
+    let mut duals = Vec::new();
+    let mut zeros = Vec::new();
+    let mut adds = Vec::new();
+    for (m, s) in members.iter().zip(shapes) {
+        let d = cx.dual(s, quote!(&self.#m), quote!(&__t.#m), 0);
+        let z = cx.dual_zero(s, quote!(&self.#m), 0);
+        duals.push(quote!(#m: #d));
+        zeros.push(quote!(#m: #z));
+        adds.push(cx.add_parts(s, quote!(&mut self.#m), quote!(&__d.#m), 0));
+    }
+    Some(quote! {
+        #[automatically_derived]
+        #[doc(hidden)]
+        #[allow(unused_variables, unused_mut, clippy::all)]
+        impl #impl_g #tr for #name #ty_g where #(#preds,)* {
+            type Dual = #dual_ty;
+            fn dualize(&self, __t: &Self) -> Self::Dual {
+                #ctor { #(#duals),* }
+            }
+            fn dual_zero(&self) -> Self::Dual {
+                #ctor { #(#zeros),* }
+            }
+            fn add_parts(&mut self, __d: &Self::Dual, __tangent: bool) {
+                #(#adds)*
+            }
+        }
+    })
+}
+
+/// Replaces the float type parameter `T` by `Dual<T>` in a type.
+struct DualSubst<'a>(&'a syn::Ident);
+
+impl syn::visit_mut::VisitMut for DualSubst<'_> {
+    fn visit_type_mut(&mut self, ty: &mut Type) {
+        if let Type::Path(p) = ty {
+            if p.qself.is_none() && p.path.is_ident(self.0) {
+                let t = self.0;
+                *ty = syn::parse_quote!(::autodiff::__private::Dual<#t>);
+                return;
+            }
+        }
+        // an array length is a constant expression: left as it is
+        if let Type::Array(a) = ty {
+            self.visit_type_mut(&mut a.elem);
+            return;
+        }
+        syn::visit_mut::visit_type_mut(self, ty);
+    }
+}
+
+impl Shape {
+    fn nested_types(&self, out: &mut Vec<Type>) {
+        match self {
+            Shape::Float | Shape::Carried => {}
+            Shape::Seq(s) | Shape::Array(s) | Shape::Boxed(s) => s.nested_types(out),
+            Shape::Tuple(items) => items.iter().for_each(|s| s.nested_types(out)),
+            Shape::Nested(ty) => out.push(ty.clone()),
+        }
+    }
+}
+
+impl Ctx<'_> {
+    /// `Dualize::dualize` of `e` along `t` (reference expressions).
+    fn dual(&self, s: &Shape, e: TokenStream, t: TokenStream, depth: usize) -> TokenStream {
+        let f = &self.float;
+        let (v, w) = (format_ident!("__e{}", depth), format_ident!("__t{}", depth));
+        match s {
+            Shape::Float => quote!(::autodiff::__private::Dual::new(*(#e), *(#t))),
+            Shape::Carried => quote!(::core::clone::Clone::clone(#e)),
+            Shape::Seq(inner) => {
+                let d = self.dual(inner, quote!(#v), quote!(#w), depth + 1);
+                quote!({
+                    ::core::assert_eq!((#e).len(), (#t).len(), "the direction of a struct parameter must have its shape");
+                    (#e).iter().zip((#t).iter()).map(|(#v, #w)| #d).collect()
+                })
+            }
+            Shape::Array(inner) => {
+                let i = format_ident!("__i{}", depth);
+                let d = self.dual(inner, quote!(&(#e)[#i]), quote!(&(#t)[#i]), depth + 1);
+                quote!(::core::array::from_fn(|#i| #d))
+            }
+            Shape::Boxed(inner) => {
+                let d = self.dual(inner, quote!(&**(#e)), quote!(&**(#t)), depth + 1);
+                quote!(::std::boxed::Box::new(#d))
+            }
+            Shape::Tuple(items) => {
+                let ds = items.iter().enumerate().map(|(i, s)| {
+                    let i = syn::Index::from(i);
+                    self.dual(s, quote!(&(#e).#i), quote!(&(#t).#i), depth + 1)
+                });
+                quote!((#(#ds,)*))
+            }
+            Shape::Nested(ty) => {
+                quote_spanned!(ty.span()=> <#ty as ::autodiff::__private::Dualize<#f>>::dualize(#e, #t))
+            }
+        }
+    }
+
+    /// `Dualize::dual_zero` of `e` (a reference expression).
+    fn dual_zero(&self, s: &Shape, e: TokenStream, depth: usize) -> TokenStream {
+        let f = &self.float;
+        let v = format_ident!("__e{}", depth);
+        match s {
+            Shape::Float => {
+                quote!(::autodiff::__private::Dual::cst(<#f as ::autodiff::num_traits::Zero>::zero()))
+            }
+            Shape::Carried => quote!(::core::clone::Clone::clone(#e)),
+            Shape::Seq(inner) => {
+                let z = self.dual_zero(inner, quote!(#v), depth + 1);
+                quote!((#e).iter().map(|#v| #z).collect())
+            }
+            Shape::Array(inner) => {
+                let i = format_ident!("__i{}", depth);
+                let z = self.dual_zero(inner, quote!(&(#e)[#i]), depth + 1);
+                quote!(::core::array::from_fn(|#i| #z))
+            }
+            Shape::Boxed(inner) => {
+                let z = self.dual_zero(inner, quote!(&**(#e)), depth + 1);
+                quote!(::std::boxed::Box::new(#z))
+            }
+            Shape::Tuple(items) => {
+                let zs = items.iter().enumerate().map(|(i, s)| {
+                    let i = syn::Index::from(i);
+                    self.dual_zero(s, quote!(&(#e).#i), depth + 1)
+                });
+                quote!((#(#zs,)*))
+            }
+            Shape::Nested(ty) => {
+                quote_spanned!(ty.span()=> <#ty as ::autodiff::__private::Dualize<#f>>::dual_zero(#e))
+            }
+        }
+    }
+
+    /// `Dualize::add_parts` into `e` (a `&mut` expression) from `d` (a reference
+    /// to its dual copy); `__tangent` picks the part.
+    fn add_parts(&self, s: &Shape, e: TokenStream, d: TokenStream, depth: usize) -> TokenStream {
+        let f = &self.float;
+        let (v, w) = (format_ident!("__e{}", depth), format_ident!("__d{}", depth));
+        match s {
+            Shape::Float => quote! {
+                {
+                    let __p: #f = if __tangent { (#d).d } else { (#d).v };
+                    *(#e) = *(#e) + __p;
+                }
+            },
+            Shape::Carried => quote!(),
+            Shape::Seq(inner) | Shape::Array(inner) => {
+                let a = self.add_parts(inner, quote!(#v), quote!(#w), depth + 1);
+                quote!(for (#v, #w) in (#e).iter_mut().zip((#d).iter()) { #a })
+            }
+            Shape::Boxed(inner) => {
+                self.add_parts(inner, quote!(&mut **(#e)), quote!(&**(#d)), depth + 1)
+            }
+            Shape::Tuple(items) => {
+                let adds = items.iter().enumerate().map(|(i, s)| {
+                    let i = syn::Index::from(i);
+                    self.add_parts(s, quote!(&mut (#e).#i), quote!(&(#d).#i), depth + 1)
+                });
+                quote!(#(#adds)*)
+            }
+            Shape::Nested(ty) => {
+                quote_spanned!(ty.span()=> <#ty as ::autodiff::__private::Dualize<#f>>::add_parts(#e, #d, __tangent);)
+            }
+        }
+    }
 }
 
 /// `#[differentiable(skip)]` on a field.

@@ -271,7 +271,7 @@ fn emit_items(
     sigs.adjoint_parts = Some(parts);
     let first = sigs.emit(func, gen, tangent, adjoint.clone());
     let second = if second_order {
-        crate::second::emit(func, gen, &first, &adjoint).map_err(|e| {
+        crate::second::emit(func, gen, &first, &adjoint, false).map_err(|e| {
             let e = e.to_compile_error();
             quote!(#e #func)
         })?
@@ -374,7 +374,7 @@ impl Signatures {
                         .push(quote!(let mut #g = [#z; #len]; let #d = &mut #g;));
                     s.grad_ty.push(quote!([#f; #len]));
                 }
-                ParamTy::Struct { ty, by_ref } => {
+                ParamTy::Struct { ty, by_ref, .. } => {
                     let (fwd_ty, borrow) = if *by_ref {
                         (quote!(&#ty), quote!(#x))
                     } else {
@@ -627,13 +627,8 @@ fn emit_stubs(func: &syn::ItemFn, ir: &Func, second_order: bool) -> TokenStream 
         "`#[differentiate]` reported an error"
     ));
     let first = sigs.emit(func, &gen, body.clone(), body.clone());
-    // (no second-order stubs for struct parameters, which `order = 2` rejects)
-    let structs = ir
-        .params
-        .iter()
-        .any(|p| matches!(p.shape, ParamTy::Struct { .. }));
-    let second = if second_order && !structs {
-        crate::second::emit(func, &gen, &first, &body).unwrap_or_default()
+    let second = if second_order {
+        crate::second::emit(func, &gen, &first, &body, true).unwrap_or_default()
     } else {
         TokenStream::new()
     };

@@ -277,7 +277,12 @@ pub enum ParamTy {
     /// A struct (`&S`, `S`, `&self`) named in `wrt(..)`; its shadow has type `ty`
     /// (the struct without the reference). Its variable is the struct passed whole
     /// to calls; its fields are [`ParamTy::Field`] parameters.
-    Struct { ty: TokenStream, by_ref: bool },
+    /// `whole`: the struct itself is passed to a call (`g(p, x)`, `self.g(x)`).
+    Struct {
+        ty: TokenStream,
+        by_ref: bool,
+        whole: bool,
+    },
     /// A nested float buffer (`&[[F; N]]`, `[[F; N]; M]`, `&[Vec<F>]`, ..., see
     /// `lower/rows.rs`): the body reads it through its flat buffer, a
     /// [`FieldKind::Flat`] field; the variable itself is the rows (`x.len()`, passed

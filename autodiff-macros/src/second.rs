@@ -15,7 +15,7 @@
 //! rewrite fails to compile in the generated code; it never changes a value.
 
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote, ToTokens};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::visit::Visit;
 use syn::visit_mut::VisitMut;
 
@@ -447,11 +447,18 @@ pub fn check(func: &syn::ItemFn, ir: &Func, diag: &mut Diag) {
         );
     }
     for p in &ir.params {
-        if let ParamTy::Struct { ty, .. } = &p.shape {
-            diag.error_spanned(
-                ty,
-                "`order = 2` does not support struct parameters yet; pass the parameters as slices",
-            );
+        if let ParamTy::Struct {
+            ty, whole: true, ..
+        } = &p.shape
+        {
+            // its dual copy is `S<Dual<T>>`: only a struct generic over the float type has one
+            if !struct_holds_duals(ty, &rw.base) {
+                let x = &p.ident;
+                diag.error(
+                    x.span(),
+                    format!("`order = 2` cannot pass the differentiated struct `{x}` of type `{}` whole to a call: second-order code passes it as dual numbers, and only a struct generic over its float type (`struct S<T: Float>`) has a copy on them; read its fields in the body (`{x}.w[i]`, `{x}.b`) or pass a buffer field (`g(&{x}.w)`)", ty.to_string().replace(' ', "")),
+                );
+            }
         }
         if let ParamTy::Field {
             root,
@@ -518,6 +525,10 @@ struct P<'a> {
     by_ref: bool,
     /// A nested buffer's flat buffer (`x__flat`) and whether its rows vary in length.
     flat: Option<(Ident, bool)>,
+    /// A struct parameter's field paths (`ParamTy::Field` rooted at it).
+    fields: Vec<&'a Param>,
+    /// The float type (`f64`, `T`).
+    base: TokenStream,
 }
 
 impl P<'_> {
@@ -535,6 +546,10 @@ impl P<'_> {
         let x = &self.p.ident;
         match &self.p.shape {
             ParamTy::Nested { .. } => quote!(::autodiff::__private::nested_len(&#x[..])),
+            ParamTy::Struct { .. } => {
+                let (tr, borrow) = (self.differentiable(), self.borrow());
+                quote!(#tr::float_len(#borrow))
+            }
             _ => input_len(self.p).unwrap_or_else(|| quote!(0usize)),
         }
     }
@@ -542,6 +557,42 @@ impl P<'_> {
     /// A nested buffer's direction, flattened (`__vflat_x`).
     fn vflat(&self) -> Ident {
         format_ident!("__vflat_{}", self.p.ident)
+    }
+
+    /// The type of its direction `v<name>` (`&S` of `p: &S`, else the parameter's type).
+    fn dir_ty(&self) -> TokenStream {
+        match &self.p.shape {
+            ParamTy::Struct {
+                ty, by_ref: true, ..
+            } => quote!(&#ty),
+            _ => self.p.ty.clone(),
+        }
+    }
+
+    /// A struct parameter's `<S as ::autodiff::Differentiable<F>>`.
+    fn differentiable(&self) -> TokenStream {
+        match &self.p.shape {
+            ParamTy::Struct { ty, .. } => {
+                let b = &self.base;
+                quote!(<#ty as ::autodiff::Differentiable<#b>>)
+            }
+            _ => TokenStream::new(),
+        }
+    }
+
+    /// The struct parameter as it came in, a reference (`__plain_p`), bound before
+    /// `p` itself may become its dual copy.
+    fn plain(&self) -> Ident {
+        format_ident!("__plain_{}", self.p.ident)
+    }
+
+    /// The struct parameter as a reference (`p` of `p: &S`, `&p` of `p: S`).
+    fn borrow(&self) -> TokenStream {
+        let x = &self.p.ident;
+        match &self.p.shape {
+            ParamTy::Struct { by_ref: false, .. } => quote!(&#x),
+            _ => quote!(#x),
+        }
     }
 }
 
@@ -592,11 +643,13 @@ pub(crate) fn use_traits() -> TokenStream {
 
 /// `f_dual`, `f_fwd_dual`, `f_adjoint_dual`, `f_grad_dual`, `f_hvp` and
 /// `f_hessian`; `first` is the first-order items (`f_fwd`, `f_adjoint`, `f_grad`).
+/// `stub`: the fallback expansion after an error (`adjoint` is `unimplemented!()`).
 pub fn emit(
     func: &syn::ItemFn,
     gen: &Gen,
     first: &TokenStream,
     adjoint: &TokenStream,
+    stub: bool,
 ) -> syn::Result<TokenStream> {
     let ir = gen.f;
     let mut rw = Rewrite::new(ir);
@@ -617,15 +670,21 @@ pub fn emit(
     let mut primal = func.clone();
     primal.attrs.clear();
     primal.attrs.push(syn::parse_quote!(#allow));
-    let mut copies = vec![dual_copy(&mut rw, primal)];
-    let file: syn::File = syn::parse2(first.clone())?;
-    for item in file.items {
-        let syn::Item::Fn(mut f) = item else { continue };
-        f.attrs.retain(|a| a.path().is_ident("allow"));
-        copies.push(dual_copy(&mut rw, f));
+    // A struct whose type does not name the float type (`Linear` of `f64`
+    // fields, `Self`) cannot hold dual numbers: no dual copies, so a caller
+    // needing them does not compile (`f_hvp` and `f_hessian` work on its fields).
+    let mut copies = Vec::new();
+    if dual_structs(ir, &rw.base) {
+        copies.push(dual_copy(&mut rw, primal));
+        let file: syn::File = syn::parse2(first.clone())?;
+        for item in file.items {
+            let syn::Item::Fn(mut f) = item else { continue };
+            f.attrs.retain(|a| a.path().is_ident("allow"));
+            copies.push(dual_copy(&mut rw, f));
+        }
     }
 
-    let ps = second_order_params(ir);
+    let ps = second_order_params(ir, &b);
     let active: Vec<&P> = ps.iter().filter(|q| q.wrt).collect();
 
     // inputs as dual numbers (`x + v·ε` for active ones, constants for float data),
@@ -655,6 +714,11 @@ pub fn emit(
             let g = q.g();
             match &q.p.shape {
                 ParamTy::Float => quote!(__row.push(#g.d);),
+                // in the order of `Differentiable`'s flattening
+                ParamTy::Struct { ty, .. } => {
+                    let (tr, (_, h)) = (q.differentiable(), part(q, quote!(d)));
+                    quote!({ let __h: #ty = #h; __row.extend(#tr::to_floats(&__h)); })
+                }
                 _ => quote!(__row.extend(#g.iter().map(|__e| __e.d));),
             }
         })
@@ -664,7 +728,7 @@ pub fn emit(
     for q in &ps {
         hvp_params.push(q.p.decl.clone());
         if q.wrt {
-            let (v, ty) = (q.v(), &q.p.ty);
+            let (v, ty) = (q.v(), q.dir_ty());
             hvp_params.push(quote!(#v: #ty));
         }
     }
@@ -679,6 +743,27 @@ pub fn emit(
     let n_total: Vec<TokenStream> = active.iter().map(|q| q.len()).collect();
     let units = unit_directions(&active, &b, &one, &zero);
 
+    // a stub of a struct function has no setup, which could report follow-on
+    // errors (a struct without a dual copy passed whole)
+    let structs = ir
+        .params
+        .iter()
+        .any(|p| matches!(p.shape, ParamTy::Struct { .. }));
+    if stub && structs {
+        return Ok(quote! {
+            #(#copies)*
+            #[doc = #hvp_doc]
+            #allow
+            #vis #unsafety fn #hvp_name #generics (#(#hvp_params),*) -> (#b, #gty, #gty) #where_clause {
+                #adjoint
+            }
+            #[doc = #hess_doc]
+            #allow
+            #vis #unsafety fn #hess_name #generics (#(#plain),*) -> (#b, #gty, ::std::vec::Vec<#b>) #where_clause {
+                #adjoint
+            }
+        });
+    }
     Ok(quote! {
         #(#copies)*
         #[doc = #hvp_doc]
@@ -717,14 +802,38 @@ pub fn emit(
     })
 }
 
+/// Can every struct parameter's type hold dual numbers (`Linear<T>` of a
+/// generic `T`, whose dual copy is `Linear<Dual<T>>`)?
+fn dual_structs(ir: &Func, base: &Ident) -> bool {
+    ir.params.iter().all(|p| match &p.shape {
+        ParamTy::Struct { ty, .. } => struct_holds_duals(ty, base),
+        _ => true,
+    })
+}
+
+/// Does the struct type name the float type (`Linear<T>`), so that it has a
+/// copy on dual numbers (`Linear<Dual<T>>`)?
+fn struct_holds_duals(ty: &TokenStream, base: &Ident) -> bool {
+    syn::parse2::<syn::Type>(ty.clone()).is_ok_and(|t| mentions(&t, base))
+}
+
 /// The parameters as the second-order functions take them: which are active,
 /// passed by reference, and a nested buffer's flat buffer.
-fn second_order_params(ir: &Func) -> Vec<P<'_>> {
+fn second_order_params<'a>(ir: &'a Func, base: &TokenStream) -> Vec<P<'a>> {
     ir.params
         .iter()
         .filter(|p| !matches!(p.shape, ParamTy::Field { .. }))
         .map(|p| P {
             p,
+            base: base.clone(),
+            fields: ir
+                .params
+                .iter()
+                .filter(|q| {
+                    matches!(&q.shape, ParamTy::Field { root, kind, .. }
+                        if *root == p.ident && !matches!(kind, FieldKind::Flat { .. }))
+                })
+                .collect(),
             wrt: p.var.is_some_and(|v| ir.vars[v].wrt)
                 && matches!(
                     p.shape,
@@ -732,6 +841,7 @@ fn second_order_params(ir: &Func) -> Vec<P<'_>> {
                         | ParamTy::Slice
                         | ParamTy::Array { .. }
                         | ParamTy::Nested { .. }
+                        | ParamTy::Struct { .. }
                 ),
             by_ref: by_ref(p),
             flat: ir.params.iter().find_map(|q| match &q.shape {
@@ -770,6 +880,48 @@ fn output_part(q: &P, b: &TokenStream, field: TokenStream) -> (TokenStream, Toke
                 __o
             }),
         ),
+        ParamTy::Struct { ty, .. } => {
+            // a zero struct of the parameter's shape, its fields' derivatives written in
+            // the struct passed whole (`g(p, x)`) and its fields' derivatives summed
+            let (tr, plain) = (q.differentiable(), q.plain());
+            let tangent = field.to_string() == "d";
+            let mut sets = Vec::new();
+            if let ParamTy::Struct { whole: true, .. } = &q.p.shape {
+                let g = q.g();
+                sets.push({
+                    let add = format_ident!("__add_{}", q.p.ident);
+                    quote!(#add(&mut __o, &#g, #tangent);)
+                });
+            }
+            for f in &q.fields {
+                let ParamTy::Field { access, kind, .. } = &f.shape else {
+                    continue;
+                };
+                let g = format_ident!("__grad_{}", f.ident);
+                sets.push(match kind {
+                    FieldKind::Float => quote!(__o #access = __o #access + #g.#field;),
+                    FieldKind::DerefFloat => quote!(*__o #access = *__o #access + #g.#field;),
+                    FieldKind::Buf => quote! {
+                        for (__t, __e) in __o #access [..].iter_mut().zip(#g.iter()) {
+                            *__t = *__t + __e.#field;
+                        }
+                    },
+                    FieldKind::Passed => {
+                        let add = format_ident!("__add_{}", f.ident);
+                        quote!(#add(&mut __o #access, &#g, #tangent);)
+                    }
+                    _ => continue,
+                });
+            }
+            (
+                quote!(#ty),
+                quote!({
+                    let mut __o: #ty = #tr::zero_like(#plain);
+                    #(#sets)*
+                    __o
+                }),
+            )
+        }
         _ => (TokenStream::new(), TokenStream::new()),
     }
 }
@@ -856,6 +1008,7 @@ fn dual_inputs(ps: &[P], d: &TokenStream, zero: &TokenStream) -> Vec<TokenStream
                     #bind
                 });
             }
+            ParamTy::Struct { .. } => setup.extend(struct_fields(q, d)),
             _ => {}
         }
     }
@@ -869,7 +1022,106 @@ fn dual_inputs(ps: &[P], d: &TokenStream, zero: &TokenStream) -> Vec<TokenStream
                 quote!(let mut #g: ::std::vec::Vec<#d> = ::std::vec![#z; #x.len()]; let #dx = &mut #g[..];)
             }
             ParamTy::Array { len } => quote!(let mut #g: [#d; #len] = [#z; #len]; let #dx = &mut #g;),
+            ParamTy::Struct { .. } => {
+                let shadows = q.fields.iter().filter_map(|f| {
+                    let ParamTy::Field { kind, .. } = &f.shape else {
+                        return None;
+                    };
+                    let (x, g, dx) = (&f.ident, format_ident!("__grad_{}", f.ident), format_ident!("d{}", f.ident));
+                    match kind {
+                        FieldKind::Float | FieldKind::DerefFloat => {
+                            Some(quote!(let mut #g: #d = #z; let #dx = &mut #g;))
+                        }
+                        FieldKind::Buf => Some(
+                            quote!(let mut #g: ::std::vec::Vec<#d> = ::std::vec![#z; #x.len()]; let #dx = &mut #g[..];),
+                        ),
+                        // its zero shadow made with its dual copy (`struct_fields`)
+                        FieldKind::Passed => Some(quote!(let #dx = &mut #g;)),
+                        _ => None,
+                    }
+                });
+                // its zero shadow made with its dual copy (`struct_fields`)
+                let whole = matches!(q.p.shape, ParamTy::Struct { whole: true, .. })
+                    .then(|| quote!(let #dx = &mut #g;));
+                quote!(#(#shadows)* #whole)
+            }
             _ => TokenStream::new(),
+        });
+    }
+    setup
+}
+
+/// A struct parameter's field paths as dual numbers (`p.w[i] + vp.w[i]·ε`),
+/// bound to the names the adjoint's code reads (`p__w`, `p__b`), and its integer
+/// fields as the first-order functions bind them.
+fn struct_fields(q: &P, d: &TokenStream) -> Vec<TokenStream> {
+    let (x, v, plain) = (&q.p.ident, q.v(), q.plain());
+    let borrow = q.borrow();
+    let mut setup = vec![quote!(let #plain = #borrow;)];
+    for f in &q.fields {
+        let ParamTy::Field { access, kind, .. } = &f.shape else {
+            continue;
+        };
+        let name = &f.ident;
+        setup.push(match kind {
+            FieldKind::Float => {
+                quote!(let #name: #d = ::autodiff::__private::Dual::new(#x #access, #v #access);)
+            }
+            FieldKind::DerefFloat => {
+                quote!(let #name: #d = ::autodiff::__private::Dual::new(*#x #access, *#v #access);)
+            }
+            FieldKind::Buf => {
+                let holder = format_ident!("__dual_{}", name);
+                let path = format!("{x}{}", access.to_string().replace(' ', ""));
+                let msg = format!("the direction `{v}` must have the shape of `{x}` (`{path}`)");
+                quote! {
+                    ::core::assert_eq!(#v #access.len(), #x #access.len(), #msg);
+                    let #holder: ::std::vec::Vec<#d> = #x #access[..]
+                        .iter()
+                        .zip(#v #access[..].iter())
+                        .map(|(__a, __t)| ::autodiff::__private::Dual::new(*__a, *__t))
+                        .collect();
+                    let #name = &#holder[..];
+                }
+            }
+            FieldKind::Int(ty) if ty.is_empty() => {
+                quote!(let #name = ::autodiff::__private::integer(#x #access);)
+            }
+            FieldKind::Int(ty) => quote!(let #name: #ty = #x #access;),
+            // passed by reference to a call: its copy on dual numbers (`Vec<Dual<F>>`,
+            // `S<Dual<T>>`), or a type error naming it
+            FieldKind::Passed => {
+                let holder = format_ident!("__dual_{}", name);
+                let (g, add) = (format_ident!("__grad_{}", name), format_ident!("__add_{}", name));
+                let call = quote_spanned!(name.span()=> ::autodiff::__private::dualize(&#x #access, &#v #access));
+                quote! {
+                    let (#holder, mut #g, #add) = #call;
+                    let #name = &#holder;
+                }
+            }
+            FieldKind::Flat { .. } => continue,
+        });
+    }
+    // passed whole to a call: `p` becomes its dual copy
+    if let ParamTy::Struct {
+        whole: true,
+        by_ref,
+        ..
+    } = &q.p.shape
+    {
+        let (holder, g, add) = (
+            format_ident!("__dual_{}", x),
+            q.g(),
+            format_ident!("__add_{}", x),
+        );
+        let (vb, bind) = if *by_ref {
+            (quote!(#v), quote!(let #x = &#holder;))
+        } else {
+            (quote!(&#v), quote!(let #x = #holder;))
+        };
+        setup.push(quote! {
+            let (#holder, mut #g, #add) = ::autodiff::__private::dualize(#plain, #vb);
+            #bind
         });
     }
     setup
@@ -918,6 +1170,23 @@ fn unit_directions(
                 };
                 units.push(quote! {
                     let #holder: [#b; #n] = ::core::array::from_fn(|__i| #unit);
+                    #bind
+                });
+            }
+            ParamTy::Struct { ty, by_ref, .. } => {
+                // the unit vector read into a struct of the parameter's shape
+                let (tr, borrow) = (q.differentiable(), q.borrow());
+                let bind = if *by_ref {
+                    quote!(let #v = &#holder;)
+                } else {
+                    quote!(let #v = #holder;)
+                };
+                units.push(quote! {
+                    let mut #holder: #ty = #tr::zero_like(#borrow);
+                    {
+                        let __u: ::std::vec::Vec<#b> = (0..#len).map(|__i| #unit).collect();
+                        #tr::read_floats(&mut #holder, &__u[..]);
+                    }
                     #bind
                 });
             }

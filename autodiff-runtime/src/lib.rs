@@ -15,8 +15,8 @@
 //! | [`Momentum`] (heavy ball or Nesterov) | [`minimize`](Momentum::minimize) | [`step(params, grad)`](Momentum::step) |
 //! | [`Adam`] | [`minimize`](Adam::minimize) | [`step(params, grad)`](Adam::step) |
 //! | [`Lbfgs`] (strong Wolfe or backtracking) | [`minimize`](Lbfgs::minimize) | [`step(objective, params)`](Lbfgs::step) |
-//! | [`Newton`] (trust region, dense Hessian `FnMut(x, grad, hess) -> f`) | [`minimize`](Newton::minimize) | — |
-//! | [`NewtonCg`] (Steihaug–Toint trust region, Hessian-vector products `FnMut(x, v, grad, hv) -> f`) | [`minimize`](NewtonCg::minimize) | — |
+//! | [`Newton`] (trust region, dense Hessian `FnMut(x, grad, hess) -> f`) | [`minimize`](Newton::minimize), [`minimize_struct`](Newton::minimize_struct) | — |
+//! | [`NewtonCg`] (Steihaug–Toint trust region, Hessian-vector products `FnMut(x, v, grad, hv) -> f`) | [`minimize`](NewtonCg::minimize), [`minimize_struct`](NewtonCg::minimize_struct) | — |
 //! | [`LevenbergMarquardt`] (least squares over [`Residuals`] and their Jacobian; [`LeastSquaresFit`] with covariance) | [`minimize(residuals, x0, m)`](LevenbergMarquardt::minimize) | — |
 //!
 //! A run ends by the first [`Stop`] rule that holds, or by the observer, and

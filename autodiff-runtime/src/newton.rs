@@ -8,9 +8,10 @@ use nalgebra::{DMatrix, DVector};
 use num_traits::Float;
 
 use crate::error::{check_point, check_positive, invalid, to_f64, Error};
+use crate::structs::struct_report;
 use crate::trust::{negligible, to_f64_vec, Tracker};
 use crate::util::{all_finite, constant, dot, norm};
-use crate::{Iteration, Report, Stop, StopReason};
+use crate::{Differentiable, Iteration, Report, Stop, StopReason, StructReport};
 
 /// The trust-region settings both Newton forms share.
 #[derive(Clone, Copy, Debug)]
@@ -361,6 +362,121 @@ impl<F: Float> Newton<F> {
             trial: vec![F::zero(); n * n],
         };
         run(&mut model, &self.region, &self.stop, x0, observer)
+    }
+}
+
+impl<F: Float> Newton<F> {
+    /// Minimises over a parameter struct from `x0`: as
+    /// [`minimize`](Self::minimize), with the parameters and the gradient as
+    /// [`Differentiable`] values of one type and the Hessian dense over the
+    /// struct's floats in declaration order — the shape of the `f_hessian`
+    /// that `#[differentiate(order = 2)]` generates for a struct parameter.
+    /// The gradient and the Hessian are zero on entry.
+    ///
+    /// ```
+    /// use autodiff_runtime::{Newton, Stop};
+    ///
+    /// // (a − 1)² + 10 (b₀ + a b₁)² + (b₁ − 2)², parameters `(a, [b₀, b₁])`
+    /// let f = |p: &(f64, [f64; 2]), g: &mut (f64, [f64; 2]), h: &mut [f64]| {
+    ///     let (a, [b0, b1]) = *p;
+    ///     let r = b0 + a * b1;
+    ///     *g = (2.0 * (a - 1.0) + 20.0 * r * b1, [20.0 * r, 20.0 * r * a + 2.0 * (b1 - 2.0)]);
+    ///     h.copy_from_slice(&[
+    ///         2.0 + 20.0 * b1 * b1, 20.0 * b1, 20.0 * (a * b1 + r),
+    ///         20.0 * b1, 20.0, 20.0 * a,
+    ///         20.0 * (a * b1 + r), 20.0 * a, 20.0 * a * a + 2.0,
+    ///     ]);
+    ///     (a - 1.0).powi(2) + 10.0 * r * r + (b1 - 2.0).powi(2)
+    /// };
+    /// let report = Newton::new()
+    ///     .with_stop(Stop::new().grad_tol(1e-10))
+    ///     .minimize_struct(f, &(0.0, [0.0, 0.0]))
+    ///     .unwrap();
+    /// assert!(report.converged());
+    /// let (a, b) = report.params;
+    /// assert!((a - 1.0).abs() < 1e-8 && (b[0] + 2.0).abs() < 1e-8 && (b[1] - 2.0).abs() < 1e-8);
+    /// ```
+    pub fn minimize_struct<P, O>(
+        &self,
+        mut objective: O,
+        x0: &P,
+    ) -> Result<StructReport<F, P>, Error<F>>
+    where
+        P: Differentiable<F>,
+        O: FnMut(&P, &mut P, &mut [F]) -> F,
+    {
+        let mut point = x0.zero_like();
+        let mut grad = x0.zero_like();
+        let zeros = vec![F::zero(); x0.float_len()];
+        let flat = |x: &[F], g: &mut [F], h: &mut [F]| {
+            point.read_floats(x);
+            grad.read_floats(&zeros);
+            h.fill(F::zero());
+            let value = objective(&point, &mut grad, h);
+            grad.write_floats(g);
+            value
+        };
+        let result = self.minimize(flat, &x0.to_floats());
+        struct_report(x0, result)
+    }
+}
+
+impl<F: Float> NewtonCg<F> {
+    /// Minimises over a parameter struct from `x0`: as
+    /// [`minimize`](Self::minimize), with the parameters, the direction, the
+    /// gradient and `H·v` as [`Differentiable`] values of one type — the shape
+    /// of the `f_hvp` that `#[differentiate(order = 2)]` generates for a struct
+    /// parameter. The gradient and `H·v` are zero on entry.
+    ///
+    /// ```
+    /// use autodiff_runtime::{NewtonCg, Stop};
+    ///
+    /// // Σ (i + 1)·wᵢ² + (b − 3)², parameters `(w, b)`
+    /// let f = |p: &(Vec<f64>, f64), v: &(Vec<f64>, f64), g: &mut (Vec<f64>, f64), hv: &mut (Vec<f64>, f64)| {
+    ///     let mut value = (p.1 - 3.0).powi(2);
+    ///     for i in 0..p.0.len() {
+    ///         let c = (i + 1) as f64;
+    ///         value += c * p.0[i] * p.0[i];
+    ///         g.0[i] = 2.0 * c * p.0[i];
+    ///         hv.0[i] = 2.0 * c * v.0[i];
+    ///     }
+    ///     g.1 = 2.0 * (p.1 - 3.0);
+    ///     hv.1 = 2.0 * v.1;
+    ///     value
+    /// };
+    /// let report = NewtonCg::new()
+    ///     .with_stop(Stop::new().grad_tol(1e-10))
+    ///     .minimize_struct(f, &(vec![1.0, -1.0], 0.0))
+    ///     .unwrap();
+    /// let (w, b) = &report.params;
+    /// assert!(w.iter().all(|x| x.abs() < 1e-8) && (b - 3.0).abs() < 1e-8);
+    /// ```
+    pub fn minimize_struct<P, O>(
+        &self,
+        mut objective: O,
+        x0: &P,
+    ) -> Result<StructReport<F, P>, Error<F>>
+    where
+        P: Differentiable<F>,
+        O: FnMut(&P, &P, &mut P, &mut P) -> F,
+    {
+        let mut point = x0.zero_like();
+        let mut dir = x0.zero_like();
+        let mut grad = x0.zero_like();
+        let mut hv = x0.zero_like();
+        let zeros = vec![F::zero(); x0.float_len()];
+        let flat = |x: &[F], v: &[F], g: &mut [F], h: &mut [F]| {
+            point.read_floats(x);
+            dir.read_floats(v);
+            grad.read_floats(&zeros);
+            hv.read_floats(&zeros);
+            let value = objective(&point, &dir, &mut grad, &mut hv);
+            grad.write_floats(g);
+            hv.write_floats(h);
+            value
+        };
+        let result = self.minimize(flat, &x0.to_floats());
+        struct_report(x0, result)
     }
 }
 

@@ -437,6 +437,7 @@ impl Lowerer<'_> {
             shape: ParamTy::Struct {
                 ty: s.ty.clone(),
                 by_ref: s.by_ref,
+                whole: s.whole,
             },
         }
     }
