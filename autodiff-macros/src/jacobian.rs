@@ -41,6 +41,29 @@ enum SlotShape {
         len: TokenStream,
         by_ref: bool,
     },
+    /// A struct parameter (`&S`, `S`, `&self`): its columns are its floats in the
+    /// order of `Differentiable::write_floats`, `len` of them (a local). Its
+    /// shadow is a struct `S` (`__jac_buf_p`), set from and read into a flat
+    /// buffer (`__jac_seed_p`, zero between uses); the body reads it through the
+    /// fields' bindings ([`FieldBind`]).
+    Struct {
+        ty: TokenStream,
+        /// `p` itself, or `&p` for a struct taken by value.
+        borrow: TokenStream,
+        len: syn::Ident,
+        seed: syn::Ident,
+    },
+}
+
+/// A struct field's bindings (`expand.rs`): the primal (`let p__w: &[F] =
+/// &p.w[..];`), its shadow's in `_fwd` and in `_adjoint` (from `dp`), and what
+/// the adjoint adds into `dp` at the end (a deferred field's local shadow).
+pub struct FieldBind {
+    pub root: syn::Ident,
+    pub primal: TokenStream,
+    pub fwd: TokenStream,
+    pub adj: TokenStream,
+    pub post: Option<TokenStream>,
 }
 
 /// `f_jacobian`, running `bodies` (the tangent and the adjoint body); `None`: the
@@ -50,6 +73,7 @@ pub fn emit_jacobian(
     gen: &Gen,
     bodies: Option<(&TokenStream, &TokenStream)>,
     parts: Option<&AdjointParts>,
+    fields: &[FieldBind],
     allow: &TokenStream,
 ) -> TokenStream {
     let f = gen.fty();
@@ -73,6 +97,10 @@ pub fn emit_jacobian(
     let mut fresh = Vec::new();
     // nested buffers' flat buffers, bound at entry
     let mut flat = Vec::new();
+    // struct parameters' field bindings: at entry, in each forward sweep, in
+    // each reverse sweep and after it
+    let (mut struct_primal, mut struct_fwd) = (Vec::new(), Vec::new());
+    let (mut struct_adj, mut struct_post) = (Vec::new(), Vec::new());
     for p in &ir.params {
         let Some(v) = p.var else { continue };
         if let ParamTy::Nested { .. } = p.shape {
@@ -125,19 +153,32 @@ pub fn emit_jacobian(
                 len: len.clone(),
                 by_ref: ir.vars[v].buf == Some(BufRepr::ArrayRefParam),
             },
-            // (struct parameters of vector-valued functions are rejected in
-            // `expand.rs`; nested buffers are their flat buffers, above)
+            ParamTy::Struct { ty, by_ref } => {
+                // its fields are bound once at entry, their shadows per sweep
+                let own = fields.iter().filter(|b| b.root == p.ident);
+                struct_primal.extend(own.clone().map(|b| b.primal.clone()));
+                struct_fwd.extend(own.clone().map(|b| b.fwd.clone()));
+                struct_adj.extend(own.clone().map(|b| b.adj.clone()));
+                struct_post.extend(own.filter_map(|b| b.post.clone()));
+                SlotShape::Struct {
+                    ty: ty.clone(),
+                    borrow: if *by_ref { quote!(#x) } else { quote!(&#x) },
+                    len: format_ident!("__jac_len_{}", p.ident),
+                    seed: format_ident!("__jac_seed_{}", p.ident),
+                }
+            }
+            // (nested buffers are their flat buffers, above)
             ParamTy::Receiver
             | ParamTy::Passive
-            | ParamTy::Struct { .. }
             | ParamTy::Nested { .. }
             | ParamTy::Field { .. } => continue,
         };
         inputs.push(Slot { x, d, buf, shape });
     }
 
-    let len_of = |s: &Slot| match s.shape {
+    let len_of = |s: &Slot| match &s.shape {
         SlotShape::Float => quote!(1usize),
+        SlotShape::Struct { len, .. } => quote!(#len),
         _ => {
             let x = &s.x;
             quote!(#x.len())
@@ -162,8 +203,27 @@ pub fn emit_jacobian(
             SlotShape::Float => quote!(let mut #b: #f = #z;),
             SlotShape::Slice => quote!(let mut #b = ::std::vec![#z; #x.len()];),
             SlotShape::Array { len, .. } => quote!(let mut #b: [#f; #len] = [#z; #len];),
+            SlotShape::Struct {
+                ty,
+                borrow,
+                len,
+                seed,
+            } => quote! {
+                let mut #b: #ty = <#ty as ::autodiff::Differentiable<#f>>::zero_like(#borrow);
+                let mut #seed: ::std::vec::Vec<#f> = ::std::vec![#z; #len];
+            },
         }
     };
+    // the struct parameters' lengths, before the column count
+    let struct_lens: Vec<TokenStream> = inputs
+        .iter()
+        .filter_map(|s| match &s.shape {
+            SlotShape::Struct { ty, borrow, len, .. } => Some(
+                quote!(let #len: usize = <#ty as ::autodiff::Differentiable<#f>>::float_len(#borrow);),
+            ),
+            _ => None,
+        })
+        .collect();
     let in_alloc: Vec<TokenStream> = inputs.iter().map(alloc).collect();
     let out_alloc: Vec<TokenStream> = outs.iter().map(alloc).collect();
     let entry: Vec<TokenStream> = outs
@@ -193,6 +253,21 @@ pub fn emit_jacobian(
             SlotShape::Float => {
                 fwd_seed.push(quote!(let #d: #f = if __jac_col == __jac_at { #one } else { #z };))
             }
+            SlotShape::Struct { ty, seed, .. } => {
+                // the seed written into the shadow struct, and taken out again after the sweep
+                let read = quote!(<#ty as ::autodiff::Differentiable<#f>>::read_floats(&mut #b, &#seed[..]););
+                fwd_seed.push(quote! {
+                    if __jac_col >= __jac_at && __jac_col < __jac_at + #len {
+                        #seed[__jac_col - __jac_at] = #one;
+                        #read
+                        #seed[__jac_col - __jac_at] = #z;
+                    }
+                    let #d = &#b;
+                });
+                fwd_unseed.push(quote! {
+                    if __jac_col >= __jac_at && __jac_col < __jac_at + #len { #read }
+                });
+            }
             shape => {
                 fwd_seed.push(quote! {
                     let __jac_hit = __jac_col >= __jac_at && __jac_col < __jac_at + #len;
@@ -218,7 +293,11 @@ pub fn emit_jacobian(
             _ => quote!(let #d = &mut #b;),
         }
     };
-    let fwd_outs: Vec<TokenStream> = outs.iter().map(out_shadow).collect();
+    let fwd_outs: Vec<TokenStream> = outs
+        .iter()
+        .map(out_shadow)
+        .chain(struct_fwd.iter().cloned())
+        .collect();
     // The column: the tangent of the returned value, then of each out-parameter.
     let mut fwd_column = Vec::new();
     let put = quote!(__jac[__jac_row * __jac_n + __jac_col]);
@@ -276,20 +355,28 @@ pub fn emit_jacobian(
         .map(|s| {
             let (d, b) = (&s.d, &s.buf);
             match s.shape {
-                SlotShape::Float => quote!(let #d = &mut #b;),
                 SlotShape::Slice => quote!(let #d = &mut #b[..];),
-                SlotShape::Array { .. } => quote!(let #d = &mut #b;),
+                SlotShape::Float | SlotShape::Array { .. } | SlotShape::Struct { .. } => {
+                    quote!(let #d = &mut #b;)
+                }
             }
         })
         .chain(outs.iter().map(out_shadow))
+        .chain(struct_adj.iter().cloned())
         .collect();
     // The row: each input's accumulated shadow, which is then zeroed for the next row.
     let mut rev_row = vec![quote!(let mut __jac_at: usize = 0;)];
     for s in &inputs {
         let b = &s.buf;
-        rev_row.push(match s.shape {
+        rev_row.push(match &s.shape {
             SlotShape::Float => quote! {
                 __jac[__jac_row * __jac_n + __jac_at] = #b; #b = #z; __jac_at += 1;
+            },
+            SlotShape::Struct { ty, len, seed, .. } => quote! {
+                let __jac_k = __jac_row * __jac_n + __jac_at;
+                <#ty as ::autodiff::Differentiable<#f>>::write_floats(&#b, &mut __jac[__jac_k..__jac_k + #len]);
+                <#ty as ::autodiff::Differentiable<#f>>::read_floats(&mut #b, &#seed[..]);
+                __jac_at += #len;
             },
             _ => quote! {
                 for __jac_g in #b.iter_mut() {
@@ -351,6 +438,7 @@ pub fn emit_jacobian(
                     #(#rev_seed_outs)*
                     #(#rev_shadows)*
                     { #row }
+                    #(#struct_post)*
                     #(#rev_row)*
                 }
                 #post
@@ -366,6 +454,7 @@ pub fn emit_jacobian(
                 #(#rev_seed_outs)*
                 #(#rev_shadows)*
                 let __jac_res = { #adjoint };
+                #(#struct_post)*
                 if __jac_row < __jac_m {
                     #(#rev_row)*
                 }
@@ -373,8 +462,18 @@ pub fn emit_jacobian(
             }
         },
     };
-    let lanes = ir
-        .lanes_ok()
+    // (a struct field passed to a call, or a nested buffer's, has no lanes form)
+    let lane_fields = ir.params.iter().all(|p| {
+        !matches!(
+            &p.shape,
+            ParamTy::Field {
+                kind: FieldKind::Passed | FieldKind::Flat { .. },
+                root,
+                ..
+            } if inputs.iter().any(|s| s.x == *root && matches!(s.shape, SlotShape::Struct { .. }))
+        )
+    });
+    let lanes = (ir.lanes_ok() && lane_fields)
         .then(|| gen_lanes_forward(gen, &inputs, &outs, &restore, &fresh, &len_of));
     let forward = match lanes {
         Some(lanes) => lanes,
@@ -402,6 +501,8 @@ pub fn emit_jacobian(
         #allow
         #vis #unsafety fn #jac_name #generics (#(#params),*) -> #jac_ret #where_clause {
             #(#flat)*
+            #(#struct_primal)*
+            #(#struct_lens)*
             let __jac_n: usize = 0usize #(+ #n_terms)*;
             let __jac_m: usize = #ret_rows #(+ #m_terms)*;
             let mut __jac = ::std::vec![#z; __jac_m * __jac_n];
@@ -440,6 +541,7 @@ fn gen_lanes_forward(
     let lg = Gen { f: &lf, a: gen.a };
     let tangent = lg.gen_tangent_body();
     let (lt, lz) = (lg.tan_ty(), lg.tan_zero());
+    let (f, z, one) = (gen.fty(), gen.zero(), gen.one());
     let k = proc_macro2::Literal::usize_unsuffixed(LANES);
     let lbuf = |s: &Slot| format_ident!("__jac_lanes_{}", s.x);
     let alloc = |s: &Slot| {
@@ -448,6 +550,12 @@ fn gen_lanes_forward(
             SlotShape::Float => quote!(),
             SlotShape::Slice => quote!(let mut #b = ::std::vec![#lz; #x.len()];),
             SlotShape::Array { len, .. } => quote!(let mut #b: [#lt; #len] = [#lz; #len];),
+            // a shadow struct per lane
+            SlotShape::Struct { ty, borrow, .. } => quote! {
+                let mut #b: [#ty; #k] = ::core::array::from_fn(|_| {
+                    <#ty as ::autodiff::Differentiable<#f>>::zero_like(#borrow)
+                });
+            },
         }
     };
     let allocs: Vec<TokenStream> = inputs.iter().chain(outs).map(alloc).collect();
@@ -456,6 +564,24 @@ fn gen_lanes_forward(
         let (d, b, len) = (&s.d, lbuf(s), len_of(s));
         seeds.push(match &s.shape {
             SlotShape::Float => quote!(let #d: #lt = <#lt>::seed(__jac_at, __jac_c0);),
+            SlotShape::Struct { ty, seed, .. } => {
+                let read = quote!(<#ty as ::autodiff::Differentiable<#f>>::read_floats(&mut #b[__jac_l], &#seed[..]););
+                let fields = lane_field_tangents(ir, s, &lt);
+                quote! {
+                    // lane `l` seeds column `c0 + l` (and clears the last sweep's seed)
+                    for __jac_l in 0..#k {
+                        let __jac_c = __jac_c0 + __jac_l;
+                        if __jac_c >= __jac_at && __jac_c < __jac_at + #len {
+                            #seed[__jac_c - __jac_at] = #one;
+                            #read
+                            #seed[__jac_c - __jac_at] = #z;
+                        } else if __jac_c >= __jac_at + #k && __jac_c - #k < __jac_at + #len {
+                            #read
+                        }
+                    }
+                    #(#fields)*
+                }
+            }
             shape => {
                 let bind = match shape {
                     SlotShape::Array { by_ref: false, .. } => quote!(let #d = #b;),
@@ -533,6 +659,46 @@ fn gen_lanes_forward(
             }
         }
     }
+}
+
+/// The lanes tangents of the struct `s`'s fields, gathered from its shadow
+/// structs `__jac_lanes_p[l]`, one per lane: `Lanes([b_0.w[k], .., b_3.w[k]])`.
+fn lane_field_tangents(ir: &Func, s: &Slot, lt: &TokenStream) -> Vec<TokenStream> {
+    let b = format_ident!("__jac_lanes_{}", s.x);
+    let lanes = quote!(::autodiff::__private::Lanes);
+    let mut out = Vec::new();
+    for p in &ir.params {
+        let ParamTy::Field {
+            root, access, kind, ..
+        } = &p.shape
+        else {
+            continue;
+        };
+        if *root != s.x {
+            continue;
+        }
+        let (x, d) = (&p.ident, format_ident!("d{}", p.ident));
+        match kind {
+            FieldKind::Float | FieldKind::DerefFloat => {
+                let star = (*kind == FieldKind::DerefFloat).then(|| quote!(*));
+                out.push(quote!(
+                    let #d: #lt = #lanes(::core::array::from_fn(|__jac_l| #star #b[__jac_l] #access));
+                ));
+            }
+            FieldKind::Buf => {
+                let acc = format_ident!("__jac_acc_{}", p.ident);
+                out.push(quote! {
+                    let #acc: ::std::vec::Vec<#lt> = (0..#x.len())
+                        .map(|__jac_k| #lanes(::core::array::from_fn(|__jac_l| #b[__jac_l] #access [__jac_k])))
+                        .collect();
+                    let #d: &[#lt] = &#acc[..];
+                });
+            }
+            // (no tangent; `Passed` and `Flat` fields take the other forward sweeps)
+            FieldKind::Int(_) | FieldKind::Passed | FieldKind::Flat { .. } => {}
+        }
+    }
+    out
 }
 
 /// A parameter bound `mut` (the body may reassign it): copied afresh for each sweep.

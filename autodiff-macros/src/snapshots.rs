@@ -409,6 +409,24 @@ fn vector_output_out_parameter() {
 
 /// ADBench's BA reprojection: straight-line code with a branch, kept in locals.
 #[test]
+fn vector_output_struct_parameter() {
+    // The struct's floats are the Jacobian's columns: seeded into a shadow struct
+    // (`read_floats`) lane by lane in the forward sweeps, read out of it
+    // (`write_floats`) row by row in the reverse sweeps.
+    check(
+        "vector_output_struct",
+        quote!(wrt(p)),
+        quote! {
+            fn residuals(p: &Decay, t: &[f64], y: &[f64], out: &mut [f64]) {
+                for i in 0..t.len() {
+                    out[i] = p.amp * (-p.rate * t[i]).exp() - y[i] + p.w[i % 2];
+                }
+            }
+        },
+    );
+}
+
+#[test]
 fn vector_output_ba_reprojection() {
     check(
         "vector_ba_reprojection",
