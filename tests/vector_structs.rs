@@ -501,3 +501,156 @@ fn struct_mixed_with_slice_and_float() {
         check(&case, &x, sweeps, &mut rng);
     }
 }
+
+// ---- calls: the struct passed whole, a field struct passed by reference ----
+
+#[derive(Clone, Debug, Differentiable)]
+struct Curve {
+    head: Inner,
+    k: f64,
+}
+
+/// A scalar function of the struct, called with it whole (a callee's float
+/// parameters are all active).
+#[differentiate(wrt(p, t))]
+fn model(p: &Decay, t: f64) -> f64 {
+    p.amp * (-p.rate * t).exp()
+}
+
+/// A scalar function of a field struct, called with `&c.head`.
+#[differentiate(wrt(q, t))]
+fn head_val(q: &Inner, t: f64) -> f64 {
+    q.s * t + q.v[0] * q.v[1] * t * t
+}
+
+/// `model(p, t)`: the body calls a differentiated function, so the forward sweeps
+/// run one column at a time; the struct's fields read here are accumulated in
+/// locals and added into the shadow after the call's own accumulation.
+#[differentiate(wrt(p))]
+fn residuals_via_call(p: &Decay, t: &[f64], y: &[f64], out: &mut [f64]) {
+    for i in 0..t.len() {
+        out[i] = model(p, t[i]) - y[i] + p.rate * 0.1;
+    }
+}
+
+/// A call, the struct and a float after it: one forward sweep per column, the
+/// struct's seed taken out before the float's column.
+#[differentiate(wrt(p, shift))]
+fn shifted(p: &Decay, t: &[f64], shift: f64, out: &mut [f64]) {
+    for i in 0..t.len() {
+        out[i] = model(p, t[i] + shift) * shift;
+    }
+}
+
+#[differentiate(wrt(c))]
+fn curve(c: &Curve, t: &[f64]) -> (f64, f64, f64) {
+    let mut s = 0.0;
+    for i in 0..t.len() {
+        s += head_val(&c.head, t[i]) * c.k;
+    }
+    (s, c.head.s * c.k, c.head.v[0] + s * s)
+}
+
+#[test]
+fn struct_passed_to_calls() {
+    let p0 = Decay {
+        amp: 1.6,
+        rate: 0.45,
+        label: "call".into(),
+    };
+    for (m, sweeps) in [(5, Sweeps::Forward), (1, Sweeps::Reverse)] {
+        let (t, y) = decay_data(m);
+        let case = Case {
+            name: &format!("residuals_via_call, {m} outputs"),
+            f: &|x| {
+                let mut out = vec![0.0; m];
+                residuals_via_call(&with(&p0, x), &t, &y, &mut out);
+                out
+            },
+            fwd: &|x, v| {
+                let mut out = vec![0.0; m];
+                let mut dout = vec![7.0; m];
+                residuals_via_call_fwd(&with(&p0, x), &with(&p0, v), &t, &y, &mut out, &mut dout);
+                (out, dout)
+            },
+            rev: &|x, yb, xb| {
+                let mut out = vec![0.0; m];
+                let mut dout = yb.to_vec();
+                let mut dp = with(&p0, xb);
+                residuals_via_call_adjoint(&with(&p0, x), &mut dp, &t, &y, &mut out, &mut dout);
+                assert!(dout.iter().all(|d| *d == 0.0), "dout is zero on exit");
+                dp.write_floats(xb);
+                out
+            },
+            jac: &|x| {
+                let mut out = vec![0.0; m];
+                let j = residuals_via_call_jacobian(&with(&p0, x), &t, &y, &mut out);
+                (out, j)
+            },
+        };
+        check(&case, &p0.to_floats(), sweeps, &mut Rng::new(31));
+    }
+
+    let (t, _) = decay_data(4);
+    let case = Case {
+        name: "shifted",
+        f: &|x| {
+            let mut out = vec![0.0; 4];
+            shifted(&with(&p0, x), &t, x[2], &mut out);
+            out
+        },
+        fwd: &|x, v| {
+            let mut out = vec![0.0; 4];
+            let mut dout = vec![7.0; 4];
+            shifted_fwd(&with(&p0, x), &with(&p0, v), &t, x[2], v[2], &mut out, &mut dout);
+            (out, dout)
+        },
+        rev: &|x, yb, xb| {
+            let mut out = vec![0.0; 4];
+            let mut dout = yb.to_vec();
+            let mut dp = with(&p0, xb);
+            shifted_adjoint(&with(&p0, x), &mut dp, &t, x[2], &mut xb[2], &mut out, &mut dout);
+            assert!(dout.iter().all(|d| *d == 0.0), "dout is zero on exit");
+            dp.write_floats(&mut xb[..2]);
+            out
+        },
+        jac: &|x| {
+            let mut out = vec![0.0; 4];
+            let j = shifted_jacobian(&with(&p0, x), &t, x[2], &mut out);
+            (out, j)
+        },
+    };
+    check(&case, &[1.6, 0.45, 0.3], Sweeps::Forward, &mut Rng::new(33));
+
+    let c0 = Curve {
+        head: Inner {
+            s: 0.4,
+            v: vec![0.9, -0.6],
+        },
+        k: 1.2,
+    };
+    let t = [0.5, 1.0, 1.5];
+    let case = Case {
+        name: "curve",
+        f: &|x| {
+            let (a, b, c) = curve(&with(&c0, x), &t);
+            vec![a, b, c]
+        },
+        fwd: &|x, v| {
+            let ((a, b, c), (ta, tb, tc)) = curve_fwd(&with(&c0, x), &with(&c0, v), &t);
+            (vec![a, b, c], vec![ta, tb, tc])
+        },
+        rev: &|x, yb, xb| {
+            let mut dc = with(&c0, xb);
+            let (a, b, c) = curve_adjoint(&with(&c0, x), &mut dc, &t, (yb[0], yb[1], yb[2]));
+            dc.write_floats(xb);
+            vec![a, b, c]
+        },
+        jac: &|x| {
+            let ((a, b, c), j) = curve_jacobian(&with(&c0, x), &t);
+            (vec![a, b, c], j)
+        },
+    };
+    // 4 floats, 3 outputs: reverse sweeps
+    check(&case, &c0.to_floats(), Sweeps::Reverse, &mut Rng::new(32));
+}
