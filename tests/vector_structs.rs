@@ -654,3 +654,216 @@ fn struct_passed_to_calls() {
     // 4 floats, 3 outputs: reverse sweeps
     check(&case, &c0.to_floats(), Sweeps::Reverse, &mut Rng::new(32));
 }
+
+// ---- wrt(self), a struct by value, a generic struct ----
+
+#[derive(Clone, Debug, Differentiable)]
+struct Poly {
+    coef: Vec<f64>,
+    shift: f64,
+}
+
+impl Poly {
+    /// The polynomial and its derivative at `x`, in `x - shift`.
+    #[differentiate(wrt(self, x))]
+    fn eval2(&self, x: f64) -> (f64, f64) {
+        let u = x - self.shift;
+        let mut p = 0.0;
+        let mut dp = 0.0;
+        for c in self.coef.iter().rev() {
+            dp = dp * u + p;
+            p = p * u + c;
+        }
+        (p, dp)
+    }
+
+    /// Residuals at each sample, into `out`.
+    #[differentiate(wrt(self))]
+    fn residuals(&self, xs: &[f64], ys: &[f64], out: &mut [f64]) {
+        for i in 0..xs.len() {
+            let u = xs[i] - self.shift;
+            let mut p = 0.0;
+            for c in self.coef.iter().rev() {
+                p = p * u + c;
+            }
+            out[i] = p - ys[i];
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Differentiable)]
+struct Quad {
+    a: f64,
+    c: [f64; 2],
+}
+
+/// A struct by value: `_fwd` takes its tangent by value too.
+#[differentiate(wrt(q))]
+fn by_value(q: Quad, x: f64) -> [f64; 3] {
+    [q.a * x + q.c[0], (q.c[1] * x).sin() * q.a, q.c[0] * q.c[1]]
+}
+
+#[derive(Clone, Debug, Differentiable)]
+struct Layer<T: Float> {
+    w: Vec<T>,
+    b: Vec<T>,
+    n_in: usize,
+}
+
+/// A dense layer over a generic struct, one output per row.
+#[differentiate(wrt(l, x))]
+fn dense<T: Float>(l: &Layer<T>, x: &[T], out: &mut [T]) {
+    let n: usize = l.n_in;
+    for j in 0..l.b.len() {
+        let mut s = l.b[j];
+        for i in 0..n {
+            s = s + l.w[j * n + i] * x[i];
+        }
+        out[j] = s.tanh();
+    }
+}
+
+#[test]
+fn methods_by_value_and_generic() {
+    let p0 = Poly {
+        coef: vec![0.5, -1.0, 0.25, 0.4],
+        shift: 0.3,
+    };
+    let case = Case {
+        name: "Poly::eval2",
+        f: &|f| {
+            let (a, b) = with(&p0, f).eval2(f[5]);
+            vec![a, b]
+        },
+        fwd: &|f, v| {
+            let ((a, b), (ta, tb)) = with(&p0, f).eval2_fwd(&with(&p0, v), f[5], v[5]);
+            (vec![a, b], vec![ta, tb])
+        },
+        rev: &|f, yb, fb| {
+            let mut dp = with(&p0, fb);
+            let (a, b) = with(&p0, f).eval2_adjoint(&mut dp, f[5], &mut fb[5], (yb[0], yb[1]));
+            dp.write_floats(&mut fb[..5]);
+            vec![a, b]
+        },
+        jac: &|f| {
+            let ((a, b), j) = with(&p0, f).eval2_jacobian(f[5]);
+            (vec![a, b], j)
+        },
+    };
+    let mut x = p0.to_floats();
+    x.push(1.4);
+    check(&case, &x, Sweeps::Reverse, &mut Rng::new(41));
+
+    let xs = [-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0];
+    let ys = [0.1, 0.2, 0.3, 0.2, 0.1, 0.0, -0.1];
+    let m = xs.len();
+    let case = Case {
+        name: "Poly::residuals",
+        f: &|f| {
+            let mut out = vec![0.0; m];
+            with(&p0, f).residuals(&xs, &ys, &mut out);
+            out
+        },
+        fwd: &|f, v| {
+            let (mut out, mut dout) = (vec![0.0; m], vec![1.0; m]);
+            with(&p0, f).residuals_fwd(&with(&p0, v), &xs, &ys, &mut out, &mut dout);
+            (out, dout)
+        },
+        rev: &|f, yb, fb| {
+            let (mut out, mut dout) = (vec![0.0; m], yb.to_vec());
+            let mut dp = with(&p0, fb);
+            with(&p0, f).residuals_adjoint(&mut dp, &xs, &ys, &mut out, &mut dout);
+            assert!(dout.iter().all(|d| *d == 0.0), "dout is zero on exit");
+            dp.write_floats(fb);
+            out
+        },
+        jac: &|f| {
+            let mut out = vec![0.0; m];
+            let j = with(&p0, f).residuals_jacobian(&xs, &ys, &mut out);
+            (out, j)
+        },
+    };
+    check(&case, &p0.to_floats(), Sweeps::Forward, &mut Rng::new(42));
+
+    let q0 = Quad {
+        a: 0.8,
+        c: [-0.4, 1.3],
+    };
+    let x = 0.6;
+    let case = Case {
+        name: "by_value",
+        f: &|f| by_value(with(&q0, f), x).to_vec(),
+        fwd: &|f, v| {
+            let (y, t) = by_value_fwd(with(&q0, f), with(&q0, v), x);
+            (y.to_vec(), t.to_vec())
+        },
+        rev: &|f, yb, fb| {
+            let mut dq = with(&q0, fb);
+            let y = by_value_adjoint(with(&q0, f), &mut dq, x, [yb[0], yb[1], yb[2]]);
+            dq.write_floats(fb);
+            y.to_vec()
+        },
+        jac: &|f| {
+            let (y, j) = by_value_jacobian(with(&q0, f), x);
+            (y.to_vec(), j)
+        },
+    };
+    check(&case, &q0.to_floats(), Sweeps::Forward, &mut Rng::new(43));
+
+    // a 3 × 2 layer: columns w (6), b (3), then x (2); 3 outputs: reverse sweeps
+    let l0 = Layer {
+        w: vec![0.3, -0.2, 0.5, 0.9, -0.7, 0.1],
+        b: vec![0.05, -0.1, 0.2],
+        n_in: 2,
+    };
+    let split = |f: &[f64]| (with(&l0, f), f[9..].to_vec());
+    let case = Case {
+        name: "dense",
+        f: &|f| {
+            let (l, x) = split(f);
+            let mut out = vec![0.0; 3];
+            dense(&l, &x, &mut out);
+            out
+        },
+        fwd: &|f, v| {
+            let ((l, x), (dl, dx)) = (split(f), split(v));
+            let (mut out, mut dout) = (vec![0.0; 3], vec![0.0; 3]);
+            dense_fwd(&l, &dl, &x, &dx, &mut out, &mut dout);
+            (out, dout)
+        },
+        rev: &|f, yb, fb| {
+            let (l, x) = split(f);
+            let (mut dl, mut dx) = split(fb);
+            let (mut out, mut dout) = (vec![0.0; 3], yb.to_vec());
+            dense_adjoint(&l, &mut dl, &x, &mut dx, &mut out, &mut dout);
+            assert_eq!(dl.n_in, 2);
+            dl.write_floats(&mut fb[..9]);
+            fb[9..].copy_from_slice(&dx);
+            out
+        },
+        jac: &|f| {
+            let (l, x) = split(f);
+            let mut out = vec![0.0; 3];
+            let j = dense_jacobian(&l, &x, &mut out);
+            (out, j)
+        },
+    };
+    let mut x = l0.to_floats();
+    x.extend([0.7, -1.2]);
+    check(&case, &x, Sweeps::Reverse, &mut Rng::new(44));
+
+    // the same generic function in f32: the Jacobian agrees with the f64 one
+    let l32 = Layer {
+        w: l0.w.iter().map(|&w| w as f32).collect(),
+        b: l0.b.iter().map(|&b| b as f32).collect(),
+        n_in: 2,
+    };
+    let mut out32 = [0.0f32; 3];
+    let j32 = dense_jacobian(&l32, &[0.7f32, -1.2], &mut out32);
+    let mut out = [0.0; 3];
+    let j = dense_jacobian(&l0, &[0.7, -1.2], &mut out);
+    assert_eq!(j32.len(), j.len());
+    for k in 0..j.len() {
+        assert!((j32[k] as f64 - j[k]).abs() < 1e-5, "f32 Jacobian [{k}]");
+    }
+}
