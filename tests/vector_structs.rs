@@ -677,6 +677,26 @@ impl Poly {
         (p, dp)
     }
 
+    /// The polynomial at `x`.
+    #[differentiate(wrt(self, x))]
+    fn value(&self, x: f64) -> f64 {
+        let u = x - self.shift;
+        let mut p = 0.0;
+        for c in self.coef.iter().rev() {
+            p = p * u + c;
+        }
+        p
+    }
+
+    /// Weighted residuals through a method call (`Self::value(self, x)`, the
+    /// struct passed whole), into `out`.
+    #[differentiate(wrt(self))]
+    fn residuals_call(&self, xs: &[f64], ys: &[f64], out: &mut [f64]) {
+        for i in 0..xs.len() {
+            out[i] = (self.value(xs[i]) - ys[i]) * self.shift;
+        }
+    }
+
     /// Residuals at each sample, into `out`.
     #[differentiate(wrt(self))]
     fn residuals(&self, xs: &[f64], ys: &[f64], out: &mut [f64]) {
@@ -784,6 +804,35 @@ fn methods_by_value_and_generic() {
         },
     };
     check(&case, &p0.to_floats(), Sweeps::Forward, &mut Rng::new(42));
+    for (m, sweeps) in [(7, Sweeps::Forward), (2, Sweeps::Reverse)] {
+        let case = Case {
+            name: &format!("Poly::residuals_call, {m} outputs"),
+            f: &|f| {
+                let mut out = vec![0.0; m];
+                with(&p0, f).residuals_call(&xs[..m], &ys[..m], &mut out);
+                out
+            },
+            fwd: &|f, v| {
+                let (mut out, mut dout) = (vec![0.0; m], vec![1.0; m]);
+                with(&p0, f).residuals_call_fwd(&with(&p0, v), &xs[..m], &ys[..m], &mut out, &mut dout);
+                (out, dout)
+            },
+            rev: &|f, yb, fb| {
+                let (mut out, mut dout) = (vec![0.0; m], yb.to_vec());
+                let mut dp = with(&p0, fb);
+                with(&p0, f).residuals_call_adjoint(&mut dp, &xs[..m], &ys[..m], &mut out, &mut dout);
+                assert!(dout.iter().all(|d| *d == 0.0), "dout is zero on exit");
+                dp.write_floats(fb);
+                out
+            },
+            jac: &|f| {
+                let mut out = vec![0.0; m];
+                let j = with(&p0, f).residuals_call_jacobian(&xs[..m], &ys[..m], &mut out);
+                (out, j)
+            },
+        };
+        check(&case, &p0.to_floats(), sweeps, &mut Rng::new(45));
+    }
 
     let q0 = Quad {
         a: 0.8,
