@@ -916,3 +916,104 @@ fn methods_by_value_and_generic() {
         assert!((j32[k] as f64 - j[k]).abs() < 1e-5, "f32 Jacobian [{k}]");
     }
 }
+
+// ---- two struct parameters ----
+
+/// Columns: `a`'s two floats, then `b`'s three.
+#[differentiate(wrt(a, b))]
+fn two_structs(a: &Decay, b: &Affine, t: &[f64], out: &mut [f64]) {
+    for i in 0..t.len() {
+        out[i] = a.amp * (-a.rate * t[i]).exp() * b.a[i % 2] + b.c * t[i] * a.rate;
+    }
+}
+
+#[test]
+fn two_struct_parameters() {
+    let a0 = Decay {
+        amp: 1.3,
+        rate: 0.6,
+        label: "a".into(),
+    };
+    let b0 = Affine {
+        a: [0.9, -0.4],
+        c: 0.35,
+    };
+    let split = |f: &[f64]| (with(&a0, f), with(&b0, &f[2..]));
+    // 5 inputs: 6 outputs run two lanes sweeps, 2 outputs reverse sweeps
+    for (m, sweeps) in [(6, Sweeps::Forward), (2, Sweeps::Reverse)] {
+        let (t, _) = decay_data(m);
+        let case = Case {
+            name: &format!("two_structs, {m} outputs"),
+            f: &|f| {
+                let (a, b) = split(f);
+                let mut out = vec![0.0; m];
+                two_structs(&a, &b, &t, &mut out);
+                out
+            },
+            fwd: &|f, v| {
+                let ((a, b), (da, db)) = (split(f), split(v));
+                let (mut out, mut dout) = (vec![0.0; m], vec![0.0; m]);
+                two_structs_fwd(&a, &da, &b, &db, &t, &mut out, &mut dout);
+                (out, dout)
+            },
+            rev: &|f, yb, fb| {
+                let (a, b) = split(f);
+                let (mut da, mut db) = split(fb);
+                let (mut out, mut dout) = (vec![0.0; m], yb.to_vec());
+                two_structs_adjoint(&a, &mut da, &b, &mut db, &t, &mut out, &mut dout);
+                assert!(dout.iter().all(|d| *d == 0.0), "dout is zero on exit");
+                da.write_floats(&mut fb[..2]);
+                db.write_floats(&mut fb[2..]);
+                out
+            },
+            jac: &|f| {
+                let (a, b) = split(f);
+                let mut out = vec![0.0; m];
+                let j = two_structs_jacobian(&a, &b, &t, &mut out);
+                (out, j)
+            },
+        };
+        let x = [a0.to_floats(), b0.to_floats()].concat();
+        check(&case, &x, sweeps, &mut Rng::new(51));
+    }
+}
+
+/// Straight-line with the struct passed whole to a call (its fields' shadows
+/// deferred): reverse sweeps after one shared forward sweep (the form of the
+/// `vector_output_struct_rows` snapshot).
+#[differentiate(wrt(p, x))]
+fn pair(p: &Decay, x: f64) -> (f64, f64) {
+    let a = p.rate * x + p.amp;
+    (model(p, a), a * p.amp)
+}
+
+#[test]
+fn one_forward_sweep_then_rows_with_a_call() {
+    let p0 = Decay {
+        amp: 0.9,
+        rate: -0.3,
+        label: "pair".into(),
+    };
+    let case = Case {
+        name: "pair",
+        f: &|f| {
+            let (a, b) = pair(&with(&p0, f), f[2]);
+            vec![a, b]
+        },
+        fwd: &|f, v| {
+            let ((a, b), (ta, tb)) = pair_fwd(&with(&p0, f), &with(&p0, v), f[2], v[2]);
+            (vec![a, b], vec![ta, tb])
+        },
+        rev: &|f, yb, fb| {
+            let mut dp = with(&p0, fb);
+            let (a, b) = pair_adjoint(&with(&p0, f), &mut dp, f[2], &mut fb[2], (yb[0], yb[1]));
+            dp.write_floats(&mut fb[..2]);
+            vec![a, b]
+        },
+        jac: &|f| {
+            let ((a, b), j) = pair_jacobian(&with(&p0, f), f[2]);
+            (vec![a, b], j)
+        },
+    };
+    check(&case, &[0.9, -0.3, 1.7], Sweeps::Reverse, &mut Rng::new(61));
+}

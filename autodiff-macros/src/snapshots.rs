@@ -427,6 +427,23 @@ fn vector_output_struct_parameter() {
 }
 
 #[test]
+fn vector_output_struct_one_forward_sweep() {
+    // A reverse sweep that restores nothing: one forward sweep, then per row the
+    // shadow struct's fields bound, the reverse sweep, the deferred field (`p.k`,
+    // with the struct also passed whole to `g`) added in, and the row read out.
+    check(
+        "vector_output_struct_rows",
+        quote!(wrt(p, x)),
+        quote! {
+            fn pair(p: &Model, x: f64) -> (f64, f64) {
+                let a = p.k * x + p.w[0];
+                (g(p, a), a * p.w[1])
+            }
+        },
+    );
+}
+
+#[test]
 fn vector_output_ba_reprojection() {
     check(
         "vector_ba_reprojection",
