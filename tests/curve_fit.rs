@@ -3,8 +3,8 @@
 //! and exact data recovers the generating parameters; the same fit over a model
 //! struct (`minimize_struct`) is the same run.
 
-use autodiff::{differentiate, Differentiable};
 use autodiff::runtime::{LevenbergMarquardt, ReturnsJacobian, Stop};
+use autodiff::{differentiate, Differentiable};
 
 #[differentiate(wrt(p))]
 fn michaelis_menten(p: &[f64], conc: &[f64], rate: &[f64], out: &mut [f64]) {
@@ -123,7 +123,10 @@ fn puromycin_over_a_struct_matches_the_slice_fit() {
         .unwrap();
     assert_eq!(fit.fit, flat, "the same run");
     assert_eq!(fit.params.name, "puromycin");
-    assert_eq!([fit.params.vm, fit.params.k], [flat.report.x[0], flat.report.x[1]]);
+    assert_eq!(
+        [fit.params.vm, fit.params.k],
+        [flat.report.x[0], flat.report.x[1]]
+    );
     // R: Vm 2.127e+02 (6.947e+00), K 6.412e-02 (8.281e-03)
     let se = fit.standard_errors().unwrap();
     assert!((fit.params.vm - 212.68).abs() < 0.03 && (se[1] - 0.008281).abs() < 1e-5);

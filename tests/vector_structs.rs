@@ -138,12 +138,7 @@ fn check(case: &Case, x: &[f64], sweeps: Sweeps, rng: &mut Rng) {
     for c in 0..n {
         for r in 0..m {
             let k = r * n + c;
-            assert_close(
-                j[k],
-                jfd[k],
-                1e-6,
-                &format!("{name}: _jacobian[{r},{c}]"),
-            );
+            assert_close(j[k], jfd[k], 1e-6, &format!("{name}: _jacobian[{r},{c}]"));
         }
     }
 }
@@ -289,7 +284,11 @@ fn summary(p: &Shapes, x: &[f64]) -> [f64; 3] {
     for (vi, wi) in p.inner.v.iter().zip(p.w[n..p.w.len()].iter()) {
         q += vi * wi;
     }
-    [acc * *p.temp, (q + p.b[1]).tanh(), acc * q + p.w.len() as f64]
+    [
+        acc * *p.temp,
+        (q + p.b[1]).tanh(),
+        acc * q + p.w.len() as f64,
+    ]
 }
 
 /// Straight-line over the same fields, two outputs (a reverse sweep that pops
@@ -460,7 +459,17 @@ fn affine_case<'a>(
         let (mut dp, mut dx, mut ds) = split(fb);
         let mut out = m0.to_vec();
         let mut dout = yb[2..].to_vec();
-        let r = affine_adjoint(&p, &mut dp, &x, &mut dx, s, &mut ds, &mut out, &mut dout, [yb[0], yb[1]]);
+        let r = affine_adjoint(
+            &p,
+            &mut dp,
+            &x,
+            &mut dx,
+            s,
+            &mut ds,
+            &mut out,
+            &mut dout,
+            [yb[0], yb[1]],
+        );
         assert!(dout.iter().all(|d| *d == 0.0), "dout is zero on exit");
         dp.write_floats(&mut fb[..3]);
         fb[3..3 + k].copy_from_slice(&dx);
@@ -485,7 +494,11 @@ fn struct_mixed_with_slice_and_float() {
     let mut rng = Rng::new(21);
     // k + 4 inputs, 2k + 2 outputs: 10 and 14 (three lanes sweeps, the struct's
     // lanes cleared after the first), 6 and 6, 5 and 4 (reverse)
-    for (k, sweeps) in [(6, Sweeps::Forward), (2, Sweeps::Forward), (1, Sweeps::Reverse)] {
+    for (k, sweeps) in [
+        (6, Sweeps::Forward),
+        (2, Sweeps::Forward),
+        (1, Sweeps::Reverse),
+    ] {
         let m0 = rng.vec(2 * k, -0.5, 0.5);
         let (f, fwd, rev, jac) = affine_case(&p0, k, &m0);
         let case = Case {
@@ -602,14 +615,30 @@ fn struct_passed_to_calls() {
         fwd: &|x, v| {
             let mut out = vec![0.0; 4];
             let mut dout = vec![7.0; 4];
-            shifted_fwd(&with(&p0, x), &with(&p0, v), &t, x[2], v[2], &mut out, &mut dout);
+            shifted_fwd(
+                &with(&p0, x),
+                &with(&p0, v),
+                &t,
+                x[2],
+                v[2],
+                &mut out,
+                &mut dout,
+            );
             (out, dout)
         },
         rev: &|x, yb, xb| {
             let mut out = vec![0.0; 4];
             let mut dout = yb.to_vec();
             let mut dp = with(&p0, xb);
-            shifted_adjoint(&with(&p0, x), &mut dp, &t, x[2], &mut xb[2], &mut out, &mut dout);
+            shifted_adjoint(
+                &with(&p0, x),
+                &mut dp,
+                &t,
+                x[2],
+                &mut xb[2],
+                &mut out,
+                &mut dout,
+            );
             assert!(dout.iter().all(|d| *d == 0.0), "dout is zero on exit");
             dp.write_floats(&mut xb[..2]);
             out
@@ -814,13 +843,25 @@ fn methods_by_value_and_generic() {
             },
             fwd: &|f, v| {
                 let (mut out, mut dout) = (vec![0.0; m], vec![1.0; m]);
-                with(&p0, f).residuals_call_fwd(&with(&p0, v), &xs[..m], &ys[..m], &mut out, &mut dout);
+                with(&p0, f).residuals_call_fwd(
+                    &with(&p0, v),
+                    &xs[..m],
+                    &ys[..m],
+                    &mut out,
+                    &mut dout,
+                );
                 (out, dout)
             },
             rev: &|f, yb, fb| {
                 let (mut out, mut dout) = (vec![0.0; m], yb.to_vec());
                 let mut dp = with(&p0, fb);
-                with(&p0, f).residuals_call_adjoint(&mut dp, &xs[..m], &ys[..m], &mut out, &mut dout);
+                with(&p0, f).residuals_call_adjoint(
+                    &mut dp,
+                    &xs[..m],
+                    &ys[..m],
+                    &mut out,
+                    &mut dout,
+                );
                 assert!(dout.iter().all(|d| *d == 0.0), "dout is zero on exit");
                 dp.write_floats(fb);
                 out
@@ -1016,4 +1057,153 @@ fn one_forward_sweep_then_rows_with_a_call() {
         },
     };
     check(&case, &[0.9, -0.3, 1.7], Sweeps::Reverse, &mut Rng::new(61));
+}
+
+// ---- fields left out of the floats: `#[differentiable(skip)]` data ----
+
+/// A model carrying its data: `t` and `scale` are skipped (not parameters, not
+/// columns), and read by the body as data. `_jacobian` builds its tangent
+/// structs with `zero_like`, which copies skipped fields: the fields the body
+/// reads are zeroed in them first, so the data's tangent is zero.
+#[derive(Clone, Debug, Differentiable)]
+struct WithData {
+    amp: f64,
+    #[differentiable(skip)]
+    t: Vec<f64>,
+    rate: f64,
+    #[differentiable(skip)]
+    scale: f64,
+}
+
+#[differentiate(wrt(p))]
+fn with_data(p: &WithData, out: &mut [f64]) {
+    for i in 0..p.t.len() {
+        out[i] = p.amp * (-p.rate * p.t[i]).exp() * p.scale;
+    }
+}
+
+#[differentiate]
+fn sq(v: f64) -> f64 {
+    v * v
+}
+
+/// The same with a call (of a float): one forward sweep per column, the skipped
+/// fields zeroed in that path's tangent struct too.
+#[differentiate(wrt(p))]
+fn with_data_sq(p: &WithData, out: &mut [f64]) {
+    for i in 0..p.t.len() {
+        out[i] = sq(p.amp * (-p.rate * p.t[i]).exp() * p.scale);
+    }
+}
+
+#[test]
+fn skipped_fields_are_data() {
+    let p0 = WithData {
+        amp: 1.1,
+        t: vec![0.2, 0.7, 1.3, 2.0, 2.4, 3.1],
+        rate: 0.4,
+        scale: 1.5,
+    };
+    assert_eq!(p0.float_len(), 2);
+    for m in [6, 1] {
+        let p0 = WithData {
+            t: p0.t[..m].to_vec(),
+            ..p0.clone()
+        };
+        let zero_data = |mut d: WithData| {
+            // a tangent or shadow of the parameters alone
+            d.t.iter_mut().for_each(|t| *t = 0.0);
+            d.scale = 0.0;
+            d
+        };
+        let case = Case {
+            name: &format!("with_data, {m} outputs"),
+            f: &|x| {
+                let mut out = vec![0.0; m];
+                with_data(&with(&p0, x), &mut out);
+                out
+            },
+            fwd: &|x, v| {
+                let (mut out, mut dout) = (vec![0.0; m], vec![0.0; m]);
+                with_data_fwd(&with(&p0, x), &zero_data(with(&p0, v)), &mut out, &mut dout);
+                (out, dout)
+            },
+            rev: &|x, yb, xb| {
+                let (mut out, mut dout) = (vec![0.0; m], yb.to_vec());
+                let mut dp = with(&p0, xb);
+                with_data_adjoint(&with(&p0, x), &mut dp, &mut out, &mut dout);
+                dp.write_floats(xb);
+                out
+            },
+            jac: &|x| {
+                let mut out = vec![0.0; m];
+                let j = with_data_jacobian(&with(&p0, x), &mut out);
+                (out, j)
+            },
+        };
+        let sweeps = || {
+            if m == 6 {
+                Sweeps::Forward
+            } else {
+                Sweeps::Reverse
+            }
+        };
+        check(&case, &p0.to_floats(), sweeps(), &mut Rng::new(71));
+        let case = Case {
+            name: &format!("with_data_sq, {m} outputs"),
+            f: &|x| {
+                let mut out = vec![0.0; m];
+                with_data_sq(&with(&p0, x), &mut out);
+                out
+            },
+            fwd: &|x, v| {
+                let (mut out, mut dout) = (vec![0.0; m], vec![0.0; m]);
+                with_data_sq_fwd(&with(&p0, x), &zero_data(with(&p0, v)), &mut out, &mut dout);
+                (out, dout)
+            },
+            rev: &|x, yb, xb| {
+                let (mut out, mut dout) = (vec![0.0; m], yb.to_vec());
+                let mut dp = with(&p0, xb);
+                with_data_sq_adjoint(&with(&p0, x), &mut dp, &mut out, &mut dout);
+                dp.write_floats(xb);
+                out
+            },
+            jac: &|x| {
+                let mut out = vec![0.0; m];
+                let j = with_data_sq_jacobian(&with(&p0, x), &mut out);
+                (out, j)
+            },
+        };
+        check(&case, &p0.to_floats(), sweeps(), &mut Rng::new(72));
+    }
+}
+
+/// The skipped `scale` read by a called function, which the caller cannot see:
+/// `_jacobian`'s forward sweeps end with a sweep of no seed, and a tangent
+/// reaching the outputs there is a panic, not a wrong Jacobian.
+#[differentiate(wrt(p, x))]
+fn scaled(p: &WithData, x: f64) -> f64 {
+    p.amp * x * p.scale
+}
+
+#[differentiate(wrt(p))]
+fn with_data_call(p: &WithData, out: &mut [f64]) {
+    for i in 0..p.t.len() {
+        out[i] = scaled(p, p.t[i]) * p.rate;
+    }
+}
+
+#[test]
+#[should_panic(
+    expected = "a called function reads a field of the struct that `Differentiable` leaves out"
+)]
+fn skipped_field_read_by_a_callee_panics() {
+    let p = WithData {
+        amp: 1.1,
+        t: vec![0.2, 0.7, 1.3],
+        rate: 0.4,
+        scale: 1.5,
+    };
+    let mut out = [0.0; 3];
+    let _ = with_data_call_jacobian(&p, &mut out);
 }

@@ -374,7 +374,8 @@ impl Signatures {
             FieldKind::Float | FieldKind::DerefFloat => {
                 let star = (*kind == FieldKind::DerefFloat).then(|| quote!(*));
                 let adj = if deferred {
-                    post = Some(gen.accumulate(&quote!(#star #droot #access), false, &quote!(#acc)));
+                    post =
+                        Some(gen.accumulate(&quote!(#star #droot #access), false, &quote!(#acc)));
                     quote!(let mut #acc: #f = #z; let #d: &mut #f = &mut #acc;)
                 } else {
                     quote!(let #d: &mut #f = &mut #star #droot #access;)

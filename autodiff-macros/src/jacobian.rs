@@ -208,10 +208,14 @@ pub fn emit_jacobian(
                 borrow,
                 len,
                 seed,
-            } => quote! {
-                let mut #b: #ty = <#ty as ::autodiff::Differentiable<#f>>::zero_like(#borrow);
-                let mut #seed: ::std::vec::Vec<#f> = ::std::vec![#z; #len];
-            },
+            } => {
+                let skipped = zero_read_fields(ir, s, &quote!(#b), &z);
+                quote! {
+                    let mut #b: #ty = <#ty as ::autodiff::Differentiable<#f>>::zero_like(#borrow);
+                    #(#skipped)*
+                    let mut #seed: ::std::vec::Vec<#f> = ::std::vec![#z; #len];
+                }
+            }
         }
     };
     // the struct parameters' lengths, before the column count
@@ -475,11 +479,24 @@ pub fn emit_jacobian(
     });
     let lanes = (ir.lanes_ok() && lane_fields)
         .then(|| gen_lanes_forward(gen, &inputs, &outs, &restore, &fresh, &len_of));
+    // A struct passed to a call: the callee reads fields of the tangent struct
+    // the body does not, which `zero_like` may have copied (a skipped float field,
+    // [`zero_read_fields`]); one more sweep with no seed checks that no such
+    // tangent reaches the outputs (it would be in every column).
+    let leak_check = inputs
+        .iter()
+        .any(|s| matches!(s.shape, SlotShape::Struct { .. }))
+        .then(|| leak_check(ir, &outs, &z));
+    let sweeps = match leak_check {
+        Some(_) => quote!(0..__jac_n + 1),
+        None => quote!(0..__jac_n.max(1)),
+    };
+    let leak_check = leak_check.map(|c| quote!(else { #c }));
     let forward = match lanes {
         Some(lanes) => lanes,
         // one forward sweep per input (at least one, for the value)
         None => quote! {
-                for __jac_col in 0..__jac_n.max(1) {
+                for __jac_col in #sweeps {
                     #(#restore)*
                     #(#fresh)*
                     let mut __jac_at: usize = 0;
@@ -491,7 +508,7 @@ pub fn emit_jacobian(
                         #(#fwd_column)*
                         let mut __jac_at: usize = 0;
                         #(#fwd_unseed)*
-                    }
+                    } #leak_check
                     #fwd_value
                 }
         },
@@ -551,11 +568,17 @@ fn gen_lanes_forward(
             SlotShape::Slice => quote!(let mut #b = ::std::vec![#lz; #x.len()];),
             SlotShape::Array { len, .. } => quote!(let mut #b: [#lt; #len] = [#lz; #len];),
             // a shadow struct per lane
-            SlotShape::Struct { ty, borrow, .. } => quote! {
-                let mut #b: [#ty; #k] = ::core::array::from_fn(|_| {
-                    <#ty as ::autodiff::Differentiable<#f>>::zero_like(#borrow)
-                });
-            },
+            SlotShape::Struct { ty, borrow, .. } => {
+                let skipped = zero_read_fields(ir, s, &quote!(#b[__jac_l]), &z);
+                quote! {
+                    let mut #b: [#ty; #k] = ::core::array::from_fn(|_| {
+                        <#ty as ::autodiff::Differentiable<#f>>::zero_like(#borrow)
+                    });
+                    for __jac_l in 0..#k {
+                        #(#skipped)*
+                    }
+                }
+            }
         }
     };
     let allocs: Vec<TokenStream> = inputs.iter().chain(outs).map(alloc).collect();
@@ -659,6 +682,69 @@ fn gen_lanes_forward(
             }
         }
     }
+}
+
+/// After a forward sweep with no seed: every output tangent is zero, or the
+/// sweep panics (a struct's tangent outside its floats reached the outputs).
+fn leak_check(ir: &Func, outs: &[Slot], z: &TokenStream) -> TokenStream {
+    let mut tangents = Vec::new();
+    match &ir.out.ret {
+        RetShape::Float => tangents.push(quote!(::core::iter::once(&__jac_res.1))),
+        RetShape::Array { .. } => tangents.push(quote!(__jac_res.1.iter())),
+        RetShape::Tuple(k) => {
+            let each = (0..*k).map(|i| {
+                let i = proc_macro2::Literal::usize_unsuffixed(i);
+                quote!(&__jac_res.1.#i)
+            });
+            tangents.push(quote!([#(#each),*].into_iter()));
+        }
+        RetShape::Unit => {}
+    }
+    for s in outs {
+        let b = &s.buf;
+        tangents.push(quote!(#b.iter()));
+    }
+    let msg = "a struct's tangent outside its floats reached an output of the function: a called function reads a field of the struct that `Differentiable` leaves out (`#[differentiable(skip)]`) as a differentiated float; pass that value as a parameter of its own";
+    quote! {
+        // (NaN is not a leak: a NaN tangent of a zero seed comes from the values)
+        let __jac_leak = false #(|| #tangents.any(|__jac_t| *__jac_t != #z && *__jac_t == *__jac_t))*;
+        ::core::assert!(!__jac_leak, #msg);
+    }
+}
+
+/// Zeroes, in the tangent struct `target` made by `zero_like`, the fields of the
+/// struct `s` the body reads: `zero_like` copies a `#[differentiable(skip)]`
+/// field (data, not among the floats), which `read_floats` then leaves alone, so
+/// a skipped float field would carry its value as its tangent through every
+/// forward sweep. (A skipped field the body only passes to a call is not seen
+/// here.)
+fn zero_read_fields(
+    ir: &Func,
+    s: &Slot,
+    target: &TokenStream,
+    z: &TokenStream,
+) -> Vec<TokenStream> {
+    let mut out = Vec::new();
+    for p in &ir.params {
+        let ParamTy::Field {
+            root, access, kind, ..
+        } = &p.shape
+        else {
+            continue;
+        };
+        if *root != s.x {
+            continue;
+        }
+        out.push(match kind {
+            FieldKind::Float => quote!(#target #access = #z;),
+            FieldKind::DerefFloat => quote!(*#target #access = #z;),
+            FieldKind::Buf => {
+                quote!(for __jac_e in #target #access [..].iter_mut() { *__jac_e = #z; })
+            }
+            FieldKind::Int(_) | FieldKind::Passed | FieldKind::Flat { .. } => continue,
+        });
+    }
+    out
 }
 
 /// The lanes tangents of the struct `s`'s fields, gathered from its shadow
