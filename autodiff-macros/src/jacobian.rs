@@ -1,7 +1,10 @@
 //! `f_jacobian` of a vector-valued function: the dense Jacobian, row-major, rows the
 //! outputs in order (the returned value's elements, then each out-parameter's),
 //! columns the active inputs in parameter order (slices and arrays element by
-//! element).
+//! element, struct parameters by their floats in `Differentiable` order: their
+//! tangents and shadows are structs, seeded with `read_floats` from a flat
+//! buffer and read out with `write_floats`, the body reading them through the
+//! fields' bindings of `expand.rs`).
 //!
 //! With no more inputs than outputs it runs forward sweeps: the tangent body
 //! generated with [`LANES`] tangents side by side (`__private::Lanes`), one sweep
