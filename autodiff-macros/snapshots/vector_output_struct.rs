@@ -170,12 +170,24 @@ fn residuals_jacobian(
     let mut __jac_buf_p: Decay = <Decay as ::autodiff::Differentiable<
         f64,
     >>::zero_like(p);
+    __jac_buf_p.amp = 0.0;
+    __jac_buf_p.rate = 0.0;
+    for __jac_e in __jac_buf_p.w[..].iter_mut() {
+        *__jac_e = 0.0;
+    }
     let mut __jac_seed_p: ::std::vec::Vec<f64> = ::std::vec![0.0; __jac_len_p];
     let mut __jac_buf_out = ::std::vec![0.0; out.len()];
     if __jac_n <= __jac_m {
         let mut __jac_lanes_p: [Decay; 4] = ::core::array::from_fn(|_| {
             <Decay as ::autodiff::Differentiable<f64>>::zero_like(p)
         });
+        for __jac_l in 0..4 {
+            __jac_lanes_p[__jac_l].amp = 0.0;
+            __jac_lanes_p[__jac_l].rate = 0.0;
+            for __jac_e in __jac_lanes_p[__jac_l].w[..].iter_mut() {
+                *__jac_e = 0.0;
+            }
+        }
         let mut __jac_lanes_out = ::std::vec![
             < ::autodiff::__private::Lanes < f64, 4 > > ::zero(); out.len()
         ];

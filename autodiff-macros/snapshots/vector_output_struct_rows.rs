@@ -142,10 +142,14 @@ fn pair_jacobian(p: &Model, x: f64) -> ((f64, f64), ::std::vec::Vec<f64>) {
     let mut __jac_buf_p: Model = <Model as ::autodiff::Differentiable<
         f64,
     >>::zero_like(p);
+    __jac_buf_p.k = 0.0;
+    for __jac_e in __jac_buf_p.w[..].iter_mut() {
+        *__jac_e = 0.0;
+    }
     let mut __jac_seed_p: ::std::vec::Vec<f64> = ::std::vec![0.0; __jac_len_p];
     let mut __jac_buf_x: f64 = 0.0;
     if __jac_n <= __jac_m {
-        for __jac_col in 0..__jac_n.max(1) {
+        for __jac_col in 0..__jac_n + 1 {
             let mut __jac_at: usize = 0;
             if __jac_col >= __jac_at && __jac_col < __jac_at + __jac_len_p {
                 __jac_seed_p[__jac_col - __jac_at] = 1.0;
@@ -194,6 +198,15 @@ fn pair_jacobian(p: &Model, x: f64) -> ((f64, f64), ::std::vec::Vec<f64>) {
                 }
                 __jac_at += __jac_len_p;
                 __jac_at += 1usize;
+            } else {
+                let __jac_leak = false
+                    || [&__jac_res.1.0, &__jac_res.1.1]
+                        .into_iter()
+                        .any(|__jac_t| *__jac_t != 0.0 && *__jac_t == *__jac_t);
+                ::core::assert!(
+                    ! __jac_leak,
+                    "a struct's tangent outside its floats reached an output of the function: a called function reads a field of the struct that `Differentiable` leaves out (`#[differentiable(skip)]`) as a differentiated float; pass that value as a parameter of its own"
+                );
             }
             __jac_value = __jac_res.0;
         }
