@@ -44,12 +44,6 @@ fn try_expand(attr: TokenStream, item: TokenStream) -> Result<TokenStream, Token
     }
     if let Some(ir) = lowered.as_ref().filter(|ir| ir.out.is_vector()) {
         for p in &ir.params {
-            if let ParamTy::Struct { ty, .. } = &p.shape {
-                diag.error_spanned(
-                    ty,
-                    "a vector-valued function cannot take a struct parameter in `wrt(..)` yet; pass the parameters as slices",
-                );
-            }
             if let ParamTy::Field {
                 root,
                 kind: FieldKind::Flat { .. },
@@ -295,6 +289,8 @@ struct Signatures {
     adj_prelude: Vec<TokenStream>,
     /// Deferred field shadows added into the shadow struct at the end of `_adjoint`.
     adj_post: Vec<TokenStream>,
+    /// The same bindings field by field, for `_jacobian`'s sweeps.
+    fields: Vec<crate::jacobian::FieldBind>,
     /// The fallback expansion: bodies are `unimplemented!()`.
     stub: bool,
     /// The adjoint body in pieces, for `_jacobian`'s reverse sweeps.
@@ -315,6 +311,7 @@ impl Signatures {
             fwd_prelude: vec![],
             adj_prelude: vec![],
             adj_post: vec![],
+            fields: vec![],
             stub: false,
             adjoint_parts: None,
         };
@@ -430,45 +427,53 @@ impl Signatures {
         let d = format_ident!("d{}", name);
         let acc = format_ident!("__acc_{}", name);
         let droot = format_ident!("d{}", root);
-        let (fwd, adj) = match kind {
+        let mut post = None;
+        // the primal binding, then the shadow's in `_fwd` and in `_adjoint`
+        let (primal, fwd, adj) = match kind {
             FieldKind::Float | FieldKind::DerefFloat => {
                 let star = (*kind == FieldKind::DerefFloat).then(|| quote!(*));
-                let primal = quote!(let #name: #f = #star #root #access;);
                 let adj = if deferred {
-                    let add = gen.accumulate(&quote!(#star #droot #access), false, &quote!(#acc));
-                    self.adj_post.push(add);
-                    quote!(#primal let mut #acc: #f = #z; let #d: &mut #f = &mut #acc;)
+                    post =
+                        Some(gen.accumulate(&quote!(#star #droot #access), false, &quote!(#acc)));
+                    quote!(let mut #acc: #f = #z; let #d: &mut #f = &mut #acc;)
                 } else {
-                    quote!(#primal let #d: &mut #f = &mut #star #droot #access;)
-                };
-                (quote!(#primal let #d: #f = #star #droot #access;), adj)
-            }
-            FieldKind::Buf => {
-                let primal = quote!(let #name: &[#f] = &#root #access [..];);
-                let adj = if deferred {
-                    let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
-                    self.adj_post.push(quote!(
-                        for (__t, __a) in #droot #access [..].iter_mut().zip(#acc.iter()) { #add }
-                    ));
-                    quote!(#primal let mut #acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #acc[..];)
-                } else {
-                    quote!(#primal let #d: &mut [#f] = &mut #droot #access [..];)
-                };
-                (quote!(#primal let #d: &[#f] = &#droot #access [..];), adj)
-            }
-            FieldKind::Flat { jagged: false } => {
-                let primal = flat_primal(name, root, false, &f);
-                let adj = if deferred {
-                    let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
-                    self.adj_post.push(quote!(
-                        for (__t, __a) in ::autodiff::__private::flat_mut(&mut #droot[..]).iter_mut().zip(#acc.iter()) { #add }
-                    ));
-                    quote!(#primal let mut #acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #acc[..];)
-                } else {
-                    quote!(#primal let #d: &mut [#f] = ::autodiff::__private::flat_mut(&mut #droot[..]);)
+                    quote!(let #d: &mut #f = &mut #star #droot #access;)
                 };
                 (
-                    quote!(#primal let #d: &[#f] = ::autodiff::__private::flat(&#droot[..]);),
+                    quote!(let #name: #f = #star #root #access;),
+                    quote!(let #d: #f = #star #droot #access;),
+                    adj,
+                )
+            }
+            FieldKind::Buf => {
+                let adj = if deferred {
+                    let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
+                    post = Some(quote!(
+                        for (__t, __a) in #droot #access [..].iter_mut().zip(#acc.iter()) { #add }
+                    ));
+                    quote!(let mut #acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #acc[..];)
+                } else {
+                    quote!(let #d: &mut [#f] = &mut #droot #access [..];)
+                };
+                (
+                    quote!(let #name: &[#f] = &#root #access [..];),
+                    quote!(let #d: &[#f] = &#droot #access [..];),
+                    adj,
+                )
+            }
+            FieldKind::Flat { jagged: false } => {
+                let adj = if deferred {
+                    let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
+                    post = Some(quote!(
+                        for (__t, __a) in ::autodiff::__private::flat_mut(&mut #droot[..]).iter_mut().zip(#acc.iter()) { #add }
+                    ));
+                    quote!(let mut #acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #acc[..];)
+                } else {
+                    quote!(let #d: &mut [#f] = ::autodiff::__private::flat_mut(&mut #droot[..]);)
+                };
+                (
+                    flat_primal(name, root, false, &f),
+                    quote!(let #d: &[#f] = ::autodiff::__private::flat(&#droot[..]);),
                     adj,
                 )
             }
@@ -476,23 +481,24 @@ impl Signatures {
                 // gathered into one buffer with the rows' offsets; the adjoint
                 // scattered back into the rows on exit
                 let off = format_ident!("{}__off", root);
-                let primal = flat_primal(name, root, true, &f);
                 let d_acc = format_ident!("__dacc_{}", name);
                 let add = gen.accumulate(&quote!(*__t), false, &quote!(*__a));
-                self.adj_post.push(quote!(
+                post = Some(quote!(
                     for (__r, __o) in #droot.iter_mut().zip(#off.windows(2)) {
                         for (__t, __a) in __r.iter_mut().zip(#d_acc[__o[0]..__o[1]].iter()) { #add }
                     }
                 ));
                 let check = quote!(::autodiff::__private::check_rows(&#root[..], &#droot[..], ::core::stringify!(#droot)););
                 (
-                    quote!(#primal #check let #d_acc: ::std::vec::Vec<#f> = #droot.concat(); let #d: &[#f] = &#d_acc[..];),
-                    quote!(#primal #check let mut #d_acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #d_acc[..];),
+                    flat_primal(name, root, true, &f),
+                    quote!(#check let #d_acc: ::std::vec::Vec<#f> = #droot.concat(); let #d: &[#f] = &#d_acc[..];),
+                    quote!(#check let mut #d_acc = ::std::vec![#z; #name.len()]; let #d: &mut [#f] = &mut #d_acc[..];),
                 )
             }
             FieldKind::Passed => (
-                quote!(let #name = &#root #access; let #d = &#droot #access;),
-                quote!(let #name = &#root #access; let #d = &mut #droot #access;),
+                quote!(let #name = &#root #access;),
+                quote!(let #d = &#droot #access;),
+                quote!(let #d = &mut #droot #access;),
             ),
             FieldKind::Int(ty) => {
                 let b = if ty.is_empty() {
@@ -500,11 +506,19 @@ impl Signatures {
                 } else {
                     quote!(let #name: #ty = #root #access;)
                 };
-                (b.clone(), b)
+                (b, quote!(), quote!())
             }
         };
-        self.fwd_prelude.push(fwd);
-        self.adj_prelude.push(adj);
+        self.fwd_prelude.push(quote!(#primal #fwd));
+        self.adj_prelude.push(quote!(#primal #adj));
+        self.adj_post.extend(post.clone());
+        self.fields.push(crate::jacobian::FieldBind {
+            root: root.clone(),
+            primal,
+            fwd,
+            adj,
+            post,
+        });
     }
 
     fn emit(
@@ -578,6 +592,7 @@ impl Signatures {
                 gen,
                 bodies,
                 self.adjoint_parts.as_ref(),
+                &self.fields,
                 &allow,
             );
             return quote!(#items #jac);

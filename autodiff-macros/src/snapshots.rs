@@ -409,6 +409,41 @@ fn vector_output_out_parameter() {
 
 /// ADBench's BA reprojection: straight-line code with a branch, kept in locals.
 #[test]
+fn vector_output_struct_parameter() {
+    // The struct's floats are the Jacobian's columns: seeded into a shadow struct
+    // (`read_floats`) lane by lane in the forward sweeps, read out of it
+    // (`write_floats`) row by row in the reverse sweeps.
+    check(
+        "vector_output_struct",
+        quote!(wrt(p)),
+        quote! {
+            fn residuals(p: &Decay, t: &[f64], y: &[f64], out: &mut [f64]) {
+                for i in 0..t.len() {
+                    out[i] = p.amp * (-p.rate * t[i]).exp() - y[i] + p.w[i % 2];
+                }
+            }
+        },
+    );
+}
+
+#[test]
+fn vector_output_struct_one_forward_sweep() {
+    // A reverse sweep that restores nothing: one forward sweep, then per row the
+    // shadow struct's fields bound, the reverse sweep, the deferred field (`p.k`,
+    // with the struct also passed whole to `g`) added in, and the row read out.
+    check(
+        "vector_output_struct_rows",
+        quote!(wrt(p, x)),
+        quote! {
+            fn pair(p: &Model, x: f64) -> (f64, f64) {
+                let a = p.k * x + p.w[0];
+                (g(p, a), a * p.w[1])
+            }
+        },
+    );
+}
+
+#[test]
 fn vector_output_ba_reprojection() {
     check(
         "vector_ba_reprojection",

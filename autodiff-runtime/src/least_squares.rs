@@ -9,7 +9,7 @@ use num_traits::Float;
 use crate::error::{check_point, check_positive, to_f64, Error};
 use crate::trust::{add_step, negligible, to_f64_vec, Tracker};
 use crate::util::{all_finite, constant};
-use crate::{Iteration, Stop, StopReason};
+use crate::{Differentiable, Iteration, Stop, StopReason};
 
 /// A residual function with its Jacobian, as [`LevenbergMarquardt`] calls it.
 ///
@@ -561,6 +561,110 @@ impl<F: Float> LeastSquaresFit<F> {
         let n = self.report.x.len();
         self.covariance()
             .map(|cov| (0..n).map(|k| cov[k * n + k].sqrt()).collect())
+    }
+}
+
+impl<F: Float> LevenbergMarquardt<F> {
+    /// Minimises `½‖r(p)‖²` over a parameter struct from `x0` for `m`
+    /// residuals: as [`minimize`](Self::minimize), with the parameters a
+    /// [`Differentiable`] value (a `#[derive(Differentiable)]` struct, a tuple,
+    /// an array). `residuals(p, r)` writes the residuals at `p` into `r` (zeroed
+    /// on entry) and returns the row-major m×n Jacobian whose columns are the
+    /// struct's floats in declaration order ([`Differentiable::write_floats`]):
+    /// the shape of a generated `f_jacobian` with `wrt(p)`, so
+    /// `|p, r| residuals_jacobian(p, &t, &y, r)` is the whole adapter. A
+    /// returned Jacobian whose length is not m·n is
+    /// [`Error::DimensionMismatch`]. The fit's report, residuals, Jacobian and
+    /// covariance are over the floats; [`StructFit::params`] is the final point
+    /// as a struct.
+    ///
+    /// ```
+    /// use autodiff_runtime::{LevenbergMarquardt, Stop};
+    ///
+    /// // y = a·exp(−b·t), parameters as a tuple `(a, b)`
+    /// let t = [0.0f64, 1.0, 2.0, 3.0, 4.0];
+    /// let y: Vec<f64> = t.iter().map(|&t| 2.0 * (-0.5 * t).exp()).collect();
+    /// let residuals = |p: &(f64, f64), r: &mut [f64]| -> Vec<f64> {
+    ///     let mut jac = Vec::with_capacity(2 * t.len());
+    ///     for (i, &ti) in t.iter().enumerate() {
+    ///         let e = (-p.1 * ti).exp();
+    ///         r[i] = p.0 * e - y[i];
+    ///         jac.extend([e, -p.0 * ti * e]);
+    ///     }
+    ///     jac
+    /// };
+    /// let fit = LevenbergMarquardt::new()
+    ///     .with_stop(Stop::new().grad_tol(1e-12))
+    ///     .minimize_struct(residuals, &(1.0, 1.0), t.len())
+    ///     .unwrap();
+    /// let (a, b) = fit.params;
+    /// assert!((a - 2.0).abs() < 1e-8 && (b - 0.5).abs() < 1e-8);
+    /// assert_eq!(fit.standard_errors().unwrap().len(), 2); // the fit, dereferenced
+    /// ```
+    pub fn minimize_struct<P, G>(
+        &self,
+        residuals: G,
+        x0: &P,
+        m: usize,
+    ) -> Result<StructFit<F, P>, Error<F>>
+    where
+        P: Differentiable<F>,
+        G: FnMut(&P, &mut [F]) -> Vec<F>,
+    {
+        self.minimize_struct_with(residuals, x0, m, |_| ControlFlow::Continue(()))
+    }
+
+    /// [`minimize_struct`](Self::minimize_struct) with an observer, which sees
+    /// the iterates as the struct's floats (as [`minimize_with`](Self::minimize_with)).
+    pub fn minimize_struct_with<P, G, B>(
+        &self,
+        mut residuals: G,
+        x0: &P,
+        m: usize,
+        observer: B,
+    ) -> Result<StructFit<F, P>, Error<F>>
+    where
+        P: Differentiable<F>,
+        G: FnMut(&P, &mut [F]) -> Vec<F>,
+        B: FnMut(&Iteration<'_, F>) -> ControlFlow<()>,
+    {
+        let mut point = x0.zero_like();
+        let flat = ReturnsJacobian(|x: &[F], r: &mut [F]| {
+            point.read_floats(x);
+            residuals(&point, r)
+        });
+        let fit = self.minimize_with(flat, &x0.to_floats(), m, observer)?;
+        Ok(StructFit {
+            params: crate::structs::from_floats(x0, &fit.report.x),
+            fit,
+        })
+    }
+}
+
+/// The result of [`LevenbergMarquardt::minimize_struct`]: the final parameters
+/// as a struct, and the [`LeastSquaresFit`] over their floats (which it
+/// dereferences to: `fit.standard_errors()`, `fit.report.converged()`).
+///
+/// `Display` prints the fit.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct StructFit<F, P> {
+    /// The final parameters (the report's `x`).
+    pub params: P,
+    /// The fit over the struct's floats in declaration order.
+    pub fit: LeastSquaresFit<F>,
+}
+
+impl<F, P> std::ops::Deref for StructFit<F, P> {
+    type Target = LeastSquaresFit<F>;
+    fn deref(&self) -> &LeastSquaresFit<F> {
+        &self.fit
+    }
+}
+
+impl<F: Float, P> std::fmt::Display for StructFit<F, P> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.fit.fmt(f)
     }
 }
 

@@ -27,7 +27,9 @@
 //!
 //! Parameters may also be a [`Differentiable`] struct (`#[derive(Differentiable)]`
 //! in `autodiff`) with a gradient of the same type: every optimiser has
-//! `minimize_struct` (returning a [`StructReport`] holding the final struct),
+//! `minimize_struct` (returning a [`StructReport`] holding the final struct;
+//! Levenberg–Marquardt's, over residuals returning their Jacobian, a
+//! [`StructFit`]),
 //! the first-order ones `step_struct(&mut params, &grad)`, L-BFGS
 //! [`step_struct`](Lbfgs::step_struct), and [`check_gradient_struct`] checks an
 //! objective `FnMut(&P, &mut P) -> F`.
@@ -104,7 +106,9 @@ pub use error::Error;
 pub use gradient_check::{check_gradient, check_gradient_with, GradientCheck};
 pub use gradient_descent::GradientDescent;
 pub use lbfgs::Lbfgs;
-pub use least_squares::{LeastSquaresFit, LevenbergMarquardt, Residuals, ReturnsJacobian};
+pub use least_squares::{
+    LeastSquaresFit, LevenbergMarquardt, Residuals, ReturnsJacobian, StructFit,
+};
 pub use line_search::LineSearch;
 pub use momentum::Momentum;
 pub use newton::{Newton, NewtonCg};
