@@ -156,7 +156,7 @@ pub fn emit_jacobian(
                 len: len.clone(),
                 by_ref: ir.vars[v].buf == Some(BufRepr::ArrayRefParam),
             },
-            ParamTy::Struct { ty, by_ref } => {
+            ParamTy::Struct { ty, by_ref, .. } => {
                 // its fields are bound once at entry, their shadows per sweep
                 let own = fields.iter().filter(|b| b.root == p.ident);
                 struct_primal.extend(own.clone().map(|b| b.primal.clone()));
