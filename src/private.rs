@@ -107,6 +107,22 @@ pub fn zeros_like<F: Float>(x: &[F]) -> Vec<F> {
     vec![F::zero(); x.len()]
 }
 
+/// `vec![zero; n]` without `calloc` for small `n`: glibc's `calloc` skips its
+/// per-thread cache, so a small zeroed vector made once per call (a Jacobian
+/// block) costs several times a `malloc` and a fill. The zero goes through
+/// `black_box` because LLVM turns `malloc` followed by a fill with a known zero
+/// back into `calloc`. Large vectors still come from `calloc`, which can hand
+/// out pages that are already zero.
+#[inline]
+pub fn zeroed_vec<F: Copy>(zero: F, n: usize) -> Vec<F> {
+    if n > 4096 {
+        return vec![zero; n];
+    }
+    let mut v = Vec::with_capacity(n);
+    v.resize(n, core::hint::black_box(zero));
+    v
+}
+
 /// A zeroed shadow for an array argument that carries no derivative.
 #[inline(always)]
 pub fn zeros_like_array<F: Float, const N: usize>(_: &[F; N]) -> [F; N] {

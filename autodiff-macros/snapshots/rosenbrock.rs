@@ -70,33 +70,47 @@ pub fn rosenbrock_adjoint(x: &[f64], dx: &mut [f64], dret: f64) -> f64 {
     let mut s: f64 = 0.0;
     let mut __b_s: f64 = -0.0;
     __b_s += dret;
-    for i in 0..(n - 1) {
-        let __t_1 = x[i] * x[i];
-        let t = x[i + 1] - __t_1;
-        let u = 1.0 - x[i];
-        let __t_4 = 100.0 * t;
-        let __t_5 = __t_4 * t;
-        let __t_6 = u * u;
-        let __t_7 = __t_5 + __t_6;
-        s = s + __t_7;
-        let mut __b_t_1: f64 = -0.0;
-        let mut __b_t: f64 = -0.0;
-        let mut __b_u: f64 = -0.0;
-        let mut __b_t_4: f64 = -0.0;
-        let mut __b_t_5: f64 = -0.0;
-        let mut __b_t_6: f64 = -0.0;
-        let mut __b_t_7: f64 = -0.0;
-        __b_t_7 += __b_s;
-        __b_t_5 += __b_t_7;
-        __b_t_6 += __b_t_7;
-        __b_u += (u * __b_t_6 + u * __b_t_6);
-        __b_t_4 += t * __b_t_5;
-        __b_t += __t_4 * __b_t_5;
-        __b_t += 100.0 * __b_t_4;
-        dx[i] -= __b_u;
-        dx[i + 1] += __b_t;
-        __b_t_1 -= __b_t;
-        dx[i] += (x[i] * __b_t_1 + x[i] * __b_t_1);
+    {
+        let __lo = 0;
+        let __hi = (n - 1);
+        let mut __carry_dx_0: f64 = 0.0;
+        if __lo < __hi {
+            __carry_dx_0 = dx[__lo + 0];
+        }
+        for i in __lo..__hi {
+            let mut __carry_dx_1: f64 = dx[i + 1];
+            let __t_1 = x[i] * x[i];
+            let t = x[i + 1] - __t_1;
+            let u = 1.0 - x[i];
+            let __t_4 = 100.0 * t;
+            let __t_5 = __t_4 * t;
+            let __t_6 = u * u;
+            let __t_7 = __t_5 + __t_6;
+            s = s + __t_7;
+            let mut __b_t_1: f64 = -0.0;
+            let mut __b_t: f64 = -0.0;
+            let mut __b_u: f64 = -0.0;
+            let mut __b_t_4: f64 = -0.0;
+            let mut __b_t_5: f64 = -0.0;
+            let mut __b_t_6: f64 = -0.0;
+            let mut __b_t_7: f64 = -0.0;
+            __b_t_7 += __b_s;
+            __b_t_5 += __b_t_7;
+            __b_t_6 += __b_t_7;
+            __b_u += (u * __b_t_6 + u * __b_t_6);
+            __b_t_4 += t * __b_t_5;
+            __b_t += __t_4 * __b_t_5;
+            __b_t += 100.0 * __b_t_4;
+            __carry_dx_0 -= __b_u;
+            __carry_dx_1 += __b_t;
+            __b_t_1 -= __b_t;
+            __carry_dx_0 += (x[i] * __b_t_1 + x[i] * __b_t_1);
+            dx[i] = __carry_dx_0;
+            __carry_dx_0 = __carry_dx_1;
+        }
+        if __lo < __hi {
+            dx[__hi + 0] = __carry_dx_0;
+        }
     }
     let __value = s;
     __value
@@ -128,33 +142,47 @@ pub fn rosenbrock_grad(x: &[f64]) -> (f64, ::std::vec::Vec<f64>) {
         let mut s: f64 = 0.0;
         let mut __b_s: f64 = -0.0;
         __b_s += dret;
-        for i in 0..(n - 1) {
-            let __t_1 = x[i] * x[i];
-            let t = x[i + 1] - __t_1;
-            let u = 1.0 - x[i];
-            let __t_4 = 100.0 * t;
-            let __t_5 = __t_4 * t;
-            let __t_6 = u * u;
-            let __t_7 = __t_5 + __t_6;
-            s = s + __t_7;
-            let mut __b_t_1: f64 = -0.0;
-            let mut __b_t: f64 = -0.0;
-            let mut __b_u: f64 = -0.0;
-            let mut __b_t_4: f64 = -0.0;
-            let mut __b_t_5: f64 = -0.0;
-            let mut __b_t_6: f64 = -0.0;
-            let mut __b_t_7: f64 = -0.0;
-            __b_t_7 += __b_s;
-            __b_t_5 += __b_t_7;
-            __b_t_6 += __b_t_7;
-            __b_u += (u * __b_t_6 + u * __b_t_6);
-            __b_t_4 += t * __b_t_5;
-            __b_t += __t_4 * __b_t_5;
-            __b_t += 100.0 * __b_t_4;
-            dx[i] -= __b_u;
-            dx[i + 1] += __b_t;
-            __b_t_1 -= __b_t;
-            dx[i] += (x[i] * __b_t_1 + x[i] * __b_t_1);
+        {
+            let __lo = 0;
+            let __hi = (n - 1);
+            let mut __carry_dx_0: f64 = 0.0;
+            if __lo < __hi {
+                __carry_dx_0 = dx[__lo + 0];
+            }
+            for i in __lo..__hi {
+                let mut __carry_dx_1: f64 = dx[i + 1];
+                let __t_1 = x[i] * x[i];
+                let t = x[i + 1] - __t_1;
+                let u = 1.0 - x[i];
+                let __t_4 = 100.0 * t;
+                let __t_5 = __t_4 * t;
+                let __t_6 = u * u;
+                let __t_7 = __t_5 + __t_6;
+                s = s + __t_7;
+                let mut __b_t_1: f64 = -0.0;
+                let mut __b_t: f64 = -0.0;
+                let mut __b_u: f64 = -0.0;
+                let mut __b_t_4: f64 = -0.0;
+                let mut __b_t_5: f64 = -0.0;
+                let mut __b_t_6: f64 = -0.0;
+                let mut __b_t_7: f64 = -0.0;
+                __b_t_7 += __b_s;
+                __b_t_5 += __b_t_7;
+                __b_t_6 += __b_t_7;
+                __b_u += (u * __b_t_6 + u * __b_t_6);
+                __b_t_4 += t * __b_t_5;
+                __b_t += __t_4 * __b_t_5;
+                __b_t += 100.0 * __b_t_4;
+                __carry_dx_0 -= __b_u;
+                __carry_dx_1 += __b_t;
+                __b_t_1 -= __b_t;
+                __carry_dx_0 += (x[i] * __b_t_1 + x[i] * __b_t_1);
+                dx[i] = __carry_dx_0;
+                __carry_dx_0 = __carry_dx_1;
+            }
+            if __lo < __hi {
+                dx[__hi + 0] = __carry_dx_0;
+            }
         }
         let __value = s;
         __value

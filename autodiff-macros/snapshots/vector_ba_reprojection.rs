@@ -690,7 +690,7 @@ fn reproj_jacobian(
 ) -> ([f64; 2], ::std::vec::Vec<f64>) {
     let __jac_n: usize = 0usize + cam.len() + x.len() + 1usize;
     let __jac_m: usize = 2;
-    let mut __jac = ::std::vec![0.0; __jac_m * __jac_n];
+    let mut __jac = ::autodiff::__private::zeroed_vec(0.0, __jac_m * __jac_n);
     let mut __jac_value: [f64; 2] = [0.0; 2];
     let mut __jac_buf_cam: [f64; 11] = [0.0; 11];
     let mut __jac_buf_x: [f64; 3] = [0.0; 3];

@@ -165,7 +165,7 @@ fn residuals_jacobian(
     let __jac_len_p: usize = <Decay as ::autodiff::Differentiable<f64>>::float_len(p);
     let __jac_n: usize = 0usize + __jac_len_p;
     let __jac_m: usize = 0usize + out.len();
-    let mut __jac = ::std::vec![0.0; __jac_m * __jac_n];
+    let mut __jac = ::autodiff::__private::zeroed_vec(0.0, __jac_m * __jac_n);
     let __jac_entry_out = out.to_vec();
     let mut __jac_buf_p: Decay = <Decay as ::autodiff::Differentiable<
         f64,

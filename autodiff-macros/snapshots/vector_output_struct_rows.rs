@@ -137,7 +137,7 @@ fn pair_jacobian(p: &Model, x: f64) -> ((f64, f64), ::std::vec::Vec<f64>) {
     let __jac_len_p: usize = <Model as ::autodiff::Differentiable<f64>>::float_len(p);
     let __jac_n: usize = 0usize + __jac_len_p + 1usize;
     let __jac_m: usize = 2;
-    let mut __jac = ::std::vec![0.0; __jac_m * __jac_n];
+    let mut __jac = ::autodiff::__private::zeroed_vec(0.0, __jac_m * __jac_n);
     let mut __jac_value: (f64, f64) = (0.0, 0.0);
     let mut __jac_buf_p: Model = <Model as ::autodiff::Differentiable<
         f64,

@@ -111,7 +111,7 @@ fn polar_adjoint(
 fn polar_jacobian(r: f64, t: f64) -> ([f64; 2], ::std::vec::Vec<f64>) {
     let __jac_n: usize = 0usize + 1usize + 1usize;
     let __jac_m: usize = 2;
-    let mut __jac = ::std::vec![0.0; __jac_m * __jac_n];
+    let mut __jac = ::autodiff::__private::zeroed_vec(0.0, __jac_m * __jac_n);
     let mut __jac_value: [f64; 2] = [0.0; 2];
     let mut __jac_buf_r: f64 = 0.0;
     let mut __jac_buf_t: f64 = 0.0;

@@ -135,7 +135,7 @@ fn residuals_jacobian(
 ) -> ::std::vec::Vec<f64> {
     let __jac_n: usize = 0usize + p.len();
     let __jac_m: usize = 0usize + out.len();
-    let mut __jac = ::std::vec![0.0; __jac_m * __jac_n];
+    let mut __jac = ::autodiff::__private::zeroed_vec(0.0, __jac_m * __jac_n);
     let __jac_entry_out = out.to_vec();
     let mut __jac_buf_p = ::std::vec![0.0; p.len()];
     let mut __jac_buf_out = ::std::vec![0.0; out.len()];

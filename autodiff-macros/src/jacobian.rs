@@ -525,7 +525,7 @@ pub fn emit_jacobian(
             #(#struct_lens)*
             let __jac_n: usize = 0usize #(+ #n_terms)*;
             let __jac_m: usize = #ret_rows #(+ #m_terms)*;
-            let mut __jac = ::std::vec![#z; __jac_m * __jac_n];
+            let mut __jac = ::autodiff::__private::zeroed_vec(#z, __jac_m * __jac_n);
             #(#entry)*
             #value_init
             #(#in_alloc)*

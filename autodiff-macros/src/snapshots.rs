@@ -163,6 +163,43 @@ fn rosenbrock_recomputes_cheap_values() {
     );
 }
 
+/// Offsets 0 to 2 carried in locals (`reverse/carry.rs`), and a guarded
+/// neighbour that is not.
+#[test]
+fn carried_adjoints() {
+    check(
+        "carried_adjoints",
+        quote!(),
+        quote! {
+            fn second_difference(x: &[f64]) -> f64 {
+                let mut s = 0.0;
+                for i in 0..x.len() - 2 {
+                    let d = x[i] - 2.0 * x[i + 1] + x[i + 2];
+                    s += d * d;
+                }
+                s
+            }
+        },
+    );
+    check(
+        "guarded_neighbour",
+        quote!(),
+        quote! {
+            fn guarded_neighbour(x: &[f64]) -> f64 {
+                let n = x.len();
+                let mut s = 0.0;
+                for i in 0..n {
+                    s += x[i] * x[i];
+                    if i + 1 < n {
+                        s += x[i] * x[i + 1];
+                    }
+                }
+                s
+            }
+        },
+    );
+}
+
 #[test]
 fn softmax_batch_loss() {
     check(

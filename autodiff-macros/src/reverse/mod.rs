@@ -71,6 +71,13 @@
 //!   statements after it have a reverse that reads only values fixed before it
 //!   (`total / n`), which is then hoisted in front of it. Its body's values stay
 //!   in scope, so they are neither stored nor recomputed (`fuse.rs`).
+//! - In that fused loop, a parameter's shadow that is only updated as
+//!   `dx[i + c] += e` (constant `c ≥ 0`, the largest `c` unconditionally) is kept
+//!   in locals across iterations: `dx[i + K]` is loaded when iteration `i` starts
+//!   and `dx[i]` stored when it ends, so Rosenbrock's `dx[i + 1]`, updated in
+//!   iteration `i` and again in `i + 1`, never waits on memory. The additions are
+//!   the same, in the same order: results are bit for bit those of updates in
+//!   memory (`carry.rs`).
 //!
 //! # Where each decision lives
 //!
@@ -82,13 +89,15 @@
 //!   branch is replayed (`Branch`); per block, its scope and its pushes per
 //!   execution; per variable bound in a nested block, how its value comes back
 //!   (`Keep`).
-//! - `fuse.rs`: which loop runs fused, and its per-iteration scratch buffers.
+//! - `fuse.rs`: which loop runs fused, and its per-iteration scratch buffers;
+//!   `carry.rs`: which of its shadow updates stay in locals across iterations.
 //! - `stmt.rs` (one statement), `block.rs` (a block: its statements, the values
 //!   its bindings keep, the fused loop), `call.rs` (adjoint calls), `places.rs`
 //!   (where values and adjoints are found, contributions): the code, from the plan.
 
 mod block;
 mod call;
+mod carry;
 mod checkpoint;
 mod fuse;
 mod places;

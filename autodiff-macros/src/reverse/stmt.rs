@@ -478,6 +478,27 @@ impl Rev<'_> {
                 let r = self.g.range_tokens(range);
                 let bp = self.gen_block(body, &[]);
                 let (f, rv) = (&bp.fwd, &bp.rev);
+                if let Range::Range {
+                    lo,
+                    hi,
+                    inclusive: false,
+                    rev: false,
+                } = range
+                {
+                    let all: Vec<TokenStream> = f.iter().chain(rv).cloned().collect();
+                    let carried = super::carry::carry_loop(
+                        i,
+                        &bound(lo),
+                        &bound(hi),
+                        &all,
+                        &self.shadow_params(),
+                        &self.g.fty(),
+                        &self.g.zero(),
+                    );
+                    if let Some(l) = carried {
+                        return l;
+                    }
+                }
                 quote!(for #i in #r { #(#f)* #(#rv)* })
             }
             Stmt::While { cond, body, .. } => {
@@ -488,5 +509,17 @@ impl Rev<'_> {
             }
             _ => quote!(),
         }
+    }
+
+    /// The shadows of the buffer parameters (`dx` of `x: &[f64]`), which the fused
+    /// loop may carry in locals (`carry.rs`).
+    fn shadow_params(&self) -> Vec<syn::Ident> {
+        (0..self.g.f.vars.len())
+            .filter(|&v| {
+                let var = &self.g.f.vars[v];
+                var.is_param && var.wrt && var.kind == Kind::Buf
+            })
+            .map(|v| self.g.adjoint_ident(v))
+            .collect()
     }
 }
