@@ -90,7 +90,7 @@ pub fn sigmoid(x: f64) -> f64 {
 
 /// −(1 / ((c−1)·b)) Σ_t Σ_j sequence[t+1][j] · log-softmax(predict(sequence[t]))_j,
 /// the state carried across time steps.
-#[differentiate(wrt(main_params, extra_params))]
+#[differentiate(wrt(main_params, extra_params), inline(sigmoid))]
 pub fn objective(
     l: usize,
     b: usize,
