@@ -431,3 +431,15 @@ impl<F: Float, const K: usize> core::ops::Mul<F> for Lanes<F, K> {
         self
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn zeroed_vec_is_positive_zero_on_both_sides_of_the_calloc_bound() {
+        for n in [0, 1, 30, 4096, 4097, 10_000] {
+            let v = super::zeroed_vec(0.0f64, n);
+            assert_eq!(v.len(), n);
+            assert!(v.iter().all(|x| x.to_bits() == 0), "n = {n}");
+        }
+    }
+}

@@ -66,19 +66,16 @@ pub fn carry_loop(
     for &(d, k) in &carried {
         body = rewrite(body, d, i);
         let c = |j: usize| format_ident!("__carry_{}_{}", d, j);
-        for j in 0..k {
-            let (cj, lj) = (c(j), Literal::usize_unsuffixed(j));
-            decls.push(quote!(let mut #cj: #f = #zero;));
-            preload.push(quote!(#cj = #d[__lo + #lj];));
-            flush.push(quote!(#d[__hi + #lj] = #cj;));
-        }
-        let (ck, lk) = (c(k), Literal::usize_unsuffixed(k));
+        let (c0, ck, lk) = (c(0), c(k), Literal::usize_unsuffixed(k));
         enter.push(quote!(let mut #ck: #f = #d[#i + #lk];));
-        let c0 = c(0);
+        // `d[i]` is final when iteration `i` ends; the others move down one place
         leave.push(quote!(#d[#i] = #c0;));
         for j in 0..k {
-            let (cj, cn) = (c(j), c(j + 1));
+            let (cj, cn, lj) = (c(j), c(j + 1), Literal::usize_unsuffixed(j));
+            decls.push(quote!(let mut #cj: #f = #zero;));
+            preload.push(quote!(#cj = #d[__lo + #lj];));
             leave.push(quote!(#cj = #cn;));
+            flush.push(quote!(#d[__hi + #lj] = #cj;));
         }
     }
     Some(quote! {{

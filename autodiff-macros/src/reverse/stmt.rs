@@ -514,12 +514,9 @@ impl Rev<'_> {
     /// The shadows of the buffer parameters (`dx` of `x: &[f64]`), which the fused
     /// loop may carry in locals (`carry.rs`).
     fn shadow_params(&self) -> Vec<syn::Ident> {
-        (0..self.g.f.vars.len())
-            .filter(|&v| {
-                let var = &self.g.f.vars[v];
-                var.is_param && var.wrt && var.kind == Kind::Buf
-            })
-            .map(|v| self.g.adjoint_ident(v))
+        let vars = self.g.f.vars.iter().enumerate();
+        vars.filter(|(_, var)| var.is_param && var.wrt && var.kind == Kind::Buf)
+            .map(|(v, _)| self.g.adjoint_ident(v))
             .collect()
     }
 }
