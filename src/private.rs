@@ -123,6 +123,27 @@ pub fn zeroed_vec<F: Copy>(zero: F, n: usize) -> Vec<F> {
     v
 }
 
+/// `cos x`, for `x.sin_cos()`: the value the partial of its `sin` reads
+/// (`Op::CosValue`; it carries no derivative itself).
+#[inline(always)]
+pub fn cos_value<F: Float>(x: F) -> F {
+    x.cos()
+}
+
+/// `sin x` of `x.sin_cos()`; `cos` is `cos x`, which its partial reads.
+#[inline(always)]
+pub fn sin_given_cos<F: Float>(x: F, cos: F) -> F {
+    let _ = cos;
+    x.sin()
+}
+
+/// `cos x` of `x.sin_cos()`; `sin` is `sin x`, which its partial reads.
+#[inline(always)]
+pub fn cos_given_sin<F: Float>(x: F, sin: F) -> F {
+    let _ = sin;
+    x.cos()
+}
+
 /// A zeroed shadow for an array argument that carries no derivative.
 #[inline(always)]
 pub fn zeros_like_array<F: Float, const N: usize>(_: &[F; N]) -> [F; N] {

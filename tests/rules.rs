@@ -268,6 +268,11 @@ op1!(powf_const: f64, |x| x.powf(2.5));
 op1!(sin: f64, |x| x.sin());
 op1!(sin_path: f64, |x| f64::sin(x));
 op1!(cos: f64, |x| x.cos());
+// `sin_cos` lowers to `cos_value`, `sin_given_cos` and `cos_given_sin`, whose partials
+// read each other's values (rules.rs)
+op1!(sin_cos_0: f64, |x| let (s, _c) = x.sin_cos(); s);
+op1!(sin_cos_1: f64, |x| let (_s, c) = x.sin_cos(); c);
+op1!(sin_cos_mix: f64, |x| let (s, c) = x.sin_cos(); 3.0 * s - 2.0 * c + s * c);
 op1!(tan: f64, |x| x.tan());
 op1!(tanh: f64, |x| x.tanh());
 op1!(sinh: f64, |x| x.sinh());
@@ -460,6 +465,16 @@ fn rule_trig() {
     check_unary("sin", ops!(sin), f64::cos, PTS, true);
     check_unary("f64::sin", ops!(sin_path), f64::cos, PTS, true);
     check_unary("cos", ops!(cos), |x| -x.sin(), PTS, true);
+    check_unary("sin_cos().0", ops!(sin_cos_0), f64::cos, PTS, true);
+    check_unary("sin_cos().1", ops!(sin_cos_1), |x| -x.sin(), PTS, true);
+    // d(3s − 2c + sc) = 3c + 2s + c² − s²
+    check_unary(
+        "sin_cos mixed",
+        ops!(sin_cos_mix),
+        |x| 3.0 * x.cos() + 2.0 * x.sin() + x.cos().powi(2) - x.sin().powi(2),
+        PTS,
+        true,
+    );
     check_unary(
         "tan",
         ops!(tan),

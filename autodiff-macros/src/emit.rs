@@ -241,6 +241,10 @@ impl<'a> Gen<'a> {
             }
             Form::Method(name) => self.method(t, name, a),
             Form::Cast => self.cast(a[0].clone(), t),
+            Form::Helper(name) => {
+                let h = Ident::new(name, Span::call_site());
+                quote!(::autodiff::__private::#h(#(#a),*))
+            }
         }
     }
 

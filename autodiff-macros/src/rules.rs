@@ -57,6 +57,9 @@ pub enum Form {
     /// `a as G`: a conversion to the result's float type (the other one than the
     /// operand's); the generators convert each term of its rule the same way.
     Cast,
+    /// `::autodiff::__private::name(args..)`: ops that lowering makes and users do
+    /// not write.
+    Helper(&'static str),
 }
 
 /// A partial derivative as a small expression over the op's inputs and output.
@@ -195,6 +198,7 @@ macro_rules! ops {
     (@form Neg) => { Form::Neg };
     (@form Binary($op:tt, $assign:tt, $variant:ident)) => { Form::Binary(stringify!($op)) };
     (@form Method($name:literal $(, $alias:literal)*)) => { Form::Method($name) };
+    (@form Helper($name:literal)) => { Form::Helper($name) };
     (@cost cheap) => { true };
     (@cost costly) => { false };
     (@one $d:expr) => { 1 };
@@ -287,6 +291,13 @@ ops! {
     Powf:   Method("powf"),            costly, [Some(h("powf_dx", vec![x(0), x(1)])), Some(h("powf_dy", vec![x(0), x(1), D::Out]))];
     Sin:    Method("sin"),             costly, [Some(m("cos", vec![x(0)]))];
     Cos:    Method("cos"),             costly, [Some(neg(m("sin", vec![x(0)])))];
+    // `let (s, c) = x.sin_cos()` lowers to `c0 = cos_value(x)`, `s = sin_given_cos(x, c0)`,
+    // `c = cos_given_sin(x, s)`: each partial reads the other's value instead of
+    // evaluating `cos x` / `sin x` again (the second operand is that value, equal
+    // to it by construction, and carries no derivative).
+    CosValue: Helper("cos_value"),     costly, [None];
+    SinGivenCos: Helper("sin_given_cos"), costly, [Some(x(1)), None];
+    CosGivenSin: Helper("cos_given_sin"), costly, [Some(neg(x(1))), None];
     Tan:    Method("tan"),             costly, [Some(add(D::One, mul(D::Out, D::Out)))];
     Tanh:   Method("tanh"),            costly, [Some(sub(D::One, mul(D::Out, D::Out)))];
     Sinh:   Method("sinh"),            costly, [Some(m("cosh", vec![x(0)]))];

@@ -105,8 +105,10 @@ impl Lowerer<'_> {
             }
             Expr::MethodCall(m) if is_sin_cos(m) => {
                 let r = self.lower_value(&m.receiver, out);
-                let s = self.emit_op(Op::Sin, vec![r.clone()], m.span(), out);
-                let c = self.emit_op(Op::Cos, vec![r], m.span(), out);
+                // each partial reads the other's value (see the rows in rules.rs)
+                let c0 = self.emit_op(Op::CosValue, vec![r.clone()], m.span(), out);
+                let s = self.emit_op(Op::SinGivenCos, vec![r.clone(), c0], m.span(), out);
+                let c = self.emit_op(Op::CosGivenSin, vec![r, s.clone()], m.span(), out);
                 Some(vec![TElem::Float(s), TElem::Float(c)])
             }
             path @ Expr::Path(_) => {
